@@ -1,0 +1,120 @@
+"""
+### social_nightly
+
+The nightly warehouse build for paid social, budgets and FX, in write-audit-publish order:
+
+1. **extract**: one mapped task per configured ad account re-extracts the platform's lookback
+   window ending at the logical date and replaces it in `raw.*` (COPY, one transaction).
+2. **finance**: budget CSVs from the finance folder and ECB reference rates, all-or-nothing.
+3. **dbt**: staging, intermediate and marts from the dbt manifest (Cosmos), with their tests.
+4. **validate**: the Great Expectations gate over the marts; a blocking failure fails the run.
+5. **publish**: only then is `bi` (the schema BI tools read) swapped in, atomically.
+
+Accounts and lookback windows live in `config/warehouse.yml`; API base URLs and tokens in the
+Airflow connections `meta_ads`, `ecb_fx` and `warehouse`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+from socialwh.pipeline.airflow_support import DEFAULT_ARGS
+
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+WAREHOUSE_CONN = "warehouse"
+BI_ASSET = Asset("postgres://warehouse/bi", extra={"published_by": "social_nightly"})
+
+
+@dag(
+    dag_id="social_nightly",
+    schedule=CronTriggerTimetable("0 4 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["paid", "finance", "warehouse", "nightly"],
+    doc_md=__doc__,
+)
+def social_nightly():
+    @task
+    def list_meta_accounts() -> list[dict]:
+        """The Meta ad accounts in config/warehouse.yml: adding one needs no code change."""
+        from socialwh.pipeline.nightly import list_accounts
+
+        return list_accounts("meta")
+
+    @task(map_index_template="{{ account_label }}")
+    def extract_meta(account: dict, **context) -> dict:
+        """Re-extract this account's Meta insights window and replace it in raw."""
+        from socialwh.pipeline import airflow_support as af
+        from socialwh.pipeline.nightly import extract_load_meta_account
+
+        context["account_label"] = f"{account['name']} ({account['account_id']})"
+        night = af.run_date(context)
+        conn = af.connection("meta_ads")
+        extra = conn.extra_dejson
+        extra_params = {"sandbox_as_of": night.isoformat()} if extra.get("sandbox_as_of_logical_date") else None
+        return extract_load_meta_account(
+            account["account_id"], night, base_url=af.base_url(conn), access_token=conn.password,
+            warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)), extra_params=extra_params,
+        )
+
+    @task
+    def load_finance(**context) -> dict:
+        """Budgets and ECB FX rates; a bad file fails the task and loads nothing."""
+        from socialwh.pipeline import airflow_support as af
+        from socialwh.pipeline.nightly import load_finance as run
+
+        night = af.run_date(context)
+        fx_conn = af.connection("ecb_fx")
+        fx_url = af.base_url(fx_conn)
+        if fx_conn.extra_dejson.get("sandbox_as_of_logical_date"):
+            fx_url = f"{fx_url}?sandbox_as_of={night.isoformat()}"
+        return run(night, warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)), fx_base_url=fx_url)
+
+    transform = DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_PROJECT, manifest_path=DBT_PROJECT / "target" / "manifest.json"
+        ),
+        profile_config=ProfileConfig(
+            profile_name="social_warehouse",
+            target_name="airflow",
+            profile_mapping=PostgresUserPasswordProfileMapping(
+                conn_id=WAREHOUSE_CONN, profile_args={"schema": "marts"}
+            ),
+        ),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
+        operator_args={"vars": {"as_of_date": "{{ ds }}"}, "install_deps": False},
+        default_args={"retries": 1},
+    )
+
+    @task(retries=0)  # a failed check fails again on retry: surface it at once
+    def validate(**context) -> dict:
+        """The Great Expectations gate over the marts: a blocking failure stops publication."""
+        from socialwh.pipeline import airflow_support as af
+        from socialwh.pipeline.nightly import run_gate
+
+        return run_gate(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)))
+
+    @task(outlets=[BI_ASSET], retries=0)
+    def publish(**context) -> dict:
+        """Swap the validated marts into `bi` in one transaction."""
+        from socialwh.pipeline import airflow_support as af
+        from socialwh.pipeline.nightly import publish as run
+
+        return run(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)))
+
+    extracted = extract_meta.expand(account=list_meta_accounts())
+    [extracted, load_finance()] >> transform >> validate() >> publish()
+
+
+social_nightly()

@@ -1,0 +1,186 @@
+"""`socialwh`: the project's command line (what the Makefile calls).
+
+    socialwh warehouse start|stop|status|url
+    socialwh sandbox start|stop|status
+    socialwh airflow -- <airflow args>      run the Airflow CLI against the local setup
+    socialwh demo [--days 7]                the whole nightly job for the last N logical dates
+    socialwh down                           stop everything started locally
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+from socialwh.paths import LOCAL_DIR
+
+SCHEDULE_HOUR_UTC = 4  # social_nightly runs at 04:00 UTC (dags/social_nightly.py)
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, float]] = []
+
+    def run(self, name: str, fn, *args, **kwargs):
+        t0 = time.monotonic()
+        print(f"==> {name} ...", flush=True)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            took = time.monotonic() - t0
+            self.stages.append((name, took))
+            print(f"    {name}: {took:.1f}s", flush=True)
+
+
+def _warehouse_url() -> str:
+    from socialwh.warehouse import db, embedded  # noqa: PLC0415
+
+    if os.environ.get("WAREHOUSE_URL"):
+        return os.environ["WAREHOUSE_URL"]
+    embedded.start()
+    return db.warehouse_url()
+
+
+def _ensure_airflow_db(url: str) -> None:
+    """The `airflow` database beside `warehouse` (created when an external server lacks it)."""
+    import psycopg  # noqa: PLC0415
+    from psycopg import sql  # noqa: PLC0415
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = 'airflow'").fetchone():
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier("airflow")))
+
+
+def airflow(args: list[str], *, sandbox: bool = True, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess:
+    from socialwh.pipeline.airflow_env import merged_env  # noqa: PLC0415
+    from socialwh.sandbox import process  # noqa: PLC0415
+
+    url = _warehouse_url()
+    sandbox_url = process.start() if sandbox else None
+    env = merged_env(url, sandbox_url)
+    exe = os.path.join(os.path.dirname(sys.executable), "airflow")
+    return subprocess.run([exe, *args], env=env, check=check, text=True,
+                          stdout=subprocess.PIPE if capture else None,
+                          stderr=subprocess.STDOUT if capture else None)
+
+
+def last_logical_dates(n: int, now: datetime | None = None) -> list[datetime]:
+    """The n most recent ticks of the 04:00 UTC schedule at or before now, oldest first."""
+    now = now or datetime.now(timezone.utc)
+    tick = now.replace(hour=SCHEDULE_HOUR_UTC, minute=0, second=0, microsecond=0)
+    if tick > now:
+        tick -= timedelta(days=1)
+    return [tick - timedelta(days=i) for i in range(n - 1, -1, -1)]
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from socialwh import transform  # noqa: PLC0415
+    from socialwh.sandbox import process  # noqa: PLC0415
+
+    timer = Timer()
+    wall0 = time.monotonic()
+    install = os.environ.get("SOCIALWH_INSTALL_SECONDS")
+    if install:
+        timer.stages.append(("install", float(install)))
+        print(f"    install: {float(install):.1f}s")
+    url = timer.run("warehouse start", _warehouse_url)
+    sandbox_url = timer.run("sandbox APIs start", process.start)
+    _ensure_airflow_db(url)
+    timer.run("airflow metadata db", airflow, ["db", "migrate"], capture=True)
+    timer.run("dbt parse (manifest for Cosmos)", transform.parse_manifest, url)
+    failures = []
+    for logical in last_logical_dates(args.days):
+        stamp = logical.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        log_path = LOCAL_DIR / "demo-logs" / f"social_nightly_{logical:%Y-%m-%d}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        proc = timer.run(f"DAG run social_nightly {logical:%Y-%m-%d}", airflow,
+                         ["dags", "test", "social_nightly", stamp], check=False, capture=True)
+        log_path.write_text(proc.stdout or "")
+        state = _run_state(proc.stdout or "")
+        print(f"    -> {state} (log: {log_path})")
+        if proc.returncode != 0 or state != "success":
+            failures.append((logical, log_path))
+    print()
+    from socialwh.report import demo_summary  # noqa: PLC0415
+
+    print(demo_summary(url, sandbox_url))
+    print("\nWall time per stage:")
+    for name, took in timer.stages:
+        print(f"  {name:<45} {took:7.1f}s")
+    print(f"  {'total (this command, excluding install)':<45} {time.monotonic() - wall0:7.1f}s")
+    if failures:
+        for logical, log_path in failures:
+            print(f"FAILED: social_nightly {logical:%Y-%m-%d}: see {log_path}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_state(output: str) -> str:
+    for line in reversed(output.splitlines()):
+        if "DagRun Finished" in line or "Dag run finished" in line.lower():
+            for state in ("success", "failed"):
+                if f"state={state}" in line or f"state: {state}" in line or f"'{state}'" in line:
+                    return state
+    return "success" if "state=success" in output else "failed"
+
+
+def cmd_warehouse(args: argparse.Namespace) -> int:
+    from socialwh.warehouse import embedded  # noqa: PLC0415
+
+    return embedded.main([args.action])
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from socialwh.sandbox import process  # noqa: PLC0415
+
+    if args.action == "start":
+        print(process.start())
+    elif args.action == "stop":
+        print("stopped" if process.stop() else "not running")
+    else:
+        print(json.dumps(process.status(), indent=2))
+    return 0
+
+
+def cmd_airflow(args: argparse.Namespace) -> int:
+    rest = [a for a in args.rest if a != "--"]
+    return airflow(rest, check=False).returncode
+
+
+def cmd_down(_: argparse.Namespace) -> int:
+    from socialwh.sandbox import process  # noqa: PLC0415
+    from socialwh.warehouse import embedded  # noqa: PLC0415
+
+    print("sandbox:", "stopped" if process.stop() else "not running")
+    print("warehouse:", "stopped" if embedded.stop() else "not running")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="socialwh", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("warehouse", help="the embedded PostgreSQL")
+    p.add_argument("action", choices=["start", "stop", "status", "url"])
+    p.set_defaults(fn=cmd_warehouse)
+    p = sub.add_parser("sandbox", help="the local stand-ins for the platform APIs")
+    p.add_argument("action", choices=["start", "stop", "status"])
+    p.set_defaults(fn=cmd_sandbox)
+    p = sub.add_parser("airflow", help="the Airflow CLI, configured for this project")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(fn=cmd_airflow)
+    p = sub.add_parser("demo", help="run the nightly DAG for the last N logical dates and summarise")
+    p.add_argument("--days", type=int, default=7)
+    p.set_defaults(fn=cmd_demo)
+    p = sub.add_parser("down", help="stop the sandbox and the embedded warehouse")
+    p.set_defaults(fn=cmd_down)
+    args = parser.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

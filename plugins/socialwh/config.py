@@ -1,0 +1,110 @@
+"""The one configuration file (config/warehouse.yml), parsed into typed objects.
+
+Adding an account or changing a lookback window is a config change, never a code change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from socialwh.paths import CONFIG_FILE, REPO_ROOT
+
+
+class ConfigError(ValueError):
+    """The config file is missing a key or holds a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class Account:
+    platform: str
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    name: str
+    conn_id: str
+    lookback_days: int
+    accounts: tuple[Account, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    reporting_currency: str
+    platforms: dict[str, PlatformConfig]
+    finance: dict[str, Any]
+    quality: dict[str, Any]
+    sandbox: dict[str, Any]
+
+    def accounts(self, platform: str | None = None) -> list[Account]:
+        return [
+            a
+            for p in self.platforms.values()
+            if platform is None or p.name == platform
+            for a in p.accounts
+        ]
+
+    def resolve(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else REPO_ROOT / p
+
+
+def _require(mapping: dict, key: str, where: str, path: Path) -> Any:
+    if key not in mapping or mapping[key] is None:
+        raise ConfigError(f"{path}: missing required key '{where}{key}'")
+    return mapping[key]
+
+
+def parse_config(raw: dict, path: Path) -> Config:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    platforms: dict[str, PlatformConfig] = {}
+    for name, spec in (_require(raw, "platforms", "", path) or {}).items():
+        where = f"platforms.{name}."
+        accounts = []
+        for i, acc in enumerate(_require(spec, "accounts", where, path)):
+            if "id" not in acc:
+                raise ConfigError(f"{path}: {where}accounts[{i}] has no 'id'")
+            accounts.append(Account(platform=name, id=str(acc["id"]), name=str(acc.get("name", acc["id"]))))
+        lookback = _require(spec, "lookback_days", where, path)
+        if not isinstance(lookback, int) or lookback < 0:
+            raise ConfigError(f"{path}: {where}lookback_days must be a non-negative integer, got {lookback!r}")
+        options = {k: v for k, v in spec.items() if k not in {"conn_id", "lookback_days", "accounts"}}
+        platforms[name] = PlatformConfig(
+            name=name,
+            conn_id=str(_require(spec, "conn_id", where, path)),
+            lookback_days=lookback,
+            accounts=tuple(accounts),
+            options=options,
+        )
+    currency = str(_require(raw, "reporting_currency", "", path))
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise ConfigError(f"{path}: reporting_currency must be an ISO 4217 code like EUR, got {currency!r}")
+    return Config(
+        path=path,
+        reporting_currency=currency,
+        platforms=platforms,
+        finance=raw.get("finance") or {},
+        quality=raw.get("quality") or {},
+        sandbox=raw.get("sandbox") or {},
+    )
+
+
+@lru_cache(maxsize=4)
+def load_config(path: Path | str | None = None) -> Config:
+    p = Path(path) if path else CONFIG_FILE
+    try:
+        raw = yaml.safe_load(p.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {p} (set SOCIALWH_CONFIG or create it)") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    return parse_config(raw, p)

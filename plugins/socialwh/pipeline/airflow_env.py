@@ -1,0 +1,64 @@
+"""The environment an Airflow process needs to run this project locally.
+
+Airflow reads its settings and connections from AIRFLOW__* / AIRFLOW_CONN_* variables, so the
+local setup is a pure function of where the warehouse and the sandbox listen. The team
+deployment (docker-compose.yml) sets the same variables from its env file instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import urlsplit
+
+from socialwh.paths import DAGS_DIR, LOCAL_DIR, REPO_ROOT
+
+
+def _with_driver(url: str, driver: str) -> str:
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+{driver}://{rest}"
+
+
+def airflow_env(warehouse_url: str, sandbox_url: str | None) -> dict[str, str]:
+    """AIRFLOW_* settings for a local LocalExecutor Airflow whose metadata DB is `airflow`."""
+    parts = urlsplit(warehouse_url)
+    metadata_url = parts._replace(path="/airflow").geturl()
+    env = {
+        "AIRFLOW_HOME": str(LOCAL_DIR / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _with_driver(metadata_url, "psycopg"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": _with_driver(metadata_url, "psycopg_async"),
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "60",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "AIRFLOW__COSMOS__CACHE_DIR": str(LOCAL_DIR / "cosmos-cache"),
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "DO_NOT_TRACK": "1",
+        "GX_ANALYTICS_ENABLED": "False",
+        "SCARF_ANALYTICS": "false",
+        "AIRFLOW_CONN_WAREHOUSE": json.dumps({
+            "conn_type": "postgres", "host": parts.hostname, "port": parts.port or 5432,
+            "login": parts.username, "password": parts.password, "schema": parts.path.lstrip("/"),
+        }),
+    }
+    if sandbox_url:
+        # Sandbox connections: base URL + a token the sandbox accepts; the extra flag asks the
+        # sandbox to answer as of the run's logical date, so backfills see the data of their night.
+        for conn_id, prefix in (("META_ADS", "meta"), ("ECB_FX", "ecb")):
+            env[f"AIRFLOW_CONN_{conn_id}"] = json.dumps({
+                "conn_type": "http", "host": f"{sandbox_url}/{prefix}", "password": "sandbox-token",
+                "extra": {"sandbox_as_of_logical_date": True},
+            })
+    return env
+
+
+def merged_env(warehouse_url: str, sandbox_url: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    # Values already set by the operator (e.g. AIRFLOW_CONN_META_ADS for the real API) win.
+    for key, value in airflow_env(warehouse_url, sandbox_url).items():
+        env.setdefault(key, value)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT / "plugins"), env.get("PYTHONPATH")) if p)
+    return env

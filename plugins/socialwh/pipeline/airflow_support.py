@@ -1,0 +1,67 @@
+"""What every DAG shares: default_args, the failure callback, and reading connections.
+
+Imported by DAG files, so it stays light: no GX, dbt, pandas or HTTP clients at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def on_failure(context: dict[str, Any]) -> None:
+    """Log one line a human can act on. Issue #6 replaces this with a webhook notifier."""
+    ti = context.get("task_instance")
+    log.error(
+        "task failed: dag=%s task=%s map_index=%s logical_date=%s try=%s error=%s",
+        getattr(ti, "dag_id", "?"), getattr(ti, "task_id", "?"), getattr(ti, "map_index", -1),
+        context.get("logical_date"), getattr(ti, "try_number", "?"), context.get("exception"),
+    )
+
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "data-engineering",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=20),
+    "execution_timeout": timedelta(hours=1),
+    "on_failure_callback": on_failure,
+}
+
+
+def run_date(context: dict[str, Any]) -> date:
+    """The night a run stands for: its logical date, or for a manual run without one, run_after."""
+    logical = context.get("logical_date")
+    if logical is None:
+        dag_run = context.get("dag_run")
+        logical = getattr(dag_run, "run_after", None) or datetime.utcnow()
+    return logical.date() if isinstance(logical, datetime) else logical
+
+
+def connection(conn_id: str) -> Any:
+    from airflow.sdk import BaseHook  # noqa: PLC0415
+
+    return BaseHook.get_connection(conn_id)
+
+
+def base_url(conn: Any, default_scheme: str = "https") -> str:
+    """An HTTP connection's base URL: host may be a full URL (sandbox) or a bare host name."""
+    host = (conn.host or "").rstrip("/")
+    if "://" in host:
+        return host
+    port = f":{conn.port}" if conn.port else ""
+    schema = f"/{conn.schema.strip('/')}" if conn.schema else ""
+    return f"{default_scheme}://{host}{port}{schema}"
+
+
+def postgres_url(conn: Any) -> str:
+    """A psycopg URL from an Airflow postgres connection (the warehouse)."""
+    from urllib.parse import quote  # noqa: PLC0415
+
+    user = quote(conn.login or "", safe="")
+    password = quote(conn.password or "", safe="")
+    return f"postgresql://{user}:{password}@{conn.host}:{conn.port or 5432}/{conn.schema}"

@@ -1,0 +1,45 @@
+"""Connections to the warehouse: an external Postgres when WAREHOUSE_URL is set, else the embedded one."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+import psycopg
+
+from socialwh.warehouse import embedded
+
+
+class WarehouseNotConfigured(RuntimeError):
+    pass
+
+
+def warehouse_url(database: str = "warehouse") -> str:
+    """The admin URL of the warehouse. WAREHOUSE_URL wins; otherwise the embedded server's."""
+    url = os.environ.get("WAREHOUSE_URL")
+    if url:
+        if database != "warehouse":
+            return url.rsplit("/", 1)[0] + "/" + database
+        return url
+    state = embedded.read_state()
+    if state is None:
+        raise WarehouseNotConfigured(
+            "no warehouse: set WAREHOUSE_URL to an external Postgres or run `make warehouse`"
+        )
+    return state.url(database)
+
+
+def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(url or warehouse_url(), **kwargs)
+
+
+def sql_file(name: str) -> str:
+    return resources.files("socialwh.warehouse").joinpath("sql", name).read_text()
+
+
+def ensure_raw_schema(conn: psycopg.Connection) -> None:
+    """Create the raw schema and tables if missing. Safe to run on every task."""
+    with conn.transaction():
+        # Serialise concurrent first runs of mapped tasks: CREATE IF NOT EXISTS still races in pg.
+        conn.execute("select pg_advisory_xact_lock(hashtext('socialwh.raw_ddl'))")
+        conn.execute(sql_file("raw.sql"))

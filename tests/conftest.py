@@ -1,0 +1,62 @@
+"""Test-wide setup: a PostgreSQL of the suite's own, never the demo's.
+
+With WAREHOUSE_URL set, the suite uses that server (it must allow CREATE DATABASE). Otherwise it
+starts an embedded one under .local/test. Every integration/e2e test module gets a database of
+its own (see `module_database`), so modules cannot see each other's tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Before anything imports socialwh.paths: the suite's embedded server lives apart from the demo's.
+os.environ.setdefault("SOCIALWH_LOCAL_DIR", str(ROOT / ".local" / "test"))
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+sys.path.insert(0, str(ROOT / "plugins"))
+
+import pytest  # noqa: E402
+
+_EXTERNAL = os.environ.get("WAREHOUSE_URL")
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """Admin URL of the test server's maintenance database (`postgres`)."""
+    if _EXTERNAL:
+        return _EXTERNAL.rsplit("/", 1)[0] + "/postgres"
+    from socialwh.warehouse import embedded
+
+    was_running = embedded.is_running()
+    state = embedded.start()
+    yield state.url("postgres")
+    if not was_running:
+        embedded.stop()
+
+
+def _create_database(server_url: str, name: str) -> str:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="module")
+def module_database(request, server_url):
+    """A fresh database for this test module; WAREHOUSE_URL points at it while the module runs."""
+    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.module.__name__.rsplit(".", 1)[-1].lower())[:50]
+    url = _create_database(server_url, name)
+    previous = os.environ.get("WAREHOUSE_URL")
+    os.environ["WAREHOUSE_URL"] = url
+    yield url
+    if previous is None:
+        os.environ.pop("WAREHOUSE_URL", None)
+    else:
+        os.environ["WAREHOUSE_URL"] = previous
