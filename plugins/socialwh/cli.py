@@ -46,23 +46,48 @@ def _warehouse_url() -> str:
     return db.warehouse_url()
 
 
-def _ensure_airflow_db(url: str) -> None:
-    """The `airflow` database beside `warehouse` (created when an external server lacks it)."""
+def ensure_database(url: str, name: str = "airflow") -> None:
+    """A database beside `warehouse` on the same server (created when missing)."""
     import psycopg  # noqa: PLC0415
     from psycopg import sql  # noqa: PLC0415
 
     with psycopg.connect(url, autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = 'airflow'").fetchone():
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier("airflow")))
+        if not conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
 
 
-def airflow(args: list[str], *, sandbox: bool = True, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess:
+def dag_run_state(warehouse_url: str, dag_id: str, logical: datetime, metadata_db: str = "airflow") -> str | None:
+    """The state Airflow recorded for a DAG run (not what its log output looks like)."""
+    import psycopg  # noqa: PLC0415
+
+    from socialwh.pipeline.airflow_env import metadata_url  # noqa: PLC0415
+
+    with psycopg.connect(metadata_url(warehouse_url, metadata_db)) as conn:
+        row = conn.execute(
+            "select state from dag_run where dag_id = %s and logical_date = %s order by id desc limit 1",
+            [dag_id, logical],
+        ).fetchone()
+    return row[0] if row else None
+
+
+def run_nightly(logical: datetime, **kwargs) -> tuple[str | None, subprocess.CompletedProcess]:
+    """`airflow dags test social_nightly <logical>`: a real DAG run, recorded in the metadata DB."""
+    stamp = logical.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    proc = airflow(["dags", "test", "social_nightly", stamp], check=False, capture=True, **kwargs)
+    url = kwargs.get("warehouse_url") or _warehouse_url()
+    return dag_run_state(url, "social_nightly", logical, kwargs.get("metadata_db", "airflow")), proc
+
+
+def airflow(
+    args: list[str], *, warehouse_url: str | None = None, sandbox_url: str | None = None,
+    metadata_db: str = "airflow", check: bool = True, capture: bool = False,
+) -> subprocess.CompletedProcess:
+    """Run the Airflow CLI against this project's warehouse, metadata DB and (sandbox) APIs."""
     from socialwh.pipeline.airflow_env import merged_env  # noqa: PLC0415
     from socialwh.sandbox import process  # noqa: PLC0415
 
-    url = _warehouse_url()
-    sandbox_url = process.start() if sandbox else None
-    env = merged_env(url, sandbox_url)
+    url = warehouse_url or _warehouse_url()
+    env = merged_env(url, sandbox_url or process.start(), metadata_db=metadata_db)
     exe = os.path.join(os.path.dirname(sys.executable), "airflow")
     return subprocess.run([exe, *args], env=env, check=check, text=True,
                           stdout=subprocess.PIPE if capture else None,
@@ -90,20 +115,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"    install: {float(install):.1f}s")
     url = timer.run("warehouse start", _warehouse_url)
     sandbox_url = timer.run("sandbox APIs start", process.start)
-    _ensure_airflow_db(url)
-    timer.run("airflow metadata db", airflow, ["db", "migrate"], capture=True)
+    ensure_database(url, "airflow")
+    timer.run("airflow metadata db", airflow, ["db", "migrate"], warehouse_url=url, sandbox_url=sandbox_url,
+              capture=True)
     timer.run("dbt parse (manifest for Cosmos)", transform.parse_manifest, url)
     failures = []
     for logical in last_logical_dates(args.days):
-        stamp = logical.strftime("%Y-%m-%dT%H:%M:%S+00:00")
         log_path = LOCAL_DIR / "demo-logs" / f"social_nightly_{logical:%Y-%m-%d}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        proc = timer.run(f"DAG run social_nightly {logical:%Y-%m-%d}", airflow,
-                         ["dags", "test", "social_nightly", stamp], check=False, capture=True)
+        state, proc = timer.run(f"DAG run social_nightly {logical:%Y-%m-%d}", run_nightly, logical,
+                                warehouse_url=url, sandbox_url=sandbox_url)
         log_path.write_text(proc.stdout or "")
-        state = _run_state(proc.stdout or "")
         print(f"    -> {state} (log: {log_path})")
-        if proc.returncode != 0 or state != "success":
+        if state != "success":
             failures.append((logical, log_path))
     print()
     from socialwh.report import demo_summary  # noqa: PLC0415
@@ -118,15 +142,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"FAILED: social_nightly {logical:%Y-%m-%d}: see {log_path}", file=sys.stderr)
         return 1
     return 0
-
-
-def _run_state(output: str) -> str:
-    for line in reversed(output.splitlines()):
-        if "DagRun Finished" in line or "Dag run finished" in line.lower():
-            for state in ("success", "failed"):
-                if f"state={state}" in line or f"state: {state}" in line or f"'{state}'" in line:
-                    return state
-    return "success" if "state=success" in output else "failed"
 
 
 def cmd_warehouse(args: argparse.Namespace) -> int:
@@ -148,8 +163,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_airflow(args: argparse.Namespace) -> int:
+    from socialwh.sandbox import process  # noqa: PLC0415
+
+    url = _warehouse_url()
+    ensure_database(url, "airflow")
     rest = [a for a in args.rest if a != "--"]
-    return airflow(rest, check=False).returncode
+    if rest[:1] == ["standalone"]:
+        airflow(["db", "migrate"], warehouse_url=url, sandbox_url=process.start(), capture=True)
+    return airflow(rest, warehouse_url=url, check=False).returncode
 
 
 def cmd_down(_: argparse.Namespace) -> int:

@@ -19,19 +19,24 @@ def _with_driver(url: str, driver: str) -> str:
     return f"postgresql+{driver}://{rest}"
 
 
-def airflow_env(warehouse_url: str, sandbox_url: str | None) -> dict[str, str]:
-    """AIRFLOW_* settings for a local LocalExecutor Airflow whose metadata DB is `airflow`."""
+def metadata_url(warehouse_url: str, metadata_db: str = "airflow") -> str:
+    """Airflow's metadata database lives on the warehouse's server, in a database of its own."""
+    return urlsplit(warehouse_url)._replace(path=f"/{metadata_db}").geturl()
+
+
+def airflow_env(warehouse_url: str, sandbox_url: str | None, metadata_db: str = "airflow") -> dict[str, str]:
+    """AIRFLOW_* settings for a local LocalExecutor Airflow (metadata DB beside the warehouse)."""
     parts = urlsplit(warehouse_url)
-    metadata_url = parts._replace(path="/airflow").geturl()
+    meta = metadata_url(warehouse_url, metadata_db)
     env = {
-        "AIRFLOW_HOME": str(LOCAL_DIR / "airflow"),
+        "AIRFLOW_HOME": str(LOCAL_DIR / f"{metadata_db}-home"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _with_driver(metadata_url, "psycopg"),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": _with_driver(metadata_url, "psycopg_async"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _with_driver(meta, "psycopg"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": _with_driver(meta, "psycopg_async"),
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "60",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW__COSMOS__CACHE_DIR": str(LOCAL_DIR / "cosmos-cache"),
@@ -55,10 +60,12 @@ def airflow_env(warehouse_url: str, sandbox_url: str | None) -> dict[str, str]:
     return env
 
 
-def merged_env(warehouse_url: str, sandbox_url: str | None) -> dict[str, str]:
+def merged_env(warehouse_url: str, sandbox_url: str | None, metadata_db: str = "airflow") -> dict[str, str]:
     env = dict(os.environ)
-    # Values already set by the operator (e.g. AIRFLOW_CONN_META_ADS for the real API) win.
-    for key, value in airflow_env(warehouse_url, sandbox_url).items():
-        env.setdefault(key, value)
+    for key, value in airflow_env(warehouse_url, sandbox_url, metadata_db).items():
+        if key.startswith("AIRFLOW_CONN_") and key != "AIRFLOW_CONN_WAREHOUSE":
+            env.setdefault(key, value)  # an API connection you export (the real API) wins
+        else:
+            env[key] = value
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT / "plugins"), env.get("PYTHONPATH")) if p)
     return env
