@@ -59,11 +59,10 @@ def social_nightly():
         context["account_label"] = f"{account['name']} ({account['account_id']})"
         night = af.run_date(context)
         conn = af.connection("meta_ads")
-        extra = conn.extra_dejson
-        extra_params = {"sandbox_as_of": night.isoformat()} if extra.get("sandbox_as_of_logical_date") else None
         return extract_load_meta_account(
             account["account_id"], night, base_url=af.base_url(conn), access_token=conn.password,
-            warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)), extra_params=extra_params,
+            warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)),
+            extra_params=af.sandbox_params(conn, night),
         )
 
     @task
@@ -74,10 +73,10 @@ def social_nightly():
 
         night = af.run_date(context)
         fx_conn = af.connection("ecb_fx")
-        fx_url = af.base_url(fx_conn)
-        if fx_conn.extra_dejson.get("sandbox_as_of_logical_date"):
-            fx_url = f"{fx_url}?sandbox_as_of={night.isoformat()}"
-        return run(night, warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)), fx_base_url=fx_url)
+        return run(
+            night, warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)),
+            fx_base_url=af.base_url(fx_conn), fx_extra_params=af.sandbox_params(fx_conn, night),
+        )
 
     transform = DbtTaskGroup(
         group_id="dbt",

@@ -58,6 +58,14 @@ def base_url(conn: Any, default_scheme: str = "https") -> str:
     return f"{default_scheme}://{host}{port}{schema}"
 
 
+def sandbox_params(conn: Any, night: date) -> dict[str, str] | None:
+    """Sandbox connections (extra `sandbox_as_of_logical_date`) answer as of the run's night, so a
+    backfill sees what the API showed that night. Real API connections get nothing extra."""
+    if conn.extra_dejson.get("sandbox_as_of_logical_date"):
+        return {"sandbox_as_of": night.isoformat()}
+    return None
+
+
 def postgres_url(conn: Any) -> str:
     """A psycopg URL from an Airflow postgres connection (the warehouse)."""
     from urllib.parse import quote  # noqa: PLC0415

@@ -87,20 +87,29 @@ def extract_load_meta_account(
 
 
 def load_finance(
-    night: date, *, warehouse_url: str, fx_base_url: str | None = None, config: Config | None = None
+    night: date,
+    *,
+    warehouse_url: str,
+    fx_base_url: str | None = None,
+    fx_extra_params: dict[str, str] | None = None,
+    config: Config | None = None,
 ) -> dict[str, Any]:
     """Budgets from the finance folder and ECB reference rates, each all-or-nothing."""
+    import httpx  # noqa: PLC0415
+
     from socialwh.finance import budgets, fx  # noqa: PLC0415
     from socialwh.warehouse import db  # noqa: PLC0415
 
     config = config or load_config()
     fin = config.finance
     fx_file = (fin.get("fx") or {}).get("file")
-    with db.connect(warehouse_url) as conn:
+    with db.connect(warehouse_url) as conn, httpx.Client(params=fx_extra_params or {}) as client:
         db.ensure_raw_schema(conn)
-        budget_rows = budgets.load_budget_dir(conn, config.resolve(fin.get("budgets_dir", "data/finance/budgets")))
-        fx_rows = fx.load_fx(conn, file=config.resolve(fx_file) if fx_file else None, base_url=fx_base_url)
-    return {"budget_rows": budget_rows, "fx_rows": fx_rows}
+        loaded = budgets.load_budget_dir(conn, config.resolve(fin.get("budgets_dir", "data/finance/budgets")))
+        fx_rows = fx.load_fx(
+            conn, file=config.resolve(fx_file) if fx_file else None, base_url=fx_base_url, client=client
+        )
+    return {"budget_files": loaded.loaded, "budget_files_removed": list(loaded.removed), "fx_rows": fx_rows}
 
 
 def run_gate(night: date, *, warehouse_url: str, config: Config | None = None) -> dict[str, Any]:
