@@ -14,6 +14,10 @@ from urllib.parse import urlsplit
 from socialwh.paths import DAGS_DIR, LOCAL_DIR, REPO_ROOT
 
 
+# Tokens the sandbox accepts (socialwh.sandbox.<platform>.DEFAULT_TOKEN); not secrets.
+SANDBOX_TOKENS = {"meta": "sandbox-meta-token"}
+
+
 def _with_driver(url: str, driver: str) -> str:
     scheme, rest = url.split("://", 1)
     return f"postgresql+{driver}://{rest}"
@@ -54,7 +58,7 @@ def airflow_env(warehouse_url: str, sandbox_url: str | None, metadata_db: str = 
         # sandbox to answer as of the run's logical date, so backfills see the data of their night.
         for conn_id, prefix in (("META_ADS", "meta"), ("ECB_FX", "ecb")):
             env[f"AIRFLOW_CONN_{conn_id}"] = json.dumps({
-                "conn_type": "http", "host": f"{sandbox_url}/{prefix}", "password": "sandbox-token",
+                "conn_type": "http", "host": f"{sandbox_url}/{prefix}", "password": SANDBOX_TOKENS.get(prefix, ""),
                 "extra": {"sandbox_as_of_logical_date": True},
             })
     return env

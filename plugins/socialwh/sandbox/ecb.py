@@ -150,3 +150,13 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
+
+
+PREFIX = "ecb"
+
+
+def create_app(config: object) -> object:
+    """Mount point for the sandbox server: the ECB site is a static file, no API envelope."""
+    from socialwh.sandbox.server import FunctionApp  # noqa: PLC0415 - server imports platform modules
+
+    return FunctionApp(PREFIX, handle)

@@ -1,0 +1,411 @@
+"""Platform-neutral HTTP plumbing shared by every connector: retries, backoff, typed errors.
+
+Each platform reports failure in its own way (Meta: HTTP 400 with an error code for throttling,
+TikTok: HTTP 200 with ``code != 0``, Google Ads: 429 ``RESOURCE_EXHAUSTED``). The loop here is
+the same for all of them; only the ``classify(response)`` callback differs, and it turns a
+response into ``None`` (success) or an :class:`ApiError` whose class says whether to retry and
+whose ``retry_after`` says how long the platform asked us to wait.
+
+Secrets never reach exception messages or logs: URLs are redacted (``access_token`` and other
+credential query parameters) and known secret strings are scrubbed from server messages.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+#: Query parameters whose values are credentials on at least one platform we talk to.
+SECRET_PARAMS = frozenset(
+    {
+        "access_token",
+        "appsecret_proof",
+        "client_secret",
+        "developer_token",
+        "key",
+        "password",
+        "refresh_token",
+        "token",
+    }
+)
+REDACTED = "REDACTED"
+
+
+def redact_url(url: httpx.URL | str) -> str:
+    """The URL with every credential query parameter's value replaced, safe for logs."""
+    u = httpx.URL(str(url))
+    if not u.query:
+        return str(u)
+    pairs = [
+        (k, REDACTED if k.lower() in SECRET_PARAMS else v) for k, v in u.params.multi_items()
+    ]
+    return str(u.copy_with(params=pairs))
+
+
+_SECRET_IN_TEXT = re.compile(
+    r"([?&](?:" + "|".join(sorted(SECRET_PARAMS)) + r")=)[^&\s\"'#]*", re.IGNORECASE
+)
+
+
+def redact_text(text: str) -> str:
+    """Redact credential query parameters inside free text (a log line holding a URL)."""
+    return _SECRET_IN_TEXT.sub(r"\1" + REDACTED, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts credential query parameters in the records of a third-party logger.
+
+    httpx logs every request URL at INFO ("HTTP Request: GET https://...?access_token=..."), and
+    Airflow task logs keep INFO. Platforms that authenticate with a query parameter (YouTube's
+    ``key``, Graph's ``access_token`` in ``paging.next``) would leak it there.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                redact_text(str(a)) if isinstance(a, httpx.URL | str) else a for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
+        return True
+
+
+def install_log_redaction(logger_names: Iterable[str] = ("httpx",)) -> None:
+    """Attach :class:`RedactingFilter` once per logger (idempotent; done at import)."""
+    for name in logger_names:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in target.filters):
+            target.addFilter(RedactingFilter())
+
+
+install_log_redaction()
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Remove literal secret values from a message (a server may echo a token back)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class ApiError(Exception):
+    """A platform API call failed in a way the caller must handle.
+
+    ``retryable`` is a class-level fact: the retry loop only retries errors whose class says so.
+    """
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        platform: str,
+        status: int | None,
+        code: int | str | None,
+        message: str,
+        url: str,
+        *,
+        retry_after: float | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.platform = platform
+        self.status = status
+        self.code = code
+        self.message = message
+        self.url = redact_url(url) if url else ""
+        self.retry_after = retry_after
+        self.details = dict(details or {})
+        self.attempts = 1
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        status = f"HTTP {self.status}" if self.status is not None else "no HTTP response"
+        code = f" code {self.code}" if self.code is not None else ""
+        where = f" [{self.url}]" if self.url else ""
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{self.platform} API error ({status}{code}){tries}: {self.message}{where}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default reduce calls cls(*args), which does not match this signature; keep
+        # exceptions picklable for executors that ship them between processes.
+        return (_rebuild_error, (type(self), self.__dict__.copy()))
+
+    def with_message(self, message: str) -> ApiError:
+        """A copy of this error (same class and facts) with a more helpful message."""
+        clone = type(self)(
+            self.platform,
+            self.status,
+            self.code,
+            message,
+            self.url,
+            retry_after=self.retry_after,
+            details=self.details,
+        )
+        clone.attempts = self.attempts
+        return clone
+
+
+def _rebuild_error(cls: type[ApiError], state: dict[str, Any]) -> ApiError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    error.args = (str(error),)
+    return error
+
+
+class AuthError(ApiError):
+    """Credentials were rejected: retrying cannot help, a human must fix the connection."""
+
+
+class TransientError(ApiError):
+    """Server-side or network hiccup (5xx, timeout, truncated body): worth retrying."""
+
+    retryable = True
+
+
+class ThrottledError(ApiError):
+    """The platform asked us to slow down; raised to the caller only once retries run out."""
+
+    retryable = True
+
+
+Classifier = Callable[[httpx.Response], ApiError | None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry.
+
+    Backoff for attempt n (1-based) is ``base_delay * 2**(n-1)``, capped at ``max_backoff``, then
+    scaled by a random factor in ``[1 - jitter, 1]`` so parallel workers do not retry in lockstep.
+    A wait the server asked for (Retry-After, Meta's estimated_time_to_regain_access, ...) is
+    honoured instead, capped at ``max_wait`` so a bad header cannot park a worker for hours.
+    ``sleep`` is injectable so tests run instantly.
+    """
+
+    max_attempts: int = 5
+    base_delay: float = 1.0
+    max_backoff: float = 60.0
+    max_wait: float = 300.0
+    jitter: float = 0.5
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}")
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ValueError(f"RetryPolicy.jitter must be within 0..1, got {self.jitter}")
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt ``attempt`` (1-based) without a server hint."""
+        raw = min(self.max_backoff, self.base_delay * (2 ** (attempt - 1)))
+        return raw * (1.0 - self.jitter * self.rng.random())
+
+    def delay(self, attempt: int, suggested: float | None) -> float:
+        """The wait before the next attempt, preferring the server's own suggestion."""
+        if suggested is not None and suggested > 0:
+            return min(suggested, self.max_wait)
+        return self.backoff(attempt)
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    """The parsed body, or None when it is empty or not JSON (a truncated error page, say)."""
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def retry_after_seconds(response: httpx.Response, now: float | None = None) -> float | None:
+    """A server-requested wait from the common headers, in seconds.
+
+    ``Retry-After`` (seconds or an HTTP date, RFC 9110) and ``x-rate-limit-reset`` (epoch
+    seconds, X/Twitter). Platform-specific hints are parsed by the platform's classifier.
+    """
+    now = time.time() if now is None else now
+    value = response.headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                return max(0.0, when.timestamp() - now)
+    reset = response.headers.get("x-rate-limit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - now)
+        except ValueError:
+            return None
+    return None
+
+
+def classify_status(platform: str, response: httpx.Response) -> ApiError | None:
+    """Generic classification by HTTP status, the fallback for every platform classifier."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return None
+    url = str(response.request.url) if response.request else ""
+    body = json_or_none(response)
+    message = _generic_message(body) or response.reason_phrase or "request failed"
+    wait = retry_after_seconds(response)
+    if status == 429:
+        return ThrottledError(platform, status, None, message, url, retry_after=wait)
+    if status >= 500 or status == 408:
+        return TransientError(platform, status, None, message, url, retry_after=wait)
+    if status in (401, 403):
+        return AuthError(platform, status, None, message, url)
+    return ApiError(platform, status, None, message, url)
+
+
+def _generic_message(body: Any) -> str | None:
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            return err["message"]
+        if isinstance(body.get("message"), str):
+            return body["message"]
+    return None
+
+
+# Errors that mean our request or configuration is wrong: retrying sends the same mistake again.
+_NOT_RETRYABLE_TRANSPORT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+class HttpClient:
+    """Sends requests with retries and returns parsed JSON, or raises a typed :class:`ApiError`.
+
+    Retries transport errors and timeouts, truncated or non-JSON success bodies, and whatever
+    ``classify`` marks retryable (by default 5xx, 408 and 429). Gives up after
+    ``retry.max_attempts`` and raises the last error, so an exhausted throttle surfaces as
+    :class:`ThrottledError` and a persistent outage as :class:`TransientError`.
+    """
+
+    def __init__(
+        self,
+        platform: str,
+        *,
+        classify: Classifier | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout = 60.0,
+        headers: Mapping[str, str] | None = None,
+        secrets: Iterable[str] = (),
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.platform = platform
+        self.classify: Classifier = classify or (lambda r: classify_status(platform, r))
+        self.retry = retry or RetryPolicy()
+        self._secrets = tuple(s for s in secrets if s)
+        self._owns_client = client is None
+        self._client = client or httpx.Client(timeout=timeout)
+        self._headers = dict(headers or {})
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request_json(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """One logical call: retried as the policy allows, parsed JSON on success."""
+        merged_headers = {**self._headers, **(headers or {})}
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = self._attempt(method, url, params, data, merged_headers)
+            if isinstance(outcome, _Ok):
+                return outcome.value
+            error = outcome
+            error.attempts = attempt
+            error.message = scrub(error.message, self._secrets)
+            error.url = scrub(error.url, self._secrets)
+            error.args = (str(error),)
+            if not error.retryable or attempt >= self.retry.max_attempts:
+                raise error
+            wait = self.retry.delay(attempt, error.retry_after)
+            log.warning(
+                "%s: %s %s failed (%s, attempt %d/%d); retrying in %.1fs",
+                self.platform,
+                method,
+                error.url or redact_url(url),
+                f"{type(error).__name__}: {error.message}",
+                attempt,
+                self.retry.max_attempts,
+                wait,
+            )
+            self.retry.sleep(wait)
+
+    def _attempt(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        params: Mapping[str, Any] | None,
+        data: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> _Ok | ApiError:
+        request_url = redact_url(httpx.URL(str(url), params=params) if params else url)
+        try:
+            response = self._client.request(
+                method, url, params=params, data=data, headers=headers
+            )
+        except _NOT_RETRYABLE_TRANSPORT as exc:
+            return ApiError(self.platform, None, type(exc).__name__, str(exc), request_url)
+        except httpx.TransportError as exc:
+            # Messages of transport errors can include the URL: keep only the class and a
+            # scrubbed text.
+            msg = scrub(str(exc) or "connection failed", self._secrets)
+            return TransientError(self.platform, None, type(exc).__name__, msg, request_url)
+        error = self.classify(response)
+        if error is not None:
+            return error
+        try:
+            return _Ok(response.json())
+        except (ValueError, UnicodeDecodeError):
+            return TransientError(
+                self.platform,
+                response.status_code,
+                "invalid_json",
+                f"response body is not valid JSON ({len(response.content)} bytes, truncated?)",
+                request_url,
+            )
+
+
+@dataclass(frozen=True)
+class _Ok:
+    value: Any
+
+
+def parse_json_header(value: str | None) -> Any:
+    """A JSON-valued header (Meta's usage headers), or None when absent or malformed."""
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None

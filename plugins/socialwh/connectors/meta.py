@@ -1,0 +1,577 @@
+"""Meta Marketing API (Facebook + Instagram ads): client, error classification, raw-row mapping.
+
+Written against the real Graph API contract (see shared/api-contracts.md) so the same code runs
+against ``https://graph.facebook.com`` and the offline sandbox (``http://host:port/meta``):
+
+- the token travels in an ``Authorization: Bearer`` header, never in URLs we build, so httpx's
+  request logging cannot leak it; ``access_token`` is stripped from ``paging.next`` links
+  (Graph puts it there) for the same reason;
+- throttling is HTTP 400 with error code 4/17/32/613/80000-80008, retried after Meta's
+  ``estimated_time_to_regain_access``; "too much data" (100/1487534) halves the date range;
+- every metric arrives as a string and is parsed exactly (``Decimal`` for money, never float).
+
+The mapping functions return dicts keyed by the ``raw.meta_*`` column names; the loader adds
+``batch_id``, ``extracted_at`` and ``as_of_date``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+
+from socialwh.connectors.http import (
+    ApiError,
+    AuthError,
+    HttpClient,
+    RetryPolicy,
+    ThrottledError,
+    TransientError,
+    classify_status,
+    json_or_none,
+    parse_json_header,
+)
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "meta"
+DEFAULT_API_VERSION = "v23.0"
+
+#: Throttling codes: 4 app, 17 user, 32 page, 613 calls within time, 80000-80008 business use case.
+THROTTLE_CODES = frozenset({4, 17, 32, 613}) | frozenset(range(80000, 80009))
+#: Token missing (104), session (102), invalid/expired token (190).
+AUTH_CODES = frozenset({102, 104, 190})
+TOO_MUCH_DATA_SUBCODE = 1487534
+
+#: The contract's insights fields, plus adset_name (raw.meta_ad_insights has the column).
+INSIGHT_FIELDS: tuple[str, ...] = (
+    "account_id",
+    "account_currency",
+    "campaign_id",
+    "campaign_name",
+    "adset_id",
+    "adset_name",
+    "ad_id",
+    "ad_name",
+    "date_start",
+    "date_stop",
+    "spend",
+    "impressions",
+    "clicks",
+    "reach",
+    "actions",
+    "action_values",
+)
+CAMPAIGN_FIELDS: tuple[str, ...] = (
+    "id",
+    "name",
+    "status",
+    "objective",
+    "daily_budget",
+    "lifetime_budget",
+)
+ACCOUNT_FIELDS: tuple[str, ...] = ("name", "currency", "timezone_name")
+
+
+class TooMuchDataError(ApiError):
+    """Meta refuses the query's size (code 100 subcode 1487534): ask for a smaller date range."""
+
+
+class MetaAsyncJobError(ApiError):
+    """An async report run failed, was skipped, or did not finish in time."""
+
+
+def default_retry_policy() -> RetryPolicy:
+    """Patient enough for Meta's throttling windows, bounded so a task does not hang for hours."""
+    return RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=300.0)
+
+
+def usage_wait_seconds(response: httpx.Response) -> float | None:
+    """How long Meta says we are locked out, from its usage headers, in seconds.
+
+    ``x-business-use-case-usage`` gives ``estimated_time_to_regain_access`` in minutes per
+    business/account and use case; ``x-ad-account-usage`` gives ``reset_time_duration`` in
+    seconds. The longest wait wins; None when no header names one.
+    """
+    waits: list[float] = []
+    usage = parse_json_header(response.headers.get("x-business-use-case-usage"))
+    if isinstance(usage, dict):
+        for entries in usage.values():
+            for entry in entries if isinstance(entries, list) else []:
+                if not isinstance(entry, dict):
+                    continue
+                minutes = entry.get("estimated_time_to_regain_access")
+                if isinstance(minutes, int | float) and minutes > 0:
+                    waits.append(float(minutes) * 60.0)
+    account_usage = parse_json_header(response.headers.get("x-ad-account-usage"))
+    if isinstance(account_usage, dict):
+        seconds = account_usage.get("reset_time_duration")
+        if isinstance(seconds, int | float) and seconds > 0:
+            waits.append(float(seconds))
+    return max(waits) if waits else None
+
+
+def classify_meta(response: httpx.Response) -> ApiError | None:
+    """Map a Graph response to None (success) or a typed error, per Meta's error codes."""
+    if response.is_success:
+        body = json_or_none(response)
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            return _graph_error(response, body["error"])  # Graph errors are rare on 200, but real
+        return None
+    body = json_or_none(response)
+    if not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
+        return classify_status(PLATFORM, response)
+    return _graph_error(response, body["error"])
+
+
+def _graph_error(response: httpx.Response, error: Mapping[str, Any]) -> ApiError:
+    status = response.status_code
+    url = str(response.request.url) if response.request else ""
+    code = error.get("code")
+    subcode = error.get("error_subcode")
+    message = str(error.get("message") or "unknown Graph error")
+    details = {
+        k: error[k]
+        for k in ("type", "error_subcode", "is_transient", "error_user_title", "fbtrace_id")
+        if k in error
+    }
+    if code in THROTTLE_CODES:
+        wait = usage_wait_seconds(response)
+        return ThrottledError(
+            PLATFORM, status, code, message, url, retry_after=wait, details=details
+        )
+    if code in AUTH_CODES:
+        return AuthError(PLATFORM, status, code, message, url, details=details)
+    if (code == 100 and subcode == TOO_MUCH_DATA_SUBCODE) or (
+        code == 1 and "reduce the amount of data" in message.lower()
+    ):
+        return TooMuchDataError(PLATFORM, status, code, message, url, details=details)
+    if code in (1, 2) or error.get("is_transient") is True or status >= 500:
+        return TransientError(PLATFORM, status, code, message, url, details=details)
+    return ApiError(PLATFORM, status, code, message, url, details=details)
+
+
+def _digits(account_id: str | int) -> str:
+    """Ad account ids are configured as digits; Graph paths want them as act_<digits>."""
+    return str(account_id).strip().removeprefix("act_")
+
+
+class MetaAdsClient:
+    """A Graph API client for ad accounts' insights, campaigns and settings.
+
+    ``base_url`` is ``https://graph.facebook.com`` in production or the sandbox's
+    ``http://127.0.0.1:PORT/meta``. ``extra_params`` are appended to every request; production
+    leaves them empty, the demo and tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``. Async report
+    polling sleeps through ``retry.sleep`` so tests with a fake sleep never wait.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        api_version: str = DEFAULT_API_VERSION,
+        *,
+        page_limit: int = 500,
+        retry: RetryPolicy | None = None,
+        poll_interval: float = 5.0,
+        poll_timeout: float = 1800.0,
+        timeout: float = 120.0,
+        client: httpx.Client | None = None,
+        extra_params: Mapping[str, str] | None = None,
+        conn_id: str = "meta_ads",
+    ) -> None:
+        if not access_token:
+            raise ValueError(
+                f"Meta access token is empty: set the password of the Airflow connection {conn_id}"
+            )
+        if page_limit < 1:
+            raise ValueError(f"page_limit must be positive, got {page_limit}")
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self.page_limit = page_limit
+        self.poll_interval = poll_interval
+        self.poll_timeout = poll_timeout
+        self.conn_id = conn_id
+        self.extra_params = dict(extra_params or {})
+        self._origin = httpx.URL(self.base_url).copy_with(path="/", query=None)
+        self._http = HttpClient(
+            PLATFORM,
+            classify=classify_meta,
+            retry=retry or default_retry_policy(),
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {access_token}"},
+            secrets=[access_token],
+            client=client,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MetaAdsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        account_id: str,
+    ) -> Any:
+        """One Graph call; an auth failure is re-raised naming the account and the connection."""
+        try:
+            if method == "POST":
+                # Graph takes POST parameters as a form body, like the official SDKs send them.
+                data = {**self.extra_params, **(params or {})}
+                return self._http.request_json(method, url, data=data)
+            query = {**self.extra_params, **(params or {})} if params is not None else None
+            return self._http.request_json(method, url, params=query)
+        except AuthError as exc:
+            raise exc.with_message(
+                f"Meta rejected the access token for act_{account_id}: check the Airflow "
+                f"connection {self.conn_id} (Meta said: {exc.message})"
+            ) from None
+
+    def _next_url(self, link: str, account_id: str) -> str:
+        """A ``paging.next`` link made safe to follow: same origin, token moved to the header."""
+        url = httpx.URL(link)
+        if url.copy_with(path="/", query=None) != self._origin:
+            raise ApiError(
+                PLATFORM,
+                None,
+                "paging",
+                f"paging.next for act_{account_id} points to another host ({url.host}); "
+                "refusing to send the token there",
+                str(url),
+            )
+        params = [(k, v) for k, v in url.params.multi_items() if k != "access_token"]
+        present = {k for k, _ in params}
+        params += [(k, v) for k, v in self.extra_params.items() if k not in present]
+        return str(url.copy_with(params=params))
+
+    def _paged(self, url: str, params: Mapping[str, Any], account_id: str) -> Iterator[dict]:
+        """Yield ``data`` items page by page, following ``paging.next`` until it is absent."""
+        body = self._call("GET", url, params, account_id)
+        while True:
+            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                raise TransientError(
+                    PLATFORM, 200, "shape", "response has no 'data' list", url
+                )
+            yield from body["data"]
+            link = (body.get("paging") or {}).get("next")
+            if not link:
+                return
+            url = self._next_url(link, account_id)
+            body = self._call("GET", url, None, account_id)
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def get_account(self, account_id: str | int) -> dict:
+        """``GET /act_{id}?fields=name,currency,timezone_name``: the account's own settings."""
+        acct = _digits(account_id)
+        body = self._call(
+            "GET", self._url(f"act_{acct}"), {"fields": ",".join(ACCOUNT_FIELDS)}, acct
+        )
+        if not isinstance(body, dict):
+            raise ApiError(PLATFORM, 200, "shape", "account response is not an object", "")
+        return body
+
+    def iter_campaigns(self, account_id: str | int) -> Iterator[dict]:
+        """Every campaign of the account (paged), with names, status, objective and budgets."""
+        acct = _digits(account_id)
+        params = {"fields": ",".join(CAMPAIGN_FIELDS), "limit": str(self.page_limit)}
+        yield from self._paged(self._url(f"act_{acct}/campaigns"), params, acct)
+
+    def iter_insights(
+        self, account_id: str | int, since: date, until: date, *, use_async: bool = True
+    ) -> Iterator[dict]:
+        """Ad-level daily insights for ``since..until`` (inclusive, account time zone).
+
+        Rows of a date range are yielded only once the whole range is fetched, so when Meta
+        answers "too much data" part-way the range is split and re-fetched without duplicates.
+        """
+        if since > until:
+            raise ValueError(f"iter_insights: since {since} is after until {until}")
+        yield from self._insights_range(_digits(account_id), since, until, use_async)
+
+    def _insights_params(self, since: date, until: date) -> dict[str, str]:
+        return {
+            "level": "ad",
+            "time_increment": "1",
+            "time_range": json.dumps(
+                {"since": since.isoformat(), "until": until.isoformat()}, separators=(",", ":")
+            ),
+            "fields": ",".join(INSIGHT_FIELDS),
+            "limit": str(self.page_limit),
+        }
+
+    def _insights_range(
+        self, acct: str, since: date, until: date, use_async: bool
+    ) -> Iterator[dict]:
+        try:
+            if use_async:
+                rows = self._fetch_async(acct, since, until)
+            else:
+                url, params = self._url(f"act_{acct}/insights"), self._insights_params(since, until)
+                rows = list(self._paged(url, params, acct))
+        except TooMuchDataError as exc:
+            if since == until:
+                raise exc.with_message(
+                    f"Meta says one day ({since}) of ad-level insights for act_{acct} is too "
+                    f"much data; lower page_limit or split by campaign ({exc.message})"
+                ) from None
+            mid = since + timedelta(days=(until - since).days // 2)
+            log.info(
+                "meta act_%s: too much data for %s..%s, splitting at %s", acct, since, until, mid
+            )
+            yield from self._insights_range(acct, since, mid, use_async)
+            yield from self._insights_range(acct, mid + timedelta(days=1), until, use_async)
+            return
+        yield from rows
+
+    def _fetch_async(self, acct: str, since: date, until: date) -> list[dict]:
+        started = self._call(
+            "POST", self._url(f"act_{acct}/insights"), self._insights_params(since, until), acct
+        )
+        run_id = started.get("report_run_id") if isinstance(started, dict) else None
+        if not run_id:
+            raise MetaAsyncJobError(
+                PLATFORM, 200, "async", f"no report_run_id for act_{acct}: {started!r:.200}", ""
+            )
+        self._wait_for_run(acct, str(run_id), since, until)
+        params = {"limit": str(self.page_limit)}
+        return list(self._paged(self._url(f"{run_id}/insights"), params, acct))
+
+    def _wait_for_run(self, acct: str, run_id: str, since: date, until: date) -> None:
+        waited = 0.0
+        while True:
+            run = self._call(
+                "GET",
+                self._url(run_id),
+                {"fields": "id,async_status,async_percent_completion"},
+                acct,
+            )
+            status = run.get("async_status") if isinstance(run, dict) else None
+            percent = run.get("async_percent_completion", 100) if isinstance(run, dict) else 0
+            # Meta can say "Job Completed" before the percentage reaches 100: wait for both.
+            if status == "Job Completed" and (percent is None or int(percent) >= 100):
+                return
+            if status in ("Job Failed", "Job Skipped"):
+                raise MetaAsyncJobError(
+                    PLATFORM,
+                    200,
+                    "async",
+                    f"report run {run_id} for act_{acct} ({since}..{until}) ended with "
+                    f"'{status}'; rerun the task (Meta async jobs fail sporadically)",
+                    "",
+                )
+            if waited >= self.poll_timeout:
+                raise MetaAsyncJobError(
+                    PLATFORM,
+                    200,
+                    "async",
+                    f"report run {run_id} for act_{acct} ({since}..{until}) still '{status}' "
+                    f"({percent}%) after {waited:.0f}s; raise poll_timeout or retry later",
+                    "",
+                )
+            self._http.retry.sleep(self.poll_interval)
+            waited += self.poll_interval
+
+
+# -- mapping to raw rows ---------------------------------------------------------------------
+
+
+def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
+    return ValueError(f"Meta act_{acct}: {what}: field '{field_name}' {problem}")
+
+
+def _decimal(value: Any, acct: str, what: str, field_name: str) -> Decimal:
+    if value is None or isinstance(value, bool):
+        raise _fail(acct, what, field_name, f"is missing or not a number: {value!r}")
+    try:
+        # str() of a JSON float is its shortest repr, so even a number arrives digit-exact.
+        result = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _fail(acct, what, field_name, f"is not a number: {value!r}") from None
+    if not result.is_finite() or result < 0:
+        raise _fail(acct, what, field_name, f"is not a finite non-negative number: {value!r}")
+    return result
+
+
+def _optional_decimal(value: Any, acct: str, what: str, field_name: str) -> Decimal | None:
+    return None if value in (None, "") else _decimal(value, acct, what, field_name)
+
+
+def _int(value: Any, acct: str, what: str, field_name: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise _fail(acct, what, field_name, f"is missing or not a whole number: {value!r}")
+    if number < 0:
+        raise _fail(acct, what, field_name, f"is negative: {value!r}")
+    return number
+
+
+def _action_list(value: Any, acct: str, what: str, field_name: str) -> list[dict]:
+    """Graph omits actions when there are none; an absent list is stored as []."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(a, dict) and "action_type" in a and "value" in a for a in value
+    ):
+        raise _fail(acct, what, field_name, "is not a list of {action_type, value} objects")
+    for a in value:
+        _decimal(a["value"], acct, what, f"{field_name}[{a['action_type']}]")
+    return value
+
+
+def account_row(record: Mapping[str, Any], account_id: str | int) -> dict[str, Any]:
+    """``raw.meta_ad_accounts`` row from ``GET /act_{id}`` (without batch_id/extracted_at)."""
+    acct = _digits(account_id)
+    for name in ("currency", "timezone_name"):
+        if not record.get(name):
+            hint = f"is missing (ask for fields={','.join(ACCOUNT_FIELDS)})"
+            raise _fail(acct, "account record", name, hint)
+    return {
+        "account_id": acct,
+        "account_name": record.get("name"),
+        "currency": record["currency"],
+        "timezone_name": record["timezone_name"],
+        "record": dict(record),
+    }
+
+
+def insight_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw.meta_ad_insights`` row; currency and time zone come from the account settings."""
+    acct = _digits(account.get("id") or account.get("account_id") or "")
+    ad_id, day = record.get("ad_id"), record.get("date_start")
+    what = f"insights record ad_id={ad_id!r} date_start={day!r}"
+    if not ad_id:
+        raise _fail(acct, what, "ad_id", "is missing")
+    if not day:
+        raise _fail(acct, what, "date_start", "is missing")
+    try:
+        date_start = date.fromisoformat(str(day))
+    except ValueError:
+        raise _fail(acct, what, "date_start", f"is not a YYYY-MM-DD date: {day!r}") from None
+    record_account = record.get("account_id")
+    if record_account is not None and _digits(record_account) != acct:
+        raise _fail(acct, what, "account_id", f"is {record_account!r}, not the account asked for")
+    currency = account.get("currency")
+    if not currency or not account.get("timezone_name"):
+        raise _fail(acct, "account settings", "currency/timezone_name", "is missing")
+    if record.get("account_currency") not in (None, currency):
+        problem = f"is {record['account_currency']!r} but the account's currency is {currency!r}"
+        raise _fail(acct, what, "account_currency", problem)
+    return {
+        "account_id": acct,
+        "date_start": date_start,
+        "campaign_id": record.get("campaign_id"),
+        "campaign_name": record.get("campaign_name"),
+        "adset_id": record.get("adset_id"),
+        "adset_name": record.get("adset_name"),
+        "ad_id": str(ad_id),
+        "ad_name": record.get("ad_name"),
+        "account_currency": currency,
+        "account_timezone": account["timezone_name"],
+        "spend": _decimal(record.get("spend"), acct, what, "spend"),
+        "impressions": _int(record.get("impressions"), acct, what, "impressions"),
+        "clicks": _int(record.get("clicks"), acct, what, "clicks"),
+        "reach": None
+        if record.get("reach") in (None, "")
+        else _int(record["reach"], acct, what, "reach"),
+        "actions": _action_list(record.get("actions"), acct, what, "actions"),
+        "action_values": _action_list(record.get("action_values"), acct, what, "action_values"),
+        "record": dict(record),
+    }
+
+
+def campaign_row(record: Mapping[str, Any], account_id: str | int) -> dict[str, Any]:
+    """``raw.meta_campaigns`` row; budgets stay in minor units, exactly as Meta returns them."""
+    acct = _digits(account_id)
+    campaign_id = record.get("id")
+    what = f"campaign record id={campaign_id!r}"
+    if not campaign_id:
+        raise _fail(acct, what, "id", "is missing")
+    return {
+        "account_id": acct,
+        "campaign_id": str(campaign_id),
+        "campaign_name": record.get("name"),
+        "status": record.get("status"),
+        "objective": record.get("objective"),
+        "daily_budget": _optional_decimal(record.get("daily_budget"), acct, what, "daily_budget"),
+        "lifetime_budget": _optional_decimal(
+            record.get("lifetime_budget"), acct, what, "lifetime_budget"
+        ),
+        "record": dict(record),
+    }
+
+
+@dataclass(frozen=True)
+class MetaExtract:
+    """Everything extracted for one account and window, as raw rows ready to load."""
+
+    account: dict[str, Any]
+    insights: list[dict[str, Any]] = field(default_factory=list)
+    campaigns: list[dict[str, Any]] = field(default_factory=list)
+
+
+def extract_account(
+    client: MetaAdsClient,
+    account_id: str | int,
+    since: date,
+    until: date,
+    *,
+    use_async: bool = True,
+) -> MetaExtract:
+    """Account settings, ad-level daily insights for ``since..until`` and all campaigns.
+
+    Fails on duplicate (date, ad) rows: the raw table's primary key would reject them anyway,
+    and here the message can say which account and window produced them.
+    """
+    acct = _digits(account_id)
+    account = client.get_account(acct)
+    records = client.iter_insights(acct, since, until, use_async=use_async)
+    insights = [insight_row(r, account) for r in records]
+    seen: set[tuple[date, str]] = set()
+    for row in insights:
+        key = (row["date_start"], row["ad_id"])
+        if key in seen:
+            raise ValueError(
+                f"Meta act_{acct}: insights for {since}..{until} contain ad_id={key[1]} on "
+                f"{key[0]} twice; the extraction is not trustworthy, rerun it"
+            )
+        seen.add(key)
+    campaigns: dict[str, dict[str, Any]] = {}
+    for record in client.iter_campaigns(acct):
+        row = campaign_row(record, acct)
+        # Offset paging can repeat an object if the list shifts while we page: keep one.
+        campaigns.setdefault(row["campaign_id"], row)
+    log.info(
+        "meta act_%s: %d insight rows for %s..%s, %d campaigns",
+        acct,
+        len(insights),
+        since,
+        until,
+        len(campaigns),
+    )
+    return MetaExtract(
+        account=account_row(account, acct),
+        insights=insights,
+        campaigns=list(campaigns.values()),
+    )
