@@ -3,15 +3,16 @@
 
 The nightly warehouse build for paid social, budgets and FX, in write-audit-publish order:
 
-1. **extract**: one mapped task per configured ad account re-extracts the platform's lookback
-   window ending at the logical date and replaces it in `raw.*` (COPY, one transaction).
+1. **extract_<platform>**: one mapped task per configured account of each enabled platform
+   re-extracts the platform's lookback window ending at the logical date and replaces it in
+   `raw.*` (COPY, one transaction per account).
 2. **finance**: budget CSVs from the finance folder and ECB reference rates, all-or-nothing.
 3. **dbt**: staging, intermediate and marts from the dbt manifest (Cosmos), with their tests.
 4. **validate**: the Great Expectations gate over the marts; a blocking failure fails the run.
 5. **publish**: only then is `bi` (the schema BI tools read) swapped in, atomically.
 
 Accounts and lookback windows live in `config/warehouse.yml`; API base URLs and tokens in the
-Airflow connections `meta_ads`, `ecb_fx` and `warehouse`.
+Airflow connections named there (`meta_ads`, ...), `ecb_fx` and `warehouse`.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, 
 from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-from socialwh.pipeline.airflow_support import DEFAULT_ARGS
+from socialwh.pipeline.airflow_support import DEFAULT_ARGS, dbt_vars, enabled_platforms
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 WAREHOUSE_CONN = "warehouse"
+PLATFORMS = enabled_platforms()  # a file read: config/warehouse.yml decides which extract tasks exist
 BI_ASSET = Asset("postgres://warehouse/bi", extra={"published_by": "social_nightly"})
 
 
@@ -43,24 +45,25 @@ BI_ASSET = Asset("postgres://warehouse/bi", extra={"published_by": "social_night
     doc_md=__doc__,
 )
 def social_nightly():
-    @task
-    def list_meta_accounts() -> list[dict]:
-        """The Meta ad accounts in config/warehouse.yml: adding one needs no code change."""
-        from socialwh.pipeline.nightly import list_accounts
+    @task(retries=0)
+    def list_accounts(platform: str) -> list[dict]:
+        """The platform's accounts in config/warehouse.yml: adding one needs no code change."""
+        from socialwh.pipeline.nightly import list_accounts as accounts
 
-        return list_accounts("meta")
+        return accounts(platform)
 
     @task(map_index_template="{{ account_label }}")
-    def extract_meta(account: dict, **context) -> dict:
-        """Re-extract this account's Meta insights window and replace it in raw."""
+    def extract(account: dict, **context) -> dict:
+        """Re-extract this account's lookback window and replace it in raw, in one transaction."""
         from socialwh.pipeline import airflow_support as af
-        from socialwh.pipeline.nightly import extract_load_meta_account
+        from socialwh.pipeline.nightly import extract_load_account
 
         context["account_label"] = f"{account['name']} ({account['account_id']})"
         night = af.run_date(context)
-        conn = af.connection("meta_ads")
-        return extract_load_meta_account(
-            account["account_id"], night, base_url=af.base_url(conn), access_token=conn.password,
+        conn = af.connection(account["conn_id"])
+        return extract_load_account(
+            account["platform"], account["account_id"], night,
+            connection=af.connection_info(conn),
             warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)),
             extra_params=af.sandbox_params(conn, night),
         )
@@ -92,7 +95,7 @@ def social_nightly():
         ),
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
-        operator_args={"vars": {"as_of_date": "{{ ds }}"}, "install_deps": False},
+        operator_args={"vars": {**dbt_vars(), "as_of_date": "{{ ds }}"}, "install_deps": False},
         default_args={"retries": 1},
     )
 
@@ -112,8 +115,13 @@ def social_nightly():
 
         return run(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)))
 
-    extracted = extract_meta.expand(account=list_meta_accounts())
-    [extracted, load_finance()] >> transform >> validate() >> publish()
+    extracted = [
+        extract.override(task_id=f"extract_{platform}").expand(
+            account=list_accounts.override(task_id=f"list_{platform}_accounts")(platform)
+        )
+        for platform in PLATFORMS
+    ]
+    [*extracted, load_finance()] >> transform >> validate() >> publish()
 
 
 social_nightly()

@@ -33,6 +33,7 @@ class PlatformConfig:
     lookback_days: int
     accounts: tuple[Account, ...]
     options: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,15 @@ class Config:
     quality: dict[str, Any]
     sandbox: dict[str, Any]
 
+    def enabled_platforms(self) -> list[PlatformConfig]:
+        """The platforms the nightly job extracts (a disabled one keeps its config, runs nothing)."""
+        return [p for p in self.platforms.values() if p.enabled]
+
     def accounts(self, platform: str | None = None) -> list[Account]:
-        return [
-            a
-            for p in self.platforms.values()
-            if platform is None or p.name == platform
-            for a in p.accounts
-        ]
+        """Accounts of one platform (enabled or not), or of every enabled platform."""
+        if platform is not None:
+            return list(self.platforms[platform].accounts) if platform in self.platforms else []
+        return [a for p in self.enabled_platforms() for a in p.accounts]
 
     def resolve(self, relative: str) -> Path:
         p = Path(relative)
@@ -77,13 +80,14 @@ def parse_config(raw: dict, path: Path) -> Config:
         lookback = _require(spec, "lookback_days", where, path)
         if not isinstance(lookback, int) or lookback < 0:
             raise ConfigError(f"{path}: {where}lookback_days must be a non-negative integer, got {lookback!r}")
-        options = {k: v for k, v in spec.items() if k not in {"conn_id", "lookback_days", "accounts"}}
+        options = {k: v for k, v in spec.items() if k not in {"conn_id", "lookback_days", "accounts", "enabled"}}
         platforms[name] = PlatformConfig(
             name=name,
             conn_id=str(_require(spec, "conn_id", where, path)),
             lookback_days=lookback,
             accounts=tuple(accounts),
             options=options,
+            enabled=bool(spec.get("enabled", True)),
         )
     currency = str(_require(raw, "reporting_currency", "", path))
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():

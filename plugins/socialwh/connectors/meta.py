@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
@@ -575,3 +576,21 @@ def extract_account(
         insights=insights,
         campaigns=list(campaigns.values()),
     )
+
+
+def make_client(conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None) -> MetaAdsClient:
+    """The nightly job's entry point: a client from the Airflow connection `meta_ads`."""
+    return MetaAdsClient(
+        conn.base_url, conn.password or "", api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
+        extra_params=dict(extra_params) if extra_params else None,
+    )
+
+
+def extract_tables(client: MetaAdsClient, account_id: str, since: date, until: date) -> list[TableLoad]:
+    """One account's night: the account, its insights window and its campaigns, as raw rows."""
+    extract = extract_account(client, account_id, since, until)
+    return [
+        TableLoad("raw.meta_ad_accounts", [extract.account], batch_columns=("batch_id", "extracted_at")),
+        TableLoad("raw.meta_ad_insights", extract.insights, date_column="date_start"),
+        TableLoad("raw.meta_campaigns", extract.campaigns),
+    ]

@@ -187,7 +187,7 @@ def load_budget_dir(
         )
         removed = tuple(sorted({r[0] for r in gone}))
         for name in removed:  # the withdrawal stays on record as a batch with no rows
-            record_batch(conn, Batch(source=SOURCE, scope=name), 0)
+            record_batch(conn, Batch(source=SOURCE, scope=name), 0, TABLE)
         _check_across_files(conn, names)
     return BudgetDirLoad(loaded=loaded, removed=removed)
 

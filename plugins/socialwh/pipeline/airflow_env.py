@@ -14,8 +14,12 @@ from urllib.parse import urlsplit
 from socialwh.paths import DAGS_DIR, LOCAL_DIR, REPO_ROOT
 
 
-# Tokens the sandbox accepts (socialwh.sandbox.<platform>.DEFAULT_TOKEN); not secrets.
-SANDBOX_TOKENS = {"meta": "sandbox-meta-token"}
+# Connections to the sandbox: conn_id -> mount prefix and the credentials the sandbox accepts
+# (socialwh.sandbox.<platform>), which are not secrets. Real deployments set AIRFLOW_CONN_* instead.
+SANDBOX_CONNECTIONS: dict[str, dict] = {
+    "meta_ads": {"prefix": "meta", "password": "sandbox-meta-token"},
+    "ecb_fx": {"prefix": "ecb"},
+}
 
 
 def _with_driver(url: str, driver: str) -> str:
@@ -54,12 +58,13 @@ def airflow_env(warehouse_url: str, sandbox_url: str | None, metadata_db: str = 
         }),
     }
     if sandbox_url:
-        # Sandbox connections: base URL + a token the sandbox accepts; the extra flag asks the
-        # sandbox to answer as of the run's logical date, so backfills see the data of their night.
-        for conn_id, prefix in (("META_ADS", "meta"), ("ECB_FX", "ecb")):
-            env[f"AIRFLOW_CONN_{conn_id}"] = json.dumps({
-                "conn_type": "http", "host": f"{sandbox_url}/{prefix}", "password": SANDBOX_TOKENS.get(prefix, ""),
-                "extra": {"sandbox_as_of_logical_date": True},
+        # Sandbox connections: base URL + the credentials the sandbox accepts; the extra flag asks
+        # the sandbox to answer as of the run's logical date, so backfills see their night's data.
+        for conn_id, spec in SANDBOX_CONNECTIONS.items():
+            env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps({
+                "conn_type": "http", "host": f"{sandbox_url}/{spec['prefix']}",
+                "login": spec.get("login"), "password": spec.get("password"),
+                "extra": {**spec.get("extra", {}), "sandbox_as_of_logical_date": True},
             })
     return env
 

@@ -66,6 +66,36 @@ def sandbox_params(conn: Any, night: date) -> dict[str, str] | None:
     return None
 
 
+def connection_info(conn: Any) -> Any:
+    """An Airflow connection as the connectors' ConnectionInfo (connectors never import Airflow)."""
+    from socialwh.connectors.base import ConnectionInfo  # noqa: PLC0415
+
+    return ConnectionInfo(base_url=base_url(conn), login=conn.login, password=conn.password,
+                          extra=dict(conn.extra_dejson))
+
+
+def enabled_platforms() -> list[str]:
+    """Platforms with `enabled: true` (the default) in config/warehouse.yml."""
+    from socialwh.config import load_config  # noqa: PLC0415
+
+    return [p.name for p in load_config().enabled_platforms()]
+
+
+def dbt_vars() -> dict[str, Any]:
+    """The dbt vars that come from config, so dbt and Python read one configuration."""
+    from socialwh.config import load_config  # noqa: PLC0415
+
+    config = load_config()
+    out: dict[str, Any] = {
+        "reporting_currency": config.reporting_currency,
+        "pacing_tolerance": float(config.finance.get("pacing_tolerance", 0.10)),
+    }
+    meta = config.platforms.get("meta")
+    if meta and meta.options.get("conversion_action_types"):
+        out["meta_conversion_action_types"] = list(meta.options["conversion_action_types"])
+    return out
+
+
 def postgres_url(conn: Any) -> str:
     """A psycopg URL from an Airflow postgres connection (the warehouse)."""
     from urllib.parse import quote  # noqa: PLC0415

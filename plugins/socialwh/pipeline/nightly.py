@@ -6,6 +6,7 @@ test, or by hand, against the sandbox or the real APIs.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -13,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from socialwh.config import Config, load_config
+from socialwh.connectors.base import ConnectionInfo
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,9 @@ def extraction_window(night: date, lookback_days: int) -> tuple[date, date]:
 
 def list_accounts(platform: str, config: Config | None = None) -> list[dict[str, str]]:
     config = config or load_config()
-    return [{"platform": a.platform, "account_id": a.id, "name": a.name} for a in config.accounts(platform)]
+    conn_id = config.platforms[platform].conn_id
+    return [{"platform": a.platform, "account_id": a.id, "name": a.name, "conn_id": conn_id}
+            for a in config.accounts(platform)]
 
 
 @dataclass
@@ -33,56 +37,50 @@ class ExtractSummary:
     account_id: str
     window_start: str
     window_end: str
-    rows: int
-    campaigns: int
+    rows: dict[str, int]
     seconds: float
 
 
-def extract_load_meta_account(
+def extract_load_account(
+    platform: str,
     account_id: str,
     night: date,
     *,
-    base_url: str,
-    access_token: str,
+    connection: ConnectionInfo,
     warehouse_url: str,
     extra_params: dict[str, str] | None = None,
     config: Config | None = None,
 ) -> dict[str, Any]:
-    """Extract one Meta ad account's lookback window and replace it in raw, in one transaction."""
-    from socialwh.connectors import meta  # noqa: PLC0415
+    """Extract one account's lookback window from its platform and replace it in raw.
+
+    Every table of the account is replaced in ONE transaction: a failure leaves raw as it was.
+    """
     from socialwh.warehouse import db, loader  # noqa: PLC0415
 
     config = config or load_config()
-    platform = config.platforms["meta"]
-    since, until = extraction_window(night, platform.lookback_days)
+    settings = config.platforms[platform]
+    connector = importlib.import_module(f"socialwh.connectors.{platform}")
+    since, until = extraction_window(night, settings.lookback_days)
     t0 = time.monotonic()
-    client = meta.MetaAdsClient(
-        base_url, access_token, api_version=platform.options.get("api_version", "v23.0"),
-        extra_params=extra_params,
-    )
-    with client:
-        extract = meta.extract_account(client, account_id, since, until)
-    batch = loader.Batch(source="meta_ads", scope=account_id, window_start=since, window_end=until, as_of_date=night)
+    with connector.make_client(connection, settings.options, extra_params) as client:
+        loads = connector.extract_tables(client, account_id, since, until)
+    batch = loader.Batch(source=platform, scope=account_id, window_start=since, window_end=until, as_of_date=night)
+    counts: dict[str, int] = {}
     with db.connect(warehouse_url) as conn:
         db.ensure_raw_schema(conn)
         with conn.transaction():
-            loader.replace_rows(
-                conn, "raw.meta_ad_accounts", [extract.account], delete_where="account_id = %s",
-                delete_params=[account_id], batch=batch, with_batch_columns=("batch_id", "extracted_at"),
-            )
-            n = loader.replace_rows(
-                conn, "raw.meta_ad_insights", extract.insights,
-                delete_where="account_id = %s and date_start between %s and %s",
-                delete_params=[account_id, since, until], batch=batch,
-            )
-            c = loader.replace_rows(
-                conn, "raw.meta_campaigns", extract.campaigns, delete_where="account_id = %s",
-                delete_params=[account_id], batch=batch,
-            )
-    summary = ExtractSummary("meta", account_id, since.isoformat(), until.isoformat(), n, c,
+            for load in loads:
+                where, params = f"{load.account_column} = %s", [account_id]
+                if load.date_column:
+                    where += f" and {load.date_column} between %s and %s"
+                    params += [since, until]
+                counts[load.table] = loader.replace_rows(
+                    conn, load.table, load.rows, delete_where=where, delete_params=params, batch=batch,
+                    with_batch_columns=load.batch_columns,
+                )
+    summary = ExtractSummary(platform, account_id, since.isoformat(), until.isoformat(), counts,
                              round(time.monotonic() - t0, 2))
-    log.info("meta account %s: %d insight rows, %d campaigns for %s..%s in %.1fs",
-             account_id, n, c, since, until, summary.seconds)
+    log.info("%s account %s, %s..%s: %s in %.1fs", platform, account_id, since, until, counts, summary.seconds)
     return asdict(summary)
 
 

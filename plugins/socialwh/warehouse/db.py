@@ -37,9 +37,17 @@ def sql_file(name: str) -> str:
     return resources.files("socialwh.warehouse").joinpath("sql", name).read_text()
 
 
+def raw_ddl_files() -> list[str]:
+    """raw.sql first (schema + shared tables), then one raw_<platform>.sql per platform."""
+    names = sorted(p.name for p in resources.files("socialwh.warehouse").joinpath("sql").iterdir()
+                   if p.name.startswith("raw") and p.name.endswith(".sql"))
+    return sorted(names, key=lambda n: n != "raw.sql")
+
+
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
     """Create the raw schema and tables if missing. Safe to run on every task."""
     with conn.transaction():
         # Serialise concurrent first runs of mapped tasks: CREATE IF NOT EXISTS still races in pg.
         conn.execute("select pg_advisory_xact_lock(hashtext('socialwh.raw_ddl'))")
-        conn.execute(sql_file("raw.sql"))
+        for name in raw_ddl_files():
+            conn.execute(sql_file(name))

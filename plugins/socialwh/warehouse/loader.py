@@ -107,14 +107,14 @@ def replace_rows(
         n = copy_rows(
             conn, table, all_cols, ([r[c] for c in columns] + [extra[c] for c in batch_cols] for r in records)
         )
-    record_batch(conn, batch, n)
+    record_batch(conn, batch, n, table)
     return n
 
 
-def record_batch(conn: psycopg.Connection, batch: Batch, row_count: int) -> None:
+def record_batch(conn: psycopg.Connection, batch: Batch, row_count: int, table: str) -> None:
     conn.execute(
-        "insert into raw.load_batches (batch_id, source, scope, window_start, window_end, as_of_date,"
-        " row_count, extracted_at) values (%s, %s, %s, %s, %s, %s, %s, %s)",
-        (batch.batch_id, batch.source, batch.scope, batch.window_start, batch.window_end,
+        "insert into raw.load_batches (batch_id, target_table, source, scope, window_start, window_end,"
+        " as_of_date, row_count, extracted_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (batch.batch_id, table, batch.source, batch.scope, batch.window_start, batch.window_end,
          batch.as_of_date, row_count, batch.extracted_at),
     )

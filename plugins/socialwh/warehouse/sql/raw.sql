@@ -3,15 +3,17 @@
 create schema if not exists raw;
 
 create table if not exists raw.load_batches (
-    batch_id      uuid primary key,
-    source        text not null,          -- e.g. meta_ads, finance_budgets, fx_ecb
+    batch_id      uuid not null,
+    target_table  text not null,          -- one batch (an account's night) may fill several tables
+    source        text not null,          -- e.g. meta, finance_budgets, fx_ecb
     scope         text not null,          -- account id, file name, ...
     window_start  date,
     window_end    date,
     as_of_date    date,
     row_count     bigint not null,
     extracted_at  timestamptz not null,
-    loaded_at     timestamptz not null default now()
+    loaded_at     timestamptz not null default now(),
+    primary key (batch_id, target_table)
 );
 
 create table if not exists raw.meta_ad_accounts (

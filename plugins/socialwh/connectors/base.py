@@ -1,0 +1,39 @@
+"""The contract every platform connector module fulfils, so the nightly job has one load path.
+
+A connector module (``socialwh.connectors.<platform>``) exposes:
+
+- ``PLATFORM``: the key used in config/warehouse.yml and in the marts' `platform` column;
+- ``make_client(conn: ConnectionInfo, options: dict, extra_params: dict | None)``: a client
+  (a context manager) built from the Airflow connection and the platform's config options;
+- ``extract_tables(client, account_id, since, until) -> list[TableLoad]``: everything the
+  night needs from one account, as rows keyed by raw column names.
+
+The loader then replaces, per TableLoad, the account's rows (inside the window when the table
+is dated) and COPYs the new ones, all tables of one account in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """What a connector needs from an Airflow connection, without depending on Airflow."""
+
+    base_url: str
+    login: str | None = None
+    password: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TableLoad:
+    """Rows for one raw table, and how to scope the replacement of the old ones."""
+
+    table: str                       # e.g. raw.meta_ad_insights
+    rows: list[dict[str, Any]]
+    account_column: str = "account_id"
+    date_column: str | None = None   # dated tables are replaced inside [since, until] only
+    batch_columns: tuple[str, ...] = ("batch_id", "extracted_at", "as_of_date")

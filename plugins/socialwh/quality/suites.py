@@ -1,0 +1,898 @@
+"""The marts gate as code: expectation suites, validation definitions and the checkpoint.
+
+`python -m socialwh.quality.suites` writes them into the Great Expectations file data context
+(`expectations/`) as reviewable, deterministic files (stable ids, sorted keys): edit this module,
+regenerate, review the diff, commit both. `--check` exits 1 when the committed files differ from
+what this module generates (CI runs it); the gate runs the committed files.
+
+Suites are named `<source>.<asset>.<severity>`: `blocking` suites stop publication to `bi`,
+`warning` suites are reported only. Every expectation carries a stable check id in
+`meta.check` (what the gate names when it fails) and a one-line description.
+
+Run-time suite parameters (passed by `socialwh.quality.gate.run_gate`):
+- `min_fresh_date`: the newest fact day must be on or after it.
+- `min_fresh_month`: the first day of `min_fresh_date`'s month (monthly marts).
+
+This module imports no Great Expectations at import time (it is imported while DAGs parse);
+only `verify()` loads GX, to prove the written files deserialize.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from socialwh.paths import GX_DIR
+
+DATASOURCE = "warehouse"
+CONNECTION_ENV = "SOCIALWH_GX_CONNECTION_STRING"
+CHECKPOINT = "marts_gate"
+BATCH_DEFINITION = "whole_table"
+SUITES_DIR = "suites"
+VALIDATION_DEFINITIONS_DIR = "validation_definitions"
+CHECKPOINTS_DIR = "checkpoints"
+# GX's own failure severity per expectation, aligned with the suite's severity in its name.
+SEVERITIES = {"blocking": "critical", "warning": "warning"}
+
+# Defaults when config/warehouse.yml does not set them (quality.spend_tolerance,
+# quality.campaign_name_pattern).
+DEFAULT_SPEND_TOLERANCE = "0.005"
+# <year>Q<quarter>_<Audience>_<Country>_<Format>, e.g. "2026Q4_Prospecting_US_Video". Warning only.
+DEFAULT_CAMPAIGN_NAME_PATTERN = r"^[0-9]{4}Q[1-4]_[A-Z][A-Za-z]+_[A-Z]{2}_[A-Z][A-Za-z]+$"
+
+# Raw source of each platform's spend, for the raw-vs-mart reconciliation:
+# platform -> (raw table, spend column, account column). Add a platform here with its connector.
+RAW_SPEND = {"meta": ("raw.meta_ad_insights", "spend", "account_id")}
+
+_ID_NAMESPACE = uuid.UUID("6f1c2a5e-0b7d-5c53-9d8e-5f0c7a1e2b90")
+
+
+def stable_id(*parts: str) -> str:
+    """A UUID that only depends on what it names: regenerating never churns ids."""
+    return str(uuid.uuid5(_ID_NAMESPACE, "/".join(parts)))
+
+
+@dataclass(frozen=True)
+class Check:
+    check: str  # stable id the gate reports, e.g. "not_null:date_day"
+    type: str  # GX expectation type, snake_case
+    kwargs: dict[str, Any]
+    description: str
+
+
+@dataclass(frozen=True)
+class Suite:
+    source: str
+    asset: str
+    severity: str
+    checks: tuple[Check, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}.{self.asset}.{self.severity}"
+
+    @property
+    def asset_name(self) -> str:
+        return f"{self.source}.{self.asset}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    spend_tolerance: str = DEFAULT_SPEND_TOLERANCE
+    campaign_name_pattern: str = DEFAULT_CAMPAIGN_NAME_PATTERN
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def settings_from_config() -> Settings:
+    from socialwh.config import load_config  # noqa: PLC0415
+
+    quality = load_config().quality
+    return Settings(
+        spend_tolerance=str(quality.get("spend_tolerance", DEFAULT_SPEND_TOLERANCE)),
+        campaign_name_pattern=str(
+            quality.get("campaign_name_pattern", DEFAULT_CAMPAIGN_NAME_PATTERN)
+        ),
+    )
+
+
+# --- check builders -------------------------------------------------------------------------
+
+
+def rows_present() -> Check:
+    return Check(
+        "rows_present",
+        "expect_table_row_count_to_be_between",
+        {"min_value": 1},
+        "The mart has at least one row.",
+    )
+
+
+def grain_unique(columns: list[str]) -> Check:
+    return Check(
+        "grain_unique",
+        "expect_compound_columns_to_be_unique",
+        {"column_list": columns},
+        f"One row per ({', '.join(columns)}).",
+    )
+
+
+def not_null(columns: list[str]) -> list[Check]:
+    return [
+        Check(
+            f"not_null:{c}",
+            "expect_column_values_to_not_be_null",
+            {"column": c},
+            f"{c} is never null.",
+        )
+        for c in columns
+    ]
+
+
+def fx_rate_found(columns: list[str]) -> list[Check]:
+    return [
+        Check(
+            f"fx_rate_found:{c}",
+            "expect_column_values_to_not_be_null",
+            {"column": c},
+            f"{c} is not null: an FX rate to the reporting currency was found for the day.",
+        )
+        for c in columns
+    ]
+
+
+def non_negative(columns: list[str]) -> list[Check]:
+    return [
+        Check(
+            f"non_negative:{c}",
+            "expect_column_values_to_be_between",
+            {"column": c, "min_value": 0},
+            f"{c} >= 0.",
+        )
+        for c in columns
+    ]
+
+
+def currency_code(columns: list[str]) -> list[Check]:
+    return [
+        Check(
+            f"currency_code:{c}",
+            "expect_column_values_to_match_regex",
+            {"column": c, "regex": "^[A-Z]{3}$"},
+            f"{c} is an ISO 4217 code (three capital letters).",
+        )
+        for c in columns
+    ]
+
+
+def fresh(column: str, parameter: str) -> Check:
+    return Check(
+        f"fresh:{column}",
+        "expect_column_max_to_be_between",
+        {"column": column, "min_value": {"$PARAMETER": parameter}},
+        f"The newest {column} is on or after the run's {parameter}.",
+    )
+
+
+def unexpected_rows(check: str, description: str, template: str, **params: str) -> Check:
+    """A SQL check: the query returns the offending rows; any row fails it.
+
+    `template` is dedented, then `{name}` placeholders are filled from `params`; `{{batch}}`
+    becomes GX's `{batch}`, the validated mart.
+    """
+    query = textwrap.dedent(template).strip().format(**params)
+    return Check(
+        check, "unexpected_rows_expectation", {"unexpected_rows_query": query}, description
+    )
+
+
+def first_of_month(column: str, keys: list[str]) -> Check:
+    return unexpected_rows(
+        f"first_of_month:{column}",
+        f"{column} is the first day of its month.",
+        """
+        select {keys}
+        from {{batch}}
+        where {column} <> date_trunc('month', {column})::date
+        """,
+        keys=", ".join(keys if column in keys else [*keys, column]),
+        column=column,
+    )
+
+
+# --- the suites -----------------------------------------------------------------------------
+
+AD_GRAIN = ["platform", "account_id", "ad_id", "date_day"]
+CAMPAIGN_DAILY_GRAIN = ["platform", "account_id", "campaign_id", "date_day"]
+CAMPAIGN_MONTHLY_GRAIN = ["platform", "account_id", "campaign_id", "month_start"]
+# Values fct_budget_variance_monthly.sql assigns.
+BUDGET_SCOPES = ("account", "campaign")
+BUDGET_STATUSES = ("not started", "under", "on track", "over")
+BUDGET_GRAIN = ["budget_month", "platform", "account_id", "campaign_id", "budget_scope"]
+
+COUNTS = ["impressions", "clicks", "conversions"]
+MONEY_KPI = [
+    "spend_local",
+    "spend_reporting",
+    "conversion_value_local",
+    "conversion_value_reporting",
+]
+# ROAS (platform) in both currencies; dbt_project/macros/paid_media_ratios.sql names them.
+ROAS = ["roas_platform_local", "roas_platform_reporting"]
+MONEY_RATIOS = [
+    "cpc_local",
+    "cpc_reporting",
+    "cpm_local",
+    "cpm_reporting",
+    "cpa_local",
+    "cpa_reporting",
+]
+
+
+def _spend_matches_raw(platform: str, tolerance: str) -> Check:
+    table, spend, account = RAW_SPEND[platform]
+    return unexpected_rows(
+        f"spend_matches_raw:{platform}",
+        f"Per {platform} account, sum(spend_local) equals sum({table}.{spend}) "
+        f"within {tolerance}.",
+        """
+        with mart_totals as (
+            select account_id, sum(spend_local) as spend
+            from {{batch}}
+            where platform = '{platform}'
+            group by account_id
+        ),
+
+        raw_totals as (
+            select {account}, sum({spend}) as spend
+            from {table}
+            group by 1
+        )
+
+        select
+            '{platform}' as platform,
+            coalesce(mart_totals.account_id, raw_totals.account_id) as account_id,
+            mart_totals.spend as mart_spend,
+            raw_totals.spend as raw_spend
+        from mart_totals
+        full outer join raw_totals on raw_totals.account_id = mart_totals.account_id
+        where abs(coalesce(mart_totals.spend, 0) - coalesce(raw_totals.spend, 0)) > {tolerance}
+        """,
+        platform=platform,
+        table=table,
+        spend=spend,
+        account=account if account == "account_id" else f"{account} as account_id",
+        tolerance=tolerance,
+    )
+
+
+def _sums(source: str, keys: list[str], key_exprs: list[str] | None = None) -> str:
+    """Select the summed additive measures of `source` per `keys` (each computed by its expr)."""
+    selected = ",\n    ".join(
+        k if expr == k else f"{expr} as {k}"
+        for k, expr in zip(keys, key_exprs or keys, strict=True)
+    )
+    group = ", ".join(str(i) for i in range(1, len(keys) + 1))
+    return (
+        f"select\n    {selected},\n    sum(spend_local) as spend_local,\n"
+        f"    sum(impressions) as impressions,\n    sum(clicks) as clicks,\n"
+        f"    sum(conversions) as conversions\nfrom {source}\ngroup by {group}"
+    )
+
+
+def _totals_match(
+    check: str, description: str, keys: list[str], this: str, other: str, tolerance: str
+) -> Check:
+    """`this` (over the mart) and `other` are `_sums` queries with the same keys."""
+    return unexpected_rows(
+        check,
+        description,
+        """
+        with this_side as (
+        {this}
+        ),
+
+        other_side as (
+        {other}
+        )
+
+        select
+            {key_columns},
+            this_side.spend_local as spend_local,
+            other_side.spend_local as expected_spend_local,
+            this_side.impressions as impressions,
+            other_side.impressions as expected_impressions,
+            this_side.clicks as clicks,
+            other_side.clicks as expected_clicks,
+            this_side.conversions as conversions,
+            other_side.conversions as expected_conversions
+        from this_side
+        full outer join other_side
+            on {join_on}
+        where
+            abs(coalesce(this_side.spend_local, 0) - coalesce(other_side.spend_local, 0))
+            > {tolerance}
+            or coalesce(this_side.impressions, 0) <> coalesce(other_side.impressions, 0)
+            or coalesce(this_side.clicks, 0) <> coalesce(other_side.clicks, 0)
+            or abs(coalesce(this_side.conversions, 0) - coalesce(other_side.conversions, 0))
+            > {tolerance}
+        """,
+        this=textwrap.indent(this, "    "),
+        other=textwrap.indent(other, "    "),
+        key_columns=",\n    ".join(
+            f"coalesce(this_side.{k}, other_side.{k}) as {k}" for k in keys
+        ),
+        join_on="\n    and ".join(f"this_side.{k} = other_side.{k}" for k in keys),
+        tolerance=tolerance,
+    )
+
+
+def _ratio_definitions(keys: list[str]) -> Check:
+    """metrics.md: ratios from summed components at the row's grain, null on a zero denominator."""
+    definitions = [  # column, definition, tolerance (rounding to 4 decimals / to cents)
+        ("ctr", "clicks::numeric / nullif(impressions, 0)", "0.0001"),
+        ("conversion_rate", "conversions::numeric / nullif(clicks, 0)", "0.0001"),
+        ("roas_platform_local", "conversion_value_local / nullif(spend_local, 0)", "0.0001"),
+        (
+            "roas_platform_reporting",
+            "conversion_value_reporting / nullif(spend_reporting, 0)",
+            "0.0001",
+        ),
+        ("cpc_local", "spend_local / nullif(clicks, 0)", "0.005"),
+        ("cpc_reporting", "spend_reporting / nullif(clicks, 0)", "0.005"),
+        ("cpm_local", "spend_local * 1000 / nullif(impressions, 0)", "0.005"),
+        ("cpm_reporting", "spend_reporting * 1000 / nullif(impressions, 0)", "0.005"),
+        ("cpa_local", "spend_local / nullif(conversions, 0)", "0.005"),
+        ("cpa_reporting", "spend_reporting / nullif(conversions, 0)", "0.005"),
+    ]
+    # -1 stands for null on both sides: every ratio is >= 0, so null vs a value always differs.
+    return unexpected_rows(
+        "ratio_definitions",
+        "ctr, conversion_rate, roas_platform, cpc, cpm and cpa equal their metrics.md "
+        "definitions from the row's summed components (null when the denominator is 0).",
+        """
+        select {keys}, {columns}
+        from {{batch}}
+        where {conditions}
+        """,
+        keys=", ".join(keys),
+        columns=", ".join(col for col, _, _ in definitions),
+        conditions="\n    or ".join(
+            f"abs(coalesce({col}, -1) - coalesce({expr}, -1)) > {tol}"
+            for col, expr, tol in definitions
+        ),
+    )
+
+
+def build_suites(settings: Settings | None = None) -> list[Suite]:
+    s = settings or Settings()
+    tol = s.spend_tolerance
+    ad_keys = ", ".join(AD_GRAIN)
+
+    ad_blocking = Suite(
+        "marts",
+        "fct_ad_performance_daily",
+        "blocking",
+        (
+            rows_present(),
+            grain_unique(AD_GRAIN),
+            *not_null([
+                "date_day", "platform", "account_id", "campaign_id", "ad_id", "currency_code",
+                "account_timezone", "reporting_currency", "impressions", "clicks", "conversions",
+                "spend_local", "conversion_value_local",
+            ]),
+            *fx_rate_found(
+                ["fx_rate_to_reporting", "spend_reporting", "conversion_value_reporting"]
+            ),
+            Check(
+                "positive:fx_rate_to_reporting",
+                "expect_column_values_to_be_between",
+                {"column": "fx_rate_to_reporting", "min_value": 0, "strict_min": True},
+                "fx_rate_to_reporting > 0.",
+            ),
+            *non_negative(["impressions", "clicks", "reach", "conversions", *MONEY_KPI]),
+            *currency_code(["currency_code", "reporting_currency"]),
+            fresh("date_day", "min_fresh_date"),
+            *(_spend_matches_raw(platform, tol) for platform in RAW_SPEND),
+        ),
+    )
+
+    ad_warning = Suite(
+        "marts",
+        "fct_ad_performance_daily",
+        "warning",
+        (
+            unexpected_rows(
+                "spend_without_impressions",
+                "Rows with spend but zero impressions.",
+                """
+                select {keys}, spend_local, impressions
+                from {{batch}}
+                where spend_local > 0 and impressions = 0
+                """,
+                keys=ad_keys,
+            ),
+            unexpected_rows(
+                "clicks_within_impressions",
+                "Rows with more clicks than impressions.",
+                """
+                select {keys}, clicks, impressions
+                from {{batch}}
+                where clicks > impressions
+                """,
+                keys=ad_keys,
+            ),
+            unexpected_rows(
+                "reach_within_impressions",
+                "Rows whose reach exceeds impressions.",
+                """
+                select {keys}, reach, impressions
+                from {{batch}}
+                where reach > impressions
+                """,
+                keys=ad_keys,
+            ),
+            unexpected_rows(
+                "reporting_amounts_use_fx_rate",
+                "spend_reporting and conversion_value_reporting equal the local amount times "
+                "fx_rate_to_reporting (to the cent).",
+                """
+                select {keys}, spend_local, fx_rate_to_reporting, spend_reporting
+                from {{batch}}
+                where abs(spend_reporting - spend_local * fx_rate_to_reporting) > 0.01
+                    or abs(conversion_value_reporting
+                           - conversion_value_local * fx_rate_to_reporting) > 0.01
+                """,
+                keys=ad_keys,
+            ),
+            Check(
+                "campaign_name_convention",
+                "expect_column_values_to_match_regex",
+                {"column": "campaign_name", "regex": s.campaign_name_pattern},
+                "Campaign names follow <year>Q<quarter>_<Audience>_<Country>_<Format>.",
+            ),
+            *(
+                Check(
+                    f"name_present:{c}",
+                    "expect_column_values_to_not_be_null",
+                    {"column": c},
+                    f"{c} is filled (BI shows ids otherwise).",
+                )
+                for c in ["account_name", "campaign_name", "ad_name"]
+            ),
+        ),
+    )
+
+    def campaign_blocking(asset: str, grain: list[str], period: str, parameter: str,
+                          totals: Check) -> Suite:
+        checks: list[Check] = [
+            rows_present(),
+            grain_unique(grain),
+            *not_null([*grain, "currency_code", "reporting_currency", *COUNTS, *MONEY_KPI]),
+            *non_negative([*COUNTS, *MONEY_KPI, *ROAS, *MONEY_RATIOS]),
+            Check(
+                "ratio_range:ctr",
+                "expect_column_values_to_be_between",
+                {"column": "ctr", "min_value": 0, "max_value": 1},
+                "ctr is a ratio between 0 and 1.",
+            ),
+            Check(
+                "ratio_range:conversion_rate",
+                "expect_column_values_to_be_between",
+                {"column": "conversion_rate", "min_value": 0},
+                "conversion_rate >= 0.",
+            ),
+            *currency_code(["currency_code", "reporting_currency"]),
+            fresh(period, parameter),
+            totals,
+        ]
+        if period == "month_start":
+            checks.append(first_of_month("month_start", grain))
+        return Suite("marts", asset, "blocking", tuple(checks))
+
+    campaign_daily_blocking = campaign_blocking(
+        "fct_campaign_kpis_daily",
+        CAMPAIGN_DAILY_GRAIN,
+        "date_day",
+        "min_fresh_date",
+        _totals_match(
+            "totals_match:fct_ad_performance_daily",
+            "Per platform and account, spend_local, impressions, clicks and conversions equal "
+            f"marts.fct_ad_performance_daily (money within {tol}).",
+            ["platform", "account_id"],
+            _sums("{batch}", ["platform", "account_id"]),
+            _sums("marts.fct_ad_performance_daily", ["platform", "account_id"]),
+            tol,
+        ),
+    )
+    campaign_monthly_blocking = campaign_blocking(
+        "fct_campaign_kpis_monthly",
+        CAMPAIGN_MONTHLY_GRAIN,
+        "month_start",
+        "min_fresh_month",
+        _totals_match(
+            "totals_match:fct_campaign_kpis_daily",
+            "Per campaign and month, spend_local, impressions, clicks and conversions equal the "
+            f"sum of marts.fct_campaign_kpis_daily (money within {tol}).",
+            CAMPAIGN_MONTHLY_GRAIN,
+            _sums("{batch}", CAMPAIGN_MONTHLY_GRAIN),
+            _sums(
+                "marts.fct_campaign_kpis_daily",
+                CAMPAIGN_MONTHLY_GRAIN,
+                ["platform", "account_id", "campaign_id", "date_trunc('month', date_day)::date"],
+            ),
+            tol,
+        ),
+    )
+
+    campaign_daily_warning = Suite(
+        "marts", "fct_campaign_kpis_daily", "warning", (_ratio_definitions(CAMPAIGN_DAILY_GRAIN),)
+    )
+    campaign_monthly_warning = Suite(
+        "marts",
+        "fct_campaign_kpis_monthly",
+        "warning",
+        (_ratio_definitions(CAMPAIGN_MONTHLY_GRAIN),),
+    )
+
+    budget_keys = ", ".join(BUDGET_GRAIN)
+    budget_blocking = Suite(
+        "marts",
+        "fct_budget_variance_monthly",
+        "blocking",
+        (
+            # campaign_id is null for account-scope budgets: GROUP BY treats nulls as equal,
+            # expect_compound_columns_to_be_unique would not.
+            unexpected_rows(
+                "grain_unique",
+                f"One row per ({', '.join(BUDGET_GRAIN)}); campaign_id null = account scope.",
+                """
+                select {keys}, count(*) as row_count
+                from {{batch}}
+                group by {keys}
+                having count(*) > 1
+                """,
+                keys=budget_keys,
+            ),
+            *not_null([
+                "budget_month", "platform", "account_id", "budget_scope", "plan_version",
+                "budget_currency", "planned_budget_currency", "reporting_currency", "planned",
+                "actual", "variance", "as_of_date", "days_in_month", "days_elapsed",
+                "days_remaining", "actual_to_date", "expected_to_date", "status",
+            ]),
+            *non_negative([
+                "planned_budget_currency", "planned", "actual", "actual_to_date",
+                "expected_to_date", "days_elapsed", "days_remaining",
+                "trailing_7d_avg_daily_spend", "forecast_end_of_month",
+            ]),
+            Check(
+                "days_in_month_range",
+                "expect_column_values_to_be_between",
+                {"column": "days_in_month", "min_value": 28, "max_value": 31},
+                "days_in_month is between 28 and 31.",
+            ),
+            unexpected_rows(
+                "days_within_month",
+                "days_elapsed and days_remaining do not exceed days_in_month.",
+                """
+                select {keys}, days_in_month, days_elapsed, days_remaining
+                from {{batch}}
+                where days_elapsed > days_in_month or days_remaining > days_in_month
+                """,
+                keys=budget_keys,
+            ),
+            *currency_code(["budget_currency", "reporting_currency"]),
+            first_of_month("budget_month", BUDGET_GRAIN),
+            Check(
+                "allowed_values:budget_scope",
+                "expect_column_values_to_be_in_set",
+                {"column": "budget_scope", "value_set": list(BUDGET_SCOPES)},
+                f"budget_scope is one of {', '.join(BUDGET_SCOPES)}.",
+            ),
+            unexpected_rows(
+                "scope_matches_campaign_id",
+                "budget_scope is 'account' exactly when campaign_id is null.",
+                """
+                select {keys}
+                from {{batch}}
+                where (budget_scope = 'account') <> (campaign_id is null)
+                """,
+                keys=budget_keys,
+            ),
+            Check(
+                "allowed_values:status",
+                "expect_column_values_to_be_in_set",
+                {"column": "status", "value_set": list(BUDGET_STATUSES)},
+                f"status is one of {', '.join(BUDGET_STATUSES)}.",
+            ),
+            unexpected_rows(
+                "variance_definition",
+                f"variance = actual - planned (within {tol}).",
+                """
+                select {keys}, planned, actual, variance
+                from {{batch}}
+                where abs(variance - (actual - planned)) > {tolerance}
+                """,
+                keys=budget_keys,
+                tolerance=tol,
+            ),
+        ),
+    )
+
+    suites = [
+        ad_blocking,
+        ad_warning,
+        campaign_daily_blocking,
+        campaign_daily_warning,
+        campaign_monthly_blocking,
+        campaign_monthly_warning,
+        budget_blocking,
+    ]
+    for suite in suites:
+        ids = [c.check for c in suite.checks]
+        duplicates = {c for c in ids if ids.count(c) > 1}
+        if duplicates:
+            raise ValueError(f"suite {suite.name}: duplicate check ids {sorted(duplicates)}")
+        if suite.severity not in SEVERITIES:
+            raise ValueError(f"suite {suite.name}: severity must be one of {sorted(SEVERITIES)}")
+    return suites
+
+
+# --- rendering to files ---------------------------------------------------------------------
+
+YML_HEADER = f"""\
+# The Great Expectations file data context of the marts gate (GX 1.x).
+# GENERATED by `python -m socialwh.quality.suites` from plugins/socialwh/quality/suites.py:
+# edit that module and regenerate; do not edit this file by hand.
+#
+# The warehouse connection string is never written here: GX substitutes ${{{CONNECTION_ENV}}}
+# from the environment (socialwh.quality.gate.run_gate passes it at run time).
+# uncommitted/ (validation results, Data Docs) is git-ignored.
+"""
+
+
+def suite_path(context_dir: Path, suite_name: str) -> Path:
+    """Where GX's tuple store keeps a suite: one folder level per dot in its name."""
+    *folders, leaf = suite_name.split(".")
+    return context_dir.joinpath(SUITES_DIR, *folders, f"{leaf}.json")
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _suite_json(suite: Suite) -> dict:
+    return {
+        "expectations": [
+            {
+                "description": c.description,
+                "id": stable_id("expectation", suite.name, c.check),
+                "kwargs": c.kwargs,
+                "meta": {"check": c.check},
+                "severity": SEVERITIES[suite.severity],
+                "type": c.type,
+            }
+            for c in suite.checks
+        ],
+        "id": stable_id("suite", suite.name),
+        "meta": {"generated_by": "socialwh.quality.suites"},
+        "name": suite.name,
+        "notes": None,
+    }
+
+
+def _validation_definition_json(suite: Suite) -> dict:
+    return {
+        "data": {
+            "asset": {"id": stable_id("asset", suite.asset_name), "name": suite.asset_name},
+            "batch_definition": {
+                "id": stable_id("batch_definition", suite.asset_name, BATCH_DEFINITION),
+                "name": BATCH_DEFINITION,
+            },
+            "datasource": {"id": stable_id("datasource", DATASOURCE), "name": DATASOURCE},
+        },
+        "id": stable_id("validation_definition", suite.name),
+        "name": suite.name,
+        "suite": {"id": stable_id("suite", suite.name), "name": suite.name},
+    }
+
+
+def _checkpoint_json(suites: list[Suite]) -> dict:
+    return {
+        "actions": [],
+        "id": stable_id("checkpoint", CHECKPOINT),
+        "name": CHECKPOINT,
+        # COMPLETE: failed SQL checks return their offending rows (GX caps each list at 200).
+        "result_format": {"result_format": "COMPLETE", "partial_unexpected_count": 20},
+        "validation_definitions": [
+            {"id": stable_id("validation_definition", s.name), "name": s.name} for s in suites
+        ],
+    }
+
+
+def _context_yml(suites: list[Suite]) -> str:
+    assets = sorted({(s.source, s.asset) for s in suites})
+    lines = [
+        YML_HEADER,
+        "config_version: 4.0",
+        f"data_context_id: {stable_id('data_context')}",
+        "analytics_enabled: false",
+        "progress_bars:",
+        "  globally: false",
+        "",
+        "stores:",
+        "  expectations_store:",
+        "    class_name: ExpectationsStore",
+        "    store_backend:",
+        "      class_name: TupleFilesystemStoreBackend",
+        f"      base_directory: {SUITES_DIR}/",
+        "      suppress_store_backend_id: true",
+        "  validation_results_store:",
+        "    class_name: ValidationResultsStore",
+        "    store_backend:",
+        "      class_name: TupleFilesystemStoreBackend",
+        "      base_directory: uncommitted/validations/",
+        "  checkpoint_store:",
+        "    class_name: CheckpointStore",
+        "    store_backend:",
+        "      class_name: TupleFilesystemStoreBackend",
+        f"      base_directory: {CHECKPOINTS_DIR}/",
+        "      suppress_store_backend_id: true",
+        "  validation_definition_store:",
+        "    class_name: ValidationDefinitionStore",
+        "    store_backend:",
+        "      class_name: TupleFilesystemStoreBackend",
+        f"      base_directory: {VALIDATION_DEFINITIONS_DIR}/",
+        "      suppress_store_backend_id: true",
+        "expectations_store_name: expectations_store",
+        "validation_results_store_name: validation_results_store",
+        "checkpoint_store_name: checkpoint_store",
+        "",
+        "data_docs_sites:",
+        "  local_site:",
+        "    class_name: SiteBuilder",
+        "    show_how_to_buttons: false",
+        "    store_backend:",
+        "      class_name: TupleFilesystemStoreBackend",
+        "      base_directory: uncommitted/data_docs/local_site/",
+        "    site_index_builder:",
+        "      class_name: DefaultSiteIndexBuilder",
+        "",
+        "fluent_datasources:",
+        f"  {DATASOURCE}:",
+        "    type: postgres",
+        f"    id: {stable_id('datasource', DATASOURCE)}",
+        f"    connection_string: ${{{CONNECTION_ENV}}}",
+        "    assets:",
+    ]
+    for source, asset in assets:
+        name = f"{source}.{asset}"
+        lines += [
+            f"      {name}:",
+            "        type: table",
+            f"        id: {stable_id('asset', name)}",
+            f"        schema_name: {source}",
+            f"        table_name: {asset}",
+            "        batch_metadata: {}",
+            "        batch_definitions:",
+            f"          {BATCH_DEFINITION}:",
+            f"            id: {stable_id('batch_definition', name, BATCH_DEFINITION)}",
+            "            partitioner:",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def render(settings: Settings | None = None) -> dict[str, str]:
+    """Every generated file: path relative to the context root -> content."""
+    suites = build_suites(settings)
+    files = {
+        "great_expectations.yml": _context_yml(suites),
+        ".gitignore": "uncommitted/\n",
+        f"{CHECKPOINTS_DIR}/{CHECKPOINT}.json": _dump(_checkpoint_json(suites)),
+    }
+    for suite in suites:
+        files[suite_path(Path(), suite.name).as_posix()] = _dump(_suite_json(suite))
+        files[f"{VALIDATION_DEFINITIONS_DIR}/{suite.name}.json"] = _dump(
+            _validation_definition_json(suite)
+        )
+    return files
+
+
+def _owned_files(context_dir: Path) -> set[str]:
+    """Generated files present on disk, including stale ones a removed suite left behind."""
+    found = {
+        p.relative_to(context_dir).as_posix()
+        for folder in (SUITES_DIR, VALIDATION_DEFINITIONS_DIR, CHECKPOINTS_DIR)
+        for p in (context_dir / folder).rglob("*.json")
+    }
+    for name in ("great_expectations.yml", ".gitignore"):
+        if (context_dir / name).exists():
+            found.add(name)
+    return found
+
+
+def diff(context_dir: Path, settings: Settings | None = None) -> list[str]:
+    """Paths (relative to the context root) that differ from what this module generates."""
+    files = render(settings)
+    changed = [
+        path
+        for path, content in files.items()
+        if not (context_dir / path).is_file() or (context_dir / path).read_text() != content
+    ]
+    stale = sorted(_owned_files(context_dir) - set(files))
+    return sorted(changed) + stale
+
+
+def write(context_dir: Path = GX_DIR, settings: Settings | None = None) -> list[str]:
+    """Write the generated files, remove stale ones; returns the paths that changed."""
+    files = render(settings)
+    changed = diff(context_dir, settings)
+    for rel in changed:
+        path = context_dir / rel
+        if rel in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(files[rel])
+        else:
+            path.unlink()
+    for folder in (SUITES_DIR,):  # drop folders emptied by a removed suite
+        for d in sorted((context_dir / folder).rglob("*"), reverse=True):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+    return changed
+
+
+def verify(context_dir: Path = GX_DIR, settings: Settings | None = None) -> None:
+    """Load the written context with GX and check every suite and expectation deserializes.
+
+    GX drops an expectation it cannot build (unknown type) with only a log line, so a count
+    mismatch here is an error. Needs no database.
+    """
+    import great_expectations as gx  # noqa: PLC0415
+
+    context = gx.get_context(mode="file", context_root_dir=str(context_dir))
+    checkpoint = context.checkpoints.get(CHECKPOINT)
+    expected = {s.name: len(s.checks) for s in build_suites(settings)}
+    loaded = {vd.suite.name: len(vd.suite.expectations) for vd in checkpoint.validation_definitions}
+    if loaded != expected:
+        raise RuntimeError(
+            f"{context_dir}: GX loaded {loaded}, generated {expected}: regenerate with "
+            "`python -m socialwh.quality.suites` and read the GX log for the dropped expectation"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m socialwh.quality.suites", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--context-dir", type=Path, default=GX_DIR)
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the files differ from the generated ones"
+    )
+    parser.add_argument(
+        "--no-verify", action="store_true", help="skip loading the result with GX (slow import)"
+    )
+    args = parser.parse_args(argv)
+    settings = settings_from_config()
+    if args.check:
+        changed = diff(args.context_dir, settings)
+        for path in changed:
+            print(f"out of date: {args.context_dir / path}", file=sys.stderr)
+        if changed:
+            print("regenerate with `python -m socialwh.quality.suites`", file=sys.stderr)
+        return 1 if changed else 0
+    changed = write(args.context_dir, settings)
+    for path in changed:
+        print(f"wrote {args.context_dir / path}")
+    if not args.no_verify:
+        verify(args.context_dir, settings)
+    print(f"{len(render(settings))} files in {args.context_dir}, {len(changed)} changed")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
