@@ -21,6 +21,7 @@ from socialwh.paths import DBT_PROJECT_DIR
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
 
+# What profiles.yml reads, in the order dbt_env fills them.
 ENV_VARS = (
     "SOCIALWH_PG_HOST",
     "SOCIALWH_PG_PORT",
@@ -28,10 +29,9 @@ ENV_VARS = (
     "SOCIALWH_PG_PASSWORD",
     "SOCIALWH_PG_DBNAME",
 )
-MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 # `dbt parse` never connects: the profile only has to render, so any well-formed URL will do.
 _PARSE_ONLY_URL = "postgresql://dbt_parse@localhost:5432/warehouse"
-_FAILED_STATUSES = {"error", "fail", "runtime error"}
+_FAILED_STATUSES = {"error", "fail"}
 
 
 class DbtRunError(RuntimeError):
@@ -54,16 +54,13 @@ def dbt_env(url: str) -> dict[str, str]:
     query = parse_qs(parts.query)
     host = (query.get("host") or [parts.hostname or ""])[0]
     dbname = unquote(parts.path.lstrip("/"))
-    missing = [name for name, value in (("host", host), ("user", parts.username), ("database", dbname)) if not value]
+    given = {"host": host, "user": parts.username, "database": dbname}
+    missing = [name for name, value in given.items() if not value]
     if missing:
         raise ValueError(f"postgres URL lacks {', '.join(missing)}: {_redact(url)}")
-    return {
-        "SOCIALWH_PG_HOST": host,
-        "SOCIALWH_PG_PORT": str(parts.port or 5432),
-        "SOCIALWH_PG_USER": unquote(parts.username or ""),
-        "SOCIALWH_PG_PASSWORD": unquote(parts.password or ""),
-        "SOCIALWH_PG_DBNAME": dbname,
-    }
+    values = (host, str(parts.port or 5432), unquote(parts.username or ""),
+              unquote(parts.password or ""), dbname)  # fmt: skip
+    return dict(zip(ENV_VARS, values, strict=True))
 
 
 def run_dbt(
@@ -120,13 +117,13 @@ def _failure_message(args: list[str], result: dbtRunnerResult) -> str:
     command = " ".join(["dbt", *args])
     lines = []
     for node_result in _node_results(result):
-        status = str(getattr(node_result.status, "value", node_result.status)).lower()
+        status = _status(node_result)
         if status in _FAILED_STATUSES:
             node = node_result.node
             where = getattr(node, "original_file_path", "") or ""
             message = (node_result.message or "").strip().replace("\n", " ")
             lines.append(f"  - {node.unique_id} [{status}] {where}: {message}")
-    skipped = sum(1 for r in _node_results(result) if str(getattr(r.status, "value", r.status)) == "skipped")
+    skipped = sum(1 for r in _node_results(result) if _status(r) == "skipped")
     if result.exception is not None:
         lines.append(f"  dbt raised {type(result.exception).__name__}: {result.exception}")
     summary = f"{command} failed"
@@ -135,6 +132,10 @@ def _failure_message(args: list[str], result: dbtRunnerResult) -> str:
     else:
         summary += " without a node failure (see dbt_project/logs/dbt.log)"
     return "\n".join([summary, *lines])
+
+
+def _status(node_result: Any) -> str:
+    return str(getattr(node_result.status, "value", node_result.status)).lower()
 
 
 def _node_results(result: dbtRunnerResult) -> list[Any]:

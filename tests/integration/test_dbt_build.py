@@ -1,0 +1,407 @@
+"""The dbt project against a real PostgreSQL: a hand-made raw data set, built and checked to the
+cent against numbers computed here in Python (independently of the SQL), then rebuilt
+incrementally (identical marts), then restated in raw (the marts follow), then fully refreshed
+(identical to the incremental result).
+
+Data: two Meta accounts (EUR and USD), costs from Thursday 2024-02-29 to Monday 2024-03-04 with
+no ECB rate on the weekend, as_of_date Tuesday 2024-03-05; account- and campaign-level budgets for
+a finished (February), the current (March) and a future (April) month, v10 beating v9.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from socialwh.transform import run_dbt
+from socialwh.warehouse import db
+from socialwh.warehouse.loader import copy_rows
+
+pytestmark = pytest.mark.integration
+
+Conn = psycopg.Connection
+AS_OF = date(2024, 3, 5)
+VARS = {"as_of_date": AS_OF.isoformat()}
+EXACT = Decimal("0.000001")  # stricter than a cent: catches rounding, not just wrong formulas
+TOLERANCE = Decimal("0.10")
+
+EU, US = "1000000001", "1000000002"
+EU_SPRING, EU_IDLE, US_SEARCH, US_RETARGET = "2001", "2002", "3001", "3002"
+RAW_TABLES = [
+    "raw.meta_ad_accounts",
+    "raw.meta_campaigns",
+    "raw.meta_ad_insights",
+    "raw.finance_budgets",
+    "raw.fx_rates",
+]
+MARTS = {
+    "fct_ad_performance_daily": "platform, account_id, ad_id, date_day",
+    "fct_campaign_kpis_daily": "platform, account_id, campaign_id, date_day",
+    "fct_campaign_kpis_monthly": "platform, account_id, campaign_id, month_start",
+    "fct_budget_variance_monthly": "budget_month, platform, account_id, campaign_id",
+}
+
+# ECB: USD per 1 EUR, TARGET days only. Nothing between 1 and 29 February, nothing on 2-3 March.
+USD_PER_EUR = {
+    date(2024, 2, 1): Decimal("1.0850"),
+    date(2024, 2, 29): Decimal("1.0800"),
+    date(2024, 3, 1): Decimal("1.0850"),
+    date(2024, 3, 4): Decimal("1.0900"),
+    date(2024, 3, 5): Decimal("1.0875"),
+}
+GBP_PER_EUR = {day: Decimal("0.8560") for day in USD_PER_EUR}
+
+
+def D(value: str | int) -> Decimal:  # noqa: N802 - reads like a literal
+    return Decimal(value)
+
+
+def usd_rate(day: date) -> Decimal:
+    """The gap rule, by hand: the last rate published on or before the day."""
+    return USD_PER_EUR[max(d for d in USD_PER_EUR if d <= day)]
+
+
+def to_eur(amount: Decimal, currency: str, day: date) -> Decimal:
+    return amount if currency == "EUR" else amount / usd_rate(day)
+
+
+def ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | None:
+    return None if denominator == 0 else Decimal(numerator) / Decimal(denominator)
+
+
+# --- the raw data set -------------------------------------------------------------------------
+
+ACCOUNTS = [(EU, "Acme EU", "EUR", "Europe/Berlin"), (US, "Acme US", "USD", "America/Los_Angeles")]
+CAMPAIGNS = [
+    (EU, EU_SPRING, "EU Spring"),
+    (EU, EU_IDLE, "EU Idle"),
+    (US, US_SEARCH, "US Search"),
+    (US, US_RETARGET, "US Retarget"),
+]
+
+
+def action(kind: str, value: str) -> dict[str, str]:
+    return {"action_type": kind, "value": value}
+
+
+# (account, day, campaign, insights campaign name, ad, spend, impressions, clicks, actions, values)
+INSIGHTS = [
+    (EU, date(2024, 3, 1), EU_SPRING, "EU Spring (draft)", "2111", "10.00", 1000, 20,
+     [action("purchase", "2"), action("link_click", "20"),
+      action("offsite_conversion.fb_pixel_purchase", "1")],
+     [action("purchase", "50.00"), action("offsite_conversion.fb_pixel_purchase", "25.50")]),
+    (EU, date(2024, 3, 1), EU_SPRING, "EU Spring (draft)", "2112", "5.55", 500, 5, None, None),
+    (EU, date(2024, 3, 2), EU_SPRING, "EU Spring", "2111", "7.25", 700, 7,
+     [action("purchase", "1")], [action("purchase", "19.99")]),
+    (EU, date(2024, 3, 4), EU_SPRING, "EU Spring", "2112", "3.10", 300, 0, [], []),
+    (US, date(2024, 2, 29), US_SEARCH, "US Search", "3111", "100.00", 10000, 100,
+     [action("purchase", "4")], [action("purchase", "400.00")]),
+    (US, date(2024, 3, 1), US_SEARCH, "US Search", "3111", "217.00", 20000, 150,
+     [action("purchase", "5")], [action("purchase", "542.50")]),
+    (US, date(2024, 3, 2), US_SEARCH, "US Search", "3111", "54.25", 5000, 40,
+     [action("link_click", "40")], []),
+    (US, date(2024, 3, 3), US_RETARGET, "US Retarget", "3211", "21.70", 2000, 10,
+     [action("purchase", "1")], [action("purchase", "43.40")]),
+    (US, date(2024, 3, 4), US_RETARGET, "US Retarget", "3211", "109.00", 9000, 90,
+     [action("offsite_conversion.fb_pixel_purchase", "2")],
+     [action("offsite_conversion.fb_pixel_purchase", "218.00")]),
+]  # fmt: skip
+
+LOADED = datetime(2024, 2, 15, tzinfo=timezone.utc)
+# (file, line, month, account, campaign, amount, currency, version, loaded_at)
+BUDGETS = [
+    # v9 was loaded after v10: the natural version order must win, not the load order
+    ("plan_2024_v9.csv", 1, date(2024, 3, 1), EU, EU_SPRING, "300.00", "EUR", "v9", LOADED),
+    ("plan_2024_v9.csv", 2, date(2024, 3, 1), US, None, "2387.00", "USD", "v9", LOADED),
+    ("plan_2024_v10.csv", 1, date(2024, 3, 1), EU, EU_SPRING, "310.00", "EUR", "v10",
+     LOADED - timedelta(days=1)),
+    ("plan_2024_v10.csv", 2, date(2024, 2, 1), US, None, "86.80", "USD", "v10",
+     LOADED - timedelta(days=1)),
+    ("plan_2024_v10.csv", 3, date(2024, 4, 1), EU, EU_SPRING, "600.00", "EUR", "v10",
+     LOADED - timedelta(days=1)),
+    ("plan_2024_v10.csv", 4, date(2024, 4, 1), US, None, "1087.50", "USD", "v10",
+     LOADED - timedelta(days=1)),
+    ("plan_2024_v10.csv", 5, date(2024, 3, 1), EU, EU_IDLE, "100.00", "EUR", "v10",
+     LOADED - timedelta(days=1)),
+]  # fmt: skip
+
+
+def load_raw(conn: Conn, insights: list[tuple]) -> None:
+    batch = uuid.uuid4()
+    now = datetime.now(timezone.utc)
+    with conn.transaction():
+        for table in RAW_TABLES:
+            conn.execute(f"delete from {table}")
+        copy_rows(
+            conn, "raw.meta_ad_accounts",
+            ["account_id", "account_name", "currency", "timezone_name", "record", "batch_id",
+             "extracted_at"],
+            [(*a, {"id": f"act_{a[0]}"}, batch, now) for a in ACCOUNTS],
+        )
+        copy_rows(
+            conn, "raw.meta_campaigns",
+            ["account_id", "campaign_id", "campaign_name", "status", "record", "batch_id",
+             "extracted_at", "as_of_date"],
+            [(*c, "ACTIVE", {"id": c[1]}, batch, now, AS_OF) for c in CAMPAIGNS],
+        )
+        currency = {a[0]: (a[2], a[3]) for a in ACCOUNTS}
+        copy_rows(
+            conn, "raw.meta_ad_insights",
+            ["account_id", "date_start", "campaign_id", "campaign_name", "adset_id", "adset_name",
+             "ad_id", "ad_name", "account_currency", "account_timezone", "spend", "impressions",
+             "clicks", "reach", "actions", "action_values", "record", "batch_id", "extracted_at",
+             "as_of_date"],
+            [
+                (acc, day, camp, camp_name, f"s{camp}", f"Adset {camp}", ad, f"Ad {ad}",
+                 *currency[acc], D(spend), imps, clicks, imps * 8 // 10, actions, values,
+                 {"ad_id": ad}, batch, now, AS_OF)
+                for acc, day, camp, camp_name, ad, spend, imps, clicks, actions, values in insights
+            ],
+        )  # fmt: skip
+        copy_rows(
+            conn, "raw.finance_budgets",
+            ["source_file", "line_number", "budget_month", "platform", "account_id", "campaign_id",
+             "amount", "currency", "plan_version", "file_sha256", "batch_id", "loaded_at"],
+            [(f, n, m, "meta", a, c, D(amt), cur, v, "0" * 64, batch, at)
+             for f, n, m, a, c, amt, cur, v, at in BUDGETS],
+        )  # fmt: skip
+        copy_rows(
+            conn, "raw.fx_rates",
+            ["rate_date", "base_currency", "currency", "rate", "source", "batch_id"],
+            [(day, "EUR", "USD", rate, "test", batch) for day, rate in USD_PER_EUR.items()]
+            + [(day, "EUR", "GBP", rate, "test", batch) for day, rate in GBP_PER_EUR.items()],
+        )
+
+
+# --- expectations computed by hand ------------------------------------------------------------
+
+def conversions(actions: list[dict] | None) -> Decimal:
+    kinds = {"purchase", "offsite_conversion.fb_pixel_purchase"}
+    return sum((D(a["value"]) for a in actions or [] if a["action_type"] in kinds), D(0))
+
+
+def expected_ads(insights: list[tuple]) -> dict[tuple, dict]:
+    rows = {}
+    for acc, day, camp, _, ad, spend, imps, clicks, actions, values in insights:
+        cur = "EUR" if acc == EU else "USD"
+        rows[(acc, ad, day)] = {
+            "campaign_id": camp,
+            "currency_code": cur,
+            "impressions": imps,
+            "clicks": clicks,
+            "conversions": conversions(actions),
+            "spend_local": D(spend),
+            "conversion_value_local": conversions(values),
+            "fx_rate_to_reporting": D(1) if cur == "EUR" else 1 / usd_rate(day),
+            "spend_reporting": to_eur(D(spend), cur, day),
+            "conversion_value_reporting": to_eur(conversions(values), cur, day),
+        }
+    return rows
+
+
+SUMMED = ["impressions", "clicks", "conversions", "spend_local", "spend_reporting",
+          "conversion_value_local", "conversion_value_reporting"]  # fmt: skip
+
+
+def expected_campaigns(insights: list[tuple], monthly: bool) -> dict[tuple, dict]:
+    out: dict[tuple, dict] = {}
+    for (acc, _, day), row in expected_ads(insights).items():
+        period = day.replace(day=1) if monthly else day
+        sums = out.setdefault((acc, row["campaign_id"], period), dict.fromkeys(SUMMED, D(0)))
+        for column in SUMMED:
+            sums[column] += row[column]
+    for s in out.values():
+        s.update({
+            "ctr": ratio(s["clicks"], s["impressions"]),
+            "cpc_local": ratio(s["spend_local"], s["clicks"]),
+            "cpc_reporting": ratio(s["spend_reporting"], s["clicks"]),
+            "cpm_local": ratio(s["spend_local"] * 1000, s["impressions"]),
+            "cpm_reporting": ratio(s["spend_reporting"] * 1000, s["impressions"]),
+            "cpa_local": ratio(s["spend_local"], s["conversions"]),
+            "cpa_reporting": ratio(s["spend_reporting"], s["conversions"]),
+            "conversion_rate": ratio(s["conversions"], s["clicks"]),
+            "roas_platform_local": ratio(s["conversion_value_local"], s["spend_local"]),
+            "roas_platform_reporting": ratio(s["conversion_value_reporting"], s["spend_reporting"]),
+        })  # fmt: skip
+    return out
+
+
+def expected_budgets(insights: list[tuple]) -> dict[tuple, dict]:
+    ads = expected_ads(insights)
+    latest: dict[tuple, tuple] = {}
+    for b in BUDGETS:
+        key = (b[2], b[3], b[4])
+        if key not in latest or int(b[7][1:]) > int(latest[key][7][1:]):
+            latest[key] = b
+    out = {}
+    for (month, acc, camp), (_, _, _, _, _, amount, cur, version, _) in latest.items():
+        month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        days_in_month = month_end.day
+        days_elapsed = min(max((AS_OF - month).days + 1, 0), days_in_month)
+        days_remaining = days_in_month - days_elapsed
+        planned = to_eur(D(amount), cur, month)
+
+        def spend(first: date, last: date) -> Decimal:
+            return sum(
+                (r["spend_reporting"] for (a, _, day), r in ads.items()
+                 if a == acc and (camp is None or r["campaign_id"] == camp)
+                 and first <= day <= last),
+                D(0),
+            )  # fmt: skip
+
+        actual = spend(month, min(month_end, AS_OF))
+        trailing = spend(AS_OF - timedelta(days=6), AS_OF) / 7
+        expected_to_date = planned * days_elapsed / days_in_month
+        pacing = ratio(actual, expected_to_date)
+        if days_elapsed == 0:
+            status = "not started"
+        elif pacing < 1 - TOLERANCE:
+            status = "under"
+        elif pacing > 1 + TOLERANCE:
+            status = "over"
+        else:
+            status = "on track"
+        out[(month, acc, camp)] = {
+            "budget_scope": "account" if camp is None else "campaign",
+            "plan_version": version,
+            "budget_currency": cur,
+            "planned_budget_currency": D(amount),
+            "planned": planned,
+            "actual": actual,
+            "variance": actual - planned,
+            "variance_pct": ratio(actual - planned, planned),
+            "days_in_month": days_in_month,
+            "days_elapsed": days_elapsed,
+            "days_remaining": days_remaining,
+            "actual_to_date": actual,
+            "expected_to_date": expected_to_date,
+            "pacing_pct": pacing,
+            "required_daily_spend": ratio(planned - actual, days_remaining),
+            "trailing_7d_avg_daily_spend": trailing,
+            "forecast_end_of_month": actual + days_remaining * trailing,
+            "status": status,
+        }
+    return out
+
+
+# --- reading and comparing the marts ----------------------------------------------------------
+
+def mart(conn: Conn, name: str) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(f"select * from marts.{name} order by {MARTS[name]}").fetchall()
+
+
+def snapshot(conn: Conn) -> dict[str, list[dict]]:
+    return {name: mart(conn, name) for name in MARTS}
+
+
+def assert_row(actual: dict, expected: dict, where: str) -> None:
+    for column, want in expected.items():
+        got = actual[column]
+        if isinstance(want, Decimal):
+            assert got is not None and abs(got - want) < EXACT, (
+                f"{where}.{column}: got {got}, expected {want}"
+            )
+        else:
+            assert got == want, f"{where}.{column}: got {got!r}, expected {want!r}"
+
+
+def assert_marts(conn: Conn, insights: list[tuple]) -> None:
+    ads = {(r["account_id"], r["ad_id"], r["date_day"]): r
+           for r in mart(conn, "fct_ad_performance_daily")}  # fmt: skip
+    want_ads = expected_ads(insights)
+    assert set(ads) == set(want_ads)
+    for key, want in want_ads.items():
+        assert ads[key]["reporting_currency"] == "EUR"
+        assert_row(ads[key], want, f"fct_ad_performance_daily{key}")
+
+    for name, monthly in (("fct_campaign_kpis_daily", False), ("fct_campaign_kpis_monthly", True)):
+        period = "month_start" if monthly else "date_day"
+        rows = {(r["account_id"], r["campaign_id"], r[period]): r for r in mart(conn, name)}
+        want_rows = expected_campaigns(insights, monthly)
+        assert set(rows) == set(want_rows), name
+        for key, want in want_rows.items():
+            assert_row(rows[key], want, f"{name}{key}")
+        # the campaign's current name on every row, not the name reported on older days
+        assert {r["campaign_name"] for k, r in rows.items() if k[1] == EU_SPRING} == {"EU Spring"}
+
+    rows = {(r["budget_month"], r["account_id"], r["campaign_id"]): r
+            for r in mart(conn, "fct_budget_variance_monthly")}  # fmt: skip
+    want_rows = expected_budgets(insights)
+    assert set(rows) == set(want_rows)
+    for key, want in want_rows.items():
+        assert rows[key]["as_of_date"] == AS_OF and rows[key]["reporting_currency"] == "EUR"
+        assert_row(rows[key], want, f"fct_budget_variance_monthly{key}")
+
+
+# --- the test ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def warehouse() -> Iterator[Conn]:
+    """The configured warehouse. Unreachable is a failure, never a skip."""
+    with db.connect(autocommit=True) as conn:
+        db.ensure_raw_schema(conn)
+        yield conn
+
+
+def test_build_incremental_restatement_and_full_refresh(warehouse: Conn, tmp_path: Path) -> None:
+    # A private target/ and logs/: the project's own manifest (Cosmos reads it) stays untouched.
+    paths = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    load_raw(warehouse, INSIGHTS)
+
+    run_dbt(["build", "--full-refresh", *paths], vars=VARS)
+    assert_marts(warehouse, INSIGHTS)
+    built = snapshot(warehouse)
+
+    # Spot checks of the hand numbers the generic comparison relies on.
+    budgets = {(r["budget_month"], r["account_id"], r["campaign_id"]): r
+               for r in built["fct_budget_variance_monthly"]}  # fmt: skip
+    march_us = budgets[(date(2024, 3, 1), US, None)]
+    assert march_us["planned"] == pytest.approx(D("2200"), abs=EXACT)  # 2387 USD / 1.0850
+    assert march_us["actual"] == pytest.approx(D("370"), abs=EXACT)  # 200 + 50 + 20 + 100
+    assert march_us["status"] == "on track"
+    assert budgets[(date(2024, 3, 1), EU, EU_SPRING)]["plan_version"] == "v10"
+    assert budgets[(date(2024, 3, 1), EU, EU_SPRING)]["status"] == "under"
+    assert budgets[(date(2024, 3, 1), EU, EU_IDLE)]["actual"] == 0
+    assert budgets[(date(2024, 2, 1), US, None)]["status"] == "over"
+    assert budgets[(date(2024, 4, 1), US, None)]["planned"] == pytest.approx(D("1000"), abs=EXACT)
+    assert budgets[(date(2024, 4, 1), US, None)]["status"] == "not started"
+    sunday = next(r for r in built["fct_ad_performance_daily"] if r["date_day"] == date(2024, 3, 3))
+    assert sunday["spend_reporting"] == pytest.approx(D("20"), abs=EXACT)  # Friday's 1.0850
+
+    # Incremental rerun without raw changes: identical marts.
+    run_dbt(["build", *paths], vars=VARS)
+    assert snapshot(warehouse) == built
+
+    # Restatement inside the reprocess window: one day's spend changes, one row disappears.
+    restated = [row for row in INSIGHTS if not (row[0] == EU and row[1] == date(2024, 3, 2))]
+    restated = [
+        (*row[:5], "130.80", *row[6:]) if row[0] == US and row[1] == date(2024, 3, 4) else row
+        for row in restated
+    ]
+    load_raw(warehouse, restated)
+    run_dbt(["build", *paths], vars=VARS)
+    assert_marts(warehouse, restated)
+    after = snapshot(warehouse)
+    march_us = next(r for r in after["fct_budget_variance_monthly"]
+                    if r["budget_month"] == date(2024, 3, 1) and r["account_id"] == US)  # fmt: skip
+    assert march_us["actual"] == pytest.approx(D("390"), abs=EXACT)  # Monday now 130.80 / 1.09
+
+    # A full refresh yields exactly what the incremental runs produced.
+    run_dbt(["build", "--full-refresh", *paths], vars=VARS)
+    assert snapshot(warehouse) == after
+
+    # persist_docs: the metric definitions reach Postgres comments (Metabase shows them).
+    comment = warehouse.execute(
+        "select col_description('marts.fct_campaign_kpis_daily'::regclass, attnum)"
+        " from pg_attribute where attrelid = 'marts.fct_campaign_kpis_daily'::regclass"
+        " and attname = 'ctr'"
+    ).fetchone()[0]
+    assert comment and comment.startswith("CTR = clicks / impressions")
