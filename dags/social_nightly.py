@@ -45,7 +45,7 @@ BI_ASSET = Asset("postgres://warehouse/bi", extra={"published_by": "social_night
     doc_md=__doc__,
 )
 def social_nightly():
-    @task(retries=0)
+    @task
     def list_accounts(platform: str) -> list[dict]:
         """The platform's accounts in config/warehouse.yml: adding one needs no code change."""
         from socialwh.pipeline.nightly import list_accounts as accounts
