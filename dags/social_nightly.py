@@ -116,8 +116,10 @@ def social_nightly():
         return run(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)))
 
     extracted = [
-        extract.override(task_id=f"extract_{platform}").expand(
-            account=list_accounts.override(task_id=f"list_{platform}_accounts")(platform)
+        extract.override(task_id=f"extract_{platform}", doc_md=extract.function.__doc__).expand(
+            account=list_accounts.override(
+                task_id=f"list_{platform}_accounts", doc_md=list_accounts.function.__doc__
+            )(platform)
         )
         for platform in PLATFORMS
     ]
