@@ -55,10 +55,12 @@ def social_nightly():
     @task(map_index_template="{{ account_label }}")
     def extract(account: dict, **context) -> dict:
         """Re-extract this account's lookback window and replace it in raw, in one transaction."""
+        from airflow.sdk import get_current_context
+
         from socialwh.pipeline import airflow_support as af
         from socialwh.pipeline.nightly import extract_load_account
 
-        context["account_label"] = f"{account['name']} ({account['account_id']})"
+        get_current_context()["account_label"] = f"{account['name']} ({account['account_id']})"
         night = af.run_date(context)
         conn = af.connection(account["conn_id"])
         return extract_load_account(

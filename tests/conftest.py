@@ -28,7 +28,8 @@ _EXTERNAL = os.environ.get("WAREHOUSE_URL")
 def server_url() -> str:
     """Admin URL of the test server's maintenance database (`postgres`)."""
     if _EXTERNAL:
-        return _EXTERNAL.rsplit("/", 1)[0] + "/postgres"
+        yield _EXTERNAL.rsplit("/", 1)[0] + "/postgres"
+        return
     from socialwh.warehouse import embedded
 
     was_running = embedded.is_running()

@@ -140,7 +140,7 @@ def test_async_report_run_is_polled_until_completed(sandbox: tuple[SandboxServer
     run_path = sent[1].split(" ", 1)[1]
     polls = [p for p in sent if p == f"GET {run_path}"]
     assert len(polls) == 3  # Not Started -> Running -> Completed
-    assert probe.sleeps == [2.0, 2.0]
+    assert probe.sleeps == [0.25, 0.5]  # quick first polls, doubling up to poll_interval
     assert sum(p == f"GET {run_path}/insights" for p in sent) == -(-len(rows) // 40)
 
 
@@ -499,6 +499,6 @@ def test_async_run_that_never_completes_times_out() -> None:
         )
 
     client, _, sleeps = replay(handle, poll_interval=10.0, poll_timeout=60.0)
-    with pytest.raises(MetaAsyncJobError, match="after 60s"):
+    with pytest.raises(MetaAsyncJobError, match=r"after 6\d(\.\d+)?s"):
         list(client.iter_insights("1000000001", date(2026, 11, 1), date(2026, 11, 1)))
-    assert sum(sleeps) == 60.0
+    assert 60.0 <= sum(sleeps) < 60.0 + 10.0  # gives up within one poll interval of the timeout

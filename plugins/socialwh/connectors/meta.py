@@ -357,7 +357,9 @@ class MetaAdsClient:
         return list(self._paged(self._url(f"{run_id}/insights"), params, acct))
 
     def _wait_for_run(self, acct: str, run_id: str, since: date, until: date) -> None:
-        waited = 0.0
+        # Poll quickly first (small reports finish in about a second), then back off to
+        # poll_interval, so short jobs are not held for a whole interval.
+        waited, interval = 0.0, min(0.25, self.poll_interval)
         while True:
             run = self._call(
                 "GET",
@@ -388,8 +390,9 @@ class MetaAdsClient:
                     f"({percent}%) after {waited:.0f}s; raise poll_timeout or retry later",
                     "",
                 )
-            self._http.retry.sleep(self.poll_interval)
-            waited += self.poll_interval
+            self._http.retry.sleep(interval)
+            waited += interval
+            interval = min(interval * 2, self.poll_interval)
 
 
 # -- mapping to raw rows ---------------------------------------------------------------------
