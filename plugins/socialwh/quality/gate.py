@@ -18,14 +18,13 @@ import os
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from socialwh.paths import GX_DIR
 from socialwh.quality.suites import CHECKPOINT, CONNECTION_ENV, DATASOURCE, suite_path
 
-BLOCKING = "blocking"
 WARNING = "warning"
 # Failed rows/values quoted per failed check (the stored GX result keeps up to 200).
 MAX_EXAMPLES = 3
@@ -44,6 +43,9 @@ class GateFailed(GateError):
         lines = [f"{len(failed)} blocking check(s) failed; the marts were not published:"]
         lines += [f"  - {f.label()}" for f in failed]
         super().__init__("\n".join(lines))
+
+    def __reduce__(self):  # picklable across processes (executors ship task errors)
+        return (type(self), (self.result,))
 
 
 @dataclass(frozen=True)
@@ -158,23 +160,14 @@ class GateResult:
         return json.loads(json.dumps(data, default=str))
 
 
-def min_fresh_date_for(night: date, max_lag_days: int | None = None) -> date:
-    """The oldest acceptable newest fact day for a run: `night` minus the configured lag
-    (config/warehouse.yml quality.freshness_max_lag_days, default 2)."""
-    if max_lag_days is None:
-        from socialwh.config import load_config  # noqa: PLC0415
-
-        max_lag_days = int(load_config().quality.get("freshness_max_lag_days", 2))
-    return night - timedelta(days=max_lag_days)
-
-
 def run_gate(
     connection_string: str,
     *,
     min_fresh_date: date,
     context_dir: Path | str = GX_DIR,
 ) -> GateResult:
-    """Run the `marts_gate` checkpoint over the marts; never raises for failed checks.
+    """Run the `marts_gate` checkpoint over the marts. Failed checks do not raise here: log
+    `.summary()` and call `.raise_for_blocking()` on the result.
 
     Args:
         connection_string: SQLAlchemy/libpq URL of the warehouse (`postgresql://...`).

@@ -1,0 +1,404 @@
+"""The GX gate against a real PostgreSQL: a consistent data set passes, each defect fails its check.
+
+Runs in this module's own database on the test server (tests/conftest.py: WAREHOUSE_URL or an
+embedded server it starts) and on a copy of the committed expectations/ context, so neither a
+shared warehouse nor the repository is touched. An unreachable server fails the tests, never
+skips them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from socialwh.paths import GX_DIR
+from socialwh.quality.gate import GateError, GateFailed, run_gate
+from socialwh.warehouse import db
+
+pytestmark = pytest.mark.integration
+
+AD = "marts.fct_ad_performance_daily.blocking"
+AD_WARN = "marts.fct_ad_performance_daily.warning"
+CAMPAIGN_DAILY = "marts.fct_campaign_kpis_daily.blocking"
+CAMPAIGN_DAILY_WARN = "marts.fct_campaign_kpis_daily.warning"
+
+FIRST_DAY = date(2026, 10, 30)
+DAYS = [FIRST_DAY + timedelta(days=i) for i in range(4)]  # crosses into November
+FRESH = DAYS[-1]
+# account, name, currency, timezone, fx to EUR; campaign id and name; ad ids
+ACCOUNTS = [
+    ("1000000001", "Acme EU", "EUR", "Europe/Berlin", Decimal("1"),
+     "c11", "2026Q4_Prospecting_DE_Video", ["a111", "a112"]),
+    ("1000000002", "Acme US", "USD", "America/Los_Angeles", Decimal("0.9"),
+     "c21", "2026Q4_Retargeting_US_Static", ["a211"]),
+]  # fmt: skip
+
+MARTS_DDL = """
+create schema marts;
+
+create table marts.fct_ad_performance_daily (
+    date_day date, platform text, account_id text, account_name text, campaign_id text,
+    campaign_name text, adset_id text, adset_name text, ad_id text, ad_name text,
+    currency_code text, account_timezone text, impressions bigint, clicks bigint, reach bigint,
+    conversions numeric, spend_local numeric, conversion_value_local numeric,
+    reporting_currency text, fx_rate_to_reporting numeric, spend_reporting numeric,
+    conversion_value_reporting numeric
+);
+
+create table marts.fct_campaign_kpis_daily (
+    date_day date, platform text, account_id text, account_name text, campaign_id text,
+    campaign_name text, currency_code text, reporting_currency text, impressions bigint,
+    clicks bigint, conversions numeric, spend_local numeric, spend_reporting numeric,
+    conversion_value_local numeric, conversion_value_reporting numeric, ctr numeric,
+    cpc_local numeric, cpc_reporting numeric, cpm_local numeric, cpm_reporting numeric,
+    cpa_local numeric, cpa_reporting numeric, conversion_rate numeric,
+    roas_platform_local numeric, roas_platform_reporting numeric
+);
+
+create table marts.fct_campaign_kpis_monthly (like marts.fct_campaign_kpis_daily);
+alter table marts.fct_campaign_kpis_monthly rename column date_day to month_start;
+
+create table marts.fct_budget_variance_monthly (
+    budget_month date, platform text, account_id text, campaign_id text, budget_scope text,
+    plan_version text, budget_currency text, planned_budget_currency numeric,
+    reporting_currency text, fx_rate_to_reporting numeric, planned numeric, actual numeric,
+    variance numeric, variance_pct numeric, as_of_date date, days_in_month integer,
+    days_elapsed integer, days_remaining integer, actual_to_date numeric,
+    expected_to_date numeric, pacing_pct numeric, required_daily_spend numeric,
+    trailing_7d_avg_daily_spend numeric, forecast_end_of_month numeric, status text
+);
+"""
+
+MEASURES = """
+    sum(impressions) as impressions, sum(clicks) as clicks, sum(conversions) as conversions,
+    sum(spend_local) as spend_local, sum(spend_reporting) as spend_reporting,
+    sum(conversion_value_local) as conversion_value_local,
+    sum(conversion_value_reporting) as conversion_value_reporting
+"""
+RATIOS = """
+    clicks::numeric / nullif(impressions, 0), spend_local / nullif(clicks, 0),
+    spend_reporting / nullif(clicks, 0), spend_local * 1000 / nullif(impressions, 0),
+    spend_reporting * 1000 / nullif(impressions, 0), spend_local / nullif(conversions, 0),
+    spend_reporting / nullif(conversions, 0), conversions / nullif(clicks, 0),
+    conversion_value_local / nullif(spend_local, 0),
+    conversion_value_reporting / nullif(spend_reporting, 0)
+"""
+ROLLUPS = f"""
+truncate marts.fct_campaign_kpis_daily, marts.fct_campaign_kpis_monthly;
+
+insert into marts.fct_campaign_kpis_daily
+select *, {RATIOS} from (
+    select date_day, platform, account_id, max(account_name), campaign_id, max(campaign_name),
+        currency_code, reporting_currency, {MEASURES}
+    from marts.fct_ad_performance_daily
+    group by date_day, platform, account_id, campaign_id, currency_code, reporting_currency
+) as daily;
+
+insert into marts.fct_campaign_kpis_monthly
+select *, {RATIOS} from (
+    select date_trunc('month', date_day)::date, platform, account_id, max(account_name),
+        campaign_id, max(campaign_name), currency_code, reporting_currency, {MEASURES}
+    from marts.fct_campaign_kpis_daily
+    group by 1, platform, account_id, campaign_id, currency_code, reporting_currency
+) as monthly;
+"""
+
+
+def _ad_rows() -> list[tuple]:
+    rows = []
+    for account_id, account_name, currency, tz, fx, campaign_id, campaign_name, ads in ACCOUNTS:
+        for n, ad_id in enumerate(ads):
+            for d, day in enumerate(DAYS):
+                impressions = 1000 + 100 * d + 10 * n
+                clicks = 20 + d + n
+                spend = Decimal("10.50") + d + n
+                value = Decimal("40.25") + 3 * d
+                rows.append((
+                    day, "meta", account_id, account_name, campaign_id, campaign_name,
+                    f"s{campaign_id}", "Broad", ad_id, f"Ad {ad_id}", currency, tz,
+                    impressions, clicks, impressions * 8 // 10, Decimal(2 + d), spend, value,
+                    "EUR", fx, spend * fx, value * fx,
+                ))  # fmt: skip
+    return rows
+
+
+def _load(conn: psycopg.Connection) -> None:
+    """Replace raw + marts with the consistent data set."""
+    conn.execute("drop schema if exists marts cascade")
+    conn.execute("drop schema if exists raw cascade")
+    db.ensure_raw_schema(conn)  # the project's real raw DDL
+    conn.execute(MARTS_DDL)
+    rows = _ad_rows()
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"insert into marts.fct_ad_performance_daily values ({', '.join(['%s'] * 22)})",
+            rows,
+        )
+        cur.executemany(
+            """
+            insert into raw.meta_ad_insights (account_id, date_start, campaign_id, campaign_name,
+                adset_id, adset_name, ad_id, ad_name, account_currency, account_timezone, spend,
+                impressions, clicks, reach, record, batch_id, extracted_at, as_of_date)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '{}',
+                gen_random_uuid(), now(), %s)
+            """,
+            [
+                (r[2], r[0], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[16], r[12],
+                 r[13], r[14], FRESH)
+                for r in rows
+            ],
+        )  # fmt: skip
+    conn.execute(ROLLUPS)
+    # November budgets as of the newest day: one account line, one campaign line (USD -> EUR).
+    conn.execute(
+        """
+        insert into marts.fct_budget_variance_monthly
+        select budget_month, 'meta', account_id, campaign_id, budget_scope, 'v2', currency,
+            planned / fx, 'EUR', fx, planned, actual, actual - planned,
+            (actual - planned) / planned, %(as_of)s, 30, 2, 28, actual, planned * 2 / 30,
+            actual / (planned * 2 / 30), (planned - actual) / 28, actual / 2,
+            actual + 28 * actual / 2,
+            'on track'
+        from (values
+            (date '2026-11-01', '1000000001', null, 'account', 'EUR', 1.0, 300.00, 21.00),
+            (date '2026-11-01', '1000000002', 'c21', 'campaign', 'USD', 0.9, 270.00, 18.90)
+        ) as b(budget_month, account_id, campaign_id, budget_scope, currency, fx, planned, actual)
+        """,
+        {"as_of": FRESH},
+    )
+
+
+@pytest.fixture(scope="module")
+def warehouse(module_database) -> str:
+    """This module's own database on the test server (tests/conftest.py creates and drops it)."""
+    try:
+        with psycopg.connect(module_database, connect_timeout=5):
+            pass
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"the GX gate tests need a reachable warehouse: {exc}", pytrace=False)
+    return module_database
+
+
+@pytest.fixture(scope="module")
+def context_dir(tmp_path_factory) -> Path:
+    """A copy of the committed GX context, without anything uncommitted."""
+    target = tmp_path_factory.mktemp("gx") / "expectations"
+    shutil.copytree(GX_DIR, target, ignore=shutil.ignore_patterns("uncommitted"))
+    return target
+
+
+@pytest.fixture
+def conn(warehouse):
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        _load(conn)
+        yield conn
+
+
+@pytest.fixture
+def gate(warehouse, context_dir):
+    def run(min_fresh_date: date = FRESH):
+        return run_gate(warehouse, min_fresh_date=min_fresh_date, context_dir=context_dir)
+
+    return run
+
+
+def _blocking(result) -> set[str]:
+    return {f"{f.suite}:{f.check}" for f in result.blocking_failures}
+
+
+def _warnings(result) -> set[str]:
+    return {f"{f.suite}:{f.check}" for f in result.warnings}
+
+
+def test_consistent_data_passes(conn, gate, capsys):
+    started = time.monotonic()
+    result = gate()
+    elapsed = time.monotonic() - started
+    print(f"\ngate run: {elapsed:.2f}s wall, {result.seconds:.2f}s inside run_gate")
+    assert result.passed, result.summary()
+    assert _blocking(result) == set() and _warnings(result) == set(), result.summary()
+    assert {s.name for s in result.suites} == {
+        AD, AD_WARN, CAMPAIGN_DAILY, CAMPAIGN_DAILY_WARN,
+        "marts.fct_campaign_kpis_monthly.blocking", "marts.fct_campaign_kpis_monthly.warning",
+        "marts.fct_budget_variance_monthly.blocking",
+    }  # fmt: skip
+    assert all(s.evaluated > 0 and s.failed == 0 for s in result.suites)
+    assert result.raise_for_blocking() is result
+    assert "GX gate PASSED" in result.summary()
+    assert result.to_dict()["passed"] is True
+
+
+def test_duplicate_grain_row_fails(conn, gate):
+    # a copy of one row with zero measures: only the grain is wrong, every total still matches
+    conn.execute(
+        """
+        insert into marts.fct_ad_performance_daily
+        select date_day, platform, account_id, account_name, campaign_id, campaign_name, adset_id,
+            adset_name, ad_id, ad_name, currency_code, account_timezone, 0, 0, 0, 0, 0, 0,
+            reporting_currency, fx_rate_to_reporting, 0, 0
+        from marts.fct_ad_performance_daily where ad_id = 'a111' and date_day = %s
+        """,
+        (FRESH,),
+    )
+    result = gate()
+    assert not result.passed
+    assert _blocking(result) == {f"{AD}:grain_unique"}, result.summary()
+    failure = result.blocking_failures[0]
+    assert failure.columns == ("platform", "account_id", "ad_id", "date_day")
+    assert failure.unexpected_count == 2
+    with pytest.raises(GateFailed, match="grain_unique"):
+        result.raise_for_blocking()
+
+
+def test_negative_spend_fails(conn, gate):
+    conn.execute(
+        "update marts.fct_ad_performance_daily "
+        "set spend_local = -5, spend_reporting = -5 * fx_rate_to_reporting "
+        "where ad_id = 'a111' and date_day = %s",
+        (DAYS[0],),
+    )
+    conn.execute(
+        "update raw.meta_ad_insights set spend = -5 where ad_id = 'a111' and date_start = %s",
+        (DAYS[0],),
+    )
+    conn.execute(ROLLUPS)
+    result = gate()
+    assert _blocking(result) == {
+        f"{AD}:non_negative:spend_local",
+        f"{AD}:non_negative:spend_reporting",
+    }, result.summary()
+    spend = next(f for f in result.blocking_failures if f.column == "spend_local")
+    assert spend.unexpected_count == 1 and [Decimal(e) for e in spend.examples] == [-5]
+
+
+def test_ctr_above_one_fails(conn, gate):
+    conn.execute(
+        "update marts.fct_campaign_kpis_daily set ctr = 1.5 "
+        "where campaign_id = 'c21' and date_day = %s",
+        (DAYS[1],),
+    )
+    result = gate()
+    assert _blocking(result) == {f"{CAMPAIGN_DAILY}:ratio_range:ctr"}, result.summary()
+    # the stored ratio no longer equals clicks / impressions either: a warning on top
+    assert _warnings(result) == {f"{CAMPAIGN_DAILY_WARN}:ratio_definitions"}
+
+
+def test_unknown_currency_code_fails(conn, gate):
+    conn.execute(
+        "update marts.fct_ad_performance_daily set currency_code = 'EURO' "
+        "where account_id = '1000000001'"
+    )
+    result = gate()
+    assert _blocking(result) == {f"{AD}:currency_code:currency_code"}, result.summary()
+    failure = result.blocking_failures[0]
+    assert failure.unexpected_count == 8 and failure.examples == ({"value": "EURO", "rows": 8},)
+
+
+def test_mart_spend_differing_from_raw_fails(conn, gate):
+    conn.execute(
+        "update raw.meta_ad_insights set spend = spend + 1.00 "
+        "where account_id = '1000000002' and date_start = %s",
+        (DAYS[2],),
+    )
+    result = gate()
+    assert _blocking(result) == {f"{AD}:spend_matches_raw:meta"}, result.summary()
+    (row,) = result.blocking_failures[0].examples
+    assert row["account_id"] == "1000000002"
+    assert Decimal(row["raw_spend"]) - Decimal(row["mart_spend"]) == Decimal("1.00")
+    with pytest.raises(GateFailed) as raised:
+        result.raise_for_blocking()
+    message = str(raised.value)
+    assert "spend_matches_raw:meta" in message and "1000000002" in message
+
+
+def test_spend_difference_within_tolerance_passes(conn, gate):
+    conn.execute(
+        "update raw.meta_ad_insights set spend = spend + 0.004 "
+        "where account_id = '1000000002' and date_start = %s",
+        (DAYS[2],),
+    )
+    assert gate().passed
+
+
+def test_stale_data_fails_freshness(conn, gate):
+    result = gate(min_fresh_date=FRESH + timedelta(days=1))
+    assert _blocking(result) == {
+        f"{AD}:fresh:date_day",
+        f"{CAMPAIGN_DAILY}:fresh:date_day",
+    }, result.summary()
+    assert result.blocking_failures[0].observed_value == FRESH.isoformat()
+
+
+def test_missing_fx_rate_fails(conn, gate):
+    conn.execute(
+        "update marts.fct_ad_performance_daily set spend_reporting = null "
+        "where account_id = '1000000002' and date_day = %s",
+        (DAYS[3],),
+    )
+    result = gate()
+    assert _blocking(result) == {f"{AD}:fx_rate_found:spend_reporting"}, result.summary()
+    assert "FX rate" in result.blocking_failures[0].description
+
+
+def test_warning_only_defects_keep_the_gate_passing(conn, gate):
+    conn.execute(
+        "update marts.fct_ad_performance_daily set impressions = 0, clicks = 0, reach = 0 "
+        "where ad_id = 'a112' and date_day = %s",
+        (DAYS[1],),
+    )
+    conn.execute(
+        "update marts.fct_ad_performance_daily set campaign_name = 'TEST Static Nov 2026' "
+        "where account_id = '1000000002'"
+    )
+    conn.execute(ROLLUPS)
+    result = gate()
+    assert result.passed, result.summary()
+    assert _blocking(result) == set()
+    assert _warnings(result) == {
+        f"{AD_WARN}:spend_without_impressions",
+        f"{AD_WARN}:campaign_name_convention",
+    }, result.summary()
+    assert result.raise_for_blocking() is result
+    assert "[warning] marts.fct_ad_performance_daily.warning: FAILED" in result.summary()
+
+
+def test_missing_mart_is_a_gate_error(conn, gate):
+    conn.execute("drop table marts.fct_budget_variance_monthly")
+    with pytest.raises(GateError, match="fct_budget_variance_monthly"):
+        gate()
+
+
+def test_unreachable_warehouse_is_a_gate_error_without_the_password(context_dir):
+    url = "postgresql://gate_user:s3cret-Pa55@127.0.0.1:1/warehouse"
+    with pytest.raises(GateError) as raised:
+        run_gate(url, min_fresh_date=FRESH, context_dir=context_dir)
+    assert "s3cret-Pa55" not in str(raised.value)
+
+
+def test_no_secret_leaks_and_committed_files_stay_unchanged(conn, gate, warehouse, context_dir,
+                                                            capsys, caplog):
+    def committed() -> dict[str, str]:
+        return {
+            p.relative_to(context_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(context_dir.rglob("*"))
+            if p.is_file() and "uncommitted" not in p.parts
+        }
+
+    before = committed()
+    conn.execute("update raw.meta_ad_insights set spend = spend + 1")  # failures with row details
+    result = gate()
+    assert not result.passed
+    assert committed() == before
+    password = psycopg.conninfo.conninfo_to_dict(warehouse)["password"]
+    stored = [p.read_text() for p in (context_dir / "uncommitted").rglob("*") if p.is_file()]
+    assert stored, "GX stores validation results under uncommitted/ (Data Docs reads them)"
+    out = capsys.readouterr()
+    for text in [result.summary(), str(result.to_dict()), out.out, out.err, caplog.text, *stored]:
+        assert password not in text
