@@ -18,6 +18,12 @@ from socialwh.paths import DAGS_DIR, LOCAL_DIR, REPO_ROOT
 # (socialwh.sandbox.<platform>), which are not secrets. Real deployments set AIRFLOW_CONN_* instead.
 SANDBOX_CONNECTIONS: dict[str, dict] = {
     "meta_ads": {"prefix": "meta", "password": "sandbox-meta-token"},
+    "google_ads": {
+        "prefix": "googleads", "password": "sandbox-google-ads-token",
+        "extra": {"developer_token": "sandbox-google-ads-developer-token", "login_customer_id": "9999999999"},
+    },
+    "tiktok_ads": {"prefix": "tiktok", "password": "sandbox-tiktok-access-token"},
+    "linkedin_ads": {"prefix": "linkedin", "password": "sandbox-linkedin-token"},
     "ecb_fx": {"prefix": "ecb"},
 }
 

@@ -51,7 +51,12 @@ DEFAULT_CAMPAIGN_NAME_PATTERN = r"^[0-9]{4}Q[1-4]_[A-Z][A-Za-z]+_[A-Z]{2}_[A-Z][
 
 # Raw source of each platform's spend, for the raw-vs-mart reconciliation:
 # platform -> (raw table, spend column, account column). Add a platform here with its connector.
-RAW_SPEND = {"meta": ("raw.meta_ad_insights", "spend", "account_id")}
+RAW_SPEND = {
+    "meta": ("raw.meta_ad_insights", "spend", "account_id"),
+    "google_ads": ("raw.google_ads_ad_stats", "spend", "account_id"),
+    "tiktok": ("raw.tiktok_ad_stats", "spend", "account_id"),
+    "linkedin": ("raw.linkedin_ad_stats", "cost_in_local_currency", "account_id"),
+}
 
 _ID_NAMESPACE = uuid.UUID("6f1c2a5e-0b7d-5c53-9d8e-5f0c7a1e2b90")
 

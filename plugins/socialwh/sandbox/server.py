@@ -37,7 +37,13 @@ from socialwh.config import Config, load_config
 log = logging.getLogger(__name__)
 
 #: Platform modules mounted by default; each exposes PREFIX and create_app(config).
-PLATFORM_MODULES: tuple[str, ...] = ("socialwh.sandbox.meta", "socialwh.sandbox.ecb")
+PLATFORM_MODULES: tuple[str, ...] = (
+    "socialwh.sandbox.meta",
+    "socialwh.sandbox.google_ads",
+    "socialwh.sandbox.tiktok",
+    "socialwh.sandbox.linkedin",
+    "socialwh.sandbox.ecb",
+)
 
 FAULT_KINDS: tuple[str, ...] = ("throttle", "server_error", "timeout", "truncated_body")
 _SECRET_PARAM_RE = re.compile(r"((?:access_token|token|key|password)=)[^&\s]*", re.IGNORECASE)

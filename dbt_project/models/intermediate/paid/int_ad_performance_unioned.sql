@@ -3,7 +3,7 @@
     tiktok, linkedin, x) is one more CTE that selects these columns from its staging models and
     one more entry in `platforms`; the union takes the columns by name, in this order.
 #}
-{%- set platforms = ['meta'] -%}
+{%- set platforms = ['meta', 'google_ads', 'tiktok', 'linkedin'] -%}
 {%- set common_columns = [
     'platform',
     'account_id',
@@ -75,6 +75,24 @@ meta as (
         on
             insights.account_id = campaigns.account_id
             and insights.campaign_id = campaigns.campaign_id
+
+),
+
+google_ads as (
+
+    select * from {{ ref('stg_google_ads__ad_stats') }}
+
+),
+
+tiktok as (
+
+    select * from {{ ref('stg_tiktok__ad_stats') }}
+
+),
+
+linkedin as (
+
+    select * from {{ ref('stg_linkedin__ad_stats') }}
 
 ),
 

@@ -1,0 +1,715 @@
+"""Google Ads API (REST + GAQL): client, error classification, raw-row mapping.
+
+Written against the real contract (https://googleads.googleapis.com, see shared/api-contracts.md)
+so the same code runs against Google and against the offline sandbox
+(``http://host:port/googleads``):
+
+- ``POST {base}/{api_version}/customers/{customer_id}/googleAds:searchStream`` with a JSON body
+  ``{"query": "<GAQL>"}`` for the ad-level daily stats (``FROM ad_group_ad``,
+  ``segments.date BETWEEN ...``). The answer is a JSON ARRAY of batches
+  (``[{"results": [...], "fieldMask": "..", "requestId": ".."}, ...]``): searchStream does not
+  page, every batch arrives in the one response, and an empty result is a batch without
+  ``results``. A failure that happens after streaming started arrives as HTTP 200 whose last
+  array element is ``{"error": {...}}``; it is classified like any other error and the whole
+  query is retried (rows are only used once the complete response is in, so no duplicates).
+- ``POST .../googleAds:search`` for the customer settings and the campaigns, paged with
+  ``nextPageToken`` / ``pageToken`` (the page size is fixed by Google at 10,000 rows since v17;
+  sending ``pageSize`` is an error, so we never do).
+- Queries are written with snake_case field names; responses come back in lowerCamelCase, int64
+  values (``metrics.costMicros``, ids, impressions, clicks) as JSON strings and doubles
+  (``metrics.conversions``, ``metrics.conversionsValue``) as JSON numbers. Money is in micros:
+  spend = cost_micros / 10**6, computed exactly with ``Decimal``.
+
+Credentials, from the Airflow connection (``platforms.google_ads.conn_id``, ``google_ads``):
+
+- ``host``: the API base URL (``https://googleads.googleapis.com`` or the sandbox's URL);
+- ``password``: an OAuth 2.0 access token, sent as ``Authorization: Bearer``;
+- ``extra.developer_token`` (required): sent as the ``developer-token`` header;
+- ``extra.login_customer_id`` (optional): the manager (MCC) account the token's user reaches the
+  customers through, sent as ``login-customer-id`` (digits; ``123-456-7890`` is accepted).
+``login`` is not used. Config options read: ``api_version`` (default ``v21``).
+
+Errors come in Google's envelope, ``{"error": {"code", "message", "status", "details": [
+{"@type": "type.googleapis.com/google.ads.googleads.vNN.errors.GoogleAdsFailure", "errors": [
+{"errorCode": {"<category>": "<CODE>"}, "message": ..}], "requestId": ..}]}}`` (wrapped in
+``[ ]`` on searchStream):
+
+- HTTP 429 / ``RESOURCE_EXHAUSTED`` (``quotaError``) is retried, after the ``Retry-After``
+  header when Google sends one, else after ``quotaErrorDetails.retryDelay`` (or a
+  ``google.rpc.RetryInfo`` delay), else with exponential backoff;
+- 5xx (``INTERNAL``, ``UNAVAILABLE``, ``DEADLINE_EXCEEDED``) is retried;
+- 401 (``UNAUTHENTICATED``: bad/expired OAuth token, invalid developer token) and 403s about the
+  developer token or cloud project raise :class:`AuthError`: a human must fix the connection;
+- 403 saying that one customer is disabled or out of reach (``CUSTOMER_NOT_ENABLED``,
+  ``USER_PERMISSION_DENIED``, ...; see :data:`INACCESSIBLE_CUSTOMER_CODES`) does NOT fail the
+  night: :func:`extract_tables` logs a WARNING and returns no TableLoad at all for that account,
+  so neither ``raw.google_ads_ad_stats`` nor ``raw.google_ads_campaigns`` is touched (the loader
+  replaces only what a TableLoad names: returning an empty stats load would wipe the window).
+
+The mapping functions return dicts keyed by the ``raw.google_ads_*`` column names; the loader
+adds ``batch_id``, ``extracted_at`` and ``as_of_date``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+
+from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.http import (
+    ApiError,
+    AuthError,
+    HttpClient,
+    RetryPolicy,
+    ThrottledError,
+    TransientError,
+    classify_status,
+    json_or_none,
+    retry_after_seconds,
+)
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "google_ads"
+DEFAULT_API_VERSION = "v21"
+DEFAULT_CONN_ID = "google_ads"
+
+#: Ad-level daily stats. FROM ad_group_ad: one row per ad group ad and day with activity.
+AD_STATS_FIELDS: tuple[str, ...] = (
+    "campaign.id",
+    "campaign.name",
+    "ad_group.id",
+    "ad_group.name",
+    "ad_group_ad.ad.id",
+    "ad_group_ad.ad.name",
+    "segments.date",
+    "metrics.cost_micros",
+    "metrics.impressions",
+    "metrics.clicks",
+    "metrics.conversions",
+    "metrics.conversions_value",
+)
+CUSTOMER_FIELDS: tuple[str, ...] = (
+    "customer.id",
+    "customer.descriptive_name",
+    "customer.currency_code",
+    "customer.time_zone",
+)
+#: Campaign metadata. campaign.start_date/end_date are left out on purpose: v23 renamed them.
+CAMPAIGN_FIELDS: tuple[str, ...] = (
+    "campaign.id",
+    "campaign.name",
+    "campaign.status",
+    "campaign.advertising_channel_type",
+    "campaign_budget.id",
+    "campaign_budget.amount_micros",
+    "campaign_budget.total_amount_micros",
+    "campaign_budget.period",
+)
+
+#: authorizationError / authenticationError codes that concern ONE customer (disabled, cancelled,
+#: not linked to the manager, unknown id): skip that account, keep the night going.
+INACCESSIBLE_CUSTOMER_CODES = frozenset(
+    {
+        "CUSTOMER_NOT_ENABLED",
+        "USER_PERMISSION_DENIED",
+        "INVALID_LOGIN_CUSTOMER_ID_SERVING_CUSTOMER_ID_COMBINATION",
+        "CUSTOMER_NOT_FOUND",
+    }
+)
+#: quotaError codes worth waiting for; ACCESS_PROHIBITED or the 24-hour query budget are not.
+THROTTLE_QUOTA_CODES = frozenset(
+    {
+        "RESOURCE_EXHAUSTED",
+        "RESOURCE_TEMPORARILY_EXHAUSTED",
+        "EXCESSIVE_SHORT_TERM_QUERY_RESOURCE_CONSUMPTION",
+    }
+)
+_TRANSIENT_STATUSES = frozenset({"INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "ABORTED"})
+_FAILURE_TYPE = "errors.GoogleAdsFailure"
+_RETRY_INFO_TYPE = "google.rpc.RetryInfo"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+_MICROS = Decimal(1).scaleb(6)
+
+
+class CustomerNotAccessibleError(ApiError):
+    """Google refuses one customer (disabled, cancelled, or not reachable with these
+    credentials): the account is skipped, the night goes on."""
+
+
+def default_retry_policy() -> RetryPolicy:
+    """Google's short-term quota resets within seconds to a minute; bounded so a task ends."""
+    return RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=300.0)
+
+
+# -- error classification --------------------------------------------------------------------
+
+
+def _error_object(body: Any) -> Mapping[str, Any] | None:
+    """The ``error`` of a Google envelope: a dict body, or any element of a searchStream array."""
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return body["error"]
+    if isinstance(body, list):
+        for item in body:
+            if isinstance(item, dict) and isinstance(item.get("error"), dict):
+                return item["error"]
+    return None
+
+
+def _duration_seconds(value: Any) -> float | None:
+    """A protobuf Duration in JSON ("30s", "1.5s") in seconds."""
+    match = _DURATION.match(str(value or ""))
+    return float(match.group(1)) if match else None
+
+
+def _failure_errors(error: Mapping[str, Any]) -> tuple[list[dict], str | None]:
+    """The GoogleAdsError list and requestId of the GoogleAdsFailure detail, if there is one."""
+    for detail in error.get("details") or ():
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith(_FAILURE_TYPE):
+            errors = [e for e in detail.get("errors") or () if isinstance(e, dict)]
+            return errors, detail.get("requestId")
+    return [], None
+
+
+def _error_code(ads_error: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """``{"errorCode": {"quotaError": "RESOURCE_EXHAUSTED"}}`` -> ("quotaError", "RESOURCE_..")."""
+    code = ads_error.get("errorCode")
+    if isinstance(code, dict):
+        for category, value in code.items():
+            return str(category), str(value)
+    return None, None
+
+
+def google_retry_delay(error: Mapping[str, Any]) -> float | None:
+    """The wait Google asks for inside the envelope: ``quotaErrorDetails.retryDelay`` of a quota
+    error, or a ``google.rpc.RetryInfo`` detail's ``retryDelay``."""
+    waits: list[float] = []
+    errors, _ = _failure_errors(error)
+    for ads_error in errors:
+        details = ads_error.get("details")
+        quota = details.get("quotaErrorDetails") if isinstance(details, dict) else None
+        if isinstance(quota, dict):
+            seconds = _duration_seconds(quota.get("retryDelay"))
+            if seconds is not None:
+                waits.append(seconds)
+    for detail in error.get("details") or ():
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith(_RETRY_INFO_TYPE):
+            seconds = _duration_seconds(detail.get("retryDelay"))
+            if seconds is not None:
+                waits.append(seconds)
+    return max(waits) if waits else None
+
+
+def classify_google_ads(response: httpx.Response) -> ApiError | None:
+    """Map a Google Ads response to None (success) or a typed error.
+
+    A 200 can still carry an error: searchStream reports a failure that happens after the
+    stream started as a trailing ``{"error": ...}`` element of the array.
+    """
+    body = json_or_none(response)
+    error = _error_object(body)
+    if response.is_success:
+        if error is None:
+            return None
+        status = error.get("code")
+        status = status if isinstance(status, int) and status >= 400 else 500
+    else:
+        if error is None:
+            return classify_status(PLATFORM, response)
+        status = response.status_code
+    return _google_error(response, status, error)
+
+
+def _google_error(response: httpx.Response, status: int, error: Mapping[str, Any]) -> ApiError:
+    url = str(response.request.url) if response.request else ""
+    grpc_status = str(error.get("status") or "")
+    errors, request_id = _failure_errors(error)
+    category, value = _error_code(errors[0]) if errors else (None, None)
+    specific = str(errors[0].get("message") or "") if errors else ""
+    # The GoogleAdsError's message says what went wrong; the envelope's is generic.
+    message = specific or str(error.get("message") or "") or "unknown Google Ads error"
+    details: dict[str, Any] = {"status": grpc_status}
+    context = [grpc_status] if grpc_status else []
+    if request_id:
+        details["request_id"] = request_id
+        context.append(f"requestId {request_id}")
+    if context:
+        message = f"{message} ({', '.join(context)})"
+    code = f"{category}.{value}" if category else (grpc_status or None)
+    if (
+        status == 429
+        or grpc_status == "RESOURCE_EXHAUSTED"
+        or (category == "quotaError" and value in THROTTLE_QUOTA_CODES)
+    ):
+        wait = retry_after_seconds(response)
+        if wait is None:
+            wait = google_retry_delay(error)
+        return ThrottledError(
+            PLATFORM, status, code, message, url, retry_after=wait, details=details
+        )
+    if value in INACCESSIBLE_CUSTOMER_CODES:
+        return CustomerNotAccessibleError(PLATFORM, status, code, message, url, details=details)
+    if status == 401 or grpc_status == "UNAUTHENTICATED" or category == "authenticationError":
+        return AuthError(PLATFORM, status, code, message, url, details=details)
+    if status == 403 or grpc_status == "PERMISSION_DENIED" or category == "authorizationError":
+        return AuthError(PLATFORM, status, code, message, url, details=details)
+    if (
+        status >= 500
+        or grpc_status in _TRANSIENT_STATUSES
+        or (category == "internalError" and value in ("INTERNAL_ERROR", "TRANSIENT_ERROR"))
+    ):
+        return TransientError(
+            PLATFORM, status, code, message, url, retry_after=retry_after_seconds(response),
+            details=details,
+        )
+    return ApiError(PLATFORM, status, code, message, url, details=details)
+
+
+# -- client ----------------------------------------------------------------------------------
+
+
+def customer_digits(value: str | int, what: str = "customer id") -> str:
+    """Customer ids are 10 digits; the UI shows them as 123-456-7890."""
+    digits = str(value).strip().replace("-", "")
+    if not digits.isdigit():
+        raise ValueError(f"Google Ads {what} must be digits (dashes allowed), got {value!r}")
+    return digits
+
+
+class _JsonBodies:
+    """Lets the shared HttpClient send JSON bodies: it passes ``data`` (a mapping, form-encoded by
+    httpx), Google's REST methods take ``application/json``, so the mapping is sent as JSON."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+
+    def request(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        return self._client.request(method, url, params=params, json=data, headers=headers)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class GoogleAdsClient:
+    """A Google Ads REST client for GAQL reports (searchStream) and paged queries (search).
+
+    ``base_url`` is ``https://googleads.googleapis.com`` in production or the sandbox's
+    ``http://127.0.0.1:PORT/googleads``. ``extra_params`` are appended to every request as query
+    parameters; production leaves them empty, the demo and tests pass
+    ``{"sandbox_as_of": "YYYY-MM-DD"}``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        developer_token: str,
+        *,
+        login_customer_id: str | None = None,
+        api_version: str = DEFAULT_API_VERSION,
+        retry: RetryPolicy | None = None,
+        timeout: float = 300.0,
+        client: httpx.Client | None = None,
+        extra_params: Mapping[str, str] | None = None,
+        conn_id: str = DEFAULT_CONN_ID,
+    ) -> None:
+        if not access_token:
+            raise ValueError(
+                f"Google Ads OAuth access token is empty: set the password of the Airflow "
+                f"connection {conn_id}"
+            )
+        if not developer_token:
+            raise ValueError(
+                f"Google Ads developer token is missing: set extra.developer_token of the Airflow "
+                f"connection {conn_id}"
+            )
+        headers = {"Authorization": f"Bearer {access_token}", "developer-token": developer_token}
+        if login_customer_id:
+            headers["login-customer-id"] = customer_digits(
+                login_customer_id, f"extra.login_customer_id of the Airflow connection {conn_id}"
+            )
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self.conn_id = conn_id
+        self.extra_params = dict(extra_params or {})
+        self._owned = None if client is not None else httpx.Client(timeout=timeout)
+        self._http = HttpClient(
+            PLATFORM,
+            classify=classify_google_ads,
+            retry=retry or default_retry_policy(),
+            headers=headers,
+            secrets=[access_token, developer_token],
+            client=_JsonBodies(client or self._owned),  # type: ignore[arg-type]
+        )
+
+    def close(self) -> None:
+        if self._owned is not None:
+            self._owned.close()
+
+    def __enter__(self) -> GoogleAdsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _call(self, method: str, customer_id: str, body: Mapping[str, Any]) -> Any:
+        """One ``googleAds:<method>`` call; an auth failure names the customer and connection."""
+        url = f"{self.base_url}/{self.api_version}/customers/{customer_id}/googleAds:{method}"
+        try:
+            return self._http.request_json(
+                "POST", url, params=self.extra_params or None, data=body
+            )
+        except AuthError as exc:
+            raise exc.with_message(
+                f"Google Ads rejected the credentials for customer {customer_id}: check the "
+                f"password (OAuth access token) and extra.developer_token of the Airflow "
+                f"connection {self.conn_id} (Google said: {exc.message})"
+            ) from None
+
+    def search_stream(self, customer_id: str | int, query: str) -> list[dict]:
+        """Every row of a GAQL query, from all batches of one searchStream response."""
+        cid = customer_digits(customer_id)
+        batches = self._call("searchStream", cid, {"query": query})
+        if not isinstance(batches, list):
+            raise TransientError(
+                PLATFORM, 200, "shape", f"searchStream for customer {cid} did not return an array",
+                "",
+            )
+        rows: list[dict] = []
+        for batch in batches:
+            results = batch.get("results", []) if isinstance(batch, dict) else None
+            if not isinstance(results, list):
+                raise TransientError(
+                    PLATFORM, 200, "shape",
+                    f"searchStream batch for customer {cid} is not {{results: [...]}}", "",
+                )
+            rows.extend(results)
+        return rows
+
+    def search(self, customer_id: str | int, query: str) -> Iterator[dict]:
+        """Every row of a GAQL query via ``search``, following ``nextPageToken`` to the end."""
+        cid = customer_digits(customer_id)
+        body: dict[str, Any] = {"query": query}
+        seen: set[str] = set()
+        while True:
+            page = self._call("search", cid, body)
+            results = page.get("results", []) if isinstance(page, dict) else None
+            if not isinstance(results, list):
+                raise TransientError(
+                    PLATFORM, 200, "shape", f"search page for customer {cid} has no results list",
+                    "",
+                )
+            yield from results
+            token = page.get("nextPageToken")
+            if not token:
+                return
+            if token in seen:
+                raise ApiError(
+                    PLATFORM, 200, "paging",
+                    f"search for customer {cid} returned page token {token!r} twice; "
+                    "refusing to loop", "",
+                )
+            seen.add(token)
+            body = {"query": query, "pageToken": token}
+
+    # -- reports -------------------------------------------------------------------------------
+
+    def get_customer(self, customer_id: str | int) -> dict:
+        """The customer's own settings (currency, time zone, name) as a GoogleAdsRow."""
+        cid = customer_digits(customer_id)
+        rows = list(self.search(cid, f"SELECT {', '.join(CUSTOMER_FIELDS)} FROM customer"))
+        if len(rows) != 1:
+            raise ApiError(
+                PLATFORM, 200, "shape",
+                f"FROM customer for {cid} returned {len(rows)} rows, expected exactly 1", "",
+            )
+        return rows[0]
+
+    def iter_campaigns(self, customer_id: str | int) -> Iterator[dict]:
+        """Every campaign of the customer (removed ones included), with its budget."""
+        yield from self.search(customer_id, campaigns_query())
+
+    def ad_stats(self, customer_id: str | int, since: date, until: date) -> list[dict]:
+        """Ad-level daily stats for ``since..until`` (inclusive, the customer's time zone)."""
+        if since > until:
+            raise ValueError(f"ad_stats: since {since} is after until {until}")
+        return self.search_stream(customer_id, ad_stats_query(since, until))
+
+
+def ad_stats_query(since: date, until: date) -> str:
+    return (
+        f"SELECT {', '.join(AD_STATS_FIELDS)} FROM ad_group_ad "
+        f"WHERE segments.date BETWEEN '{since.isoformat()}' AND '{until.isoformat()}'"
+    )
+
+
+def campaigns_query() -> str:
+    return f"SELECT {', '.join(CAMPAIGN_FIELDS)} FROM campaign"
+
+
+# -- mapping to raw rows ---------------------------------------------------------------------
+
+
+def _fail(cid: str, what: str, field_name: str, problem: str) -> ValueError:
+    return ValueError(f"Google Ads customer {cid}: {what}: field '{field_name}' {problem}")
+
+
+def _path(record: Mapping[str, Any], dotted: str) -> Any:
+    """A value at a lowerCamelCase path of a GoogleAdsRow ("adGroupAd.ad.id"), or None."""
+    value: Any = record
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _id(record: Mapping[str, Any], dotted: str, cid: str, what: str) -> str:
+    value = _path(record, dotted)
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).isdigit():
+        raise _fail(cid, what, dotted, f"is missing or not an id: {value!r}")
+    return str(value)
+
+
+def _int64(record: Mapping[str, Any], dotted: str, cid: str, what: str) -> int:
+    """int64 fields arrive as JSON strings; proto3 JSON may leave a zero out entirely."""
+    value = _path(record, dotted)
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise _fail(cid, what, dotted, f"is not a whole non-negative number: {value!r}")
+    return number
+
+
+def _double(record: Mapping[str, Any], dotted: str, cid: str, what: str) -> Decimal:
+    """A double metric as an exact Decimal of the digits Google sent.
+
+    Google serialises doubles as the shortest decimal text that round-trips, and Python's
+    ``str(float)`` is the same shortest round-trip text, so ``Decimal(str(value))`` recovers the
+    digits on the wire (0.1 stays 0.1, not 0.1000000000000000055...). The value is a double on
+    Google's side to begin with, so no precision exists beyond those digits.
+    """
+    value = _path(record, dotted)
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _fail(cid, what, dotted, f"is not a number: {value!r}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _fail(cid, what, dotted, f"is not a number: {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise _fail(cid, what, dotted, f"is not a finite non-negative number: {value!r}")
+    return number
+
+
+def micros_to_amount(micros: int) -> Decimal:
+    """Micros to currency units, exactly (scaleb shifts the exponent, no rounding)."""
+    return Decimal(micros).scaleb(-6)
+
+
+def _check_owner(record: Mapping[str, Any], resource: str, cid: str, what: str) -> None:
+    """Resource names carry the customer id: a row of another customer is a broken response."""
+    name = _path(record, f"{resource}.resourceName")
+    if name is not None and not str(name).startswith(f"customers/{cid}/"):
+        raise _fail(cid, what, f"{resource}.resourceName", f"is {name!r}, not of this customer")
+
+
+def customer_settings(record: Mapping[str, Any], customer_id: str | int) -> dict[str, Any]:
+    """The customer's id, name, currency and time zone from a ``FROM customer`` row."""
+    cid = customer_digits(customer_id)
+    what = "customer record"
+    found = _path(record, "customer.id")
+    if found is not None and str(found) != cid:
+        raise _fail(cid, what, "customer.id", f"is {found!r}, not the customer asked for")
+    for name in ("customer.currencyCode", "customer.timeZone"):
+        if not _path(record, name):
+            raise _fail(cid, what, name, f"is missing (select {', '.join(CUSTOMER_FIELDS)})")
+    return {
+        "account_id": cid,
+        "account_name": _path(record, "customer.descriptiveName"),
+        "currency_code": str(_path(record, "customer.currencyCode")),
+        "time_zone": str(_path(record, "customer.timeZone")),
+    }
+
+
+def ad_stats_row(record: Mapping[str, Any], customer: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw.google_ads_ad_stats`` row; currency and time zone come from the customer."""
+    cid = customer_digits(customer.get("account_id") or "")
+    ad_id, group_id = _path(record, "adGroupAd.ad.id"), _path(record, "adGroup.id")
+    day = _path(record, "segments.date")
+    what = f"ad_group_ad row ad_group.id={group_id!r} ad.id={ad_id!r} date={day!r}"
+    if not customer.get("currency_code") or not customer.get("time_zone"):
+        raise _fail(cid, "customer settings", "currency_code/time_zone", "is missing")
+    if not day:
+        raise _fail(cid, what, "segments.date", "is missing")
+    try:
+        date_day = date.fromisoformat(str(day))
+    except ValueError:
+        raise _fail(cid, what, "segments.date", f"is not a YYYY-MM-DD date: {day!r}") from None
+    for resource in ("campaign", "adGroup", "adGroupAd"):
+        _check_owner(record, resource, cid, what)
+    cost_micros = _int64(record, "metrics.costMicros", cid, what)
+    return {
+        "account_id": cid,
+        "account_name": customer.get("account_name"),
+        "date_day": date_day,
+        "campaign_id": _id(record, "campaign.id", cid, what),
+        "campaign_name": _path(record, "campaign.name"),
+        "ad_group_id": _id(record, "adGroup.id", cid, what),
+        "ad_group_name": _path(record, "adGroup.name"),
+        "ad_id": _id(record, "adGroupAd.ad.id", cid, what),
+        "ad_name": _path(record, "adGroupAd.ad.name"),
+        "currency_code": customer["currency_code"],
+        "account_timezone": customer["time_zone"],
+        "cost_micros": cost_micros,
+        "spend": micros_to_amount(cost_micros),
+        "impressions": _int64(record, "metrics.impressions", cid, what),
+        "clicks": _int64(record, "metrics.clicks", cid, what),
+        "conversions": _double(record, "metrics.conversions", cid, what),
+        "conversions_value": _double(record, "metrics.conversionsValue", cid, what),
+        "record": dict(record),
+    }
+
+
+def campaign_row(record: Mapping[str, Any], customer: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw.google_ads_campaigns`` row; budgets converted from micros, in the customer currency."""
+    cid = customer_digits(customer.get("account_id") or "")
+    campaign_id = _path(record, "campaign.id")
+    what = f"campaign row campaign.id={campaign_id!r}"
+    _check_owner(record, "campaign", cid, what)
+    amount = _path(record, "campaignBudget.amountMicros")
+    total = _path(record, "campaignBudget.totalAmountMicros")
+    has_budget = isinstance(record.get("campaignBudget"), dict)
+    return {
+        "account_id": cid,
+        "campaign_id": _id(record, "campaign.id", cid, what),
+        "campaign_name": _path(record, "campaign.name"),
+        "status": _path(record, "campaign.status"),
+        "advertising_channel_type": _path(record, "campaign.advertisingChannelType"),
+        "budget_id": None
+        if _path(record, "campaignBudget.id") is None
+        else _id(record, "campaignBudget.id", cid, what),
+        "budget_amount": None
+        if amount is None
+        else micros_to_amount(_int64(record, "campaignBudget.amountMicros", cid, what)),
+        "budget_total_amount": None
+        if total is None
+        else micros_to_amount(_int64(record, "campaignBudget.totalAmountMicros", cid, what)),
+        "budget_period": _path(record, "campaignBudget.period"),
+        "budget_currency": customer.get("currency_code") if has_budget else None,
+        "record": dict(record),
+    }
+
+
+@dataclass(frozen=True)
+class GoogleAdsExtract:
+    """Everything extracted for one customer and window, as raw rows ready to load."""
+
+    customer: dict[str, Any]
+    ad_stats: list[dict[str, Any]] = field(default_factory=list)
+    campaigns: list[dict[str, Any]] = field(default_factory=list)
+
+
+def extract_account(
+    client: GoogleAdsClient, account_id: str | int, since: date, until: date
+) -> GoogleAdsExtract:
+    """Customer settings, ad-level daily stats for ``since..until`` and every campaign.
+
+    Raises :class:`CustomerNotAccessibleError` for a disabled or unreachable customer (the
+    caller decides to skip) and fails on duplicate (day, ad group, ad) rows, which the raw
+    table's primary key would reject anyway, naming the customer and window.
+    """
+    cid = customer_digits(account_id)
+    customer = customer_settings(client.get_customer(cid), cid)
+    stats = [ad_stats_row(r, customer) for r in client.ad_stats(cid, since, until)]
+    seen: set[tuple[date, str, str]] = set()
+    for row in stats:
+        key = (row["date_day"], row["ad_group_id"], row["ad_id"])
+        if key in seen:
+            raise ValueError(
+                f"Google Ads customer {cid}: stats for {since}..{until} contain ad_group.id="
+                f"{key[1]} ad.id={key[2]} on {key[0]} twice; the extraction is not "
+                "trustworthy, rerun it"
+            )
+        seen.add(key)
+    campaigns: dict[str, dict[str, Any]] = {}
+    for record in client.iter_campaigns(cid):
+        row = campaign_row(record, customer)
+        campaigns.setdefault(row["campaign_id"], row)
+    log.info(
+        "google_ads customer %s: %d ad stats rows for %s..%s, %d campaigns",
+        cid,
+        len(stats),
+        since,
+        until,
+        len(campaigns),
+    )
+    return GoogleAdsExtract(customer=customer, ad_stats=stats, campaigns=list(campaigns.values()))
+
+
+def make_client(
+    conn: ConnectionInfo,
+    options: Mapping[str, Any],
+    extra_params: Mapping[str, str] | None,
+) -> GoogleAdsClient:
+    """The nightly job's entry point: a client from the Airflow connection ``google_ads``."""
+    extra = conn.extra or {}
+    login_customer_id = extra.get("login_customer_id")
+    return GoogleAdsClient(
+        conn.base_url,
+        conn.password or "",
+        str(extra.get("developer_token") or ""),
+        login_customer_id=str(login_customer_id) if login_customer_id else None,
+        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
+        extra_params=dict(extra_params) if extra_params else None,
+    )
+
+
+def extract_tables(
+    client: GoogleAdsClient, account_id: str, since: date, until: date
+) -> list[TableLoad]:
+    """One customer's night: stats for the window (dated) and all campaigns (per account).
+
+    A disabled or unreachable customer returns ``[]``: no TableLoad, so its rows in raw stay as
+    they were (an empty stats TableLoad would delete the window) and the night goes on.
+    """
+    try:
+        extract = extract_account(client, account_id, since, until)
+    except CustomerNotAccessibleError as exc:
+        log.warning(
+            "google_ads customer %s skipped, raw tables left as they were: Google refuses "
+            "access (%s). If the account was closed, remove it from platforms.google_ads."
+            "accounts; otherwise check that extra.login_customer_id of the Airflow connection "
+            "%s is a manager linked to it. (%s)",
+            account_id,
+            exc.code,
+            client.conn_id,
+            exc.message,
+        )
+        return []
+    return [
+        TableLoad("raw.google_ads_ad_stats", extract.ad_stats, date_column="date_day"),
+        TableLoad("raw.google_ads_campaigns", extract.campaigns),
+    ]

@@ -1,0 +1,622 @@
+"""TikTok API for Business (Marketing API, ads): client, error classification, raw-row mapping.
+
+Airflow connection (``platforms.tiktok.conn_id``, ``tiktok_ads``):
+
+- host: the API base URL, ``https://business-api.tiktok.com`` in production or the sandbox's
+  ``http://host:port/tiktok``; ``/open_api/{api_version}/...`` is appended to it;
+- password: the long-term Marketing API access token, sent in the ``Access-Token`` header
+  (never in a URL, so httpx's request logging cannot leak it);
+- login and extra: not used. The token already names the advertisers that authorised the app;
+  ``app_id``/``secret`` only mint tokens, which happens outside the nightly job.
+
+Options read from ``platforms.tiktok`` in config/warehouse.yml, all optional: ``api_version``
+(default ``v1.3``), ``page_size`` (default and maximum 1000) and ``max_days_per_request``
+(default 30, the API's limit for a report with ``stat_time_day``).
+
+What the real contract does, and what this module does about it:
+
+- every answer is HTTP 200 with the envelope ``{"code", "message", "request_id", "data"}``;
+  ``code != 0`` is the error. HTTP 4xx/5xx only come from the gateway (wrong path, outage);
+- report dates (``start_date``, ``end_date``, ``stat_time_day``) are days in the advertiser's
+  own time zone, which ``/advertiser/info/`` reports with the currency; both go on every row;
+- one daily report request covers at most 30 days: the window is sliced, and a slice the API
+  calls too large (40067) is halved down to single days;
+- throttling is 40100 (app), 40133 (advertiser QPS) or 40016, with no rate-limit headers. The
+  documented recovery is "retry after the current second" (QPS), "suspend for 5 minutes" (QPM)
+  and "until 00:00 UTC" (QPD): the wait is taken from the message, else exponential backoff;
+- 50000/50002/60001 are retried; 40000/40002/40006 (parameters) fail naming the parameter;
+  40001/40102/40104/40105/40106/40119 (permission and token) fail as :class:`AuthError`;
+- metrics arrive as strings (``"spend": "20.00"``), ``"-"`` where a value does not apply;
+  money is parsed to ``Decimal``, never float.
+
+The mapping functions return dicts keyed by the ``raw.tiktok_*`` column names (see
+warehouse/sql/raw_tiktok.sql); the loader adds ``batch_id``, ``extracted_at`` and ``as_of_date``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+
+from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.http import (
+    ApiError,
+    AuthError,
+    HttpClient,
+    RetryPolicy,
+    ThrottledError,
+    TransientError,
+    classify_status,
+    json_or_none,
+)
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "tiktok"
+DEFAULT_API_VERSION = "v1.3"
+DEFAULT_CONN_ID = "tiktok_ads"
+MAX_PAGE_SIZE = 1000
+MAX_DAYS_PER_REQUEST = 30  # /report/integrated/get/ with stat_time_day
+
+#: App-level (40100, 40016) and advertiser-level (40133) request-rate limits.
+THROTTLE_CODES = frozenset({40016, 40100, 40133})
+#: No permission for the advertiser (40001), token expired (40102), empty (40104), invalid or
+#: revoked (40105), core user invalid (40106), advertiser of another company (40119).
+AUTH_CODES = frozenset({40001, 40102, 40104, 40105, 40106, 40119})
+#: Invalid parameters (40000, 40002) and parameters the API version does not support (40006).
+PARAMETER_CODES = frozenset({40000, 40002, 40006})
+#: "Query too large": not in TikTok's published return-code list, kept from the team contract.
+TOO_LARGE_CODES = frozenset({40067})
+#: System error, processing error on TikTok's side, maintenance.
+TRANSIENT_CODES = frozenset({50000, 50002, 60001})
+
+QPM_SUSPENSION_SECONDS = 300.0  # TikTok: "suspend calls for 5 minutes" after a QPM limit
+QPS_RETRY_SECONDS = 1.0  # TikTok: "retry after the current second" after a QPS limit
+
+#: Attribute metrics first (at AUCTION_AD level the ids and names of the parents are metrics,
+#: not dimensions), then the measures. ``conversion`` counts the campaign's optimization event;
+#: ``complete_payment`` and ``total_complete_payment_rate`` (despite its name, the purchase
+#: value) are the pixel's Complete Payment events.
+REPORT_METRICS: tuple[str, ...] = (
+    "campaign_id",
+    "campaign_name",
+    "adgroup_id",
+    "adgroup_name",
+    "ad_name",
+    "spend",
+    "impressions",
+    "clicks",
+    "reach",
+    "conversion",
+    "complete_payment",
+    "total_complete_payment_rate",
+)
+REPORT_DIMENSIONS: tuple[str, ...] = ("ad_id", "stat_time_day")
+ADVERTISER_FIELDS: tuple[str, ...] = (
+    "advertiser_id",
+    "name",
+    "currency",
+    "timezone",
+    "display_timezone",
+    "status",
+)
+CAMPAIGN_FIELDS: tuple[str, ...] = (
+    "advertiser_id",
+    "campaign_id",
+    "campaign_name",
+    "objective_type",
+    "operation_status",
+    "secondary_status",
+    "budget",
+    "budget_mode",
+    "create_time",
+    "modify_time",
+)
+#: budget_mode -> the period the budget covers (BUDGET_MODE_INFINITE: no campaign budget).
+BUDGET_PERIODS = {
+    "BUDGET_MODE_DAY": "daily",
+    "BUDGET_MODE_DYNAMIC_DAILY_BUDGET": "daily",
+    "BUDGET_MODE_TOTAL": "lifetime",
+}
+
+
+class QueryTooLargeError(ApiError):
+    """TikTok refuses the report's size: ask for a shorter date range."""
+
+
+class InvalidParameterError(ApiError):
+    """TikTok rejected a request parameter: our request or configuration is wrong."""
+
+
+def default_retry_policy() -> RetryPolicy:
+    """Bounded retries: a QPM suspension (5 minutes) is waited out a few times, not for hours."""
+    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=300.0)
+
+
+def throttle_wait_seconds(code: int, message: str, now: datetime | None = None) -> float | None:
+    """The wait TikTok's documented recovery implies for a throttling message, in seconds.
+
+    TikTok sends no Retry-After or rate-limit headers; the message names the exhausted limit.
+    None when it names none (the retry loop then backs off exponentially).
+    """
+    text = message.lower()
+    if "qpd" in text or "per day" in text:
+        now = now or datetime.now(UTC)
+        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+        return max(1.0, (midnight - now).total_seconds())
+    if "qpm" in text or "per minute" in text:
+        return QPM_SUSPENSION_SECONDS
+    if code == 40133 or "qps" in text or "per second" in text:
+        return QPS_RETRY_SECONDS
+    return None
+
+
+def _envelope_code(body: Any) -> int | None:
+    if not isinstance(body, dict):
+        return None
+    code = body.get("code")
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int):
+        return code
+    if isinstance(code, str) and code.strip().lstrip("-").isdigit():
+        return int(code)
+    return None
+
+
+def classify_tiktok(response: httpx.Response) -> ApiError | None:
+    """Map a TikTok response to None (success) or a typed error, by the envelope's ``code``."""
+    if not response.is_success:
+        return classify_status(PLATFORM, response)
+    body = json_or_none(response)
+    code = _envelope_code(body)
+    if code is None or code == 0:
+        return None  # non-JSON bodies are retried by HttpClient; shapes are checked by the caller
+    url = str(response.request.url) if response.request else ""
+    message = str(body.get("message") or "unknown TikTok error")
+    details = {"request_id": body.get("request_id")} if body.get("request_id") else {}
+    status = response.status_code
+    if code in THROTTLE_CODES:
+        wait = throttle_wait_seconds(code, message)
+        return ThrottledError(
+            PLATFORM, status, code, message, url, retry_after=wait, details=details
+        )
+    if code in AUTH_CODES:
+        return AuthError(PLATFORM, status, code, message, url, details=details)
+    if code in TOO_LARGE_CODES:
+        return QueryTooLargeError(PLATFORM, status, code, message, url, details=details)
+    if code in PARAMETER_CODES:
+        return InvalidParameterError(PLATFORM, status, code, message, url, details=details)
+    if code in TRANSIENT_CODES:
+        return TransientError(PLATFORM, status, code, message, url, details=details)
+    return ApiError(PLATFORM, status, code, message, url, details=details)
+
+
+def _parameter_named(message: str, params: Mapping[str, Any]) -> str | None:
+    """The request parameter a TikTok message is about (it usually starts ``name: ...``)."""
+    head = message.split(":", 1)[0].strip()
+    if head in params:
+        return head
+    for name in sorted(params, key=len, reverse=True):
+        if re.search(rf"\b{re.escape(name)}\b", message):
+            return name
+    return None
+
+
+def _windows(since: date, until: date, max_days: int) -> Iterator[tuple[date, date]]:
+    start = since
+    while start <= until:
+        end = min(until, start + timedelta(days=max_days - 1))
+        yield start, end
+        start = end + timedelta(days=1)
+
+
+class TikTokAdsClient:
+    """A Marketing API client for one token: advertiser settings, campaigns, ad-level reports.
+
+    ``base_url`` is ``https://business-api.tiktok.com`` or the sandbox's
+    ``http://127.0.0.1:PORT/tiktok``. ``extra_params`` are appended to every request; production
+    leaves them empty, the demo and tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        api_version: str = DEFAULT_API_VERSION,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        max_days: int = MAX_DAYS_PER_REQUEST,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+        client: httpx.Client | None = None,
+        extra_params: Mapping[str, str] | None = None,
+        conn_id: str = DEFAULT_CONN_ID,
+    ) -> None:
+        if not access_token:
+            raise ValueError(
+                "TikTok access token is empty: set the password of the Airflow connection "
+                f"{conn_id}"
+            )
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"TikTok page_size must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
+        if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
+            raise ValueError(
+                f"TikTok max_days_per_request must be within 1..{MAX_DAYS_PER_REQUEST}, "
+                f"got {max_days}"
+            )
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self.page_size = page_size
+        self.max_days = max_days
+        self.conn_id = conn_id
+        self.extra_params = dict(extra_params or {})
+        self._http = HttpClient(
+            PLATFORM,
+            classify=classify_tiktok,
+            retry=retry or default_retry_policy(),
+            timeout=timeout,
+            headers={"Access-Token": access_token},
+            secrets=[access_token],
+            client=client,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TikTokAdsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/open_api/{self.api_version}/{path.lstrip('/')}"
+
+    def _get(self, path: str, params: Mapping[str, str], account_id: str) -> dict[str, Any]:
+        """One GET; returns the envelope's ``data`` object, errors reworded for the on-call."""
+        url = self._url(path)
+        try:
+            body = self._http.request_json("GET", url, params={**self.extra_params, **params})
+        except AuthError as exc:
+            raise exc.with_message(
+                f"TikTok rejected the access token for advertiser {account_id}: check the "
+                f"password of the Airflow connection {self.conn_id} and that the advertiser "
+                f"authorised the app (TikTok said: {exc.message})"
+            ) from None
+        except InvalidParameterError as exc:
+            name = _parameter_named(exc.message, params)
+            what = f"parameter '{name}'" if name else "a parameter"
+            sent = f" (sent {name}={params[name]!r})" if name else ""
+            raise exc.with_message(
+                f"TikTok rejected {what} of {path} for advertiser {account_id}{sent}: "
+                f"{exc.message}"
+            ) from None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            raise TransientError(
+                PLATFORM, 200, "shape", f"{path} answered without a 'data' object", url
+            )
+        return body["data"]
+
+    def _paged(self, path: str, params: Mapping[str, str], account_id: str) -> Iterator[dict]:
+        """Yield ``data.list`` items page by page until ``page_info.total_page`` is reached."""
+        page = 1
+        while True:
+            query = {**params, "page": str(page), "page_size": str(self.page_size)}
+            data = self._get(path, query, account_id)
+            items = data.get("list")
+            total_pages = (data.get("page_info") or {}).get("total_page")
+            if not isinstance(items, list) or not isinstance(total_pages, int):
+                raise TransientError(
+                    PLATFORM,
+                    200,
+                    "shape",
+                    f"{path} page {page} for advertiser {account_id} has no list or "
+                    "page_info.total_page",
+                    self._url(path),
+                )
+            yield from items
+            if page >= total_pages or not items:
+                return
+            page += 1
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def get_advertiser(self, account_id: str | int) -> dict:
+        """``GET /advertiser/info/``: the advertiser's name, currency and time zone."""
+        acct = str(account_id).strip()
+        params = {
+            "advertiser_ids": json.dumps([acct]),
+            "fields": json.dumps(list(ADVERTISER_FIELDS)),
+        }
+        data = self._get("advertiser/info/", params, acct)
+        for item in data.get("list") or []:
+            if isinstance(item, dict) and str(item.get("advertiser_id")) == acct:
+                return item
+        raise ApiError(
+            PLATFORM,
+            200,
+            "missing",
+            f"/advertiser/info/ did not return advertiser {acct}; check that it authorised the "
+            f"app behind the token of the Airflow connection {self.conn_id}",
+            self._url("advertiser/info/"),
+        )
+
+    def iter_campaigns(self, account_id: str | int) -> Iterator[dict]:
+        """``GET /campaign/get/``, every page: names, statuses, objectives and budgets."""
+        acct = str(account_id).strip()
+        params = {"advertiser_id": acct, "fields": json.dumps(list(CAMPAIGN_FIELDS))}
+        yield from self._paged("campaign/get/", params, acct)
+
+    def report_params(self, account_id: str, since: date, until: date) -> dict[str, str]:
+        """The synchronous ad-level daily report's query (without paging)."""
+        return {
+            "advertiser_id": account_id,
+            "service_type": "AUCTION",
+            "report_type": "BASIC",
+            "data_level": "AUCTION_AD",
+            "dimensions": json.dumps(list(REPORT_DIMENSIONS), separators=(",", ":")),
+            "metrics": json.dumps(list(REPORT_METRICS), separators=(",", ":")),
+            "start_date": since.isoformat(),
+            "end_date": until.isoformat(),
+        }
+
+    def iter_ad_stats(self, account_id: str | int, since: date, until: date) -> Iterator[dict]:
+        """Ad-level daily report rows for ``since..until`` (inclusive, advertiser time zone).
+
+        The window is cut into slices the API accepts; rows of a slice are yielded only once the
+        whole slice is fetched, so a slice halved on "too large" is never yielded twice.
+        """
+        if since > until:
+            raise ValueError(f"iter_ad_stats: since {since} is after until {until}")
+        acct = str(account_id).strip()
+        for start, end in _windows(since, until, self.max_days):
+            yield from self._report_range(acct, start, end)
+
+    def _report_range(self, acct: str, since: date, until: date) -> Iterator[dict]:
+        try:
+            params = self.report_params(acct, since, until)
+            rows = list(self._paged("report/integrated/get/", params, acct))
+        except QueryTooLargeError as exc:
+            if since == until:
+                raise exc.with_message(
+                    f"TikTok says one day ({since}) of the ad-level report for advertiser {acct} "
+                    f"is too large; filter by campaign_ids ({exc.message})"
+                ) from None
+            mid = since + timedelta(days=(until - since).days // 2)
+            log.info("tiktok %s: report too large for %s..%s, split at %s", acct, since, until, mid)
+            yield from self._report_range(acct, since, mid)
+            yield from self._report_range(acct, mid + timedelta(days=1), until)
+            return
+        yield from rows
+
+
+# -- mapping to raw rows ---------------------------------------------------------------------
+
+_ABSENT = (None, "", "-")  # TikTok writes "-" where a metric or attribute does not apply
+
+
+def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
+    return ValueError(f"TikTok advertiser {acct}: {what}: field '{field_name}' {problem}")
+
+
+def _decimal(value: Any, acct: str, what: str, field_name: str) -> Decimal:
+    if value is None or isinstance(value, bool):
+        raise _fail(acct, what, field_name, f"is missing or not a number: {value!r}")
+    try:
+        # str() of a JSON float is its shortest repr, so even a number arrives digit-exact.
+        result = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _fail(acct, what, field_name, f"is not a number: {value!r}") from None
+    if not result.is_finite() or result < 0:
+        raise _fail(acct, what, field_name, f"is not a finite non-negative number: {value!r}")
+    return result
+
+
+def _optional_decimal(value: Any, acct: str, what: str, field_name: str) -> Decimal | None:
+    return None if value in _ABSENT else _decimal(value, acct, what, field_name)
+
+
+def _int(value: Any, acct: str, what: str, field_name: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise _fail(acct, what, field_name, f"is missing or not a whole number: {value!r}")
+    if number < 0:
+        raise _fail(acct, what, field_name, f"is negative: {value!r}")
+    return number
+
+
+def _optional_int(value: Any, acct: str, what: str, field_name: str) -> int | None:
+    return None if value in _ABSENT else _int(value, acct, what, field_name)
+
+
+def _text(value: Any) -> str | None:
+    return None if value in _ABSENT else str(value)
+
+
+def _day(value: Any, acct: str, what: str) -> date:
+    """``stat_time_day`` is ``YYYY-MM-DD 00:00:00``; a plain date is accepted too."""
+    text = str(value or "").strip()
+    day_part, _, time_part = text.partition(" ")
+    try:
+        day = date.fromisoformat(day_part)
+    except ValueError:
+        problem = f"is not a 'YYYY-MM-DD 00:00:00' day: {value!r}"
+        raise _fail(acct, what, "stat_time_day", problem) from None
+    if time_part not in ("", "00:00:00"):
+        raise _fail(acct, what, "stat_time_day", f"is not midnight (hourly data?): {value!r}")
+    return day
+
+
+def advertiser_settings(record: Mapping[str, Any], account_id: str | int) -> dict[str, Any]:
+    """The advertiser's id, name, currency and time zone from ``/advertiser/info/``."""
+    acct = str(account_id).strip()
+    what = "advertiser/info record"
+    if str(record.get("advertiser_id")) != acct:
+        problem = f"is {record.get('advertiser_id')!r}, not the advertiser asked for"
+        raise _fail(acct, what, "advertiser_id", problem)
+    for name in ("currency", "timezone"):
+        if not record.get(name):
+            raise _fail(acct, what, name, f"is missing (ask for fields={list(ADVERTISER_FIELDS)})")
+    return {
+        "account_id": acct,
+        "account_name": _text(record.get("name")),
+        "currency": str(record["currency"]).strip().upper(),
+        "timezone": str(record["timezone"]),
+    }
+
+
+def stats_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw.tiktok_ad_stats`` row; name, currency and time zone come from the advertiser."""
+    acct = str(advertiser.get("account_id") or "")
+    dimensions = record.get("dimensions")
+    metrics = record.get("metrics")
+    if not isinstance(dimensions, dict):
+        raise _fail(acct, "report row", "dimensions", f"is not an object: {dimensions!r:.80}")
+    ad_id, raw_day = dimensions.get("ad_id"), dimensions.get("stat_time_day")
+    what = f"report row ad_id={ad_id!r} stat_time_day={raw_day!r}"
+    if ad_id in _ABSENT:
+        raise _fail(acct, what, "ad_id", "is missing")
+    if raw_day in _ABSENT:
+        raise _fail(acct, what, "stat_time_day", "is missing")
+    if not isinstance(metrics, dict):
+        raise _fail(acct, what, "metrics", f"is not an object: {metrics!r:.80}")
+    if not advertiser.get("currency") or not advertiser.get("timezone"):
+        raise _fail(acct, "advertiser settings", "currency/timezone", "is missing")
+    return {
+        "account_id": acct,
+        "account_name": advertiser.get("account_name"),
+        "date_day": _day(raw_day, acct, what),
+        "campaign_id": _text(metrics.get("campaign_id")),
+        "campaign_name": _text(metrics.get("campaign_name")),
+        "adgroup_id": _text(metrics.get("adgroup_id")),
+        "adgroup_name": _text(metrics.get("adgroup_name")),
+        "ad_id": str(ad_id),
+        "ad_name": _text(metrics.get("ad_name")),
+        "currency": advertiser["currency"],
+        "account_timezone": advertiser["timezone"],
+        "spend": _decimal(metrics.get("spend"), acct, what, "spend"),
+        "impressions": _int(metrics.get("impressions"), acct, what, "impressions"),
+        "clicks": _int(metrics.get("clicks"), acct, what, "clicks"),
+        "reach": _optional_int(metrics.get("reach"), acct, what, "reach"),
+        "conversions": _optional_decimal(metrics.get("conversion"), acct, what, "conversion"),
+        "purchases": _optional_decimal(
+            metrics.get("complete_payment"), acct, what, "complete_payment"
+        ),
+        "conversion_value": _optional_decimal(
+            metrics.get("total_complete_payment_rate"), acct, what, "total_complete_payment_rate"
+        ),
+        "record": dict(record),
+    }
+
+
+def campaign_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw.tiktok_campaigns`` row; budgets are in the advertiser's currency (major units)."""
+    acct = str(advertiser.get("account_id") or "")
+    campaign_id = record.get("campaign_id")
+    what = f"campaign record campaign_id={campaign_id!r}"
+    if campaign_id in _ABSENT:
+        raise _fail(acct, what, "campaign_id", "is missing")
+    record_account = record.get("advertiser_id")
+    if record_account not in _ABSENT and str(record_account) != acct:
+        raise _fail(acct, what, "advertiser_id", f"is {record_account!r}, not the one asked for")
+    mode = _text(record.get("budget_mode"))
+    period = BUDGET_PERIODS.get(mode or "")
+    budget = _optional_decimal(record.get("budget"), acct, what, "budget")
+    return {
+        "account_id": acct,
+        "campaign_id": str(campaign_id),
+        "campaign_name": _text(record.get("campaign_name")),
+        "operation_status": _text(record.get("operation_status")),
+        "secondary_status": _text(record.get("secondary_status")),
+        "objective_type": _text(record.get("objective_type")),
+        # An unlimited campaign reports budget 0: no budget, not a budget of zero.
+        "budget": budget if period else None,
+        "budget_mode": mode,
+        "budget_period": period,
+        "budget_currency": advertiser.get("currency") if period else None,
+        "record": dict(record),
+    }
+
+
+@dataclass(frozen=True)
+class TikTokExtract:
+    """Everything extracted for one advertiser and window, as raw rows ready to load."""
+
+    advertiser: dict[str, Any]
+    stats: list[dict[str, Any]] = field(default_factory=list)
+    campaigns: list[dict[str, Any]] = field(default_factory=list)
+
+
+def extract_account(
+    client: TikTokAdsClient, account_id: str | int, since: date, until: date
+) -> TikTokExtract:
+    """Advertiser settings, ad-level daily stats for ``since..until`` and all campaigns.
+
+    Fails on duplicate (day, ad) rows: the raw primary key would reject them anyway, and here
+    the message can say which advertiser and window produced them.
+    """
+    acct = str(account_id).strip()
+    advertiser = advertiser_settings(client.get_advertiser(acct), acct)
+    stats = [stats_row(r, advertiser) for r in client.iter_ad_stats(acct, since, until)]
+    seen: set[tuple[date, str]] = set()
+    for row in stats:
+        key = (row["date_day"], row["ad_id"])
+        if key in seen:
+            raise ValueError(
+                f"TikTok advertiser {acct}: the report for {since}..{until} holds ad_id={key[1]} "
+                f"on {key[0]} twice (offset paging shifted?); rerun the extraction"
+            )
+        seen.add(key)
+    campaigns: dict[str, dict[str, Any]] = {}
+    for record in client.iter_campaigns(acct):
+        row = campaign_row(record, advertiser)
+        # Offset paging can repeat an object when the list shifts while we page: keep one.
+        campaigns.setdefault(row["campaign_id"], row)
+    log.info(
+        "tiktok %s: %d stats rows for %s..%s, %d campaigns",
+        acct,
+        len(stats),
+        since,
+        until,
+        len(campaigns),
+    )
+    return TikTokExtract(advertiser=advertiser, stats=stats, campaigns=list(campaigns.values()))
+
+
+def make_client(
+    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
+) -> TikTokAdsClient:
+    """The nightly job's entry point: a client from the Airflow connection ``tiktok_ads``."""
+    return TikTokAdsClient(
+        conn.base_url,
+        conn.password or "",
+        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
+        page_size=int(options.get("page_size", MAX_PAGE_SIZE)),
+        max_days=int(options.get("max_days_per_request", MAX_DAYS_PER_REQUEST)),
+        extra_params=dict(extra_params) if extra_params else None,
+    )
+
+
+def extract_tables(
+    client: TikTokAdsClient, account_id: str, since: date, until: date
+) -> list[TableLoad]:
+    """One advertiser's night: its stats window (replaced by day) and its campaigns."""
+    extract = extract_account(client, account_id, since, until)
+    return [
+        TableLoad("raw.tiktok_ad_stats", extract.stats, date_column="date_day"),
+        TableLoad("raw.tiktok_campaigns", extract.campaigns),
+    ]
