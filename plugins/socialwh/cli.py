@@ -70,17 +70,17 @@ def dag_run_state(warehouse_url: str, dag_id: str, logical: datetime, metadata_d
     return row[0] if row else None
 
 
-def run_nightly(logical: datetime, **kwargs) -> tuple[str | None, subprocess.CompletedProcess]:
+def run_nightly(logical: datetime, log_path, **kwargs) -> tuple[str | None, subprocess.CompletedProcess]:
     """`airflow dags test social_nightly <logical>`: a real DAG run, recorded in the metadata DB."""
     stamp = logical.strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    proc = airflow(["dags", "test", "social_nightly", stamp], check=False, capture=True, **kwargs)
+    proc = airflow(["dags", "test", "social_nightly", stamp], check=False, log_path=log_path, **kwargs)
     url = kwargs.get("warehouse_url") or _warehouse_url()
     return dag_run_state(url, "social_nightly", logical, kwargs.get("metadata_db", "airflow")), proc
 
 
 def airflow(
     args: list[str], *, warehouse_url: str | None = None, sandbox_url: str | None = None,
-    metadata_db: str = "airflow", check: bool = True, capture: bool = False,
+    metadata_db: str = "airflow", check: bool = True, capture: bool = False, log_path=None,
 ) -> subprocess.CompletedProcess:
     """Run the Airflow CLI against this project's warehouse, metadata DB and (sandbox) APIs."""
     from socialwh.pipeline.airflow_env import merged_env  # noqa: PLC0415
@@ -89,6 +89,10 @@ def airflow(
     url = warehouse_url or _warehouse_url()
     env = merged_env(url, sandbox_url or process.start(), metadata_db=metadata_db)
     exe = os.path.join(os.path.dirname(sys.executable), "airflow")
+    if log_path is not None:  # long runs stream to a file, so a hung task can be watched live
+        with open(log_path, "w") as log:
+            return subprocess.run([exe, *args], env=env, check=check, text=True, stdout=log,
+                                  stderr=subprocess.STDOUT)
     return subprocess.run([exe, *args], env=env, check=check, text=True,
                           stdout=subprocess.PIPE if capture else None,
                           stderr=subprocess.STDOUT if capture else None)
@@ -123,9 +127,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for logical in last_logical_dates(args.days):
         log_path = LOCAL_DIR / "demo-logs" / f"social_nightly_{logical:%Y-%m-%d}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        state, proc = timer.run(f"DAG run social_nightly {logical:%Y-%m-%d}", run_nightly, logical,
-                                warehouse_url=url, sandbox_url=sandbox_url)
-        log_path.write_text(proc.stdout or "")
+        state, _ = timer.run(f"DAG run social_nightly {logical:%Y-%m-%d}", run_nightly, logical, log_path,
+                             warehouse_url=url, sandbox_url=sandbox_url)
         print(f"    -> {state} (log: {log_path})")
         if state != "success":
             failures.append((logical, log_path))

@@ -24,6 +24,11 @@ SANDBOX_CONNECTIONS: dict[str, dict] = {
     },
     "tiktok_ads": {"prefix": "tiktok", "password": "sandbox-tiktok-access-token"},
     "linkedin_ads": {"prefix": "linkedin", "password": "sandbox-linkedin-token"},
+    "x_ads": {
+        "prefix": "x",
+        "extra": {"consumer_key": "sandbox-x-consumer-key", "consumer_secret": "sandbox-x-consumer-secret",
+                  "token": "sandbox-x-access-token", "token_secret": "sandbox-x-token-secret"},
+    },
     "ecb_fx": {"prefix": "ecb"},
 }
 

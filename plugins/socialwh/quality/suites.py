@@ -56,6 +56,7 @@ RAW_SPEND = {
     "google_ads": ("raw.google_ads_ad_stats", "spend", "account_id"),
     "tiktok": ("raw.tiktok_ad_stats", "spend", "account_id"),
     "linkedin": ("raw.linkedin_ad_stats", "cost_in_local_currency", "account_id"),
+    "x": ("raw.x_ad_stats", "spend", "account_id"),
 }
 
 _ID_NAMESPACE = uuid.UUID("6f1c2a5e-0b7d-5c53-9d8e-5f0c7a1e2b90")

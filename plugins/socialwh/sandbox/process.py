@@ -23,11 +23,21 @@ def _state_file(local_dir: Path) -> Path:
     return local_dir / "sandbox.json"
 
 
+def _expected_prefixes() -> set[str]:
+    import importlib  # noqa: PLC0415
+
+    from socialwh.sandbox.server import PLATFORM_MODULES  # noqa: PLC0415
+
+    return {importlib.import_module(m).PREFIX for m in PLATFORM_MODULES}
+
+
 def _healthy(url: str) -> bool:
+    """Answering, and serving every platform this checkout mounts (not a stale older server)."""
     try:
-        return httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200
+        resp = httpx.get(f"{url}/healthz", timeout=1.0)
     except httpx.HTTPError:
         return False
+    return resp.status_code == 200 and _expected_prefixes() <= set(resp.json().get("platforms", []))
 
 
 def status(local_dir: Path = LOCAL_DIR) -> dict | None:
@@ -42,6 +52,7 @@ def start(local_dir: Path = LOCAL_DIR, timeout: float = 20) -> str:
     running = status(local_dir)
     if running:
         return running["url"]
+    stop(local_dir)  # a stale server from an older checkout, if any
     local_dir.mkdir(parents=True, exist_ok=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

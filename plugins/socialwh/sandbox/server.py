@@ -42,6 +42,7 @@ PLATFORM_MODULES: tuple[str, ...] = (
     "socialwh.sandbox.google_ads",
     "socialwh.sandbox.tiktok",
     "socialwh.sandbox.linkedin",
+    "socialwh.sandbox.x",
     "socialwh.sandbox.ecb",
 )
 

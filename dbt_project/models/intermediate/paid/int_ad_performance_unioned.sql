@@ -3,7 +3,7 @@
     tiktok, linkedin, x) is one more CTE that selects these columns from its staging models and
     one more entry in `platforms`; the union takes the columns by name, in this order.
 #}
-{%- set platforms = ['meta', 'google_ads', 'tiktok', 'linkedin'] -%}
+{%- set platforms = ['meta', 'google_ads', 'tiktok', 'linkedin', 'x'] -%}
 {%- set common_columns = [
     'platform',
     'account_id',
@@ -93,6 +93,12 @@ tiktok as (
 linkedin as (
 
     select * from {{ ref('stg_linkedin__ad_stats') }}
+
+),
+
+x as (
+
+    select * from {{ ref('stg_x__ad_stats') }}
 
 ),
 
