@@ -96,6 +96,25 @@ def dbt_vars() -> dict[str, Any]:
     return out
 
 
+def watch_after_producer(task_group: Any, poke_seconds: int = 2) -> None:
+    """Cosmos watcher sensors start with the producer (trigger rule `always`), deferrable, and
+    poke every 10 s. Here they start once the producer's `dbt build` has finished, so each one
+    reads its model's result in a single poke, needs no triggerer, and holds no worker slot
+    while dbt runs. It also keeps `dag.test()` (demo, end-to-end test) from polling forever a
+    producer that a sequential test run has not started yet.
+    """
+    children = list(task_group.children.values())
+    producer = next(t for t in children if t.task_id.endswith("dbt_producer_watcher"))
+    for task in children:
+        if hasattr(task, "poke_interval") and hasattr(task, "mode"):
+            if producer.task_id not in task.upstream_task_ids:
+                producer >> task
+            task.trigger_rule = "all_success"
+            task.deferrable = False
+            task.mode = "reschedule"
+            task.poke_interval = poke_seconds
+
+
 def postgres_url(conn: Any) -> str:
     """A psycopg URL from an Airflow postgres connection (the warehouse)."""
     from urllib.parse import quote  # noqa: PLC0415
