@@ -90,12 +90,25 @@ def run_dbt(
     return result
 
 
-def parse_manifest(url: str | None = None, project_dir: Path = DBT_PROJECT_DIR) -> Path:
+def manifest_is_current(project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    """True when target/manifest.json is newer than every file of the dbt project."""
+    manifest = project_dir / "target" / "manifest.json"
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    sources = [p for d in ("models", "macros", "tests", "snapshots", "seeds") for p in (project_dir / d).rglob("*")]
+    sources += [project_dir / "dbt_project.yml"]
+    return all(p.stat().st_mtime <= built for p in sources if p.is_file())
+
+
+def parse_manifest(url: str | None = None, project_dir: Path = DBT_PROJECT_DIR, *, if_stale: bool = False) -> Path:
     """Run `dbt parse` so target/manifest.json matches the models; return its path.
 
-    Needs no database: without a URL a placeholder one renders the profile.
+    Needs no database: without a URL a placeholder one renders the profile. With if_stale,
+    an up-to-date manifest is kept (Cosmos renders the DAG from it; a parse costs seconds).
     """
-    run_dbt(["parse"], url=url or _PARSE_ONLY_URL, project_dir=project_dir)
+    if not (if_stale and manifest_is_current(project_dir)):
+        run_dbt(["parse"], url=url or _PARSE_ONLY_URL, project_dir=project_dir)
     return project_dir / "target" / "manifest.json"
 
 

@@ -32,11 +32,10 @@ META_DB = "t_e2e_airflow"
 
 @pytest.fixture(scope="module")
 def env(module_database, server_url):
-    cli.ensure_database(module_database, META_DB)
     sandbox_url = process.start()
     kwargs = {"warehouse_url": module_database, "sandbox_url": sandbox_url, "metadata_db": META_DB}
-    cli.airflow(["db", "migrate"], capture=True, **kwargs)
-    transform.parse_manifest(module_database)
+    cli.migrate_metadata_db(module_database, sandbox_url, META_DB)
+    transform.parse_manifest(module_database, if_stale=True)
     return kwargs
 
 
