@@ -109,7 +109,12 @@ def social_nightly():
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.NONE, emit_datasets=False,
         ),
-        operator_args={"vars": {**dbt_vars(), "as_of_date": "{{ ds }}"}, "install_deps": False},
+        operator_args={
+            "vars": {**dbt_vars(), "as_of_date": "{{ ds }}"},
+            "install_deps": False,
+            # unit tests check SQL logic on fixed inputs: CI runs them (make test), not each night
+            "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"],
+        },
         default_args={"retries": 1},
     )
 

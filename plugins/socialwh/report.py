@@ -38,20 +38,47 @@ def _dbt_counts(airflow_url: str) -> str:
         states = conn.execute(
             "select task_id, state from task_instance where dag_id = 'social_nightly' and run_id = %s"
             " and task_id like 'dbt.%%'", [row[0]]).fetchall()
-    runs = [s for t, s in states if t.endswith("_run") or t.endswith(".run")]
-    tests = [s for t, s in states if t.endswith("_test") or t.endswith(".test")]
-    ok = lambda xs: sum(1 for s in xs if s == "success")  # noqa: E731
+    producer = dict(states).get("dbt.dbt_producer_watcher")
+    models = [s for t, s in states if t.endswith("_run")]
+    ok = sum(1 for s in models if s == "success")
+    verdict = "succeeded" if producer == "success" else f"ended {producer}"
     return (
-        f"dbt (last run {row[0]}): {ok(runs)}/{len(runs)} model tasks succeeded, "
-        f"{ok(tests)}/{len(tests)} test tasks passed; the project has {kinds.get('model', 0)} models, "
-        f"{kinds.get('test', 0)} data tests, {unit_tests} unit tests"
+        f"dbt (last run {row[0]}): one `dbt build` {verdict}: {ok}/{len(models)} models built and their "
+        f"{kinds.get('test', 0)} data tests run (an error-severity failure fails the build); "
+        f"{unit_tests} unit tests run in CI"
     )
+
+
+def _extraction_per_platform(airflow_url: str, warehouse_url: str) -> list[str]:
+    """Rows each platform's last extraction loaded and the time its extract tasks took."""
+    with psycopg.connect(airflow_url) as conn:
+        run = conn.execute(
+            "select run_id, logical_date from dag_run where dag_id = 'social_nightly'"
+            " order by logical_date desc nulls last limit 1").fetchone()
+        if not run:
+            return []
+        seconds = dict(conn.execute(
+            "select substr(task_id, 9), sum(extract(epoch from end_date - start_date))"
+            " from task_instance where dag_id = 'social_nightly' and run_id = %s"
+            " and task_id like 'extract\\_%%' group by 1", [run[0]]).fetchall())
+    with psycopg.connect(warehouse_url) as conn:
+        rows = conn.execute(
+            "select source, count(distinct scope), sum(row_count) from raw.load_batches"
+            " where as_of_date = %s and target_table ~ '_(ad_stats|ad_insights)$' group by 1 order by 1",
+            [run[1].date()]).fetchall()
+    lines = [f"extraction of the last night ({run[1]:%Y-%m-%d}), per platform:"]
+    lines += [f"  {p:<12} {n} account(s) {r:>8,} rows in {float(seconds.get(p, 0)):5.1f}s" for p, n, r in rows]
+    return lines
 
 
 def demo_summary(warehouse_url: str, sandbox_url: str | None) -> str:
     parts = urlsplit(warehouse_url)
     airflow_url = parts._replace(path="/airflow").geturl()
     lines = ["Summary", "======="]
+    try:
+        lines += _extraction_per_platform(airflow_url, warehouse_url)
+    except psycopg.Error as exc:
+        lines.append(f"extraction per platform: unavailable ({exc.__class__.__name__})")
     with psycopg.connect(warehouse_url) as conn:
         lines.append("raw tables (rows):")
         lines += [f"  raw.{t:<30} {n:>10,}" for t, n in _table_counts(conn, "raw")]
