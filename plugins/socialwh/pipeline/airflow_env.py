@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from urllib.parse import urlsplit
 
 from socialwh.paths import DAGS_DIR, LOCAL_DIR, REPO_ROOT
@@ -88,4 +89,6 @@ def merged_env(warehouse_url: str, sandbox_url: str | None, metadata_db: str = "
         else:
             env[key] = value
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT / "plugins"), env.get("PYTHONPATH")) if p)
+    # `airflow standalone` starts its components as `airflow ...` from PATH: use this venv's.
+    env["PATH"] = os.pathsep.join(p for p in (os.path.dirname(sys.executable), env.get("PATH")) if p)
     return env
