@@ -557,7 +557,7 @@ def test_recorded_responses_replay_through_the_connector() -> None:
     paused = extract.campaigns[1]
     assert paused["total_budget"] == Decimal("5000") and paused["objective"] == "WEBSITE_CLICKS"
     # 429 -> x-rate-limit-reset (42 s ahead), one 1 s poll while PROCESSING, 503 -> Retry-After.
-    assert sleeps == [42.0, 1.0, 3.0]
+    assert sleeps == [42.0, 0.25, 3.0]
     job = next(r for r in seen if r.method == "POST").url.params
     assert job["entity_ids"] == "6thl3,6thl4,70dbj"  # 7w1ab was created after the window
     assert (job["start_time"], job["end_time"]) == ("2026-11-01T04:00:00Z", "2026-11-04T05:00:00Z")
@@ -621,7 +621,7 @@ def test_failed_job_fails_clearly(final: str) -> None:
     client, _, sleeps = replay(handle)
     with pytest.raises(XAsyncJobError, match=f"{JOB_ID} for account {ACCOUNT_ID} .*status {final}"):
         client.fetch_stats(ACCOUNT_ID, ["6thl4"], NOV_1, NOV_3, NEW_YORK)
-    assert sleeps == [1.0]
+    assert sleeps == [0.25]
 
 
 def test_job_that_never_finishes_times_out() -> None:
@@ -631,6 +631,6 @@ def test_job_that_never_finishes_times_out() -> None:
         return httpx.Response(200, json=fixture(f"{name}.json"))
 
     client, _, sleeps = replay(handle, poll_timeout=30.0)
-    with pytest.raises(XAsyncJobError, match=rf"not done after 32s \({JOB_ID}=PROCESSING\)"):
+    with pytest.raises(XAsyncJobError, match=rf"not done after 33s \({JOB_ID}=PROCESSING\)"):
         client.fetch_stats(ACCOUNT_ID, ["6thl4"], NOV_1, NOV_3, NEW_YORK)
-    assert sleeps == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0, 5.0, 5.0]  # 1 s, doubling up to 5 s
+    assert sleeps == [0.25, 0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0, 5.0, 5.0]  # 0.25 s, doubling up to 5 s

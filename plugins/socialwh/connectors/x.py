@@ -94,7 +94,7 @@ MAX_ASYNC_DAYS = 90  # per async job without segmentation
 MAX_SYNC_DAYS = 7
 MAX_JOB_IDS = 200  # per GET stats/jobs request
 MAX_PAGE_SIZE = 1000
-FIRST_POLL_SECONDS = 1.0
+FIRST_POLL_SECONDS = 0.25  # small jobs finish in about a second; back off from here
 CREDENTIAL_KEYS = ("consumer_key", "consumer_secret", "token", "token_secret")
 #: 403 codes that mean "wrong id in config", not "wrong credentials".
 NOT_AUTH_403_CODES = frozenset({"ACCOUNT_NOT_FOUND"})
@@ -385,7 +385,7 @@ class XAdsClient:
     result-file downloads); production leaves them empty, the demo and tests pass
     ``{"sandbox_as_of": "YYYY-MM-DD"}``. ``transport`` and ``event_hooks`` go to the underlying
     httpx client (tests replay recorded responses through ``httpx.MockTransport``). Jobs are
-    polled after 1 s, then at doubling intervals up to ``poll_interval``, for at most
+    polled after 0.25 s, then at doubling intervals up to ``poll_interval``, for at most
     ``poll_timeout`` seconds; the waits go through ``retry.sleep`` so tests with a fake sleep
     never wait. ``clock`` feeds the OAuth timestamp and the rate-limit reset arithmetic.
     """
@@ -635,7 +635,7 @@ class XAdsClient:
                     f"({', '.join(pending)}); raise poll_timeout or retry later",
                     "",
                 )
-            # Short jobs are done within seconds: poll after 1 s, then back off to the interval.
+            # Short jobs are done within seconds: poll soon, then back off to the interval.
             delay = min(self.poll_interval, FIRST_POLL_SECONDS * 2**polls)
             self._http.retry.sleep(delay)
             waited += delay
