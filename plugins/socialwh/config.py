@@ -44,6 +44,7 @@ class Config:
     finance: dict[str, Any]
     quality: dict[str, Any]
     sandbox: dict[str, Any]
+    campaign_naming: dict[str, Any] = field(default_factory=dict)
 
     def enabled_platforms(self) -> list[PlatformConfig]:
         """The platforms the nightly job extracts (a disabled one keeps its config, runs nothing)."""
@@ -99,6 +100,7 @@ def parse_config(raw: dict, path: Path) -> Config:
         finance=raw.get("finance") or {},
         quality=raw.get("quality") or {},
         sandbox=raw.get("sandbox") or {},
+        campaign_naming=raw.get("campaign_naming") or {},
     )
 
 

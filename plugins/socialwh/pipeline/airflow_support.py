@@ -93,6 +93,9 @@ def dbt_vars() -> dict[str, Any]:
     meta = config.platforms.get("meta")
     if meta and meta.options.get("conversion_action_types"):
         out["meta_conversion_action_types"] = list(meta.options["conversion_action_types"])
+    for key in ("separator", "fields", "pattern"):
+        if config.campaign_naming.get(key) is not None:
+            out[f"campaign_naming_{key}"] = config.campaign_naming[key]
     return out
 
 
