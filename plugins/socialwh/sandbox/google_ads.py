@@ -52,6 +52,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
+from socialwh.sandbox.datagen import campaign_name, quarter_label
+from socialwh.sandbox.datagen import seeded_rng as _rng
 from socialwh.sandbox.server import Request, Response, Router
 
 PREFIX = "googleads"
@@ -186,12 +188,6 @@ _ECONOMICS: dict[str, tuple[str, tuple[float, float], tuple[float, float], tuple
 _COUNTRIES = {"USD": ("US", "CA"), "EUR": ("FR", "BE", "DE"), "GBP": ("UK", "IE")}
 
 
-def _rng(*parts: object) -> random.Random:
-    """A generator seeded from a hash of its key: same key, same numbers, in any process."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
-
-
 @dataclass(frozen=True)
 class AccountSpec:
     id: str
@@ -289,17 +285,18 @@ def settings_from_config(config: Config) -> GoogleAdsSandboxSettings:
 
 
 def _campaign_name(r: random.Random, theme: str, country: str, label: str, start: date) -> str:
-    quarter = f"{start.year}Q{(start.month - 1) // 3 + 1}"
-    if r.random() >= 0.2:
-        return f"{quarter}_{theme}_{country}_{label}"
+    quarter = quarter_label(start)
     # Real accounts are never clean: copies, experiments and hand-typed names break the rule.
-    return r.choice(
+    return campaign_name(
+        r,
+        (theme, country, label),
+        start,
         (
             f"{theme} {country} {label} #2",
             f"{quarter.lower()}-{theme.lower()}-{country.lower()}-{label.lower()}",
             f"[TEST] {label} {start:%b %Y}",
             f"{theme} | {country} | {label} (Experiment)",
-        )
+        ),
     )
 
 

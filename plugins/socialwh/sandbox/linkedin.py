@@ -49,6 +49,8 @@ from functools import lru_cache
 from typing import Any
 
 from socialwh.config import Config
+from socialwh.sandbox.datagen import campaign_name, quarter_label
+from socialwh.sandbox.datagen import seeded_rng as _rng
 from socialwh.sandbox.server import Request, Response, Router
 
 PREFIX = "linkedin"
@@ -152,12 +154,6 @@ _FACETS = {
 # ---------------------------------------------------------------------------------------------
 
 
-def _rng(*parts: object) -> random.Random:
-    """A generator seeded from a hash of its key: same key, same numbers, in any process."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
-
-
 @dataclass(frozen=True)
 class AccountSpec:
     id: str
@@ -244,17 +240,18 @@ def settings_from_config(config: Config) -> LinkedInSandboxSettings:
 
 
 def _group_name(r: random.Random, audience: str, country: str, fmt: str, start: date) -> str:
-    quarter = f"{start.year}Q{(start.month - 1) // 3 + 1}"
-    if r.random() >= 0.2:
-        return f"{quarter}_{audience}_{country}_{fmt}"
+    quarter = quarter_label(start)
     # Hand-typed and copied names are part of every real account.
-    return r.choice(
+    return campaign_name(
+        r,
+        (audience, country, fmt),
+        start,
         (
             f"{audience} {country} {fmt} - Copy",
             f"{quarter.lower()}-{audience.lower()}-{country.lower()}",
             f"TEST {fmt} {start:%b %Y}",
             f"Always On | {audience} | {country}",
-        )
+        ),
     )
 
 

@@ -33,6 +33,8 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
+from socialwh.sandbox.datagen import campaign_name, quarter_label
+from socialwh.sandbox.datagen import seeded_rng as _rng
 from socialwh.sandbox.server import Request, Response, Router
 
 PREFIX = "meta"
@@ -130,12 +132,6 @@ _CONCEPTS = (
 # ---------------------------------------------------------------------------------------------
 
 
-def _rng(*parts: object) -> random.Random:
-    """A generator seeded from a hash of its key: same key, same numbers, in any process."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
-
-
 @dataclass(frozen=True)
 class AccountSpec:
     id: str
@@ -223,17 +219,18 @@ def settings_from_config(config: Config) -> MetaSandboxSettings:
 
 
 def _campaign_name(r: random.Random, audience: str, country: str, fmt: str, start: date) -> str:
-    quarter = f"{start.year}Q{(start.month - 1) // 3 + 1}"
-    if r.random() >= 0.2:
-        return f"{quarter}_{audience}_{country}_{fmt}"
+    quarter = quarter_label(start)
     # Real accounts are never clean: copies, tests and hand-typed names break the convention.
-    return r.choice(
+    return campaign_name(
+        r,
+        (audience, country, fmt),
+        start,
         (
             f"{audience} {country} {fmt} - Copy",
             f"{quarter.lower()}-{audience.lower()}-{country.lower()}-{fmt.lower()}",
             f"TEST {fmt} {start:%b %Y}",
             f"Always On | {audience} | {country}",
-        )
+        ),
     )
 
 

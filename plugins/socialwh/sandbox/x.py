@@ -51,6 +51,8 @@ from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
+from socialwh.sandbox.datagen import campaign_name, quarter_label
+from socialwh.sandbox.datagen import seeded_rng as _rng
 from socialwh.sandbox.server import Request, Response, Router
 
 PREFIX = "x"
@@ -167,12 +169,6 @@ _ZERO_DECIMAL = frozenset({"JPY", "KRW", "HUF"})
 # ---------------------------------------------------------------------------------------------
 # Deterministic world
 # ---------------------------------------------------------------------------------------------
-
-
-def _rng(*parts: object) -> random.Random:
-    """A generator seeded from a hash of its key: same key, same numbers, in any process."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
 
 
 def _b36(number: int) -> str:
@@ -303,17 +299,18 @@ def settings_from_config(config: Config) -> XSandboxSettings:
 
 
 def _campaign_name(r: random.Random, audience: str, country: str, fmt: str, start: date) -> str:
-    quarter = f"{start.year}Q{(start.month - 1) // 3 + 1}"
-    if r.random() >= 0.2:
-        return f"{quarter}_{audience}_{country}_{fmt}"
+    quarter = quarter_label(start)
     # Real accounts are never clean: copies, tests and hand-typed names break the convention.
-    return r.choice(
+    return campaign_name(
+        r,
+        (audience, country, fmt),
+        start,
         (
             f"{audience} {country} {fmt} (copy)",
             f"{quarter.lower()}-{audience.lower()}-{country.lower()}-{fmt.lower()}",
             f"TEST {fmt} {start:%b %Y}",
             f"Evergreen | {audience} | {country}",
-        )
+        ),
     )
 
 
