@@ -15,23 +15,26 @@ from urllib.parse import urlsplit
 from socialwh.paths import DAGS_DIR, LOCAL_DIR, REPO_ROOT
 
 
-# Connections to the sandbox: conn_id -> mount prefix and the credentials the sandbox accepts
-# (socialwh.sandbox.<platform>), which are not secrets. Real deployments set AIRFLOW_CONN_* instead.
-SANDBOX_CONNECTIONS: dict[str, dict] = {
-    "meta_ads": {"prefix": "meta", "password": "sandbox-meta-token"},
-    "google_ads": {
-        "prefix": "googleads", "password": "sandbox-google-ads-token",
-        "extra": {"developer_token": "sandbox-google-ads-developer-token", "login_customer_id": "9999999999"},
-    },
-    "tiktok_ads": {"prefix": "tiktok", "password": "sandbox-tiktok-access-token"},
-    "linkedin_ads": {"prefix": "linkedin", "password": "sandbox-linkedin-token"},
-    "x_ads": {
-        "prefix": "x",
-        "extra": {"consumer_key": "sandbox-x-consumer-key", "consumer_secret": "sandbox-x-consumer-secret",
-                  "token": "sandbox-x-access-token", "token_secret": "sandbox-x-token-secret"},
-    },
-    "ecb_fx": {"prefix": "ecb"},
-}
+def sandbox_connections() -> dict[str, dict]:
+    """Connections to the sandbox: conn_id -> mount prefix and the credentials it accepts.
+
+    The credentials are each sandbox's own defaults (not secrets), taken from the sandbox
+    modules so the two cannot drift. Real deployments set AIRFLOW_CONN_* instead.
+    """
+    from socialwh.sandbox import ecb, google_ads, linkedin, meta, tiktok, x  # noqa: PLC0415
+
+    return {
+        "meta_ads": {"prefix": meta.PREFIX, "password": meta.DEFAULT_TOKEN},
+        "google_ads": {
+            "prefix": google_ads.PREFIX, "password": google_ads.DEFAULT_ACCESS_TOKEN,
+            "extra": {"developer_token": google_ads.DEFAULT_DEVELOPER_TOKEN,
+                      "login_customer_id": google_ads.DEFAULT_LOGIN_CUSTOMER_ID},
+        },
+        "tiktok_ads": {"prefix": tiktok.PREFIX, "password": tiktok.DEFAULT_ACCESS_TOKEN},
+        "linkedin_ads": {"prefix": linkedin.PREFIX, "password": linkedin.DEFAULT_TOKEN},
+        "x_ads": {"prefix": x.PREFIX, "extra": dict(x.DEFAULT_CREDENTIALS)},
+        "ecb_fx": {"prefix": ecb.PREFIX},
+    }
 
 
 def _with_driver(url: str, driver: str) -> str:
@@ -72,7 +75,7 @@ def airflow_env(warehouse_url: str, sandbox_url: str | None, metadata_db: str = 
     if sandbox_url:
         # Sandbox connections: base URL + the credentials the sandbox accepts; the extra flag asks
         # the sandbox to answer as of the run's logical date, so backfills see their night's data.
-        for conn_id, spec in SANDBOX_CONNECTIONS.items():
+        for conn_id, spec in sandbox_connections().items():
             env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps({
                 "conn_type": "http", "host": f"{sandbox_url}/{spec['prefix']}",
                 "login": spec.get("login"), "password": spec.get("password"),
