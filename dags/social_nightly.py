@@ -112,8 +112,11 @@ def social_nightly():
         operator_args={
             "vars": {**dbt_vars(), "as_of_date": "{{ ds }}"},
             "install_deps": False,
-            # unit tests check SQL logic on fixed inputs: CI runs them (make test), not each night
-            "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"],
+            # Data tests run inside the producer's `dbt build` (an error-severity failure fails it):
+            # with TestBehavior.NONE Cosmos narrows the build to `--resource-type model/seed/
+            # snapshot`, so tests are named here too. Unit tests check SQL logic on fixed inputs:
+            # CI runs them (make test), not each night.
+            "dbt_cmd_flags": ["--resource-type", "test", "--exclude-resource-type", "unit_test"],
         },
         default_args={"retries": 1},
     )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import sql
 
-from socialwh.paths import DBT_PROJECT_DIR, LOCAL_DIR
+from socialwh.paths import LOCAL_DIR
 
 
 def _table_counts(conn: psycopg.Connection, schema: str) -> list[tuple[str, int]]:
@@ -21,31 +20,29 @@ def _table_counts(conn: psycopg.Connection, schema: str) -> list[tuple[str, int]
     ]
 
 
-def _dbt_counts(airflow_url: str) -> str:
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    nodes = json.loads(manifest.read_text())["nodes"] if manifest.exists() else {}
-    kinds: dict[str, int] = {}
-    for node in nodes.values():
-        kind = node["resource_type"]
-        kinds[kind] = kinds.get(kind, 0) + 1
-    unit_tests = len(json.loads(manifest.read_text()).get("unit_tests", {})) if manifest.exists() else 0
-    with psycopg.connect(airflow_url) as conn:
-        row = conn.execute(
-            "select run_id from dag_run where dag_id = 'social_nightly' order by logical_date desc nulls last limit 1"
-        ).fetchone()
-        if not row:
-            return "dbt: no DAG run found"
-        states = conn.execute(
-            "select task_id, state from task_instance where dag_id = 'social_nightly' and run_id = %s"
-            " and task_id like 'dbt.%%'", [row[0]]).fetchall()
-    producer = dict(states).get("dbt.dbt_producer_watcher")
-    models = [s for t, s in states if t.endswith("_run")]
-    ok = sum(1 for s in models if s == "success")
-    verdict = "succeeded" if producer == "success" else f"ended {producer}"
+def _dbt_counts(conn: psycopg.Connection) -> str:
+    """What the last nightly `dbt build` did, as dbt itself recorded it (ops.dbt_results)."""
+    if not conn.execute("select to_regclass('ops.dbt_results') is not null").fetchone()[0]:
+        return "dbt: no run recorded (ops.dbt_results is missing)"
+    last = conn.execute(
+        "select invocation_id, as_of_date, sum(execution_time) from ops.dbt_results"
+        " where as_of_date is not null group by 1, 2 order by max(recorded_at) desc limit 1"
+    ).fetchone()
+    if not last:
+        return "dbt: no nightly run recorded"
+    counts = dict(((k, s), n) for k, s, n in conn.execute(
+        "select resource_type, status, count(*) from ops.dbt_results where invocation_id = %s"
+        " group by 1, 2", [last[0]]).fetchall())
+
+    def n(kind: str, *statuses: str) -> int:
+        return sum(v for (k, s), v in counts.items() if k == kind and (not statuses or s in statuses))
+
+    tests_ok, tests_warn, tests_bad = n("test", "pass"), n("test", "warn"), n("test", "fail", "error")
     return (
-        f"dbt (last run {row[0]}): one `dbt build` {verdict}: {ok}/{len(models)} models built and their "
-        f"{kinds.get('test', 0)} data tests run (an error-severity failure fails the build); "
-        f"{unit_tests} unit tests run in CI"
+        f"dbt build for {last[1]}: {n('model', 'success')}/{n('model')} models and "
+        f"{n('snapshot', 'success')}/{n('snapshot')} snapshot(s) built; data tests: {tests_ok} passed, "
+        f"{tests_warn} warned, {tests_bad} failed, {n('test', 'skipped')} skipped "
+        f"({float(last[2]):.1f}s of node time); unit tests run in CI (make test)"
     )
 
 
@@ -82,10 +79,7 @@ def demo_summary(warehouse_url: str, sandbox_url: str | None) -> str:
     with psycopg.connect(warehouse_url) as conn:
         lines.append("raw tables (rows):")
         lines += [f"  raw.{t:<30} {n:>10,}" for t, n in _table_counts(conn, "raw")]
-        try:
-            lines.append(_dbt_counts(airflow_url))
-        except (psycopg.Error, OSError) as exc:
-            lines.append(f"dbt: could not read task states ({exc.__class__.__name__})")
+        lines.append(_dbt_counts(conn))
         gate = conn.execute(
             "select to_regclass('ops.gate_results') is not null").fetchone()[0] and conn.execute(
             "select logical_date, passed, summary from ops.gate_results order by checked_at desc limit 1").fetchone()

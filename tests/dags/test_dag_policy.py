@@ -91,6 +91,16 @@ def test_social_nightly_shape(dagbag):
     assert dag.timetable.summary.startswith("0 4 * * *")
 
 
+def test_nightly_dbt_build_runs_the_data_tests(dagbag):
+    """Cosmos narrows the watcher's `dbt build` to models/seeds/snapshots unless tests are named:
+    a build that silently skips every data test must not pass for a tested one."""
+    producer = dagbag.dags["social_nightly"].get_task("dbt.dbt_producer_watcher")
+    flags = list(producer.dbt_cmd_flags)
+    resource_types = {flags[i + 1] for i, f in enumerate(flags) if f == "--resource-type"}
+    assert {"model", "snapshot", "test"} <= resource_types, flags
+    assert producer.base_cmd == ["build"] or "build" in producer.base_cmd
+
+
 def test_no_cycles(dagbag):
     for dag in dagbag.dags.values():
         dag.topological_sort() if hasattr(dag, "topological_sort") else dag.task_group.topological_sort()

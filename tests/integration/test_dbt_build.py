@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from socialwh.transform import run_dbt
+from socialwh.transform import DbtRunError, run_dbt
 from socialwh.warehouse import db
 from socialwh.warehouse.loader import copy_rows
 
@@ -405,3 +405,30 @@ def test_build_incremental_restatement_and_full_refresh(warehouse: Conn, tmp_pat
         " and attname = 'ctr'"
     ).fetchone()[0]
     assert comment and comment.startswith("CTR = clicks / impressions")
+
+
+def test_column_rules_name_the_broken_rule(warehouse: Conn, tmp_path: Path) -> None:
+    """The consolidated per-model test (tests/generic/column_rules.sql) fails on the bad column
+    and says which rule broke; it runs after the build test above left the marts in place."""
+    paths = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    with warehouse.transaction():
+        warehouse.execute("create table if not exists marts.fct_ad_performance_daily_backup as"
+                          " select * from marts.fct_ad_performance_daily")
+        warehouse.execute("update marts.fct_ad_performance_daily set spend_local = -1"
+                          " where ctid = (select min(ctid) from marts.fct_ad_performance_daily)")
+        warehouse.execute("update marts.fct_ad_performance_daily set ad_id = null"
+                          " where ctid = (select max(ctid) from marts.fct_ad_performance_daily)")
+    try:
+        with pytest.raises(DbtRunError) as failed:
+            run_dbt(["test", "--select", "fct_ad_performance_daily_column_rules", *paths],
+                    vars=VARS)
+        assert "fct_ad_performance_daily_column_rules" in str(failed.value)
+        compiled = next((tmp_path / "target" / "compiled").rglob("fct_ad_performance_daily_column_rules.sql"))
+        broken = dict(warehouse.execute(compiled.read_text()).fetchall())
+        assert broken == {"non_negative:spend_local": 1, "not_null:ad_id": 1}
+    finally:
+        with warehouse.transaction():
+            warehouse.execute("truncate marts.fct_ad_performance_daily")
+            warehouse.execute("insert into marts.fct_ad_performance_daily"
+                              " select * from marts.fct_ad_performance_daily_backup")
+            warehouse.execute("drop table marts.fct_ad_performance_daily_backup")
