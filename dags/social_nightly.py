@@ -8,8 +8,12 @@ The nightly warehouse build for paid social, budgets and FX, in write-audit-publ
    `raw.*` (COPY, one transaction per account).
 2. **finance**: budget CSVs from the finance folder and ECB reference rates, all-or-nothing.
 3. **dbt**: staging, intermediate and marts from the dbt manifest (Cosmos), with their tests.
-4. **validate**: the Great Expectations gate over the marts; a blocking failure fails the run.
-5. **publish**: only then is `bi` (the schema BI tools read) swapped in, atomically.
+4. **validate**: the Great Expectations gate over every raw table and mart (suites under
+   `expectations/`, Data Docs rebuilt each run); a blocking failure fails the run, a source
+   without fresh data raises a webhook alert (connection `alerts_webhook`).
+5. **publish**: only then is `bi` (the schema BI tools read) replaced, in one transaction.
+
+Any failed task sends a webhook alert with the DAG, task, date and failed checks.
 
 Accounts and lookback windows live in `config/warehouse.yml`; API base URLs and tokens in the
 Airflow connections named there (`meta_ads`, ...), `ecb_fx` and `warehouse`.
@@ -127,11 +131,13 @@ def social_nightly():
         from socialwh.pipeline import airflow_support as af
         from socialwh.pipeline.nightly import run_gate
 
-        return run_gate(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)))
+        gate = run_gate(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)))
+        af.alert_stale_sources(context, gate)
+        return gate
 
     @task(outlets=[BI_ASSET], retries=0)
     def publish(**context) -> dict:
-        """Swap the validated marts into `bi` in one transaction."""
+        """Replace `bi` with the validated marts in one transaction (readers see old or new)."""
         from socialwh.pipeline import airflow_support as af
         from socialwh.pipeline.nightly import publish as run
 

@@ -223,6 +223,13 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     return airflow(rest, warehouse_url=url, check=False).returncode
 
 
+def cmd_docs(_: argparse.Namespace) -> int:
+    from socialwh import docs  # noqa: PLC0415
+
+    docs.open_sites(docs.build_all(_warehouse_url()))
+    return 0
+
+
 def cmd_down(_: argparse.Namespace) -> int:
     from socialwh.sandbox import process  # noqa: PLC0415
     from socialwh.warehouse import embedded  # noqa: PLC0415
@@ -247,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="run the nightly DAG for the last N logical dates and summarise")
     p.add_argument("--days", type=int, default=7)
     p.set_defaults(fn=cmd_demo)
+    p = sub.add_parser("docs", help="build the dbt docs beside the GX Data Docs and open both")
+    p.set_defaults(fn=cmd_docs)
     p = sub.add_parser("down", help="stop the sandbox and the embedded warehouse")
     p.set_defaults(fn=cmd_down)
     args = parser.parse_args(argv)

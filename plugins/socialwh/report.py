@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import sql
 
-from socialwh.paths import LOCAL_DIR
+from socialwh.paths import GX_DIR, LOCAL_DIR
+from socialwh.quality.suites import DATA_DOCS_DIR
 
 
 def _table_counts(conn: psycopg.Connection, schema: str) -> list[tuple[str, int]]:
@@ -68,6 +69,21 @@ def _extraction_per_platform(airflow_url: str, warehouse_url: str) -> list[str]:
     return lines
 
 
+def _quarantine_lines(conn: psycopg.Connection) -> list[str]:
+    """Rows the last night's loads quarantined (raw.quarantine), per table and rule."""
+    from socialwh.warehouse.quarantine import quarantine_counts  # noqa: PLC0415
+
+    night = conn.execute(
+        "select max(as_of_date) from raw.load_batches").fetchone()[0] if conn.execute(
+        "select to_regclass('raw.load_batches') is not null").fetchone()[0] else None
+    counts = quarantine_counts(conn, night) if night else {}
+    if not counts:
+        return [f"quarantined rows ({night}): none"]
+    lines = [f"quarantined rows ({night}), per table and rule (raw.quarantine):"]
+    lines += [f"  {table:<34} {rule:<36} {n:>6,}" for (table, rule), n in sorted(counts.items())]
+    return lines
+
+
 def demo_summary(warehouse_url: str, sandbox_url: str | None) -> str:
     parts = urlsplit(warehouse_url)
     airflow_url = parts._replace(path="/airflow").geturl()
@@ -79,6 +95,7 @@ def demo_summary(warehouse_url: str, sandbox_url: str | None) -> str:
     with psycopg.connect(warehouse_url) as conn:
         lines.append("raw tables (rows):")
         lines += [f"  raw.{t:<30} {n:>10,}" for t, n in _table_counts(conn, "raw")]
+        lines += _quarantine_lines(conn)
         lines.append(_dbt_counts(conn))
         gate = conn.execute(
             "select to_regclass('ops.gate_results') is not null").fetchone()[0] and conn.execute(
@@ -88,6 +105,8 @@ def demo_summary(warehouse_url: str, sandbox_url: str | None) -> str:
             lines += [f"  {line}" for line in gate[2].splitlines()]
         else:
             lines.append("validation gate: no result recorded")
+        lines.append(f"Data Docs (every gate run): {GX_DIR / DATA_DOCS_DIR / 'index.html'}"
+                     f"  (`make docs` opens them with the dbt docs)")
         lines.append("bi tables (what BI tools read):")
         lines += [f"  bi.{t:<31} {n:>10,}" for t, n in _table_counts(conn, "bi")]
     reader = parts._replace(netloc=f"bi_reader@{parts.hostname}:{parts.port}").geturl()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -24,11 +25,22 @@ def test_generation_is_deterministic():
     assert suites.render() == suites.render()
 
 
+def _rules(suite: suites.Suite) -> set[str]:
+    """Check ids, with the rules of a column-rules query each counted as a check."""
+    found = set()
+    for c in suite.checks:
+        found.add(c.check)
+        if c.per_rule:
+            found |= set(re.findall(r"then '([^']+)' end", c.kwargs["unexpected_rows_query"]))
+    return found
+
+
 def test_suite_names_checks_and_severities():
     built = suites.build_suites()
     for suite in built:
         source, asset, severity = suite.name.split(".")
-        assert source == "marts" and asset.startswith("fct_")
+        assert (source == "marts" and asset.split("_")[0] in {"fct", "dim", "rpt"}) or (
+            source == "raw" and asset in {t.name for t in suites.RAW_TABLES})
         assert severity in suites.SEVERITIES
         assert all(c.description for c in suite.checks)
     names = {s.name for s in built}
@@ -39,7 +51,6 @@ def test_suite_names_checks_and_severities():
         "marts.fct_budget_variance_monthly.blocking",
     } <= names
     ad_suite = next(s for s in built if s.name == "marts.fct_ad_performance_daily.blocking")
-    ad = {c.check for c in ad_suite.checks}
     assert {
         "grain_unique",
         "not_null:date_day",
@@ -47,8 +58,36 @@ def test_suite_names_checks_and_severities():
         "currency_code:currency_code",
         "fresh:date_day",
         "spend_matches_raw:meta",
+        "days_match_raw:meta",
         "fx_rate_found:spend_reporting",
-    } <= ad
+    } <= _rules(ad_suite)
+
+
+def test_every_raw_table_has_a_blocking_suite_and_dated_ones_warn_on_freshness_and_volume():
+    """issue #6: grain, required fields, money and counts, currency codes, the extraction window;
+    freshness per source and day-over-day volume as warnings."""
+    import glob
+
+    ddl = "".join(Path(f).read_text() for f in glob.glob(str(REPO_ROOT / "plugins/socialwh/warehouse/sql/raw*.sql")))
+    declared = set(re.findall(r"create table if not exists raw\.(\w+)", ddl))
+    covered = {t.name for t in suites.RAW_TABLES}
+    # bookkeeping tables, not data: the batches themselves and the rows the loader refused
+    assert declared - covered == {"load_batches", "quarantine"}
+    built = {s.name: s for s in suites.build_suites()}
+    insights = _rules(built["raw.meta_ad_insights.blocking"])
+    assert {"grain_unique", "required:ad_id", "non_negative:spend", "currency_code:account_currency",
+            "date_in_window:date_start", "batch_recorded"} <= insights
+    for table in suites.RAW_TABLES:
+        assert f"raw.{table.name}.blocking" in built
+        if table.windowed:
+            assert {"fresh:" + table.date, "volume_anomaly"} <= _rules(built[f"raw.{table.name}.warning"])
+    assert "fresh:rate_date" in _rules(built["raw.fx_rates.warning"])
+
+
+def test_currency_rule_accepts_iso_codes_only():
+    regex = re.compile(suites.ISO_4217_REGEX)
+    assert all(regex.match(c) for c in ["EUR", "USD", "GBP", "JPY"])
+    assert not any(regex.match(c) for c in ["XYZ", "ABC", "eur", "EURO", ""])
 
 
 def test_every_expectation_names_its_check_and_the_suite_severity():

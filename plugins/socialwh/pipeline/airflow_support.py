@@ -13,12 +13,30 @@ log = logging.getLogger(__name__)
 
 
 def on_failure(context: dict[str, Any]) -> None:
-    """Log one line a human can act on. Issue #6 replaces this with a webhook notifier."""
+    """Log one line a human can act on and send the webhook alert (socialwh.pipeline.alerts:
+    the Airflow connection `alerts_webhook`; a failed gate lists its blocking checks)."""
     ti = context.get("task_instance")
     log.error(
         "task failed: dag=%s task=%s map_index=%s logical_date=%s try=%s error=%s",
         getattr(ti, "dag_id", "?"), getattr(ti, "task_id", "?"), getattr(ti, "map_index", -1),
         context.get("logical_date"), getattr(ti, "try_number", "?"), context.get("exception"),
+    )
+    from socialwh.pipeline.alerts import task_failure_alert  # noqa: PLC0415 - only when a task fails
+
+    task_failure_alert(context)
+
+
+def alert_stale_sources(context: dict[str, Any], gate: dict[str, Any]) -> bool:
+    """A passed gate may still say a source sent nothing fresh (a warning): tell the team."""
+    if not gate.get("stale_sources"):
+        return False
+    from socialwh.pipeline.alerts import send_alert  # noqa: PLC0415
+
+    ti = context.get("task_instance") or context.get("ti")
+    return send_alert(
+        "stale_source", dag_id=getattr(ti, "dag_id", None), task_id=getattr(ti, "task_id", None),
+        logical_date=context.get("logical_date"), run_id=context.get("run_id"),
+        stale_sources=gate["stale_sources"], failed_checks=gate.get("stale_checks", []),
     )
 
 

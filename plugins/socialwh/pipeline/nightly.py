@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -39,6 +39,7 @@ class ExtractSummary:
     window_end: str
     rows: dict[str, int]
     seconds: float
+    quarantined: dict[str, int] = field(default_factory=dict)  # table -> rows held in raw.quarantine
 
 
 def extract_load_account(
@@ -54,8 +55,9 @@ def extract_load_account(
     """Extract one account's lookback window from its platform and replace it in raw.
 
     Every table of the account is replaced in ONE transaction: a failure leaves raw as it was.
+    Rows breaking a record-level rule go to raw.quarantine (same transaction), not to raw.
     """
-    from socialwh.warehouse import db, loader  # noqa: PLC0415
+    from socialwh.warehouse import db, quarantine  # noqa: PLC0415
 
     config = config or load_config()
     settings = config.platforms[platform]
@@ -64,22 +66,11 @@ def extract_load_account(
     t0 = time.monotonic()
     with connector.make_client(connection, settings.options, extra_params) as client:
         loads = connector.extract_tables(client, account_id, since, until)
-    batch = loader.Batch(source=platform, scope=account_id, window_start=since, window_end=until, as_of_date=night)
-    counts: dict[str, int] = {}
     with db.connect(warehouse_url) as conn:
         db.ensure_raw_schema(conn)
-        with conn.transaction():
-            for load in loads:
-                where, params = f"{load.account_column} = %s", [account_id]
-                if load.date_column:
-                    where += f" and {load.date_column} between %s and %s"
-                    params += [since, until]
-                counts[load.table] = loader.replace_rows(
-                    conn, load.table, load.rows, delete_where=where, delete_params=params, batch=batch,
-                    with_batch_columns=load.batch_columns,
-                )
+        counts, held = quarantine.load_account_tables(conn, platform, account_id, loads, since, until, night)
     summary = ExtractSummary(platform, account_id, since.isoformat(), until.isoformat(), counts,
-                             round(time.monotonic() - t0, 2))
+                             round(time.monotonic() - t0, 2), quarantined=held)
     log.info("%s account %s, %s..%s: %s in %.1fs", platform, account_id, since, until, counts, summary.seconds)
     return asdict(summary)
 
@@ -120,7 +111,15 @@ def run_gate(night: date, *, warehouse_url: str, config: Config | None = None) -
     log.info("validation gate:\n%s", result.summary())
     _record_gate(warehouse_url, night, result.passed, result.summary())
     result.raise_for_blocking()
-    return {"passed": result.passed, "summary": result.summary()}
+    stale = [f for f in result.warnings if f.suite.startswith("raw.") and f.check.startswith("fresh:")]
+    return {
+        "passed": result.passed,
+        "summary": result.summary(),
+        "suites": {s.name: s.success for s in result.suites},
+        # raw.<table>.warning freshness: the source delivered nothing recent (alerted, not blocking)
+        "stale_sources": sorted({f.suite.split(".")[1] for f in stale}),
+        "stale_checks": [f.label() for f in stale],
+    }
 
 
 def _record_gate(warehouse_url: str, night: date, passed: bool, summary: str) -> None:
@@ -138,7 +137,7 @@ def _record_gate(warehouse_url: str, night: date, passed: bool, summary: str) ->
 
 
 def publish(night: date, *, warehouse_url: str) -> dict[str, Any]:
-    """Swap the validated marts into `bi` atomically and make sure the reader role exists."""
+    """Replace `bi` with the validated marts in one transaction; make sure the reader role exists."""
     from socialwh.warehouse import db  # noqa: PLC0415
     from socialwh.warehouse.publish import ensure_reader_role  # noqa: PLC0415
     from socialwh.warehouse.publish import publish as do_publish  # noqa: PLC0415

@@ -18,14 +18,25 @@ import os
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from socialwh.paths import GX_DIR
-from socialwh.quality.suites import CHECKPOINT, CONNECTION_ENV, DATASOURCE, suite_path
+from socialwh.quality.suites import (
+    CHECKPOINT,
+    CONNECTION_ENV,
+    DATA_DOCS_DIR,
+    DATA_DOCS_SITE,
+    DATASOURCE,
+    RULE_DESCRIPTIONS,
+    suite_path,
+)
 
 WARNING = "warning"
+# Stored validation results per suite (uncommitted/validations, git-ignored): two weeks of nights.
+KEEP_RESULTS = 14
+VALIDATIONS_DIR = "uncommitted/validations"
 # Failed rows/values quoted per failed check (the stored GX result keeps up to 200).
 MAX_EXAMPLES = 3
 
@@ -107,6 +118,7 @@ class GateResult:
     run_id: str = ""
     seconds: float = 0.0
     parameters: dict[str, str] = field(default_factory=dict)
+    data_docs: str = ""  # the Data Docs index this run was rendered into ("" if rendering failed)
 
     @property
     def passed(self) -> bool:
@@ -165,6 +177,7 @@ def run_gate(
     *,
     min_fresh_date: date,
     context_dir: Path | str = GX_DIR,
+    keep_results: int = KEEP_RESULTS,
 ) -> GateResult:
     """Run the `marts_gate` checkpoint over the marts. Failed checks do not raise here: log
     `.summary()` and call `.raise_for_blocking()` on the result.
@@ -174,6 +187,8 @@ def run_gate(
         min_fresh_date: the newest fact day must be on or after it (run-time suite parameter);
             monthly marts get the first day of its month.
         context_dir: the GX file data context (the repository's expectations/ by default).
+        keep_results: validation results (and their Data Docs pages) kept per suite; older ones
+            are deleted before the run, so the store and the docs build stay bounded.
 
     Raises:
         GateError: the gate could not run (warehouse unreachable, a mart missing, a suite file
@@ -201,15 +216,56 @@ def run_gate(
     parameters = {
         "min_fresh_date": min_fresh_date.isoformat(),
         "min_fresh_month": min_fresh_date.replace(day=1).isoformat(),
+        # ECB rates exist for TARGET business days only: a weekend or holiday is no gap.
+        "min_fresh_fx_date": (min_fresh_date - timedelta(days=2)).isoformat(),
     }
+    prune_results(context_dir, keep=keep_results)
     datasource = context.data_sources.get(DATASOURCE)
     try:
         _preflight(datasource, connection_string)
         result = checkpoint.run(expectation_parameters=parameters)
     finally:
         datasource.get_execution_engine().close()
+    docs = build_docs(context, list(result.run_results.keys()))
     gate = _gate_result(result, min_fresh_date, parameters, time.monotonic() - started)
-    return _redacted(gate, connection_string)
+    return replace(_redacted(gate, connection_string), data_docs=docs)
+
+
+def build_docs(context: Any, result_ids: list[Any]) -> str:
+    """Render this run's validation results and the index into the Data Docs site, once.
+
+    Returns the index's path, or "" when rendering failed: the docs must never decide the gate
+    (the failure is logged)."""
+    try:
+        context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=result_ids)
+    except Exception:  # noqa: BLE001 - a rendering bug must not fail or pass the gate
+        logging.getLogger(__name__).exception("GX Data Docs could not be rebuilt")
+        return ""
+    return str(Path(context.root_directory) / DATA_DOCS_DIR / "index.html")
+
+
+def prune_results(context_dir: Path, keep: int = KEEP_RESULTS) -> int:
+    """Keep the newest `keep - 1` stored results per suite (this run adds one); drop the rest
+    with their Data Docs pages. Returns how many results were removed."""
+    store = context_dir / VALIDATIONS_DIR
+    site = context_dir / DATA_DOCS_DIR / "validations"
+    removed = 0
+    # <suite path>/<run name>/<run time>/<batch>.json: group by the suite's folder
+    by_suite: dict[Path, list[Path]] = {}
+    for path in store.rglob("*.json"):
+        by_suite.setdefault(path.parents[2], []).append(path)
+    for results in by_suite.values():
+        results.sort(key=lambda p: p.parent.name)  # run time stamps sort chronologically
+        for old in results[: max(len(results) - (keep - 1), 0)]:
+            rel = old.relative_to(store)
+            old.unlink()
+            page = (site / rel).with_suffix(".html")
+            page.unlink(missing_ok=True)
+            for folder in (old.parent, page.parent):
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+            removed += 1
+    return removed
 
 
 def _quiet_gx_logs() -> None:
@@ -282,7 +338,7 @@ def _gate_result(result: Any, min_fresh_date: date, parameters: dict, seconds: f
         name = suite_result.suite_name
         severity = name.rsplit(".", 1)[-1]
         failures = tuple(
-            _failed_check(name, severity, r) for r in suite_result.results if not r.success
+            f for r in suite_result.results if not r.success for f in _failed_checks(name, severity, r)
         )
         stats = suite_result.statistics
         suites.append(
@@ -302,6 +358,28 @@ def _gate_result(result: Any, min_fresh_date: date, parameters: dict, seconds: f
         seconds=round(seconds, 3),
         parameters=parameters,
     )
+
+
+def _failed_checks(suite: str, severity: str, r: Any) -> list[FailedCheck]:
+    """One failed check per broken rule of a rules query (suites.column_rules), else one."""
+    check = _failed_check(suite, severity, r)
+    rows = ((r.result or {}).get("details") or {}).get("unexpected_rows") or []
+    if not (r.expectation_config.meta or {}).get("per_rule") or check.error or not rows:
+        return [check]
+    return [
+        replace(
+            check,
+            check=str(row["rule"]),
+            column=str(row["rule"]).partition(":")[2] or None,
+            description=RULE_DESCRIPTIONS.get(kind, "{column}: " + kind).format(column=column),
+            unexpected_count=int(row["rows"]),
+            element_count=None,
+            observed_value=None,
+            examples=({"value": row.get("example_value"), "key": row.get("example_key")},),
+        )
+        for row in (dict(x) for x in rows)
+        for kind, _, column in [str(row["rule"]).partition(":")]
+    ]
 
 
 def _failed_check(suite: str, severity: str, r: Any) -> FailedCheck:

@@ -14,6 +14,12 @@ Suites are named `<source>.<asset>.<severity>`: `blocking` suites stop publicati
 Run-time suite parameters (passed by `socialwh.quality.gate.run_gate`):
 - `min_fresh_date`: the newest fact day must be on or after it.
 - `min_fresh_month`: the first day of `min_fresh_date`'s month (monthly marts).
+- `min_fresh_fx_date`: two days before `min_fresh_date` (ECB publishes on TARGET business days).
+
+Suites cover every raw table (`raw.<table>.blocking`: grain, required fields, non-negative money
+and counts, ISO 4217 codes, dates inside the batch's extraction window; `raw.<table>.warning`:
+freshness per source and the newest day's row volume against the trailing 28 days) and every
+mart (`marts.<mart>.*`: grain, money, ratios, raw-to-mart totals and days, freshness).
 
 This module imports no Great Expectations at import time (it is imported while DAGs parse);
 only `verify()` loads GX, to prove the written files deserialize.
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from socialwh.paths import GX_DIR
+from socialwh.quality.currencies import ISO_4217
 
 DATASOURCE = "warehouse"
 CONNECTION_ENV = "SOCIALWH_GX_CONNECTION_STRING"
@@ -40,6 +47,8 @@ BATCH_DEFINITION = "whole_table"
 SUITES_DIR = "suites"
 VALIDATION_DEFINITIONS_DIR = "validation_definitions"
 CHECKPOINTS_DIR = "checkpoints"
+DATA_DOCS_SITE = "local_site"
+DATA_DOCS_DIR = "uncommitted/data_docs/local_site"
 # GX's own failure severity per expectation, aligned with the suite's severity in its name.
 SEVERITIES = {"blocking": "critical", "warning": "warning"}
 
@@ -49,15 +58,77 @@ DEFAULT_SPEND_TOLERANCE = "0.005"
 # <year>Q<quarter>_<Audience>_<Country>_<Format>, e.g. "2026Q4_Prospecting_US_Video". Warning only.
 DEFAULT_CAMPAIGN_NAME_PATTERN = r"^[0-9]{4}Q[1-4]_[A-Z][A-Za-z]+_[A-Z]{2}_[A-Z][A-Za-z]+$"
 
+@dataclass(frozen=True)
+class RawTable:
+    """What the gate checks in one raw table; the columns are the table's own (warehouse/sql)."""
+
+    name: str  # table in schema raw
+    grain: tuple[str, ...]  # its primary key
+    required: tuple[str, ...] = ()
+    money: tuple[str, ...] = ()
+    counts: tuple[str, ...] = ()
+    currency: tuple[str, ...] = ()
+    date: str | None = None  # the fact day: freshness, volume and window checks
+    windowed: bool = False  # replaced per extraction window recorded in raw.load_batches
+    platform: str | None = None
+    spend: str | None = None  # the column the marts' spend_local comes from
+    positive: tuple[str, ...] = ()
+    fresh_parameter: str = "min_fresh_date"
+
+
+def _ads(platform: str, name: str, grain: tuple[str, ...], date: str, currency: str, spend: str,
+         money: tuple[str, ...], counts: tuple[str, ...]) -> RawTable:
+    return RawTable(
+        name, grain, required=(*grain, currency, "account_timezone", *money, "impressions", "clicks"),
+        money=money, counts=counts, currency=(currency,), date=date, windowed=True,
+        platform=platform, spend=spend,
+    )
+
+
+# Every raw table the nightly job loads (plugins/socialwh/warehouse/sql/raw*.sql). Add a table
+# here with its DDL; its suites follow.
+RAW_TABLES = (
+    _ads("meta", "meta_ad_insights", ("account_id", "date_start", "ad_id"), "date_start",
+         "account_currency", "spend", ("spend",), ("impressions", "clicks", "reach")),
+    _ads("google_ads", "google_ads_ad_stats", ("account_id", "date_day", "ad_group_id", "ad_id"),
+         "date_day", "currency_code", "spend", ("cost_micros", "spend", "conversions_value"),
+         ("impressions", "clicks", "conversions")),
+    _ads("tiktok", "tiktok_ad_stats", ("account_id", "date_day", "ad_id"), "date_day", "currency",
+         "spend", ("spend", "conversion_value"),
+         ("impressions", "clicks", "reach", "conversions", "purchases")),
+    _ads("linkedin", "linkedin_ad_stats", ("account_id", "date_day", "creative_id"), "date_day",
+         "currency", "cost_in_local_currency",
+         ("cost_in_local_currency", "conversion_value_in_local_currency"),
+         ("impressions", "clicks", "landing_page_clicks", "external_website_conversions",
+          "one_click_leads")),
+    _ads("x", "x_ad_stats", ("account_id", "date_day", "promoted_tweet_id"), "date_day", "currency",
+         "spend", ("spend", "conversion_value"),
+         ("impressions", "clicks", "url_clicks", "engagements", "conversions")),
+    RawTable("meta_ad_accounts", ("account_id",), required=("account_id", "currency", "timezone_name"),
+             currency=("currency",)),
+    *(
+        RawTable(f"{p}_campaigns", ("account_id", "campaign_id"), required=("account_id", "campaign_id"))
+        for p in ("meta", "google_ads", "tiktok", "linkedin", "x")
+    ),
+    RawTable("finance_budgets", ("source_file", "line_number"),
+             required=("budget_month", "platform", "account_id", "amount", "currency", "plan_version"),
+             money=("amount",), currency=("currency",)),
+    RawTable("fx_rates", ("rate_date", "base_currency", "currency"),
+             required=("rate_date", "base_currency", "currency", "rate"),
+             currency=("base_currency", "currency"), positive=("rate",), date="rate_date",
+             fresh_parameter="min_fresh_fx_date"),
+)
+
 # Raw source of each platform's spend, for the raw-vs-mart reconciliation:
-# platform -> (raw table, spend column, account column). Add a platform here with its connector.
+# platform -> (raw table, spend column, account column, day column).
 RAW_SPEND = {
-    "meta": ("raw.meta_ad_insights", "spend", "account_id"),
-    "google_ads": ("raw.google_ads_ad_stats", "spend", "account_id"),
-    "tiktok": ("raw.tiktok_ad_stats", "spend", "account_id"),
-    "linkedin": ("raw.linkedin_ad_stats", "cost_in_local_currency", "account_id"),
-    "x": ("raw.x_ad_stats", "spend", "account_id"),
+    t.platform: (f"raw.{t.name}", t.spend, "account_id", t.date) for t in RAW_TABLES if t.spend
 }
+
+# A raw table's newest day holding less than half or more than twice its trailing 28-day mean of
+# rows is reported (quality.volume_low / quality.volume_high); the sandbox varies within 0.7-1.2.
+DEFAULT_VOLUME_LOW = "0.5"
+DEFAULT_VOLUME_HIGH = "2.0"
 
 _ID_NAMESPACE = uuid.UUID("6f1c2a5e-0b7d-5c53-9d8e-5f0c7a1e2b90")
 
@@ -73,6 +144,9 @@ class Check:
     type: str  # GX expectation type, snake_case
     kwargs: dict[str, Any]
     description: str
+    # A rules query (see `column_rules`): each offending row is (rule, rows, example_key) and the
+    # gate reports one failed check per rule, e.g. "non_negative:spend_local".
+    per_rule: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +169,9 @@ class Suite:
 class Settings:
     spend_tolerance: str = DEFAULT_SPEND_TOLERANCE  # a SQL numeric literal
     campaign_name_pattern: str = DEFAULT_CAMPAIGN_NAME_PATTERN
+    # Volume anomaly (warning): the newest day's row count against the mean of the 28 days before.
+    volume_low: str = DEFAULT_VOLUME_LOW
+    volume_high: str = DEFAULT_VOLUME_HIGH
 
 
 def settings_from_config() -> Settings:
@@ -111,7 +188,19 @@ def settings_from_config() -> Settings:
             f"{config.path}: quality.spend_tolerance must be a non-negative number of currency "
             f"units like 0.005, got {tolerance!r}"
         )
+    volume = {}
+    for key, default in (("volume_low", DEFAULT_VOLUME_LOW), ("volume_high", DEFAULT_VOLUME_HIGH)):
+        value = str(config.quality.get(key, default))
+        try:
+            volume[key] = format(Decimal(value), "f")
+            if Decimal(value) <= 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            raise ConfigError(
+                f"{config.path}: quality.{key} must be a positive ratio like {default}, got {value!r}"
+            ) from None
     return Settings(
+        **volume,
         spend_tolerance=format(Decimal(tolerance), "f"),
         campaign_name_pattern=str(
             config.quality.get("campaign_name_pattern", DEFAULT_CAMPAIGN_NAME_PATTERN)
@@ -132,6 +221,13 @@ def rows_present() -> Check:
 
 
 def grain_unique(columns: list[str]) -> Check:
+    if len(columns) == 1:
+        return Check(
+            "grain_unique",
+            "expect_column_values_to_be_unique",
+            {"column": columns[0]},
+            f"One row per {columns[0]}.",
+        )
     return Check(
         "grain_unique",
         "expect_compound_columns_to_be_unique",
@@ -140,52 +236,85 @@ def grain_unique(columns: list[str]) -> Check:
     )
 
 
-def not_null(columns: list[str]) -> list[Check]:
-    return [
-        Check(
-            f"not_null:{c}",
-            "expect_column_values_to_not_be_null",
-            {"column": c},
-            f"{c} is never null.",
-        )
-        for c in columns
-    ]
+ISO_4217_REGEX = "^(" + "|".join(sorted(ISO_4217)) + ")$"
 
 
-def fx_rate_found(columns: list[str]) -> list[Check]:
-    return [
-        Check(
-            f"fx_rate_found:{c}",
-            "expect_column_values_to_not_be_null",
-            {"column": c},
-            f"{c} is not null: an FX rate to the reporting currency was found for the day.",
-        )
-        for c in columns
-    ]
+def not_null(columns: list[str] | tuple[str, ...], prefix: str = "not_null") -> list[tuple[str, str]]:
+    return [(f"{prefix}:{c}", f"{c} is null") for c in columns]
 
 
-def non_negative(columns: list[str]) -> list[Check]:
-    return [
-        Check(
-            f"non_negative:{c}",
-            "expect_column_values_to_be_between",
-            {"column": c, "min_value": 0},
-            f"{c} >= 0.",
-        )
-        for c in columns
-    ]
+def fx_rate_found(columns: list[str]) -> list[tuple[str, str]]:
+    """Null here means no FX rate to the reporting currency was found for the day."""
+    return not_null(columns, "fx_rate_found")
 
 
-def currency_code(columns: list[str]) -> list[Check]:
-    return [
-        Check(
-            f"currency_code:{c}",
-            "expect_column_values_to_match_regex",
-            {"column": c, "regex": "^[A-Z]{3}$"},
-            f"{c} is an ISO 4217 code (three capital letters).",
-        )
-        for c in columns
-    ]
+def non_negative(columns: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(f"non_negative:{c}", f"{c} < 0") for c in columns]
+
+
+def positive(columns: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(f"positive:{c}", f"{c} <= 0") for c in columns]
+
+
+def currency_code(columns: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    """An active ISO 4217 code (socialwh.quality.currencies): 'XYZ' has the right shape, no rate."""
+    return [(f"currency_code:{c}", f"{c} !~ '{ISO_4217_REGEX}'") for c in columns]
+
+
+def column_rules(rules: list[tuple[str, str]], key: list[str] | tuple[str, ...],
+                 check: str = "column_rules") -> Check:
+    """Many column rules in ONE scan and one expectation: GX costs ~40 ms per expectation, so
+    one per column and rule made the gate several times slower. `rules` are (rule id, SQL
+    condition that is true for an offending row). The query returns one row per broken rule;
+    the gate reports each as its own failed check with its row count and an example key."""
+    ids = [rule for rule, _ in rules]
+    duplicates = sorted({r for r in ids if ids.count(r) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate rules {duplicates}")
+    groups: dict[str, list[str]] = {}
+    for rule in ids:
+        kind, _, column = rule.partition(":")
+        groups.setdefault(kind, []).append(column)
+    return Check(
+        check,
+        "unexpected_rows_expectation",
+        {
+            "unexpected_rows_query": textwrap.dedent(
+                """\
+                select
+                    checked.rule,
+                    count(*) as rows,
+                    min(checked.value) as example_value,
+                    min(concat_ws('/', {key})) as example_key
+                from {{batch}} as t
+                cross join lateral (
+                    values
+                        {cases}
+                ) as checked (rule, value)
+                where checked.rule is not null
+                group by checked.rule"""
+            ).format(
+                cases=",\n            ".join(
+                    f"(case when {condition} then '{rule}' end, {rule.partition(':')[2]}::text)"
+                    for rule, condition in rules
+                ),
+                key=", ".join(f"t.{k}" for k in key),
+            )
+        },
+        "; ".join(f"{kind}: {', '.join(columns)}" for kind, columns in groups.items()) + ".",
+        per_rule=True,
+    )
+
+
+# What each kind of column rule means, for the gate's report of a broken one.
+RULE_DESCRIPTIONS = {
+    "not_null": "{column} is never null.",
+    "required": "{column} is filled (a required field).",
+    "fx_rate_found": "{column} is not null: an FX rate to the reporting currency was found for the day.",
+    "non_negative": "{column} >= 0.",
+    "positive": "{column} > 0.",
+    "currency_code": "{column} is an active ISO 4217 currency code.",
+}
 
 
 def fresh(column: str, parameter: str) -> Check:
@@ -223,6 +352,138 @@ def first_of_month(column: str, keys: list[str]) -> Check:
     )
 
 
+def _date_in_window(table: RawTable) -> Check:
+    return unexpected_rows(
+        f"date_in_window:{table.date}",
+        f"Every row's {table.date} lies inside the extraction window of the batch that loaded it "
+        "(raw.load_batches).",
+        """
+        select t.account_id, t.{date}, t.batch_id, b.window_start, b.window_end
+        from {{batch}} as t
+        join raw.load_batches as b
+            on b.batch_id = t.batch_id and b.target_table = 'raw.{name}'
+        where t.{date} not between b.window_start and b.window_end
+        """,
+        date=table.date,
+        name=table.name,
+    )
+
+
+def _loaded_by_a_batch(table: RawTable) -> Check:
+    return unexpected_rows(
+        "batch_recorded",
+        "Every row belongs to a batch recorded in raw.load_batches (no rows loaded around the loader).",
+        """
+        select t.batch_id, count(*) as rows
+        from {{batch}} as t
+        left join raw.load_batches as b
+            on b.batch_id = t.batch_id and b.target_table = 'raw.{name}'
+        where b.batch_id is null
+        group by t.batch_id
+        """,
+        name=table.name,
+    )
+
+
+def _volume_anomaly(table: RawTable, low: str, high: str) -> Check:
+    return unexpected_rows(
+        "volume_anomaly",
+        f"The newest {table.date} holds between {low} and {high} times the mean daily row count of "
+        "the 28 days before it (checked once 7 of them have data).",
+        """
+        with daily as (
+            select {date} as day, count(*) as row_count
+            from {{batch}}
+            group by 1
+        ),
+
+        newest as (
+            select day, row_count from daily order by day desc limit 1
+        ),
+
+        previous_days as (
+            select avg(daily.row_count) as mean_rows, count(*) as days
+            from daily, newest
+            where daily.day >= newest.day - 28 and daily.day < newest.day
+        )
+
+        select newest.day, newest.row_count, round(previous_days.mean_rows, 1) as trailing_mean_rows
+        from newest, previous_days
+        where previous_days.days >= 7
+            and (newest.row_count < {low} * previous_days.mean_rows
+                 or newest.row_count > {high} * previous_days.mean_rows)
+        """,
+        date=table.date,
+        low=low,
+        high=high,
+    )
+
+
+def _days_match_raw(platform: str) -> Check:
+    table, _, account, day = RAW_SPEND[platform]
+    return unexpected_rows(
+        f"days_match_raw:{platform}",
+        f"Every {platform} account and day in {table} has rows in the mart, and the mart has no "
+        "account-day raw does not have (no day lost or invented between raw and BI).",
+        """
+        with mart_days as (
+            select distinct account_id, date_day
+            from {{batch}}
+            where platform = '{platform}'
+        ),
+
+        raw_days as (
+            select distinct {account} as account_id, {day} as date_day
+            from {table}
+        )
+
+        select
+            '{platform}' as platform,
+            coalesce(mart_days.account_id, raw_days.account_id) as account_id,
+            coalesce(mart_days.date_day, raw_days.date_day) as date_day,
+            case when mart_days.date_day is null then 'missing in mart' else 'not in raw' end as problem
+        from mart_days
+        full outer join raw_days
+            on raw_days.account_id = mart_days.account_id and raw_days.date_day = mart_days.date_day
+        where mart_days.date_day is null or raw_days.date_day is null
+        """,
+        platform=platform,
+        table=table,
+        account=account,
+        day=day,
+    )
+
+
+def _record_rules(table: RawTable) -> Check:
+    """The loader quarantines records that break these rules: this proves none got in."""
+    return column_rules(
+        [
+            *not_null(table.required, "required"),
+            *non_negative((*table.money, *table.counts)),
+            *positive(table.positive),
+            *currency_code(table.currency),
+        ],
+        table.grain,
+        check="record_rules",
+    )
+
+
+def raw_suites(settings: Settings) -> list[Suite]:
+    """Blocking grain and record rules of every raw table; freshness and volume as warnings."""
+    suites = []
+    for table in RAW_TABLES:
+        blocking: list[Check] = [grain_unique(list(table.grain)), _record_rules(table)]
+        if table.windowed:
+            blocking += [_date_in_window(table), _loaded_by_a_batch(table)]
+        suites.append(Suite("raw", table.name, "blocking", tuple(blocking)))
+        if table.date:
+            warning: list[Check] = [fresh(table.date, table.fresh_parameter)]
+            if table.windowed:
+                warning.append(_volume_anomaly(table, settings.volume_low, settings.volume_high))
+            suites.append(Suite("raw", table.name, "warning", tuple(warning)))
+    return suites
+
+
 # --- the suites -----------------------------------------------------------------------------
 
 AD_GRAIN = ["platform", "account_id", "ad_id", "date_day"]
@@ -253,7 +514,7 @@ MONEY_RATIOS = [
 
 
 def _spend_matches_raw(platform: str, tolerance: str) -> Check:
-    table, spend, account = RAW_SPEND[platform]
+    table, spend, account, _ = RAW_SPEND[platform]
     return unexpected_rows(
         f"spend_matches_raw:{platform}",
         f"Per {platform} account, sum(spend_local) equals sum({table}.{spend}) "
@@ -400,24 +661,25 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         (
             rows_present(),
             grain_unique(AD_GRAIN),
-            *not_null([
-                "date_day", "platform", "account_id", "campaign_id", "ad_id", "currency_code",
-                "account_timezone", "reporting_currency", "impressions", "clicks", "conversions",
-                "spend_local", "conversion_value_local",
-            ]),
-            *fx_rate_found(
-                ["fx_rate_to_reporting", "spend_reporting", "conversion_value_reporting"]
+            column_rules(
+                [
+                    *not_null([
+                        "date_day", "platform", "account_id", "campaign_id", "ad_id",
+                        "currency_code", "account_timezone", "reporting_currency", "impressions",
+                        "clicks", "conversions", "spend_local", "conversion_value_local",
+                    ]),
+                    *fx_rate_found(
+                        ["fx_rate_to_reporting", "spend_reporting", "conversion_value_reporting"]
+                    ),
+                    *positive(["fx_rate_to_reporting"]),
+                    *non_negative(["impressions", "clicks", "reach", "conversions", *MONEY_KPI]),
+                    *currency_code(["currency_code", "reporting_currency"]),
+                ],
+                AD_GRAIN,
             ),
-            Check(
-                "positive:fx_rate_to_reporting",
-                "expect_column_values_to_be_between",
-                {"column": "fx_rate_to_reporting", "min_value": 0, "strict_min": True},
-                "fx_rate_to_reporting > 0.",
-            ),
-            *non_negative(["impressions", "clicks", "reach", "conversions", *MONEY_KPI]),
-            *currency_code(["currency_code", "reporting_currency"]),
             fresh("date_day", "min_fresh_date"),
             *(_spend_matches_raw(platform, tol) for platform in RAW_SPEND),
+            *(_days_match_raw(platform) for platform in RAW_SPEND),
         ),
     )
 
@@ -492,8 +754,14 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         checks: list[Check] = [
             rows_present(),
             grain_unique(grain),
-            *not_null([*grain, "currency_code", "reporting_currency", *COUNTS, *MONEY_KPI]),
-            *non_negative([*COUNTS, *MONEY_KPI, *ROAS, *MONEY_RATIOS]),
+            column_rules(
+                [
+                    *not_null([*grain, "currency_code", "reporting_currency", *COUNTS, *MONEY_KPI]),
+                    *non_negative([*COUNTS, *MONEY_KPI, *ROAS, *MONEY_RATIOS]),
+                    *currency_code(["currency_code", "reporting_currency"]),
+                ],
+                grain,
+            ),
             Check(
                 "ratio_range:ctr",
                 "expect_column_values_to_be_between",
@@ -506,7 +774,6 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                 {"column": "conversion_rate", "min_value": 0},
                 "conversion_rate >= 0.",
             ),
-            *currency_code(["currency_code", "reporting_currency"]),
             fresh(period, parameter),
             totals,
         ]
@@ -578,17 +845,24 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                 """,
                 keys=budget_keys,
             ),
-            *not_null([
-                "budget_month", "platform", "account_id", "budget_scope", "plan_version",
-                "budget_currency", "planned_budget_currency", "reporting_currency", "planned",
-                "actual", "variance", "as_of_date", "days_in_month", "days_elapsed",
-                "days_remaining", "actual_to_date", "expected_to_date", "status",
-            ]),
-            *non_negative([
-                "planned_budget_currency", "planned", "actual", "actual_to_date",
-                "expected_to_date", "days_elapsed", "days_remaining",
-                "trailing_7d_avg_daily_spend", "forecast_end_of_month",
-            ]),
+            column_rules(
+                [
+                    *not_null([
+                        "budget_month", "platform", "account_id", "budget_scope", "plan_version",
+                        "budget_currency", "planned_budget_currency", "reporting_currency",
+                        "planned", "actual", "variance", "as_of_date", "days_in_month",
+                        "days_elapsed", "days_remaining", "actual_to_date", "expected_to_date",
+                        "status",
+                    ]),
+                    *non_negative([
+                        "planned_budget_currency", "planned", "actual", "actual_to_date",
+                        "expected_to_date", "days_elapsed", "days_remaining",
+                        "trailing_7d_avg_daily_spend", "forecast_end_of_month",
+                    ]),
+                    *currency_code(["budget_currency", "reporting_currency"]),
+                ],
+                BUDGET_GRAIN,
+            ),
             Check(
                 "days_in_month_range",
                 "expect_column_values_to_be_between",
@@ -605,7 +879,6 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                 """,
                 keys=budget_keys,
             ),
-            *currency_code(["budget_currency", "reporting_currency"]),
             first_of_month("budget_month", BUDGET_GRAIN),
             Check(
                 "allowed_values:budget_scope",
@@ -644,6 +917,7 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
     )
 
     suites = [
+        *raw_suites(s),
         ad_blocking,
         ad_warning,
         campaign_daily_blocking,
@@ -693,7 +967,7 @@ def _suite_json(suite: Suite) -> dict:
                 "description": c.description,
                 "id": stable_id("expectation", suite.name, c.check),
                 "kwargs": c.kwargs,
-                "meta": {"check": c.check},
+                "meta": {"check": c.check, **({"per_rule": True} if c.per_rule else {})},
                 "severity": SEVERITIES[suite.severity],
                 "type": c.type,
             }
@@ -724,6 +998,9 @@ def _validation_definition_json(suite: Suite) -> dict:
 
 def _checkpoint_json(suites: list[Suite]) -> dict:
     return {
+        # No update_data_docs action: GX 1.24 rebuilds the whole index once PER SUITE with it
+        # (26 index builds reading every stored result, ~45 s). run_gate renders this run's
+        # results and the index once instead (socialwh.quality.gate.build_docs).
         "actions": [],
         "id": stable_id("checkpoint", CHECKPOINT),
         "name": CHECKPOINT,
@@ -774,12 +1051,12 @@ def _context_yml(suites: list[Suite]) -> str:
         "checkpoint_store_name: checkpoint_store",
         "",
         "data_docs_sites:",
-        "  local_site:",
+        f"  {DATA_DOCS_SITE}:",
         "    class_name: SiteBuilder",
         "    show_how_to_buttons: false",
         "    store_backend:",
         "      class_name: TupleFilesystemStoreBackend",
-        "      base_directory: uncommitted/data_docs/local_site/",
+        f"      base_directory: {DATA_DOCS_DIR}/",
         "    site_index_builder:",
         "      class_name: DefaultSiteIndexBuilder",
         "",

@@ -1,14 +1,19 @@
 """Write-audit-publish: the `bi` schema BI tools read changes only here, atomically.
 
-dbt writes marts into `marts`; the gate audits them there; `publish()` then builds a complete
-copy in `bi_next` and swaps it in for `bi` inside ONE transaction. Readers never see a mix: a
-query that started before the swap finishes on the old tables (MVCC), one that starts after it
-sees the new ones; a query that waits on the swap's lock resolves the name again after commit.
+dbt writes marts into `marts`; the gate audits them there; `publish()` then replaces the rows of
+every `bi` table with its mart's inside ONE transaction (DELETE + INSERT into the same tables,
+not a schema swap). Readers never see a mix: a statement sees the publication committed when it
+started, and a REPEATABLE READ transaction keeps seeing the one of its snapshot, because the
+tables themselves persist (MVCC). Readers are never blocked and never block a publication: row
+changes take no lock that conflicts with SELECT. Only a mart whose shape changed (columns,
+constraints, indexes) or that appeared or disappeared is re-created or dropped, under an exclusive
+lock, and a snapshot older than that publication sees that one table empty.
 A failed gate never calls this, so the last good publication stays in place.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -19,10 +24,13 @@ from psycopg import sql
 
 from socialwh.paths import LOCAL_DIR
 
+log = logging.getLogger(__name__)
+
 READER_ROLE = "bi_reader"
 SOURCE_SCHEMA = "marts"
 TARGET_SCHEMA = "bi"
-STAGING_SCHEMA = "bi_next"
+STAGING_SCHEMA = "bi_next"  # unused since publish() stopped swapping schemas; kept for importers
+INFO_TABLE = "publication_info"
 
 
 @dataclass
@@ -53,9 +61,12 @@ def ensure_reader_role(conn: psycopg.Connection, password: str | None = None) ->
         conn.execute("select pg_advisory_xact_lock(hashtext('socialwh.roles'))")
         exists = conn.execute("select 1 from pg_roles where rolname = %s", [READER_ROLE]).fetchone()
         verb = "alter" if exists else "create"
+        # A SCRAM verifier, never the clear password: DDL may be logged (log_statement=ddl) or
+        # kept by pg_stat_statements.
+        verifier = conn.pgconn.encrypt_password(password.encode(), READER_ROLE.encode(), b"scram-sha-256")
         conn.execute(
             sql.SQL(verb + " role {} with login nosuperuser nocreatedb nocreaterole noinherit password {}").format(
-                sql.Identifier(READER_ROLE), sql.Literal(password)
+                sql.Identifier(READER_ROLE), sql.Literal(verifier.decode())
             )
         )
         conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(sql.Identifier(READER_ROLE)))
@@ -65,10 +76,22 @@ def ensure_reader_role(conn: psycopg.Connection, password: str | None = None) ->
         conn.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(dbname), sql.Identifier(READER_ROLE)))
         conn.execute("revoke all on schema public from public")
         other = conn.execute(
-            "select datname from pg_database where datname <> %s and not datistemplate", [dbname]
+            "select datname from pg_database where datname <> %s and datallowconn", [dbname]
         ).fetchall()
         for (other_db,) in other:
             conn.execute(sql.SQL("revoke connect on database {} from public").format(sql.Identifier(other_db)))
+        # Large objects need no table grant: without this a reader that turns read-only off
+        # could store data in pg_largeobject. Needs the functions' owner (a superuser); an
+        # external warehouse whose admin is not one keeps PUBLIC's default, with a warning.
+        try:
+            with conn.transaction():
+                conn.execute(
+                    "revoke execute on function lo_create(oid), lo_creat(integer),"
+                    " lo_from_bytea(oid, bytea), lo_import(text), lo_import(text, oid) from public"
+                )
+        except psycopg.errors.InsufficientPrivilege:
+            log.warning("cannot revoke large-object functions from PUBLIC (not their owner): "
+                        "a bi_reader session that disables read-only could create large objects")
         conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(TARGET_SCHEMA)))
         _grant(conn, TARGET_SCHEMA)
 
@@ -89,6 +112,59 @@ def _mart_tables(conn: psycopg.Connection, schema: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _shape(conn: psycopg.Connection, schema: str, table: str) -> tuple:
+    """What `create table ... (like ... including all)` copies and `insert` depends on."""
+    return conn.execute(
+        """
+        select
+          (select array_agg(format('%%s %%s notnull=%%s identity=%%s generated=%%s collation=%%s default=%%s',
+                                   a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                                   a.attidentity, a.attgenerated, a.attcollation,
+                                   pg_get_expr(d.adbin, d.adrelid)) order by a.attnum)
+             from pg_attribute a left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+            where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped),
+          (select array_agg(pg_get_constraintdef(k.oid) order by pg_get_constraintdef(k.oid))
+             from pg_constraint k where k.conrelid = c.oid and k.contype = 'c'),
+          (select array_agg(x.def order by x.def) from (
+             select format('unique=%%s primary=%%s %%s', i.indisunique, i.indisprimary,
+                           regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '')) as def
+               from pg_index i where i.indrelid = c.oid) x)
+        from pg_class c where c.oid = format('%%I.%%I', %s::text, %s::text)::regclass
+        """,
+        [schema, table],
+    ).fetchone()
+
+
+def _columns(conn: psycopg.Connection, schema: str, table: str) -> list[tuple[str, str | None]]:
+    """(name, comment) of the columns an INSERT can write (not generated ones), in table order."""
+    return conn.execute(
+        "select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a"
+        " where a.attrelid = format('%%I.%%I', %s::text, %s::text)::regclass"
+        " and a.attnum > 0 and not a.attisdropped and a.attgenerated = '' order by a.attnum",
+        [schema, table],
+    ).fetchall()
+
+
+def _table_comment(conn: psycopg.Connection, schema: str, table: str) -> str | None:
+    return conn.execute(
+        "select obj_description(format('%%I.%%I', %s::text, %s::text)::regclass, 'pg_class')", [schema, table]
+    ).fetchone()[0]
+
+
+def _sync_comments(conn: psycopg.Connection, source: str, target: str, table: str) -> None:
+    """Table and column comments (dbt persist_docs) follow the mart; COMMENT only when they differ,
+    as it takes a lock autovacuum also takes."""
+    t, tab = sql.Identifier(target), sql.Identifier(table)
+    comment = _table_comment(conn, source, table)
+    if comment != _table_comment(conn, target, table):
+        conn.execute(sql.SQL("comment on table {}.{} is {}").format(t, tab, sql.Literal(comment)))
+    published = dict(_columns(conn, target, table))
+    for column, comment in _columns(conn, source, table):
+        if comment != published.get(column):
+            conn.execute(sql.SQL("comment on column {}.{}.{} is {}").format(
+                t, tab, sql.Identifier(column), sql.Literal(comment)))
+
+
 def publish(
     conn: psycopg.Connection,
     *,
@@ -96,45 +172,66 @@ def publish(
     source_schema: str = SOURCE_SCHEMA,
     target_schema: str = TARGET_SCHEMA,
 ) -> PublishResult:
-    """Copy every table of `source_schema` into a fresh `target_schema`, atomically."""
+    """Make `target_schema` an exact copy of every table of `source_schema`, atomically."""
     tables = _mart_tables(conn, source_schema)
     if not tables:
         raise RuntimeError(f"nothing to publish: schema {source_schema!r} has no tables (did dbt run?)")
+    if INFO_TABLE in tables:
+        raise RuntimeError(f"{source_schema}.{INFO_TABLE}: the name is reserved for the publication record")
     result = PublishResult(published_at=datetime.now(timezone.utc), logical_date=logical_date)
-    src, nxt, tgt = (sql.Identifier(s) for s in (source_schema, STAGING_SCHEMA, target_schema))
+    src, tgt = sql.Identifier(source_schema), sql.Identifier(target_schema)
     with conn.transaction():
-        # One publisher at a time; a second waits rather than interleaving swaps.
+        # One publisher at a time; a second waits rather than interleaving.
         conn.execute("select pg_advisory_xact_lock(hashtext('socialwh.publish'))")
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(nxt))
-        conn.execute(sql.SQL("create schema {}").format(nxt))
+        conn.execute(sql.SQL("create schema if not exists {}").format(tgt))
+        published = set(_mart_tables(conn, target_schema))
+        created: list[str] = []
+        for gone in sorted(published - set(tables) - {INFO_TABLE}):
+            conn.execute(sql.SQL("drop table {}.{} cascade").format(tgt, sql.Identifier(gone)))
         for table in tables:
             t = sql.Identifier(table)
-            # LIKE ... INCLUDING ALL keeps column comments (dbt persist_docs) for Metabase.
-            conn.execute(sql.SQL("create table {}.{} (like {}.{} including all)").format(nxt, t, src, t))
-            cur = conn.execute(sql.SQL("insert into {}.{} select * from {}.{}").format(nxt, t, src, t))
+            if table in published and _shape(conn, source_schema, table) != _shape(conn, target_schema, table):
+                conn.execute(sql.SQL("drop table {}.{} cascade").format(tgt, t))
+                published.discard(table)
+            if table in published:
+                # DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe and locks out readers.
+                conn.execute(sql.SQL("delete from {}.{}").format(tgt, t))
+            else:
+                # LIKE ... INCLUDING ALL keeps column comments (dbt persist_docs) for Metabase.
+                conn.execute(sql.SQL("create table {}.{} (like {}.{} including all)").format(tgt, t, src, t))
+                created.append(table)
+            columns = sql.SQL(", ").join(sql.Identifier(c) for c, _ in _columns(conn, source_schema, table))
+            cur = conn.execute(
+                sql.SQL("insert into {}.{} ({}) select {} from {}.{}").format(tgt, t, columns, columns, src, t)
+            )
             result.tables[table] = cur.rowcount
-            comment = conn.execute(
-                "select obj_description(format('%%I.%%I', %s::text, %s::text)::regclass, 'pg_class')",
-                [source_schema, table],
-            ).fetchone()[0]
-            if comment:
-                conn.execute(sql.SQL("comment on table {}.{} is {}").format(nxt, t, sql.Literal(comment)))
+            _sync_comments(conn, source_schema, target_schema, table)
+        info = sql.Identifier(INFO_TABLE)
+        if INFO_TABLE in published:
+            conn.execute(sql.SQL("delete from {}.{}").format(tgt, info))
+        else:
+            conn.execute(
+                sql.SQL("create table {}.{} (published_at timestamptz, logical_date date, table_count int)").format(
+                    tgt, info)
+            )
+            created.append(INFO_TABLE)
+            conn.execute(
+                sql.SQL("comment on table {}.{} is {}").format(
+                    tgt, info, sql.Literal("When this bi publication passed the validation gate and was published.")
+                )
+            )
         conn.execute(
-            sql.SQL(
-                "create table {}.publication_info as select %s::timestamptz as published_at,"
-                " %s::date as logical_date, %s::int as table_count"
-            ).format(nxt),
+            sql.SQL("insert into {}.{} (published_at, logical_date, table_count) values (%s, %s, %s)").format(
+                tgt, info),
             [result.published_at, logical_date, len(tables)],
         )
-        conn.execute(
-            sql.SQL("comment on table {}.publication_info is {}").format(
-                nxt, sql.Literal("When this bi publication passed the validation gate and was swapped in.")
-            )
-        )
         if conn.execute("select 1 from pg_roles where rolname = %s", [READER_ROLE]).fetchone():
-            _grant(conn, STAGING_SCHEMA)
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(tgt))
-        conn.execute(sql.SQL("alter schema {} rename to {}").format(nxt, tgt))
+            # New tables only: the others keep their grant (no catalog update of every table each night).
+            reader = sql.Identifier(READER_ROLE)
+            conn.execute(sql.SQL("grant usage on schema {} to {}").format(tgt, reader))
+            if created:
+                conn.execute(sql.SQL("grant select on {} to {}").format(
+                    sql.SQL(", ").join(sql.SQL("{}.{}").format(tgt, sql.Identifier(c)) for c in created), reader))
         conn.execute("create schema if not exists ops")
         conn.execute(
             "create table if not exists ops.publications (published_at timestamptz primary key,"

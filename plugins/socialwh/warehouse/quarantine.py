@@ -1,0 +1,461 @@
+"""Record-level rules for raw rows, and the quarantine that holds the rows that break them.
+
+A row that breaks a record-level rule (a negative spend, a currency that is not ISO 4217, a
+missing id, a day outside the extraction window) is neither loaded into raw nor silently dropped:
+it goes to ``raw.quarantine`` with the rules it broke, the offending values and its batch, and the
+night's summary counts it.
+
+- The rules are data: :data:`RULES` maps a raw table to its :class:`Rule` s. A table without an
+  entry (unknown, finance, fx) has no rules and passes through untouched.
+- :func:`split` checks every row against its table's rules: ``(good rows, quarantined)``. A row
+  breaking several rules is quarantined ONCE, with every rule it broke (``rules text[]``, and one
+  entry per rule in ``details``), so counting quarantined records is ``count(*)``.
+- Rules other than ``required:*`` let a null through (nullable columns); a missing required value
+  is reported by its ``required:`` rule only, not again by the field's other rules.
+- :func:`load_account_tables` is the nightly load of one account: per TableLoad, split, replace the
+  good rows in raw (as before) and replace the account's quarantine for that table, all in ONE
+  transaction. The quarantine is scoped like raw (table, account, and record_date inside the
+  window for dated tables; plus whatever an identical window quarantined without a date inside
+  it), so rerunning a night leaves raw.quarantine as it was, ids and timestamps aside.
+- :func:`quarantine_counts` is what the run summary reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from socialwh.quality.currencies import is_currency
+from socialwh.warehouse import loader
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from socialwh.connectors.base import TableLoad
+
+log = logging.getLogger(__name__)
+
+QUARANTINE_TABLE = "raw.quarantine"
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule may need besides the row: the batch's extraction window and the table."""
+
+    since: date
+    until: date
+    table: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One record-level rule on one field. ``check(value, row, ctx)`` is True when the row passes.
+
+    ``message`` is a template: ``{field}``, ``{value!r}``, ``{since}``, ``{until}`` are filled in.
+    """
+
+    name: str                                                # e.g. non_negative:spend
+    field: str
+    check: Callable[[Any, Mapping[str, Any], RuleContext], bool]
+    message: str
+
+    def describe(self, value: Any, ctx: RuleContext) -> str:
+        return self.message.format(field=self.field, value=value, since=ctx.since, until=ctx.until)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A rule a row broke: which rule, on which field, the offending value and why."""
+
+    rule: str
+    field: str
+    value: Any
+    message: str
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A row held back from raw, with every rule it broke (in rule order)."""
+
+    row: Mapping[str, Any]
+    failures: tuple[Failure, ...]
+
+    @property
+    def rules(self) -> list[str]:
+        return [f.rule for f in self.failures]
+
+    # The first (or only) failure, for the common one-rule case.
+    @property
+    def rule(self) -> str:
+        return self.failures[0].rule
+
+    @property
+    def field(self) -> str:
+        return self.failures[0].field
+
+    @property
+    def value(self) -> Any:
+        return self.failures[0].value
+
+    @property
+    def message(self) -> str:
+        return self.failures[0].message
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+def _present(value: Any, row: Mapping[str, Any], ctx: RuleContext) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _as_decimal(value: Any) -> Decimal | None:
+    """A number as a Decimal; None when it is not a number at all (bool, text, ...)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(str(value)) if math.isfinite(value) else Decimal("NaN")
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    return None
+
+
+def _non_negative(value: Any, row: Mapping[str, Any], ctx: RuleContext) -> bool:
+    if value is None:
+        return True
+    number = _as_decimal(value)
+    return number is not None and number.is_finite() and number >= 0
+
+
+def _action_values_non_negative(value: Any, row: Mapping[str, Any], ctx: RuleContext) -> bool:
+    """Meta's actions / action_values: [{"action_type": .., "value": ".."}], every value >= 0."""
+    if value is None:
+        return True
+    if not isinstance(value, list):
+        return False
+    return all(isinstance(a, Mapping) and _non_negative(a.get("value"), row, ctx)
+               and a.get("value") is not None for a in value)
+
+
+def _iso_currency(value: Any, row: Mapping[str, Any], ctx: RuleContext) -> bool:
+    return value is None or is_currency(value)
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _in_window(value: Any, row: Mapping[str, Any], ctx: RuleContext) -> bool:
+    if value is None:
+        return True
+    day = _as_date(value)
+    return day is not None and ctx.since <= day <= ctx.until
+
+
+# --- rule builders --------------------------------------------------------------------------
+
+def required(field: str) -> Rule:
+    return Rule(f"required:{field}", field, _present, "{field} is missing")
+
+
+def non_negative(field: str) -> Rule:
+    return Rule(f"non_negative:{field}", field, _non_negative,
+                "{field} must be a number >= 0, got {value!r}")
+
+
+def non_negative_actions(field: str) -> Rule:
+    return Rule(f"non_negative:{field}", field, _action_values_non_negative,
+                "{field} must be a list of {{action_type, value}} with every value >= 0, got {value!r}")
+
+
+def currency_code(field: str) -> Rule:
+    return Rule(f"currency_code:{field}", field, _iso_currency,
+                "{field} {value!r} is not an ISO 4217 currency code")
+
+
+def date_in_window(field: str) -> Rule:
+    return Rule(f"date_in_window:{field}", field, _in_window,
+                "{field} {value!r} is outside the extraction window {since}..{until}")
+
+
+def _stats_rules(
+    *, ids: Sequence[str], day: str, currency: str, money: Sequence[str], counts: Sequence[str],
+    extra: Sequence[Rule] = (),
+) -> tuple[Rule, ...]:
+    return (
+        *(required(f) for f in (*ids, day, currency)),
+        *(non_negative(f) for f in (*money, *counts)),
+        *extra,
+        currency_code(currency),
+        date_in_window(day),
+    )
+
+
+def _campaign_rules() -> tuple[Rule, ...]:
+    return (required("account_id"), required("campaign_id"))
+
+
+# Per raw table, the rules its rows must pass. Column names are the raw tables' (sql/raw*.sql).
+RULES: dict[str, tuple[Rule, ...]] = {
+    "raw.meta_ad_accounts": (required("account_id"), required("currency"), currency_code("currency")),
+    "raw.meta_ad_insights": _stats_rules(
+        ids=("account_id", "ad_id"), day="date_start", currency="account_currency",
+        money=("spend",), counts=("impressions", "clicks", "reach"),
+        extra=(non_negative_actions("actions"), non_negative_actions("action_values")),
+    ),
+    "raw.google_ads_ad_stats": _stats_rules(
+        ids=("account_id", "campaign_id", "ad_group_id", "ad_id"), day="date_day",
+        currency="currency_code", money=("cost_micros", "spend", "conversions_value"),
+        counts=("impressions", "clicks", "conversions"),
+    ),
+    "raw.tiktok_ad_stats": _stats_rules(
+        ids=("account_id", "ad_id"), day="date_day", currency="currency",
+        money=("spend", "conversion_value"),
+        counts=("impressions", "clicks", "reach", "conversions", "purchases"),
+    ),
+    "raw.linkedin_ad_stats": _stats_rules(
+        ids=("account_id", "creative_id"), day="date_day", currency="currency",
+        money=("cost_in_local_currency", "cost_in_usd", "conversion_value_in_local_currency"),
+        counts=("impressions", "clicks", "landing_page_clicks", "external_website_conversions",
+                "one_click_leads"),
+    ),
+    "raw.x_ad_stats": _stats_rules(
+        ids=("account_id", "promoted_tweet_id"), day="date_day", currency="currency",
+        money=("spend", "conversion_value"),
+        counts=("impressions", "clicks", "url_clicks", "engagements", "conversions"),
+    ),
+    "raw.meta_campaigns": _campaign_rules(),
+    "raw.google_ads_campaigns": _campaign_rules(),
+    "raw.tiktok_campaigns": _campaign_rules(),
+    "raw.linkedin_campaigns": _campaign_rules(),
+    "raw.x_campaigns": _campaign_rules(),
+}
+
+
+def rules_for(table: str) -> tuple[Rule, ...]:
+    """The table's rules; none for a table not in RULES (its rows pass through)."""
+    return RULES.get(table, ())
+
+
+def check_row(table: str, row: Mapping[str, Any], ctx: RuleContext) -> list[Failure]:
+    """Every rule of `table` that `row` breaks (a required field's other rules skip its null)."""
+    failures: list[Failure] = []
+    missing: set[str] = set()
+    for rule in rules_for(table):
+        if rule.field in missing:
+            continue
+        value = row.get(rule.field)
+        try:
+            ok = bool(rule.check(value, row, ctx))
+        except Exception:  # noqa: BLE001 - a check that cannot judge a value has found a bad one
+            ok = False
+        if not ok:
+            failures.append(Failure(rule.name, rule.field, value, rule.describe(value, ctx)))
+            if rule.check is _present:
+                missing.add(rule.field)
+    return failures
+
+
+def split(
+    table: str, rows: Iterable[Mapping[str, Any]], *, since: date, until: date
+) -> tuple[list[dict[str, Any]], list[Quarantined]]:
+    """(rows passing every rule of `table`, in order and untouched; rows held back, once each)."""
+    rules = rules_for(table)
+    if not rules:
+        return list(rows), []  # type: ignore[arg-type]
+    ctx = RuleContext(since, until, table)
+    good: list[dict[str, Any]] = []
+    bad: list[Quarantined] = []
+    for row in rows:
+        failures = check_row(table, row, ctx)
+        if failures:
+            bad.append(Quarantined(row, tuple(failures)))
+        else:
+            good.append(row)  # type: ignore[arg-type]
+    return good, bad
+
+
+# --- the table ------------------------------------------------------------------------------
+
+COLUMNS = ("target_table", "source", "scope", "record_date", "rules", "details", "record",
+           "batch_id", "window_start", "window_end", "as_of_date")
+
+
+def json_safe(value: Any) -> Any:
+    """`value` as plain JSON types: money exact as text, dates ISO, anything odd as text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return str(value)
+
+
+def _text_array(items: Sequence[str]) -> str:
+    # copy_rows turns Python lists into JSON text (for jsonb): a text[] goes as an array literal.
+    def quote(s: str) -> str:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "{" + ",".join(quote(s) for s in items) + "}"
+
+
+def _details(q: Quarantined) -> dict[str, Any]:
+    return {f.rule: {"field": f.field, "value": json_safe(f.value), "message": f.message}
+            for f in q.failures}
+
+
+def scope_predicate(
+    table: str, account_id: str, *, dated: bool, since: date | None, until: date | None
+) -> tuple[str, list[Any]]:
+    """The quarantine rows a load of (table, account[, window]) replaces: raw's scope, plus, for
+    dated tables, rows an identical window held back with a null or out-of-window date."""
+    where, params = "target_table = %s and scope = %s", [table, account_id]
+    if dated:
+        where += (" and (record_date between %s and %s"
+                  " or (window_start = %s and window_end = %s))")
+        params += [since, until, since, until]
+    return where, params
+
+
+def replace_quarantine(
+    conn: psycopg.Connection,
+    table: str,
+    quarantined: Sequence[Quarantined],
+    *,
+    batch: loader.Batch,
+    date_column: str | None,
+) -> int:
+    """Replace the batch's account's quarantine for `table` (in the caller's transaction).
+
+    Scope: batch.scope is the account; for a dated table (date_column) only the batch's window
+    [window_start, window_end] is replaced, as in raw. Returns the number of records written.
+    """
+    where, params = scope_predicate(table, batch.scope, dated=date_column is not None,
+                                    since=batch.window_start, until=batch.window_end)
+    conn.execute(f"delete from {QUARANTINE_TABLE} where {where}", params)  # noqa: S608 - constant
+    if not quarantined:
+        return 0
+
+    def record_day(q: Quarantined) -> date | None:
+        return _as_date(q.row.get(date_column)) if date_column else None
+
+    return loader.copy_rows(conn, QUARANTINE_TABLE, COLUMNS, (
+        (table, batch.source, batch.scope, record_day(q), _text_array(q.rules), _details(q),
+         json_safe(q.row), batch.batch_id, batch.window_start, batch.window_end, batch.as_of_date)
+        for q in quarantined
+    ))
+
+
+def top_rule(quarantined: Iterable[Quarantined]) -> tuple[str, int] | None:
+    """The rule broken most often (ties: the first met), with its count."""
+    counts = Counter(rule for q in quarantined for rule in q.rules)
+    return counts.most_common(1)[0] if counts else None
+
+
+def load_account_tables(
+    conn: psycopg.Connection,
+    platform: str,
+    account_id: str,
+    loads: Sequence[TableLoad],
+    since: date,
+    until: date,
+    night: date,
+    *,
+    batch: loader.Batch | None = None,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Load one account's extracted tables: good rows into raw, rule breakers into quarantine.
+
+    Per TableLoad: split the rows by the table's rules, replace the account's rows (inside
+    [since, until] for dated tables) with the good ones via loader.replace_rows, and replace the
+    account's quarantine for that table and window. Everything runs in ONE transaction (a
+    savepoint when the caller has one open): a failure leaves raw and raw.quarantine as they were.
+    raw.load_batches counts the rows loaded into raw, not the quarantined ones.
+
+    Returns ({table: rows loaded into raw}, {table: records quarantined}). Logs a WARNING per
+    table that quarantined anything, with the count and the rule broken most often.
+    """
+    batch = batch or loader.Batch(source=platform, scope=account_id, window_start=since,
+                                  window_end=until, as_of_date=night)
+    counts: dict[str, int] = {}
+    quarantined: dict[str, int] = {}
+    held: dict[str, list[Quarantined]] = {}
+    with conn.transaction():
+        for load in loads:
+            good, bad = split(load.table, load.rows, since=since, until=until)
+            where, params = f"{load.account_column} = %s", [account_id]
+            if load.date_column:
+                where += f" and {load.date_column} between %s and %s"
+                params += [since, until]
+            counts[load.table] = loader.replace_rows(
+                conn, load.table, good, delete_where=where, delete_params=params, batch=batch,
+                with_batch_columns=load.batch_columns,
+            )
+            quarantined[load.table] = replace_quarantine(
+                conn, load.table, bad, batch=batch, date_column=load.date_column
+            )
+            held[load.table] = bad
+    for table, bad in held.items():
+        if bad:
+            rule, n = top_rule(bad)  # type: ignore[misc]
+            log.warning(
+                "%s account %s, %s..%s: %d row(s) of %s quarantined (top rule %s: %d row(s));"
+                " see raw.quarantine where batch_id = '%s'",
+                platform, account_id, since, until, len(bad), table, rule, n, batch.batch_id,
+            )
+    return counts, quarantined
+
+
+def quarantine_counts(conn: psycopg.Connection, as_of_date: date) -> dict[tuple[str, str], int]:
+    """{(target_table, rule): records} quarantined by the run of `as_of_date`.
+
+    A record that broke two rules counts under both; :func:`quarantine_totals` counts records.
+    Empty when nothing was quarantined or raw.quarantine does not exist yet.
+    """
+    if not conn.execute("select to_regclass('raw.quarantine') is not null").fetchone()[0]:
+        return {}
+    rows = conn.execute(
+        "select target_table, rule, count(*) from raw.quarantine, unnest(rules) as rule"
+        " where as_of_date = %s group by 1, 2 order by 1, 2", [as_of_date]
+    ).fetchall()
+    return {(t, r): n for t, r, n in rows}
+
+
+def quarantine_totals(conn: psycopg.Connection, as_of_date: date) -> dict[str, int]:
+    """{target_table: records} quarantined by the run of `as_of_date` (each record once)."""
+    if not conn.execute("select to_regclass('raw.quarantine') is not null").fetchone()[0]:
+        return {}
+    rows = conn.execute(
+        "select target_table, count(*) from raw.quarantine where as_of_date = %s"
+        " group by 1 order by 1", [as_of_date]
+    ).fetchall()
+    return {t: n for t, n in rows}
