@@ -195,7 +195,14 @@ def test_empty_folder_is_refused_unless_allowed(conn: Conn, tmp_path: Path) -> N
 
 def test_shipped_sample_folder_loads(conn: Conn) -> None:
     result = load_budget_dir(conn, REPO_ROOT / "data/finance/budgets")
-    assert result.loaded == {"budgets_2026_meta.csv": 22}
+    assert result.loaded == {
+        "budgets_2026_meta.csv": 22,
+        "budgets_2026_meta_v3_draft.csv": 2,
+        "budgets_2026_other_platforms.csv": 10,
+    }
+    statuses = dict(conn.execute(
+        "select plan_status, count(*) from raw.finance_budgets group by 1").fetchall())
+    assert statuses == {"approved": 32, "draft": 2}
 
 
 # --- FX ------------------------------------------------------------------------------------

@@ -143,7 +143,7 @@ def test_same_account_with_and_without_campaign_is_not_a_duplicate() -> None:
 def test_empty_file(text: str) -> None:
     assert str(error_of(text).problems[0]) == (
         f"{FILE}: file is empty; expected a header line "
-        "(month,platform,account_id,campaign_id,amount,currency,plan_version) and budget lines"
+        "(month,platform,account_id,campaign_id,amount,currency,plan_version,status) and budget lines"
     )
 
 
@@ -165,10 +165,10 @@ def test_unknown_duplicate_and_unnamed_columns() -> None:
     err = error_of("month,platform,account_id,amount,currency,plan_version,Notes,Month,\n")
     assert [str(p) for p in err.problems] == [
         f"{FILE}:1: Notes: unknown column; expected only month, platform, account_id, "
-        "campaign_id, amount, currency, plan_version (in any order)",
+        "campaign_id, amount, currency, plan_version, status (in any order)",
         f"{FILE}:1: month: column appears twice (columns 1 and 8)",
         f"{FILE}:1: column 9 has no name; remove it (expected columns: month, platform, "
-        "account_id, campaign_id, amount, currency, plan_version)",
+        "account_id, campaign_id, amount, currency, plan_version, status)",
     ]
 
 
@@ -240,3 +240,17 @@ def test_problem_and_error_rendering() -> None:
     assert str(Problem("f.csv", 3, "amount", "m")) == "f.csv:3: amount: m"
     with pytest.raises(ValueError):
         InputError([])
+
+
+def test_plan_status_is_optional_and_only_draft_or_approved():
+    header = "month,platform,account_id,campaign_id,amount,currency,plan_version"
+    lines = parse_budget_csv(f"{header}\n2026-11,meta,1,,10.00,EUR,v1\n", "plan.csv", {"meta"})
+    assert lines[0].plan_status == "approved"  # files without the column: every line approved
+    lines = parse_budget_csv(f"{header},status\n2026-11,meta,1,,10.00,EUR,v2,Draft\n", "plan.csv", {"meta"})
+    assert lines[0].plan_status == "draft"
+    with pytest.raises(InputError) as bad:
+        parse_budget_csv(f"{header},status\n2026-11,meta,1,,10.00,EUR,v2,final\n", "plan.csv", {"meta"})
+    assert "plan.csv:2: status:" in str(bad.value) and "draft or approved" in str(bad.value)
+    with pytest.raises(InputError) as bad:
+        parse_budget_csv(f"{header}\n2026-11,meta,1,,10.00,XYZ,v1\n", "plan.csv", {"meta"})
+    assert "plan.csv:2: currency:" in str(bad.value) and "ISO 4217" in str(bad.value)

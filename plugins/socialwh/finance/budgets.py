@@ -3,15 +3,17 @@
 Finance keeps its plans as CSV files in one folder (config `finance.budgets_dir`). Each line
 budgets one scope for one month under one plan version:
 
-    month,platform,account_id,campaign_id,amount,currency,plan_version
-    2026-09,meta,1000000001,,12000.00,EUR,v1
+    month,platform,account_id,campaign_id,amount,currency,plan_version,status
+    2026-09,meta,1000000001,,12000.00,EUR,v1,approved
 
 - A header line is required; column order is free, names are case-insensitive and trimmed.
   `campaign_id` may be empty (the line budgets the whole account) or left out entirely.
   Any other column is an error: a misspelt column must not silently drop its values.
 - `amount` is a plain decimal >= 0 with at most 2 decimals and no thousands separators;
   `currency` is an ISO 4217 code; a revision of a plan is a new `plan_version` (the marts use
-  the latest approved version per scope), not an edit of the old lines.
+  the latest APPROVED version per scope), not an edit of the old lines.
+- `status` is `draft` or `approved` (optional column; without it every line is approved). Drafts
+  are kept in raw and staging as history next to every earlier version, and never count.
 - The same (month, platform, account_id, campaign_id, plan_version) may appear once, within a
   file and across the folder: two lines for one scope would double the planned amount.
 
@@ -39,12 +41,14 @@ import psycopg
 
 from socialwh.config import load_config
 from socialwh.finance.errors import InputError, Problem, decode_utf8
+from socialwh.quality.currencies import is_currency
 from socialwh.warehouse.loader import Batch, record_batch, replace_rows
 
 SOURCE = "finance_budgets"
 TABLE = "raw.finance_budgets"
-COLUMNS = ("month", "platform", "account_id", "campaign_id", "amount", "currency", "plan_version")
-OPTIONAL_COLUMNS = frozenset({"campaign_id"})
+COLUMNS = ("month", "platform", "account_id", "campaign_id", "amount", "currency", "plan_version", "status")
+OPTIONAL_COLUMNS = frozenset({"campaign_id", "status"})
+STATUSES = ("draft", "approved")
 # Platforms we expect to onboard: finance may budget them before their connector exists.
 KNOWN_PLATFORMS = frozenset({
     "meta", "google_ads", "tiktok", "linkedin", "x",
@@ -74,6 +78,7 @@ class BudgetLine:
     amount: Decimal
     currency: str
     plan_version: str
+    plan_status: str = "approved"
 
 
 _DB_COLUMNS = (*(f.name for f in fields(BudgetLine)), "file_sha256")
@@ -373,16 +378,21 @@ def _parse_line(
     currency = values["currency"]
     if not _CURRENCY_RE.fullmatch(currency):
         bad("currency", f"{currency!r} is not an ISO 4217 code; write 3 capitals, e.g. EUR")
+    elif not is_currency(currency):
+        bad("currency", f"{currency!r} is not an active ISO 4217 currency code")
     plan_version = values["plan_version"]
     if not plan_version:
         bad("plan_version", "is required (e.g. v1; a revision gets a new version such as v2)")
+    status = values.get("status", "").lower() or "approved"
+    if status not in STATUSES:
+        bad("status", f"{values['status']!r} is not a plan status; write draft or approved")
 
     if len(problems) != before or month is None or account_id is None or amount is None:
         return None
     return BudgetLine(
         source_file=file_name, line_number=line_no, budget_month=month, platform=platform,
         account_id=account_id, campaign_id=campaign_id, amount=amount,
-        currency=currency, plan_version=plan_version,
+        currency=currency, plan_version=plan_version, plan_status=status,
     )
 
 

@@ -1,6 +1,6 @@
 {#
     The planned budget per month and scope: of all plan versions for a month x platform x account
-    x campaign (campaign null = the whole account), the latest. Versions compare naturally, digit
+    x campaign (campaign null = the whole account), the latest APPROVED one. Versions compare naturally, digit
     runs as numbers (v10 > v9 > v2); ties go to the most recently loaded file, then its last line.
     A scope absent from the newest file keeps its own latest version (versions are per scope).
 
@@ -39,6 +39,8 @@ ranked as (
         ) as version_rank
 
     from budgets
+    -- drafts never count (they stay in staging as history, like every earlier version)
+    where plan_status = 'approved'
 
 ),
 

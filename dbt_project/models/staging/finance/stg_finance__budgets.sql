@@ -18,6 +18,7 @@ renamed as (
         amount::numeric as budget_amount,
         upper(trim(currency))::text as budget_currency,
         trim(plan_version)::text as plan_version,
+        lower(trim(plan_status))::text as plan_status,
         file_sha256::text as file_sha256,
         loaded_at
 

@@ -80,6 +80,9 @@ create table if not exists raw.finance_budgets (
     loaded_at      timestamptz not null default now(),
     primary key (source_file, line_number)
 );
+-- draft | approved (added after the first release: existing warehouses get the column here)
+alter table raw.finance_budgets add column if not exists plan_status text not null default 'approved';
+
 
 create table if not exists raw.fx_rates (
     rate_date      date not null,
