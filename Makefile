@@ -5,12 +5,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help install demo test test-fast airflow warehouse docs down lock lint bench clean
+.PHONY: help install demo test test-fast airflow warehouse docs finance-export down lock lint bench clean
 
 help:
 	@echo "make demo     run the nightly DAG end to end for the last 7 logical dates (embedded defaults)"
 	@echo "make test     the whole test suite (starts its own PostgreSQL)"
 	@echo "make airflow  Airflow UI + scheduler (standalone) on the same warehouse"
+	@echo "make finance-export MONTH=2026-11   the month's budget variance + reconciliation (CSV, XLSX)"
 	@echo "make docs     build the dbt docs beside the GX Data Docs and open both"
 	@echo "make down     stop the sandbox APIs and the embedded warehouse"
 
@@ -35,6 +36,10 @@ airflow: install
 
 warehouse: install
 	@$(BIN)/socialwh warehouse start
+
+finance-export: install
+	@test -n "$(MONTH)" || { echo "usage: make finance-export MONTH=2026-11"; exit 2; }
+	@$(BIN)/socialwh finance-export --month $(MONTH)
 
 docs: install
 	@$(BIN)/socialwh docs

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from socialwh.paths import LOCAL_DIR
 
@@ -230,6 +231,15 @@ def cmd_docs(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_finance_export(args: argparse.Namespace) -> int:
+    from socialwh.finance import export  # noqa: PLC0415
+
+    out = Path(args.out) if args.out else LOCAL_DIR / "exports" / args.month
+    for path in export.export(_warehouse_url(), args.month, out):
+        print(path)
+    return 0
+
+
 def cmd_down(_: argparse.Namespace) -> int:
     from socialwh.sandbox import process  # noqa: PLC0415
     from socialwh.warehouse import embedded  # noqa: PLC0415
@@ -256,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_demo)
     p = sub.add_parser("docs", help="build the dbt docs beside the GX Data Docs and open both")
     p.set_defaults(fn=cmd_docs)
+    p = sub.add_parser("finance-export", help="the month's budget variance and reconciliation as CSV + XLSX")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--out", help="folder (default .local/exports/<month>)")
+    p.set_defaults(fn=cmd_finance_export)
     p = sub.add_parser("down", help="stop the sandbox and the embedded warehouse")
     p.set_defaults(fn=cmd_down)
     args = parser.parse_args(argv)
