@@ -6,7 +6,8 @@ A connector module (``socialwh.connectors.<platform>``) exposes:
 - ``make_client(conn: ConnectionInfo, options: dict, extra_params: dict | None)``: a client
   (a context manager) built from the Airflow connection and the platform's config options;
 - ``extract_tables(client, account_id, since, until) -> list[TableLoad]``: everything the
-  night needs from one account, as rows keyed by raw column names.
+  night needs from one account, as rows keyed by raw column names. ``until`` is the night (the
+  logical date); a snapshot table sets ``window=(until, until)``.
 
 The loader then replaces, per TableLoad, the account's rows (inside the window when the table
 is dated) and COPYs the new ones, all tables of one account in one transaction.
@@ -15,6 +16,7 @@ is dated) and COPYs the new ones, all tables of one account in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 
@@ -37,3 +39,6 @@ class TableLoad:
     account_column: str = "account_id"
     date_column: str | None = None   # dated tables are replaced inside [since, until] only
     batch_columns: tuple[str, ...] = ("batch_id", "extracted_at", "as_of_date")
+    # The dated scope this load replaces when it is not the extraction window: a nightly snapshot
+    # of lifetime counters replaces only its own day, (night, night), and keeps earlier ones.
+    window: tuple[date, date] | None = None

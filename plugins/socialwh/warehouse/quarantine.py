@@ -411,11 +411,12 @@ def load_account_tables(
     held: dict[str, list[Quarantined]] = {}
     with conn.transaction():
         for load in loads:
-            good, bad = split(load.table, load.rows, since=since, until=until)
+            lo, hi = load.window or (since, until)
+            good, bad = split(load.table, load.rows, since=lo, until=hi)
             where, params = f"{load.account_column} = %s", [account_id]
             if load.date_column:
                 where += f" and {load.date_column} between %s and %s"
-                params += [since, until]
+                params += [lo, hi]
             counts[load.table] = loader.replace_rows(
                 conn, load.table, good, delete_where=where, delete_params=params, batch=batch,
                 with_batch_columns=load.batch_columns,
