@@ -6,8 +6,9 @@ The nightly warehouse build for paid social, budgets and FX, in write-audit-publ
 1. **extract_<platform>**: one mapped task per configured account of each enabled platform
    re-extracts the platform's lookback window ending at the logical date and replaces it in
    `raw.*` (COPY, one transaction per account).
-2. **finance**: budget CSVs from the finance folder and ECB reference rates, all-or-nothing.
-3. **dbt**: staging, intermediate and marts from the dbt manifest (Cosmos), with their tests.
+2. **finance**: budget plans, invoices and first-party orders from the finance folders (orders
+   may come from a shop database instead) and ECB reference rates, each all-or-nothing.
+3. **dbt**: staging, intermediate and marts from the dbt manifest (Cosmos), then all data tests.
 4. **validate**: the Great Expectations gate over every raw table and mart (suites under
    `expectations/`, Data Docs rebuilt each run); a blocking failure fails the run, a source
    without fresh data raises a webhook alert (connection `alerts_webhook`).
@@ -81,7 +82,7 @@ def social_nightly():
 
     @task
     def load_finance(**context) -> dict:
-        """Budgets and ECB FX rates; a bad file fails the task and loads nothing."""
+        """Budgets, invoices, orders and ECB FX rates; a bad file fails the task and loads nothing."""
         from socialwh.pipeline import airflow_support as af
         from socialwh.pipeline.nightly import load_finance as run
 
@@ -90,6 +91,7 @@ def social_nightly():
         return run(
             night, warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)),
             fx_base_url=af.base_url(fx_conn), fx_extra_params=af.sandbox_params(fx_conn, night),
+            resolve_conn_id=lambda conn_id: af.postgres_url(af.connection(conn_id)),
         )
 
     transform = DbtTaskGroup(
@@ -104,23 +106,25 @@ def social_nightly():
                 conn_id=WAREHOUSE_CONN, profile_args={"schema": "marts", "threads": 4}
             ),
         ),
-        # WATCHER: one `dbt build` (models and their tests, in dbt's own order and threads) runs in
-        # the producer task; every model keeps its own Airflow task that reports that model's
-        # result. Per-model invocations cost ~2 s each in dbt start-up alone.
+        # WATCHER: one `dbt build` (in dbt's own order and threads) runs in the producer task;
+        # every model keeps its own Airflow task that reports that model's result. Per-model
+        # invocations cost ~2 s each in dbt start-up alone.
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.WATCHER, invocation_mode=InvocationMode.DBT_RUNNER
         ),
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.NONE, emit_datasets=False,
+            # AFTER_ALL: the producer builds models, seeds and the snapshot; then ONE `dbt test`
+            # task runs every data test (an error-severity failure fails it, and validate and
+            # publish never run). Tests inside the watched build cost an Airflow XCom round
+            # trip per test (~0.1 s each); the marts are not published before the gate anyway.
+            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_ALL, emit_datasets=False,
         ),
         operator_args={
-            "vars": {**dbt_vars(), "as_of_date": "{{ ds }}"},
+            "vars": dbt_vars(),  # the same every night: changing --vars defeats dbt's partial parsing
+            "env": {"SOCIALWH_AS_OF_DATE": "{{ ds }}"},  # the reporting date (macros/run_vars.sql)
             "install_deps": False,
-            # Data tests run inside the producer's `dbt build` (an error-severity failure fails it):
-            # with TestBehavior.NONE Cosmos narrows the build to `--resource-type model/seed/
-            # snapshot`, so tests are named here too. Unit tests check SQL logic on fixed inputs:
-            # CI runs them (make test), not each night.
-            "dbt_cmd_flags": ["--resource-type", "test", "--exclude-resource-type", "unit_test"],
+            # Unit tests check SQL logic on fixed inputs: CI runs them (make test), not each night.
+            "dbt_cmd_flags": ["--exclude-resource-type", "unit_test"],
         },
         default_args={"retries": 1},
     )

@@ -16,7 +16,7 @@
           "'" ~ res.status ~ "'",
           (res.failures if res.failures is not none else "null"),
           (res.execution_time | round(3)),
-          ("'" ~ var('as_of_date') ~ "'::date" if var('as_of_date') else "null"),
+          ("'" ~ as_of_date_text() ~ "'::date" if as_of_date_text() else "null"),
         ] | join(", ") ~ ")"
       ) %}
     {% endfor %}
@@ -28,7 +28,7 @@
         status          text not null,      -- success, error, skipped, pass, fail, warn
         failures        integer,            -- failing rows of a test
         execution_time  numeric not null,   -- seconds
-        as_of_date      date,               -- the run's as_of_date var (the Airflow logical date)
+        as_of_date      date,               -- the run's as_of_date (the Airflow logical date)
         recorded_at     timestamptz not null default now(),
         primary key (invocation_id, unique_id)
     );

@@ -3,18 +3,37 @@
     time with a message naming the var, instead of as an SQL error (or an injection) later.
 #}
 
-{% macro as_of_date() -%}
-    {#- The reporting date: var('as_of_date') (the Airflow logical date) or today. -#}
+{% macro as_of_date_text() -%}
+    {#-
+        The reporting date as YYYY-MM-DD text, or '' for today: var('as_of_date') when given
+        (tests, the CLI), else the env var SOCIALWH_AS_OF_DATE (the Airflow run sets it to its
+        logical date). An env var, not a var, in the nightly run: dbt drops its whole partial-parse
+        state when any --vars value changes, and the date changes every night (~3 s of full
+        parse per night); a changed env var only re-parses the few files that use this macro.
+    -#}
     {%- set value = var('as_of_date', none) -%}
     {%- if value is none or (value | string | trim) in ('', 'None', 'null') -%}
+        {%- set value = env_var('SOCIALWH_AS_OF_DATE', '') -%}
+    {%- endif -%}
+    {%- set text = value | string | trim -%}
+    {%- if text in ('', 'None', 'null') -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}
+        {{ exceptions.raise_compiler_error(
+            "as_of_date (var or SOCIALWH_AS_OF_DATE) must be a date like 2024-03-15 (or empty for today), got '" ~ text ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(text) }}
+{%- endmacro %}
+
+
+{% macro as_of_date() -%}
+    {#- The reporting date as an SQL date: as_of_date_text() or today. -#}
+    {%- set text = as_of_date_text() -%}
+    {%- if text == '' -%}
         current_date
     {%- else -%}
-        {%- set text = value | string | trim -%}
-        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}
-            {{ exceptions.raise_compiler_error(
-                "var 'as_of_date' must be a date like 2024-03-15 (or null for today), got '" ~ text ~ "'"
-            ) }}
-        {%- endif -%}
         '{{ text }}'::date
     {%- endif -%}
 {%- endmacro %}

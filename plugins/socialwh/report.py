@@ -25,22 +25,35 @@ def _dbt_counts(conn: psycopg.Connection) -> str:
     """What the last nightly `dbt build` did, as dbt itself recorded it (ops.dbt_results)."""
     if not conn.execute("select to_regclass('ops.dbt_results') is not null").fetchone()[0]:
         return "dbt: no run recorded (ops.dbt_results is missing)"
-    last = conn.execute(
-        "select invocation_id, as_of_date, sum(execution_time) from ops.dbt_results"
-        " where as_of_date is not null group by 1, 2 order by max(recorded_at) desc limit 1"
-    ).fetchone()
-    if not last:
+    night = conn.execute("select max(as_of_date) from ops.dbt_results").fetchone()[0]
+    if night is None:
         return "dbt: no nightly run recorded"
-    counts = dict(((k, s), n) for k, s, n in conn.execute(
-        "select resource_type, status, count(*) from ops.dbt_results where invocation_id = %s"
-        " group by 1, 2", [last[0]]).fetchall())
+    # The night's newest invocation per resource type: the watched build (models, seeds, the
+    # snapshot) and the `dbt test` task after it are two invocations.
+    rows = conn.execute(
+        """
+        with latest as (
+            select distinct on (resource_type) resource_type, invocation_id
+            from ops.dbt_results where as_of_date = %s
+            order by resource_type, recorded_at desc
+        )
+        select r.resource_type, r.status, count(*), sum(r.execution_time)
+        from ops.dbt_results as r
+        join latest using (resource_type, invocation_id)
+        group by 1, 2
+        """,
+        [night],
+    ).fetchall()
+    counts = {(k, s): c for k, s, c, _ in rows}
+    seconds = sum(float(t) for *_, t in rows)
+    last = (None, night, seconds)
 
     def n(kind: str, *statuses: str) -> int:
         return sum(v for (k, s), v in counts.items() if k == kind and (not statuses or s in statuses))
 
     tests_ok, tests_warn, tests_bad = n("test", "pass"), n("test", "warn"), n("test", "fail", "error")
     return (
-        f"dbt build for {last[1]}: {n('model', 'success')}/{n('model')} models and "
+        f"dbt for {last[1]}: {n('model', 'success')}/{n('model')} models and "
         f"{n('snapshot', 'success')}/{n('snapshot')} snapshot(s) built; data tests: {tests_ok} passed, "
         f"{tests_warn} warned, {tests_bad} failed, {n('test', 'skipped')} skipped "
         f"({float(last[2]):.1f}s of node time); unit tests run in CI (make test)"

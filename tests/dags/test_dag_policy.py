@@ -91,14 +91,17 @@ def test_social_nightly_shape(dagbag):
     assert dag.timetable.summary.startswith("0 4 * * *")
 
 
-def test_nightly_dbt_build_runs_the_data_tests(dagbag):
-    """Cosmos narrows the watcher's `dbt build` to models/seeds/snapshots unless tests are named:
-    a build that silently skips every data test must not pass for a tested one."""
-    producer = dagbag.dags["social_nightly"].get_task("dbt.dbt_producer_watcher")
-    flags = list(producer.dbt_cmd_flags)
-    resource_types = {flags[i + 1] for i, f in enumerate(flags) if f == "--resource-type"}
-    assert {"model", "snapshot", "test"} <= resource_types, flags
-    assert producer.base_cmd == ["build"] or "build" in producer.base_cmd
+def test_nightly_dbt_runs_the_data_tests_before_the_gate(dagbag):
+    """Cosmos narrows the watcher's build to models/seeds/snapshots; the data tests must then run
+    in a task of their own, after every model and before validate (never silently skipped)."""
+    dag = dagbag.dags["social_nightly"]
+    tests = [t for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_id.endswith("_test")]
+    assert len(tests) == 1, [t.task_id for t in tests]
+    test = tests[0]
+    assert "test" in (test.base_cmd if isinstance(test.base_cmd, list) else [test.base_cmd])
+    models = {t.task_id for t in dag.tasks if t.task_id.endswith("_run")}
+    assert models and models <= test.get_flat_relative_ids(upstream=True)
+    assert test.task_id in dag.get_task("validate").get_flat_relative_ids(upstream=True)
 
 
 def test_no_cycles(dagbag):

@@ -79,6 +79,31 @@ create table marts.fct_budget_variance_monthly (
     expected_to_date numeric, pacing_pct numeric, required_daily_spend numeric,
     trailing_7d_avg_daily_spend numeric, forecast_end_of_month numeric, status text
 );
+
+-- no invoices in this data set: an empty reconciliation is consistent
+create table marts.fct_spend_reconciliation_monthly (
+    billing_month date, platform text, account_id text, account_name text, invoice_currency text,
+    reported_spend numeric, invoiced numeric, credits numeric, adjustments numeric,
+    invoiced_net numeric, difference numeric, difference_pct numeric, status text, reason text
+);
+
+create table marts.fct_roi_monthly (
+    month_start date, platform text, account_id text, campaign_id text, campaign_name text,
+    reporting_currency text, spend_reporting numeric, platform_attributed_conversions numeric,
+    platform_attributed_conversion_value_reporting numeric, first_party_orders bigint,
+    first_party_revenue_reporting numeric, new_customers bigint, roas_platform numeric,
+    roas_first_party numeric, margin numeric, roi numeric, cac numeric
+);
+
+create table marts.fct_roi_monthly_totals (
+    month_start date, scope text, platform text, reporting_currency text, spend_reporting numeric,
+    platform_attributed_conversions numeric, platform_attributed_conversion_value_reporting numeric,
+    platform_attributed_double_counts boolean, first_party_orders bigint,
+    first_party_revenue_reporting numeric, new_customers bigint, unattributed_orders bigint,
+    unattributed_revenue_reporting numeric, unattributed_new_customers bigint,
+    total_first_party_revenue_reporting numeric, roas_platform numeric, roas_first_party numeric,
+    margin numeric, roi numeric, cac numeric
+);
 """
 
 MEASURES = """
@@ -96,7 +121,8 @@ RATIOS = """
     conversion_value_reporting / nullif(spend_reporting, 0)
 """
 ROLLUPS = f"""
-truncate marts.fct_campaign_kpis_daily, marts.fct_campaign_kpis_monthly;
+truncate marts.fct_campaign_kpis_daily, marts.fct_campaign_kpis_monthly, marts.fct_roi_monthly,
+    marts.fct_roi_monthly_totals;
 
 insert into marts.fct_campaign_kpis_daily
 select *, {RATIOS} from (
@@ -113,6 +139,33 @@ select *, {RATIOS} from (
     from marts.fct_campaign_kpis_daily
     group by 1, platform, account_id, campaign_id, currency_code, reporting_currency
 ) as monthly;
+
+-- ROI: spend per campaign and month from the KPI mart, first-party revenue 100 per campaign
+insert into marts.fct_roi_monthly
+select month_start, platform, account_id, campaign_id, max(campaign_name), 'EUR',
+    sum(spend_reporting), sum(conversions), sum(conversion_value_reporting), 2, 100, 1,
+    null, null, null, null, null
+from marts.fct_campaign_kpis_monthly
+group by month_start, platform, account_id, campaign_id;
+
+insert into marts.fct_roi_monthly_totals (month_start, scope, platform, reporting_currency,
+    spend_reporting, platform_attributed_conversions, platform_attributed_conversion_value_reporting,
+    platform_attributed_double_counts, first_party_orders, first_party_revenue_reporting, new_customers)
+select month_start, 'platform', platform, 'EUR', sum(spend_reporting), sum(platform_attributed_conversions),
+    sum(platform_attributed_conversion_value_reporting), false, sum(first_party_orders),
+    sum(first_party_revenue_reporting), sum(new_customers)
+from marts.fct_roi_monthly group by month_start, platform;
+
+insert into marts.fct_roi_monthly_totals (month_start, scope, platform, reporting_currency,
+    spend_reporting, platform_attributed_conversions, platform_attributed_conversion_value_reporting,
+    platform_attributed_double_counts, first_party_orders, first_party_revenue_reporting, new_customers,
+    unattributed_orders, unattributed_revenue_reporting, unattributed_new_customers,
+    total_first_party_revenue_reporting)
+select month_start, 'all_platforms', 'all platforms', 'EUR', sum(spend_reporting),
+    sum(platform_attributed_conversions), sum(platform_attributed_conversion_value_reporting), true,
+    sum(first_party_orders), sum(first_party_revenue_reporting), sum(new_customers), 1, 40, 0,
+    sum(first_party_revenue_reporting) + 40
+from marts.fct_roi_monthly group by month_start;
 """
 
 
@@ -247,6 +300,8 @@ def test_consistent_data_passes(conn, gate, capsys):
         AD, AD_WARN, CAMPAIGN_DAILY, CAMPAIGN_DAILY_WARN,
         "marts.fct_campaign_kpis_monthly.blocking", "marts.fct_campaign_kpis_monthly.warning",
         "marts.fct_budget_variance_monthly.blocking",
+        "marts.fct_spend_reconciliation_monthly.blocking", "marts.fct_roi_monthly.blocking",
+        "marts.fct_roi_monthly_totals.blocking",
     }  # fmt: skip
     raw_tables = {s.name.split(".")[1] for s in result.suites if s.name.startswith("raw.")}
     assert {"meta_ad_insights", "fx_rates", "finance_budgets", *EMPTY_SOURCES} <= raw_tables

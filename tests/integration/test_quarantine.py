@@ -288,3 +288,26 @@ def test_extract_load_account_reports_and_logs_the_quarantine(url, conn, monkeyp
     assert "top rule" in warnings[0] and "required:campaign_id: 1" in warnings[1]
     conn.rollback()
     assert conn.execute("select count(*), min(source) from raw.quarantine").fetchone() == (5, "fakeplatform")
+
+
+def test_keep_existing_columns_survive_a_reload_that_does_not_report_them(conn):
+    """A follower count known only "as of now" stays on its day when a later night re-extracts
+    the window and reports that day's other metrics without it (TableLoad.keep_existing)."""
+    from socialwh.connectors.base import TableLoad
+    from socialwh.warehouse.quarantine import load_account_tables
+
+    conn.execute("""create table if not exists raw.kept_daily (
+        account_id text not null, date_day date not null, followers bigint, views bigint,
+        batch_id uuid not null, extracted_at timestamptz not null, as_of_date date not null,
+        primary key (account_id, date_day))""")
+    d1, d2 = date(2026, 11, 20), date(2026, 11, 21)
+
+    def night(rows, night_day):
+        load = TableLoad("raw.kept_daily", rows, date_column="date_day", keep_existing=("followers",))
+        load_account_tables(conn, "test", "a1", [load], d1, night_day, night_day)
+
+    night([{"account_id": "a1", "date_day": d1, "followers": 100, "views": 5}], d1)
+    night([{"account_id": "a1", "date_day": d1, "followers": None, "views": 7},
+           {"account_id": "a1", "date_day": d2, "followers": 103, "views": 9}], d2)
+    rows = conn.execute("select date_day, followers, views from raw.kept_daily order by 1").fetchall()
+    assert rows == [(d1, 100, 7), (d2, 103, 9)]  # views restated, the day's follower count kept

@@ -42,3 +42,6 @@ class TableLoad:
     # The dated scope this load replaces when it is not the extraction window: a nightly snapshot
     # of lifetime counters replaces only its own day, (night, night), and keeps earlier ones.
     window: tuple[date, date] | None = None
+    # Columns an API reports only "as of now" (a follower count) that a re-extracted day must
+    # not lose: where a new row has None, the value stored for the same account and day is kept.
+    keep_existing: tuple[str, ...] = ()

@@ -82,11 +82,16 @@ def load_finance(
     fx_base_url: str | None = None,
     fx_extra_params: dict[str, str] | None = None,
     config: Config | None = None,
+    resolve_conn_id: Any = None,
 ) -> dict[str, Any]:
-    """Budgets from the finance folder and ECB reference rates, each all-or-nothing."""
+    """Budgets, invoices and first-party orders from the finance folders (orders: or a query on
+    another database, `finance.orders` in config) and ECB reference rates, each all-or-nothing.
+
+    `resolve_conn_id` turns an Airflow connection id into a database URL (orders from a
+    `conn_id` source); the DAG passes it, so this module needs no Airflow."""
     import httpx  # noqa: PLC0415
 
-    from socialwh.finance import budgets, fx  # noqa: PLC0415
+    from socialwh.finance import budgets, fx, invoices, orders  # noqa: PLC0415
     from socialwh.warehouse import db  # noqa: PLC0415
 
     config = config or load_config()
@@ -95,10 +100,20 @@ def load_finance(
     with db.connect(warehouse_url) as conn, httpx.Client(params=fx_extra_params or {}) as client:
         db.ensure_raw_schema(conn)
         loaded = budgets.load_budget_dir(conn, config.resolve(fin.get("budgets_dir", "data/finance/budgets")))
+        billed = invoices.load_invoice_dir(
+            conn, config.resolve(fin.get("invoices_dir", invoices.DEFAULT_DIR)), allow_empty=True
+        )
+        sold = orders.load_orders(conn, fin.get("orders") or {"dir": "data/finance/orders"}, config.resolve,
+                                  resolve_conn_id=resolve_conn_id)
         fx_rows = fx.load_fx(
             conn, file=config.resolve(fx_file) if fx_file else None, base_url=fx_base_url, client=client
         )
-    return {"budget_files": loaded.loaded, "budget_files_removed": list(loaded.removed), "fx_rows": fx_rows}
+    return {
+        "budget_files": loaded.loaded, "budget_files_removed": list(loaded.removed),
+        "invoice_files": billed.loaded, "invoice_files_removed": list(billed.removed),
+        "order_sources": sold.loaded, "order_sources_removed": list(sold.removed),
+        "fx_rows": fx_rows,
+    }
 
 
 def run_gate(night: date, *, warehouse_url: str, config: Config | None = None) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import textwrap
 import uuid
@@ -113,6 +114,13 @@ RAW_TABLES = (
     RawTable("finance_budgets", ("source_file", "line_number"),
              required=("budget_month", "platform", "account_id", "amount", "currency", "plan_version"),
              money=("amount",), currency=("currency",)),
+    RawTable("finance_invoices", ("source_file", "line_number"),
+             required=("document_id", "document_type", "platform", "account_id", "billing_month",
+                       "issue_date", "amount", "currency"),
+             currency=("currency",), positive=("amount",)),
+    RawTable("finance_orders", ("source_file", "line_number"),
+             required=("order_id", "ordered_at", "customer_id", "revenue", "currency", "status"),
+             money=("revenue",), currency=("currency",)),
     RawTable("fx_rates", ("rate_date", "base_currency", "currency"),
              required=("rate_date", "base_currency", "currency", "rate"),
              currency=("base_currency", "currency"), positive=("rate",), date="rate_date",
@@ -880,6 +888,21 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                 keys=budget_keys,
             ),
             first_of_month("budget_month", BUDGET_GRAIN),
+            unexpected_rows(
+                "every_approved_budget_line_reported",
+                "Every scope and month with an approved budget line in raw.finance_budgets has a "
+                "row, with actual spend shown explicitly (0 when nothing was spent).",
+                """
+                select distinct b.budget_month, b.platform, b.account_id, b.campaign_id
+                from raw.finance_budgets as b
+                left join {{batch}} as v
+                    on v.budget_month = b.budget_month and v.platform = b.platform
+                        and v.account_id = b.account_id
+                        and v.campaign_id is not distinct from nullif(b.campaign_id, '')
+                        and v.actual is not null
+                where b.plan_status = 'approved' and v.budget_month is null
+                """,
+            ),
             Check(
                 "allowed_values:budget_scope",
                 "expect_column_values_to_be_in_set",
@@ -916,6 +939,199 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         ),
     )
 
+    recon_grain = ["billing_month", "platform", "account_id", "invoice_currency"]
+    reconciliation_blocking = Suite(
+        "marts",
+        "fct_spend_reconciliation_monthly",
+        "blocking",
+        (
+            grain_unique(recon_grain),
+            column_rules(
+                [
+                    *not_null([*recon_grain, "reported_spend", "invoiced", "credits", "adjustments",
+                               "invoiced_net", "difference", "status"]),
+                    *non_negative(["reported_spend", "invoiced", "credits", "adjustments"]),
+                    *currency_code(["invoice_currency"]),
+                ],
+                recon_grain,
+            ),
+            first_of_month("billing_month", recon_grain),
+            Check(
+                "allowed_values:status",
+                "expect_column_values_to_be_in_set",
+                {"column": "status", "value_set": ["matched", "open"]},
+                "status is matched or open.",
+            ),
+            unexpected_rows(
+                "net_and_difference_definitions",
+                f"invoiced_net = invoiced - credits + adjustments and difference = invoiced_net - "
+                f"reported_spend (within {tol}).",
+                """
+                select {keys}, invoiced, credits, adjustments, invoiced_net, reported_spend, difference
+                from {{batch}}
+                where abs(invoiced_net - (invoiced - credits + adjustments)) > {tolerance}
+                    or abs(difference - (invoiced_net - reported_spend)) > {tolerance}
+                """,
+                keys=", ".join(recon_grain),
+                tolerance=tol,
+            ),
+            unexpected_rows(
+                "every_invoiced_account_reconciled",
+                "Every platform account and month with an invoice, credit note or adjustment in "
+                "raw.finance_invoices has a reconciliation row.",
+                """
+                select distinct i.platform, i.account_id, i.billing_month
+                from raw.finance_invoices as i
+                left join {{batch}} as r
+                    on r.platform = i.platform and r.account_id = i.account_id
+                        and r.billing_month = i.billing_month
+                where r.billing_month is null
+                """,
+            ),
+        ),
+    )
+
+    roi_grain = ["month_start", "platform", "account_id", "campaign_id"]
+    roi_keys = ", ".join(roi_grain)
+    roi_money = ["spend_reporting", "platform_attributed_conversion_value_reporting",
+                 "first_party_revenue_reporting"]
+    roi_blocking = Suite(
+        "marts",
+        "fct_roi_monthly",
+        "blocking",
+        (
+            unexpected_rows(
+                "grain_unique",
+                f"One row per ({roi_keys}); account_id and campaign_id are null for revenue credited "
+                "to a platform whose campaign is unknown.",
+                """
+                select {keys}, count(*) as row_count
+                from {{batch}}
+                group by {keys}
+                having count(*) > 1
+                """,
+                keys=roi_keys,
+            ),
+            column_rules(
+                [
+                    *not_null(["month_start", "platform", "reporting_currency", *roi_money,
+                               "first_party_orders", "new_customers"]),
+                    *non_negative([*roi_money, "platform_attributed_conversions",
+                                   "first_party_orders", "new_customers", "roas_platform",
+                                   "roas_first_party", "cac"]),
+                    *currency_code(["reporting_currency"]),
+                ],
+                roi_grain,
+            ),
+            first_of_month("month_start", roi_grain),
+            unexpected_rows(
+                "spend_matches_campaign_kpis",
+                f"Per month, platform and account, spend_reporting equals "
+                f"marts.fct_campaign_kpis_monthly (within {tol}).",
+                """
+                with roi as (
+                    select month_start, platform, account_id, sum(spend_reporting) as spend
+                    from {{batch}}
+                    where account_id is not null
+                    group by 1, 2, 3
+                ),
+
+                kpis as (
+                    select month_start, platform, account_id, sum(spend_reporting) as spend
+                    from marts.fct_campaign_kpis_monthly
+                    group by 1, 2, 3
+                )
+
+                select
+                    coalesce(roi.month_start, kpis.month_start) as month_start,
+                    coalesce(roi.platform, kpis.platform) as platform,
+                    coalesce(roi.account_id, kpis.account_id) as account_id,
+                    roi.spend as roi_spend,
+                    kpis.spend as kpi_spend
+                from roi
+                full outer join kpis
+                    on roi.month_start = kpis.month_start and roi.platform = kpis.platform
+                        and roi.account_id = kpis.account_id
+                where abs(coalesce(roi.spend, 0) - coalesce(kpis.spend, 0)) > {tolerance}
+                """,
+                tolerance=tol,
+            ),
+        ),
+    )
+    roi_totals_blocking = Suite(
+        "marts",
+        "fct_roi_monthly_totals",
+        "blocking",
+        (
+            rows_present(),
+            column_rules(
+                [
+                    *not_null(["month_start", "scope", "platform", "first_party_revenue_reporting"]),
+                    *non_negative(["spend_reporting", "first_party_revenue_reporting",
+                                   "unattributed_revenue_reporting",
+                                   "total_first_party_revenue_reporting", "first_party_orders"]),
+                ],
+                ["month_start", "scope", "platform"],
+            ),
+            unexpected_rows(
+                "revenue_attributed_once",
+                "Per month, the all-platforms first-party revenue equals the sum of the platform "
+                f"rows (each order is attributed once, never double counted; within {tol}).",
+                """
+                with by_scope as (
+                    select
+                        month_start,
+                        sum(first_party_revenue_reporting) filter (where scope = 'platform')
+                            as platform_rows,
+                        sum(first_party_revenue_reporting) filter (where scope = 'all_platforms')
+                            as all_platforms
+                    from {{batch}}
+                    group by month_start
+                )
+
+                select month_start, platform_rows, all_platforms
+                from by_scope
+                where abs(coalesce(platform_rows, 0) - coalesce(all_platforms, 0)) > {tolerance}
+                """,
+                tolerance=tol,
+            ),
+            unexpected_rows(
+                "total_revenue_definition",
+                "On the all-platforms row, total first-party revenue = attributed + unattributed "
+                f"(within {tol}).",
+                """
+                select month_start, first_party_revenue_reporting, unattributed_revenue_reporting,
+                    total_first_party_revenue_reporting
+                from {{batch}}
+                where scope = 'all_platforms'
+                    and (total_first_party_revenue_reporting is null
+                         or abs(total_first_party_revenue_reporting - first_party_revenue_reporting
+                                - coalesce(unattributed_revenue_reporting, 0)) > {tolerance})
+                """,
+                tolerance=tol,
+            ),
+            unexpected_rows(
+                "revenue_matches_roi_mart",
+                "Per month and platform, first-party revenue equals the sum of "
+                f"marts.fct_roi_monthly (within {tol}).",
+                """
+                with roi as (
+                    select month_start, platform, sum(first_party_revenue_reporting) as revenue
+                    from marts.fct_roi_monthly
+                    group by 1, 2
+                )
+
+                select t.month_start, t.platform, t.first_party_revenue_reporting, roi.revenue
+                from {{batch}} as t
+                left join roi on roi.month_start = t.month_start and roi.platform = t.platform
+                where t.scope = 'platform'
+                    and abs(t.first_party_revenue_reporting - coalesce(roi.revenue, 0)) > {tolerance}
+                """,
+                tolerance=tol,
+            ),
+        ),
+    )
+
     suites = [
         *raw_suites(s),
         ad_blocking,
@@ -925,8 +1141,17 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         campaign_monthly_blocking,
         campaign_monthly_warning,
         budget_blocking,
+        reconciliation_blocking,
+        roi_blocking,
+        roi_totals_blocking,
     ]
     for suite in suites:
+        for c in suite.checks:
+            query = c.kwargs.get("unexpected_rows_query", "")
+            if re.search(r"\{batch\}\s+as\s+\w", query) and not re.search(r"\bjoin\b", query):
+                raise ValueError(
+                    f"suite {suite.name}, {c.check}: GX renders {{batch}} as '(...) AS subselect' "
+                    "when the query has no JOIN, so '{batch} as <alias>' needs a join")
         ids = [c.check for c in suite.checks]
         duplicates = {c for c in ids if ids.count(c) > 1}
         if duplicates:

@@ -413,6 +413,8 @@ def load_account_tables(
         for load in loads:
             lo, hi = load.window or (since, until)
             good, bad = split(load.table, load.rows, since=lo, until=hi)
+            if load.keep_existing and load.date_column and good:
+                good = _keep_existing(conn, load, account_id, lo, hi, good)
             where, params = f"{load.account_column} = %s", [account_id]
             if load.date_column:
                 where += f" and {load.date_column} between %s and %s"
@@ -434,6 +436,33 @@ def load_account_tables(
                 platform, account_id, since, until, len(bad), table, rule, n, batch.batch_id,
             )
     return counts, quarantined
+
+
+def _keep_existing(conn: psycopg.Connection, load: TableLoad, account_id: str, lo: date, hi: date,
+                   rows: list[dict]) -> list[dict]:
+    """Fill None in `load.keep_existing` columns from the rows being replaced (same account, day)."""
+    from psycopg import sql  # noqa: PLC0415
+
+    columns = [load.date_column, *load.keep_existing]
+    stored = {
+        r[0]: r[1:]
+        for r in conn.execute(
+            sql.SQL("select {} from {} where {} = %s and {} between %s and %s").format(
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.Identifier(*load.table.split(".")),
+                sql.Identifier(load.account_column), sql.Identifier(load.date_column),
+            ),
+            [account_id, lo, hi],
+        ).fetchall()
+    }
+    merged = []
+    for row in rows:
+        old = stored.get(row.get(load.date_column))
+        if old:
+            row = {**row, **{c: v for c, v in zip(load.keep_existing, old, strict=True)
+                             if row.get(c) is None and v is not None}}
+        merged.append(row)
+    return merged
 
 
 def quarantine_counts(conn: psycopg.Connection, as_of_date: date) -> dict[tuple[str, str], int]:
