@@ -3,7 +3,7 @@
 
 The nightly warehouse build for paid social, budgets and FX, in write-audit-publish order:
 
-1. **extract_<platform>**: one mapped task per configured account of each enabled platform
+1. **extract**: one mapped task per configured account of every enabled platform (paid and organic)
    re-extracts the platform's lookback window ending at the logical date and replaces it in
    `raw.*` (COPY, one transaction per account).
 2. **finance**: budget plans, invoices and first-party orders from the finance folders (orders
@@ -51,16 +51,17 @@ BI_ASSET = Asset("postgres://warehouse/bi", extra={"published_by": "social_night
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
-    tags=["paid", "finance", "warehouse", "nightly"],
+    tags=["paid", "organic", "finance", "warehouse", "nightly"],
     doc_md=__doc__,
 )
 def social_nightly():
     @task
-    def list_accounts(platform: str) -> list[dict]:
-        """The platform's accounts in config/warehouse.yml: adding one needs no code change."""
+    def list_accounts() -> list[dict]:
+        """Every enabled platform's accounts in config/warehouse.yml (adding one needs no code
+        change), read when the run starts; `extract` maps over them, one task per account."""
         from socialwh.pipeline.nightly import list_accounts as accounts
 
-        return accounts(platform)
+        return [account for platform in PLATFORMS for account in accounts(platform)]
 
     @task(map_index_template="{{ account_label }}")
     def extract(account: dict, **context) -> dict:
@@ -70,7 +71,9 @@ def social_nightly():
         from socialwh.pipeline import airflow_support as af
         from socialwh.pipeline.nightly import extract_load_account
 
-        get_current_context()["account_label"] = f"{account['name']} ({account['account_id']})"
+        get_current_context()["account_label"] = (
+            f"{account['platform']}: {account['name']} ({account['account_id']})"
+        )
         night = af.run_date(context)
         conn = af.connection(account["conn_id"])
         return extract_load_account(
@@ -148,15 +151,8 @@ def social_nightly():
         return run(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)))
 
     watch_after_producer(transform)
-    extracted = [
-        extract.override(task_id=f"extract_{platform}", doc_md=extract.function.__doc__).expand(
-            account=list_accounts.override(
-                task_id=f"list_{platform}_accounts", doc_md=list_accounts.function.__doc__
-            )(platform)
-        )
-        for platform in PLATFORMS
-    ]
-    [*extracted, load_finance()] >> transform >> validate() >> publish()
+    extracted = extract.override(doc_md=extract.function.__doc__).expand(account=list_accounts())
+    [extracted, load_finance()] >> transform >> validate() >> publish()
 
 
 social_nightly()

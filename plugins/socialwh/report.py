@@ -68,17 +68,19 @@ def _extraction_per_platform(airflow_url: str, warehouse_url: str) -> list[str]:
             " order by logical_date desc nulls last limit 1").fetchone()
         if not run:
             return []
+        # one mapped `extract` task; its rendered map index starts with "<platform>: "
         seconds = dict(conn.execute(
-            "select substr(task_id, 9), sum(extract(epoch from end_date - start_date))"
+            "select split_part(rendered_map_index, ':', 1), sum(extract(epoch from end_date - start_date))"
             " from task_instance where dag_id = 'social_nightly' and run_id = %s"
-            " and task_id like 'extract\\_%%' group by 1", [run[0]]).fetchall())
+            " and task_id = 'extract' group by 1", [run[0]]).fetchall())
     with psycopg.connect(warehouse_url) as conn:
         rows = conn.execute(
             "select source, count(distinct scope), sum(row_count) from raw.load_batches"
-            " where as_of_date = %s and target_table ~ '_(ad_stats|ad_insights)$' group by 1 order by 1",
+            " where as_of_date = %s and target_table ~ '_(ad_stats|ad_insights|account_daily|post_snapshots)$'"
+            " group by 1 order by 1",
             [run[1].date()]).fetchall()
     lines = [f"extraction of the last night ({run[1]:%Y-%m-%d}), per platform:"]
-    lines += [f"  {p:<12} {n} account(s) {r:>8,} rows in {float(seconds.get(p, 0)):5.1f}s" for p, n, r in rows]
+    lines += [f"  {p:<17} {n} account(s) {r:>8,} rows in {float(seconds.get(p, 0)):5.1f}s" for p, n, r in rows]
     return lines
 
 

@@ -139,8 +139,8 @@ def test_async_report_run_is_polled_until_completed(sandbox: tuple[SandboxServer
     assert sent[0] == "POST /meta/v23.0/act_1000000002/insights"
     run_path = sent[1].split(" ", 1)[1]
     polls = [p for p in sent if p == f"GET {run_path}"]
-    assert len(polls) == 3  # Not Started -> Running -> Completed
-    assert probe.sleeps == [0.25, 0.5]  # quick first polls, doubling up to poll_interval
+    assert len(polls) == 2  # Running -> Completed
+    assert probe.sleeps == [0.25]  # a quick first poll, doubling up to poll_interval
     assert sum(p == f"GET {run_path}/insights" for p in sent) == -(-len(rows) // 40)
 
 

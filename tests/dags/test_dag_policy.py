@@ -79,7 +79,7 @@ def test_dag_settings(dagbag):
 def test_social_nightly_shape(dagbag):
     dag = dagbag.dags["social_nightly"]
     ids = set(dag.task_ids)
-    assert {"list_meta_accounts", "extract_meta", "load_finance", "validate", "publish"} <= ids
+    assert {"list_accounts", "extract", "load_finance", "validate", "publish"} <= ids
     dbt_tasks = [t for t in ids if t.startswith("dbt.")]
     assert any("fct_ad_performance_daily" in t for t in dbt_tasks), dbt_tasks
     # write-audit-publish: publish only downstream of validate, validate downstream of every dbt task
@@ -87,7 +87,7 @@ def test_social_nightly_shape(dagbag):
     assert publish.upstream_task_ids == {"validate"}
     validate_upstream = dag.get_task("validate").get_flat_relative_ids(upstream=True)
     assert set(dbt_tasks) <= validate_upstream
-    assert {"extract_meta", "load_finance"} <= validate_upstream
+    assert {"extract", "load_finance"} <= validate_upstream
     assert dag.timetable.summary.startswith("0 4 * * *")
 
 

@@ -224,3 +224,42 @@ def test_rerunning_a_night_changes_nothing(env, tmp_path_factory):
     _run(NIGHTS[-1:], env, tmp_path_factory)
     assert raw_fingerprint(url) == before_raw
     assert bi_fingerprint(url) == before_bi
+
+
+def _views_per_post(platform: str, rows: list[dict]) -> dict[str, int]:
+    """post id -> lifetime views, from what the platform's sandbox serves (its own model of the
+    API, independent of the connectors), in each API's shape."""
+    if platform == "tiktok_organic":
+        return {str(r["item_id"]): int(r["video_views"]) for r in rows}
+    if platform == "youtube":
+        return {str(r["id"]): int(r["statistics"]["viewCount"]) for r in rows}
+    return {str(r["post_id"]): r["views"] for r in rows if r.get("views") is not None}
+
+
+ORGANIC = ["facebook_pages", "instagram", "tiktok_organic", "x_organic", "linkedin_organic", "youtube"]
+ORGANIC_LABEL = {"facebook_pages": "facebook", "tiktok_organic": "tiktok", "x_organic": "x",
+                 "linkedin_organic": "linkedin"}
+
+
+@pytest.mark.parametrize("platform", ORGANIC)
+def test_organic_posts_publish_the_lifetime_views_the_api_serves(env, platform):
+    """Per post, the daily views in bi (differences of nightly snapshots) add up to the lifetime
+    views the API serves as of the last night: nothing lost or invented by the differencing."""
+    import importlib
+
+    config = load_config()
+    sandbox = importlib.import_module(f"socialwh.sandbox.{platform}")
+    last = NIGHTS[-1].date()
+    lookback = int(config.platforms[platform].options.get("post_lookback_days", 90))
+    with psycopg.connect(env["warehouse_url"]) as conn:
+        published = dict(conn.execute(
+            "select post_id, sum(views) from bi.fct_post_performance_daily where platform = %s"
+            " group by 1", [ORGANIC_LABEL.get(platform, platform)]).fetchall())
+    checked = 0
+    for account in config.accounts(platform):
+        expected = _views_per_post(platform, sandbox.expected_post_snapshots(config, account.id, last, lookback))
+        assert expected, f"{platform} {account.id}: the sandbox serves no posts"
+        for post_id, views in expected.items():
+            assert published.get(post_id) == views, (platform, post_id, published.get(post_id), views)
+            checked += 1
+    assert checked >= 5, f"{platform}: only {checked} posts to compare"

@@ -21,7 +21,20 @@ def sandbox_connections() -> dict[str, dict]:
     The credentials are each sandbox's own defaults (not secrets), taken from the sandbox
     modules so the two cannot drift. Real deployments set AIRFLOW_CONN_* instead.
     """
-    from socialwh.sandbox import ecb, google_ads, linkedin, meta, tiktok, x  # noqa: PLC0415
+    from socialwh.sandbox import (  # noqa: PLC0415
+        ecb,
+        facebook_pages,
+        google_ads,
+        instagram,
+        linkedin,
+        linkedin_organic,
+        meta,
+        tiktok,
+        tiktok_organic,
+        x,
+        x_organic,
+        youtube,
+    )
 
     return {
         "meta_ads": {"prefix": meta.PREFIX, "password": meta.DEFAULT_TOKEN},
@@ -34,6 +47,15 @@ def sandbox_connections() -> dict[str, dict]:
         "linkedin_ads": {"prefix": linkedin.PREFIX, "password": linkedin.DEFAULT_TOKEN},
         "x_ads": {"prefix": x.PREFIX, "extra": dict(x.DEFAULT_CREDENTIALS)},
         "ecb_fx": {"prefix": ecb.PREFIX},
+        # organic
+        "facebook_pages": {"prefix": facebook_pages.PREFIX, "password": facebook_pages.DEFAULT_TOKEN},
+        "instagram": {"prefix": instagram.PREFIX, "password": instagram.DEFAULT_TOKEN},
+        "tiktok_organic": {"prefix": tiktok_organic.PREFIX, "password": tiktok_organic.DEFAULT_ACCESS_TOKEN},
+        "x_organic": {"prefix": x_organic.PREFIX, "password": x_organic.DEFAULT_TOKEN},
+        "linkedin_organic": {"prefix": linkedin_organic.PREFIX, "password": linkedin_organic.DEFAULT_TOKEN,
+                             "extra": {"linkedin_version": linkedin_organic.DEFAULT_VERSION}},
+        "youtube": {"prefix": youtube.PREFIX, "password": youtube.DEFAULT_ACCESS_TOKEN,
+                    "extra": {"data_api_url": "{root}/" + youtube.PREFIX + "/youtube/v3"}},
     }
 
 
@@ -79,7 +101,9 @@ def airflow_env(warehouse_url: str, sandbox_url: str | None, metadata_db: str = 
             env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps({
                 "conn_type": "http", "host": f"{sandbox_url}/{spec['prefix']}",
                 "login": spec.get("login"), "password": spec.get("password"),
-                "extra": {**spec.get("extra", {}), "sandbox_as_of_logical_date": True},
+                "extra": {**{k: v.replace("{root}", sandbox_url) if isinstance(v, str) else v
+                             for k, v in spec.get("extra", {}).items()},
+                          "sandbox_as_of_logical_date": True},
             })
     return env
 

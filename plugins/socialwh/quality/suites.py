@@ -127,6 +127,23 @@ RAW_TABLES = (
              fresh_parameter="min_fresh_fx_date"),
 )
 
+ORGANIC_PLATFORMS = ("facebook_pages", "instagram", "tiktok_organic", "x_organic", "linkedin_organic", "youtube")
+ORGANIC_TABLES = tuple(
+    table
+    for p in ORGANIC_PLATFORMS
+    for table in (
+        RawTable(f"{p}_account_daily", ("account_id", "date_day"),
+                 required=("account_id", "account_timezone", "date_day"),
+                 counts=("followers", "followers_gained", "followers_lost", "views", "reach", "engagements"),
+                 date="date_day", windowed=True, platform=p),
+        RawTable(f"{p}_post_snapshots", ("account_id", "post_id", "snapshot_date"),
+                 required=("account_id", "post_id", "snapshot_date", "published_at", "content_type"),
+                 counts=("views", "reach", "likes", "comments", "shares", "saves", "clicks"),
+                 date="snapshot_date", windowed=True, platform=p),
+    )
+)
+RAW_TABLES = RAW_TABLES + ORGANIC_TABLES
+
 # Raw source of each platform's spend, for the raw-vs-mart reconciliation:
 # platform -> (raw table, spend column, account column, day column).
 RAW_SPEND = {
@@ -484,6 +501,8 @@ def raw_suites(settings: Settings) -> list[Suite]:
         if table.windowed:
             blocking += [_date_in_window(table), _loaded_by_a_batch(table)]
         suites.append(Suite("raw", table.name, "blocking", tuple(blocking)))
+        if table.name.endswith("_account_daily"):
+            continue  # organic: one row per account-day; the source's freshness is its snapshots'
         if table.date:
             warning: list[Check] = [fresh(table.date, table.fresh_parameter)]
             if table.windowed:
@@ -1132,6 +1151,132 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         ),
     )
 
+    post_grain = ["platform", "account_id", "post_id", "date_day"]
+    organic_post_blocking = Suite(
+        "marts",
+        "fct_post_performance_daily",
+        "blocking",
+        (
+            rows_present(),
+            grain_unique(post_grain),
+            column_rules(
+                [
+                    *not_null([*post_grain, "published_at", "content_type", "account_timezone",
+                               "days_covered"]),
+                    *non_negative(["views_to_date", "reach_to_date", "engagements_to_date",
+                                   "engagement_rate", "days_covered"]),
+                ],
+                post_grain,
+            ),
+            fresh("date_day", "min_fresh_date"),
+            unexpected_rows(
+                "post_totals_match_snapshots",
+                "Per post, the daily values add up to the newest lifetime snapshot in raw (views, "
+                "likes, comments, shares): differencing loses and invents nothing.",
+                """
+                with mart as (
+                    select platform, account_id, post_id, sum(views) as views, sum(likes) as likes,
+                        sum(comments) as comments, sum(shares) as shares
+                    from {{batch}}
+                    group by 1, 2, 3
+                ),
+
+                newest as (
+                    select distinct on (platform, account_id, post_id)
+                        platform, account_id, post_id, views, likes, comments, shares
+                    from staging.stg_organic__post_snapshots
+                    order by platform, account_id, post_id, snapshot_date desc
+                )
+
+                select newest.platform, newest.account_id, newest.post_id,
+                    mart.views as mart_views, newest.views as snapshot_views,
+                    mart.likes as mart_likes, newest.likes as snapshot_likes
+                from newest
+                left join mart
+                    on mart.platform = newest.platform and mart.account_id = newest.account_id
+                        and mart.post_id = newest.post_id
+                where mart.post_id is null
+                    or mart.views is distinct from newest.views
+                    or mart.likes is distinct from newest.likes
+                    or mart.comments is distinct from newest.comments
+                    or mart.shares is distinct from newest.shares
+                """,
+            ),
+        ),
+    )
+    organic_post_warning = Suite(
+        "marts",
+        "fct_post_performance_daily",
+        "warning",
+        (
+            unexpected_rows(
+                "negative_daily_difference",
+                "No post counter went down between two nights (a platform restatement: the value "
+                "is kept and listed in rpt_organic_negative_deltas).",
+                """
+                select {keys}, negative_metrics
+                from {{batch}}
+                where has_negative_delta
+                """,
+                keys=", ".join(post_grain),
+            ),
+        ),
+    )
+    audience_grain = ["platform", "account_id", "date_day"]
+    organic_audience_blocking = Suite(
+        "marts",
+        "fct_account_audience_daily",
+        "blocking",
+        (
+            rows_present(),
+            grain_unique(audience_grain),
+            column_rules(
+                [
+                    *not_null([*audience_grain, "account_timezone"]),
+                    *non_negative(["followers", "followers_gained", "followers_lost",
+                                   "followers_at_start", "views", "reach", "engagements"]),
+                ],
+                audience_grain,
+            ),
+            fresh("date_day", "min_fresh_date"),
+        ),
+    )
+    kpi_grain = ["platform", "account_id", "period_type", "period_start"]
+    organic_kpis_blocking = Suite(
+        "marts",
+        "fct_organic_kpis_period",
+        "blocking",
+        (
+            rows_present(),
+            grain_unique(kpi_grain),
+            column_rules(
+                [
+                    *not_null([*kpi_grain, "period_end", "posts_published", "views", "engagements"]),
+                    *non_negative(["posts_published", "active_posts", "followers_at_start",
+                                   "followers_at_end", "best_post_engagements",
+                                   "worst_post_engagements"]),
+                ],
+                kpi_grain,
+            ),
+            Check(
+                "allowed_values:period_type",
+                "expect_column_values_to_be_in_set",
+                {"column": "period_type", "value_set": ["week", "month"]},
+                "period_type is week or month.",
+            ),
+            unexpected_rows(
+                "best_not_below_worst",
+                "The best post has at least the worst post's engagements.",
+                """
+                select {keys}, best_post_engagements, worst_post_engagements
+                from {{batch}}
+                where best_post_engagements < worst_post_engagements
+                """,
+                keys=", ".join(kpi_grain),
+            ),
+        ),
+    )
+
     suites = [
         *raw_suites(s),
         ad_blocking,
@@ -1144,6 +1289,10 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         reconciliation_blocking,
         roi_blocking,
         roi_totals_blocking,
+        organic_post_blocking,
+        organic_post_warning,
+        organic_audience_blocking,
+        organic_kpis_blocking,
     ]
     for suite in suites:
         for c in suite.checks:

@@ -43,6 +43,12 @@ PLATFORM_MODULES: tuple[str, ...] = (
     "socialwh.sandbox.tiktok",
     "socialwh.sandbox.linkedin",
     "socialwh.sandbox.x",
+    "socialwh.sandbox.facebook_pages",
+    "socialwh.sandbox.instagram",
+    "socialwh.sandbox.tiktok_organic",
+    "socialwh.sandbox.x_organic",
+    "socialwh.sandbox.linkedin_organic",
+    "socialwh.sandbox.youtube",
     "socialwh.sandbox.ecb",
 )
 

@@ -254,6 +254,21 @@ RULES: dict[str, tuple[Rule, ...]] = {
 }
 
 
+ORGANIC_PLATFORMS = ("facebook_pages", "instagram", "tiktok_organic", "x_organic", "linkedin_organic", "youtube")
+ORGANIC_ACCOUNT_COUNTS = ("followers", "followers_gained", "followers_lost", "views", "reach", "engagements")
+ORGANIC_POST_COUNTS = ("views", "reach", "likes", "comments", "shares", "saves", "clicks")
+for _platform in ORGANIC_PLATFORMS:  # one shape for all six (docs/organic-contract.md)
+    RULES[f"raw.{_platform}_account_daily"] = (
+        required("account_id"), required("date_day"), required("account_timezone"),
+        *(non_negative(f) for f in ORGANIC_ACCOUNT_COUNTS), date_in_window("date_day"),
+    )
+    RULES[f"raw.{_platform}_post_snapshots"] = (
+        required("account_id"), required("post_id"), required("snapshot_date"),
+        required("published_at"), required("content_type"),
+        *(non_negative(f) for f in ORGANIC_POST_COUNTS), date_in_window("snapshot_date"),
+    )
+
+
 def rules_for(table: str) -> tuple[Rule, ...]:
     """The table's rules; none for a table not in RULES (its rows pass through)."""
     return RULES.get(table, ())

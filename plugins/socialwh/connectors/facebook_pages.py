@@ -1,0 +1,265 @@
+"""Facebook Page insights (organic), Graph API: a Page's days and its posts' lifetime counters.
+
+Endpoints (see shared/api-contracts.md, "Facebook Page insights and Instagram Graph API"):
+
+- ``GET /{page_id}?fields=id,name``: the account name;
+- ``GET /{page_id}/insights?metric=<DAY_METRICS>&period=day&since=YYYY-MM-DD&until=YYYY-MM-DD``,
+  at most 90 days per call (longer windows are sliced); ``until`` is exclusive (the first value
+  of ``since=D`` ends at D+1 00:00 local). The response's ``paging.previous/next`` are other
+  time windows and are NOT followed;
+- ``GET /{page_id}/published_posts?fields=<POST_FIELDS>&since=<unix>&until=<unix>&limit=100``
+  with cursor paging (``paging.next``);
+- ``GET /{post_id}/insights?metric=<POST_METRICS>&period=lifetime`` per post.
+
+2025 names: ``page_follows`` (was page_fans), ``page_total_media_view_unique`` (was
+page_impressions_unique), ``page_media_view`` (was page_impressions), ``post_media_view`` and
+``post_total_media_view_unique`` (were post_impressions[_unique]). Values are JSON numbers; a
+metric missing for a day maps to null. ``account_timezone`` is the zone Graph's day boundaries
+are in: option ``timezone`` (default America/Los_Angeles, Graph's Page insights zone).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.graph_organic import (
+    DEFAULT_API_VERSION,
+    DEFAULT_TIMEZONE,
+    GraphOrganicClient,
+    date_chunks,
+    day_series,
+    lifetime_values,
+    local_date,
+    number,
+    parse_graph_time,
+    title,
+)
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "facebook_pages"
+LABEL = "Facebook Pages"
+MAX_DAYS_PER_CALL = 90
+
+DAY_METRICS: tuple[str, ...] = (
+    "page_follows",
+    "page_daily_follows_unique",
+    "page_daily_unfollows_unique",
+    "page_media_view",
+    "page_total_media_view_unique",
+    "page_post_engagements",
+)
+POST_FIELDS = (
+    "id,created_time,message,permalink_url,status_type,attachments{media_type},shares,"
+    "comments.summary(true).limit(0),reactions.summary(true).limit(0)"
+)
+POST_METRICS: tuple[str, ...] = (
+    "post_media_view",
+    "post_total_media_view_unique",
+    "post_reactions_by_type_total",
+    "post_clicks",
+)
+
+_MEDIA_TYPES = {
+    "photo": "image",
+    "video": "video",
+    "album": "carousel",
+    "link": "link",
+    "share": "link",
+    "native_templates": "link",
+}
+
+
+class FacebookPagesClient(GraphOrganicClient):
+    def __init__(self, base_url: str, access_token: str, **kwargs: Any) -> None:
+        kwargs.setdefault("conn_id", PLATFORM)
+        super().__init__(PLATFORM, LABEL, base_url, access_token, **kwargs)
+
+    def get_page(self, page_id: str) -> dict:
+        return self.get_object(page_id, {"fields": "id,name"}, page_id)
+
+    def day_insights(self, page_id: str, since: date, until: date) -> list[dict]:
+        """The raw ``data`` metric lists of every <= 90-day slice of [since, until]."""
+        out: list[dict] = []
+        for start, stop in date_chunks(since, until, MAX_DAYS_PER_CALL):
+            body = self.get_object(
+                f"{page_id}/insights",
+                {
+                    "metric": ",".join(DAY_METRICS),
+                    "period": "day",
+                    "since": start.isoformat(),
+                    "until": (stop + timedelta(days=1)).isoformat(),
+                },
+                page_id,
+            )
+            out.extend(m for m in body.get("data") or [] if isinstance(m, dict))
+        return out
+
+    def posts(self, page_id: str, first_day: date, last_day: date) -> list[dict]:
+        """Posts published on local days first_day..last_day, newest first."""
+        zone = ZoneInfo(self.timezone)
+        since = datetime.combine(first_day, time(0), zone)
+        until = datetime.combine(last_day + timedelta(days=1), time(0), zone)
+        params = {
+            "fields": POST_FIELDS,
+            "since": str(int(since.timestamp())),
+            "until": str(int(until.timestamp())),
+            "limit": str(self.page_limit),
+        }
+        out = []
+        for post in self.paged(f"{page_id}/published_posts", params, page_id):
+            created = post.get("created_time")
+            if not created:
+                continue
+            day = local_date(parse_graph_time(created), self.timezone)
+            if first_day <= day <= last_day:
+                out.append(post)
+        return out
+
+    def post_insights(self, page_id: str, post_id: str) -> dict[str, Any]:
+        body = self.get_object(
+            f"{post_id}/insights",
+            {"metric": ",".join(POST_METRICS), "period": "lifetime"},
+            page_id,
+        )
+        return lifetime_values(body.get("data"))
+
+
+# -- mapping ---------------------------------------------------------------------------------
+
+
+def account_daily_rows(
+    data: list[dict],
+    account_id: str,
+    account_name: str | None,
+    timezone: str,
+    since: date,
+    until: date,
+) -> list[dict[str, Any]]:
+    """One ``raw.facebook_pages_account_daily`` row per reported day inside [since, until]."""
+    rows = []
+    for day, metrics in sorted(day_series(data, timezone).items()):
+        if not since <= day <= until:
+            continue
+        rows.append(
+            {
+                "account_id": str(account_id),
+                "account_name": account_name,
+                "account_timezone": timezone,
+                "date_day": day,
+                "followers": number(metrics.get("page_follows")),
+                "followers_gained": number(metrics.get("page_daily_follows_unique")),
+                "followers_lost": number(metrics.get("page_daily_unfollows_unique")),
+                "views": number(metrics.get("page_media_view")),
+                "reach": number(metrics.get("page_total_media_view_unique")),
+                "engagements": number(metrics.get("page_post_engagements")),
+                "record": dict(metrics),
+            }
+        )
+    return rows
+
+
+def content_type(post: Mapping[str, Any]) -> str:
+    attachments = (post.get("attachments") or {}).get("data") or []
+    first = attachments[0] if attachments and isinstance(attachments[0], dict) else {}
+    media = first.get("media_type")
+    permalink = str(post.get("permalink_url") or "")
+    if media == "video" and "/reel/" in permalink:
+        return "reel"
+    if media:
+        return _MEDIA_TYPES.get(str(media), "other")
+    if post.get("status_type") in ("mobile_status_update", "wall_post", None):
+        return "text"
+    return "other"
+
+
+def _summary_count(post: Mapping[str, Any], edge: str) -> int | None:
+    summary = (post.get(edge) or {}).get("summary") if isinstance(post.get(edge), dict) else None
+    return number(summary.get("total_count")) if isinstance(summary, dict) else None
+
+
+def post_snapshot_row(
+    post: Mapping[str, Any],
+    insights: Mapping[str, Any],
+    account_id: str,
+    timezone: str,
+    snapshot_date: date,
+) -> dict[str, Any]:
+    """One ``raw.facebook_pages_post_snapshots`` row: lifetime counters as of the night."""
+    post_id = post.get("id")
+    if not post_id or not post.get("created_time"):
+        raise ValueError(f"Facebook Page {account_id}: post without id/created_time: {post!r:.200}")
+    likes = _summary_count(post, "reactions")
+    if likes is None:
+        likes = number(insights.get("post_reactions_by_type_total"))
+    # Graph omits `shares` when a post has none: absent after asking for it means 0.
+    shares = number((post.get("shares") or {}).get("count")) if "shares" in post else 0
+    return {
+        "account_id": str(account_id),
+        "post_id": str(post_id),
+        "snapshot_date": snapshot_date,
+        "published_at": parse_graph_time(post["created_time"]),
+        "account_timezone": timezone,
+        "content_type": content_type(post),
+        "content_format": post.get("status_type"),
+        "title": title(post.get("message")),
+        "permalink": post.get("permalink_url"),
+        "views": number(insights.get("post_media_view")),
+        "reach": number(insights.get("post_total_media_view_unique")),
+        "likes": likes,
+        "comments": _summary_count(post, "comments"),
+        "shares": shares,
+        "saves": None,
+        "clicks": number(insights.get("post_clicks")),
+        "record": {"post": dict(post), "insights": dict(insights)},
+    }
+
+
+# -- the connector interface ------------------------------------------------------------------
+
+
+def make_client(
+    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
+) -> FacebookPagesClient:
+    return FacebookPagesClient(
+        conn.base_url,
+        conn.password or "",
+        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
+        timezone=str(options.get("timezone", DEFAULT_TIMEZONE)),
+        post_lookback_days=int(options.get("post_lookback_days", 90)),
+        conn_id=str(options.get("conn_id", PLATFORM)),
+        extra_params=dict(extra_params) if extra_params else None,
+    )
+
+
+def extract_tables(
+    client: FacebookPagesClient, account_id: str, since: date, until: date
+) -> list[TableLoad]:
+    page_id = str(account_id)
+    page = client.get_page(page_id)
+    name = page.get("name")
+    tz = client.timezone
+    data = client.day_insights(page_id, since, until)
+    daily = account_daily_rows(data, page_id, name, tz, since, until)
+    first = until - timedelta(days=client.post_lookback_days - 1)
+    snapshots = []
+    for post in client.posts(page_id, first, until):
+        insights = client.post_insights(page_id, str(post["id"]))
+        snapshots.append(post_snapshot_row(post, insights, page_id, tz, until))
+    log.info(
+        "facebook_pages %s: %d days for %s..%s, %d post snapshots",
+        page_id, len(daily), since, until, len(snapshots),
+    )
+    return [
+        # the follower count is "as of now": earlier nights keep theirs (see TableLoad.keep_existing)
+        TableLoad(f"raw.{PLATFORM}_account_daily", daily, date_column="date_day", keep_existing=("followers",)),
+        TableLoad(
+            f"raw.{PLATFORM}_post_snapshots", snapshots, date_column="snapshot_date",
+            window=(until, until),
+        ),
+    ]

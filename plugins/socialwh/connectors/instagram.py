@@ -1,0 +1,301 @@
+"""Instagram (organic), Graph API: a professional account's days and its media's lifetime counters.
+
+Endpoints (graph.facebook.com, Instagram API with Facebook Login):
+
+- ``GET /{ig_user_id}?fields=id,username,name,followers_count``: name and the follower count
+  NOW, which becomes ``followers`` of the night's day only (Instagram has no daily follower
+  total; ``follower_count`` in insights is the day's NEW followers);
+- ``GET /{ig_user_id}/insights?metric=reach,follower_count&period=day&since=<unix>&until=<unix>``
+  (time series, <= 30 days per call; ``follower_count`` only exists for the last 30 days, so
+  older days are asked for ``reach`` alone);
+- ``GET /{ig_user_id}/insights?metric=views,accounts_engaged,total_interactions&metric_type=
+  total_value&period=day&since=<day start>&until=<day end>``: ``total_value`` is ONE total for the
+  whole range, so it is requested one day at a time;
+- ``GET /{ig_user_id}/media?fields=id,timestamp,media_type,media_product_type,caption,permalink,
+  like_count,comments_count&limit=100``, cursor paging, newest first (paging stops at the
+  lookback cutoff);
+- ``GET /{media_id}/insights?metric=reach,saved,likes,comments,shares,views`` (lifetime).
+  Code 100 subcode 2108006 (media posted before the account became a business account) skips
+  that media with a warning.
+
+``impressions`` is deprecated (v22+): ``views`` replaces it. Values are JSON numbers; missing
+metrics map to null. Day boundaries: option ``timezone`` (default America/Los_Angeles).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.graph_organic import (
+    DEFAULT_API_VERSION,
+    DEFAULT_TIMEZONE,
+    IG_MEDIA_TOO_OLD_SUBCODE,
+    GraphError,
+    GraphOrganicClient,
+    date_chunks,
+    day_series,
+    lifetime_values,
+    local_date,
+    number,
+    parse_graph_time,
+    title,
+)
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "instagram"
+LABEL = "Instagram"
+MAX_DAYS_PER_CALL = 30
+FOLLOWER_COUNT_DAYS = 30  # follower_count: the last 30 days only
+
+SERIES_METRICS: tuple[str, ...] = ("reach", "follower_count")
+TOTAL_METRICS: tuple[str, ...] = ("views", "accounts_engaged", "total_interactions")
+MEDIA_FIELDS = (
+    "id,timestamp,media_type,media_product_type,caption,permalink,like_count,comments_count"
+)
+MEDIA_METRICS: tuple[str, ...] = ("reach", "saved", "likes", "comments", "shares", "views")
+
+
+class InstagramClient(GraphOrganicClient):
+    def __init__(self, base_url: str, access_token: str, **kwargs: Any) -> None:
+        kwargs.setdefault("conn_id", PLATFORM)
+        super().__init__(PLATFORM, LABEL, base_url, access_token, **kwargs)
+
+    def _bounds(self, first: date, last: date) -> dict[str, str]:
+        zone = ZoneInfo(self.timezone)
+        since = datetime.combine(first, time(0), zone)
+        until = datetime.combine(last + timedelta(days=1), time(0), zone)
+        return {"since": str(int(since.timestamp())), "until": str(int(until.timestamp()))}
+
+    def get_user(self, user_id: str) -> dict:
+        return self.get_object(user_id, {"fields": "id,username,name,followers_count"}, user_id)
+
+    def series_insights(self, user_id: str, since: date, until: date) -> list[dict]:
+        """``reach`` and ``follower_count`` per day, in <= 30-day slices.
+
+        ``follower_count`` exists for the last 30 days only: older days are asked for ``reach``
+        alone, and a slice still refused for it (clock skew) is asked again without it.
+        """
+        recent = self.today() - timedelta(days=FOLLOWER_COUNT_DAYS)
+        parts = []
+        if since < recent:
+            parts.append((since, min(until, recent - timedelta(days=1)), ("reach",)))
+        if until >= recent:
+            parts.append((max(since, recent), until, SERIES_METRICS))
+        out: list[dict] = []
+        for first, last, metrics in parts:
+            for start, stop in date_chunks(first, last, MAX_DAYS_PER_CALL):
+                params = {"period": "day", **self._bounds(start, stop)}
+                try:
+                    body = self.get_object(
+                        f"{user_id}/insights", {"metric": ",".join(metrics), **params}, user_id
+                    )
+                except GraphError as exc:
+                    refused = exc.code == 100 and "follower_count" in exc.message
+                    if not refused or metrics == ("reach",):
+                        raise
+                    log.warning(
+                        "instagram %s: follower_count refused for %s..%s: %s",
+                        user_id, start, stop, exc.message,
+                    )
+                    body = self.get_object(
+                        f"{user_id}/insights", {"metric": "reach", **params}, user_id
+                    )
+                out.extend(m for m in body.get("data") or [] if isinstance(m, dict))
+        return out
+
+    def total_value_day(self, user_id: str, day: date) -> dict[str, Any]:
+        """``views``, ``accounts_engaged``, ``total_interactions`` of one day (total_value)."""
+        body = self.get_object(
+            f"{user_id}/insights",
+            {
+                "metric": ",".join(TOTAL_METRICS),
+                "metric_type": "total_value",
+                "period": "day",
+                **self._bounds(day, day),
+            },
+            user_id,
+        )
+        return lifetime_values(body.get("data"))
+
+    def media(self, user_id: str, first_day: date, last_day: date) -> list[dict]:
+        params = {"fields": MEDIA_FIELDS, "limit": str(self.page_limit)}
+        out = []
+        for item in self.paged(f"{user_id}/media", params, user_id):
+            if not item.get("timestamp"):
+                continue
+            day = local_date(parse_graph_time(item["timestamp"]), self.timezone)
+            if day < first_day:
+                break  # newest first: everything after is older still
+            if day <= last_day:
+                out.append(item)
+        return out
+
+    def media_insights(self, user_id: str, media_id: str) -> dict[str, Any] | None:
+        """Lifetime counters of one media; None when Instagram has none for it (2108006)."""
+        try:
+            params = {"metric": ",".join(MEDIA_METRICS)}
+            body = self.get_object(f"{media_id}/insights", params, user_id)
+        except GraphError as exc:
+            if exc.code == 100 and exc.subcode == IG_MEDIA_TOO_OLD_SUBCODE:
+                log.warning(
+                    "instagram %s: skipping media %s, posted before the account became a "
+                    "business account (Graph 100/2108006: %s)", user_id, media_id, exc.message,
+                )
+                return None
+            raise
+        return lifetime_values(body.get("data"))
+
+
+# -- mapping ---------------------------------------------------------------------------------
+
+
+def account_daily_rows(
+    series: list[dict],
+    totals: Mapping[date, Mapping[str, Any]],
+    account_id: str,
+    account_name: str | None,
+    timezone: str,
+    since: date,
+    until: date,
+    followers_now: tuple[date, int | None] | None = None,
+) -> list[dict[str, Any]]:
+    """``raw.instagram_account_daily`` rows: one per day some metric reports, in [since, until].
+
+    ``followers_now`` = (day, followers_count): the current total, set on that day only.
+    """
+    days: dict[date, dict[str, Any]] = {}
+    for day, metrics in day_series(series, timezone).items():
+        days.setdefault(day, {}).update(metrics)
+    for day, metrics in totals.items():
+        reported = {k: v for k, v in metrics.items() if v is not None}
+        if reported:
+            days.setdefault(day, {}).update(reported)
+    if followers_now is not None and followers_now[1] is not None:
+        days.setdefault(followers_now[0], {})["followers_count"] = followers_now[1]
+    rows = []
+    for day, metrics in sorted(days.items()):
+        if not since <= day <= until:
+            continue
+        rows.append(
+            {
+                "account_id": str(account_id),
+                "account_name": account_name,
+                "account_timezone": timezone,
+                "date_day": day,
+                "followers": number(metrics.get("followers_count")),
+                "followers_gained": number(metrics.get("follower_count")),
+                "followers_lost": None,
+                "views": number(metrics.get("views")),
+                "reach": number(metrics.get("reach")),
+                "engagements": number(metrics.get("total_interactions")),
+                "record": dict(metrics),
+            }
+        )
+    return rows
+
+
+def content_type(media: Mapping[str, Any]) -> str:
+    product = str(media.get("media_product_type") or "").upper()
+    kind = str(media.get("media_type") or "").upper()
+    if product == "REELS":
+        return "reel"
+    if product == "STORY":
+        return "story"
+    return {"CAROUSEL_ALBUM": "carousel", "VIDEO": "video", "IMAGE": "image"}.get(kind, "other")
+
+
+def post_snapshot_row(
+    media: Mapping[str, Any],
+    insights: Mapping[str, Any],
+    account_id: str,
+    timezone: str,
+    snapshot_date: date,
+) -> dict[str, Any]:
+    media_id = media.get("id")
+    if not media_id or not media.get("timestamp"):
+        raise ValueError(f"Instagram {account_id}: media without id/timestamp: {media!r:.200}")
+    likes = number(insights.get("likes"))
+    comments = number(insights.get("comments"))
+    return {
+        "account_id": str(account_id),
+        "post_id": str(media_id),
+        "snapshot_date": snapshot_date,
+        "published_at": parse_graph_time(media["timestamp"]),
+        "account_timezone": timezone,
+        "content_type": content_type(media),
+        "content_format": media.get("media_product_type"),
+        "title": title(media.get("caption")),
+        "permalink": media.get("permalink"),
+        "views": number(insights.get("views")),
+        "reach": number(insights.get("reach")),
+        "likes": likes if likes is not None else number(media.get("like_count")),
+        "comments": comments if comments is not None else number(media.get("comments_count")),
+        "shares": number(insights.get("shares")),
+        "saves": number(insights.get("saved")),
+        "clicks": None,
+        "record": {"media": dict(media), "insights": dict(insights)},
+    }
+
+
+# -- the connector interface ------------------------------------------------------------------
+
+
+def make_client(
+    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
+) -> InstagramClient:
+    return InstagramClient(
+        conn.base_url,
+        conn.password or "",
+        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
+        timezone=str(options.get("timezone", DEFAULT_TIMEZONE)),
+        post_lookback_days=int(options.get("post_lookback_days", 90)),
+        conn_id=str(options.get("conn_id", PLATFORM)),
+        extra_params=dict(extra_params) if extra_params else None,
+    )
+
+
+def extract_tables(
+    client: InstagramClient, account_id: str, since: date, until: date
+) -> list[TableLoad]:
+    user_id = str(account_id)
+    user = client.get_user(user_id)
+    name = user.get("name") or user.get("username")
+    tz = client.timezone
+    today = client.today()
+    series = client.series_insights(user_id, since, until)
+    totals = {}
+    day = since
+    while day <= min(until, today):
+        totals[day] = client.total_value_day(user_id, day)
+        day += timedelta(days=1)
+    # followers_count is "now": it is the end of the night's day only when that day just ended.
+    followers_now = None
+    if until >= today - timedelta(days=1):
+        followers_now = (until, number(user.get("followers_count")))
+    daily = account_daily_rows(series, totals, user_id, name, tz, since, until, followers_now)
+    first = until - timedelta(days=client.post_lookback_days - 1)
+    snapshots, skipped = [], 0
+    for media in client.media(user_id, first, until):
+        insights = client.media_insights(user_id, str(media["id"]))
+        if insights is None:
+            skipped += 1
+            continue
+        snapshots.append(post_snapshot_row(media, insights, user_id, tz, until))
+    log.info(
+        "instagram %s: %d days for %s..%s, %d media snapshots (%d skipped as pre-business)",
+        user_id, len(daily), since, until, len(snapshots), skipped,
+    )
+    return [
+        # the follower count is "as of now": earlier nights keep theirs (see TableLoad.keep_existing)
+        TableLoad(f"raw.{PLATFORM}_account_daily", daily, date_column="date_day", keep_existing=("followers",)),
+        TableLoad(
+            f"raw.{PLATFORM}_post_snapshots", snapshots, date_column="snapshot_date",
+            window=(until, until),
+        ),
+    ]

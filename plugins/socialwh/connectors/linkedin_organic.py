@@ -1,0 +1,640 @@
+"""LinkedIn organization (company page) statistics: the Community Management API, organic.
+
+Written against the real versioned REST API (``https://api.linkedin.com/rest``), so the same code
+runs against LinkedIn and against the offline sandbox (``http://host:port/linkedin_organic``).
+Headers ``Authorization: Bearer``, ``LinkedIn-Version: YYYYMM`` and
+``X-Restli-Protocol-Version: 2.0.0``; Rest.li values (``List(..)``, ``(k:v,..)``) go on the wire
+unencoded while the URNs inside them keep their colons percent-encoded (the helpers of
+:mod:`socialwh.connectors.linkedin`). Errors use LinkedIn's envelope
+``{"status","serviceErrorCode","code","message"}`` and the ads connector's classification: 429
+backs off (an application DAY limit fails at once), 401/403 are :class:`AuthError`, 426 names the
+version setting, 5xx and dropped connections are retried.
+
+Credentials (Airflow connection ``linkedin_organic``): host = API base URL, password = OAuth 2.0
+access token of a member who administers the page (``r_organization_admin`` /
+``rw_organization_admin``), extra ``{"linkedin_version": "YYYYMM"}`` (optional; else the
+platform option ``api_version``, else :data:`DEFAULT_LINKEDIN_VERSION`).
+
+One organization's night (``extract_tables``), for organization id ``account_id`` (digits of
+``urn:li:organization:<id>``):
+
+1. ``GET /rest/organizations/{id}``: ``localizedName`` (account_name).
+2. ``GET /rest/organizationalEntityFollowerStatistics?q=organizationalEntity
+   &organizationalEntity=urn%3Ali%3Aorganization%3A{id}&timeIntervals=(timeRange:(start:<ms>,
+   end:<ms>),timeGranularityType:DAY)``: per UTC day ``followerGains{organicFollowerGain,
+   paidFollowerGain}`` -> ``followers_gained`` (their sum). LinkedIn reports no lost followers:
+   ``followers_lost`` is null.
+3. ``GET /rest/organizationalEntityShareStatistics`` with the same time intervals: per day
+   ``totalShareStatistics{impressionCount, uniqueImpressionsCount, clickCount, likeCount,
+   commentCount, shareCount, engagement}`` -> views, reach, engagements (= likes + comments +
+   shares + clicks; LinkedIn's own ``engagement`` is a rate and stays in ``record``).
+4. ``GET /rest/networkSizes/urn%3Ali%3Aorganization%3A{id}?edgeType=COMPANY_FOLLOWED_BY_MEMBER``:
+   ``firstDegreeSize``, the follower count now -> ``followers`` of ``until``. LinkedIn has no
+   follower-count history, and the account rows are replaced inside [since, until] every night,
+   so the earlier days of the window get ``followers`` derived from it: the count at the end of
+   day ``d`` is ``firstDegreeSize - sum(followers_gained of d+1..until)`` (exact but for
+   unfollows, which LinkedIn does not report). ``record`` keeps the raw elements of each day.
+
+   The days are UTC days (``account_timezone = 'UTC'``), and time-bound statistics exist for
+   the rolling last 12 months only: ``since`` is clamped to ``until - 364 days``. The newest day
+   or two are missing or still growing; the nightly lookback window restates them.
+5. ``GET /rest/posts?q=author&author=urn%3Ali%3Aorganization%3A{id}&count=..&start=..
+   &sortBy=CREATED`` (``X-RestLi-Method: FINDER``), paged by start/count, newest first, until the
+   posts are older than ``post_lookback_days`` (default 90) before ``until``; then lifetime
+   statistics per post with ``organizationalEntityShareStatistics?q=organizationalEntity
+   &organizationalEntity=..&shares=List(urn%3Ali%3Ashare%3A..)`` and ``&ugcPosts=List(..)`` (no
+   time intervals), in batches. Each published post is one ``raw.linkedin_organic_post_snapshots``
+   row with ``snapshot_date = until``: impressionCount -> views, uniqueImpressionsCount -> reach,
+   likeCount -> likes, commentCount -> comments, shareCount -> shares, clickCount -> clicks;
+   saves are not reported. The counters are those at extraction time (do not backfill).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.http import (
+    ApiError,
+    AuthError,
+    HttpClient,
+    RetryPolicy,
+    ThrottledError,
+    TransientError,
+)
+from socialwh.connectors.linkedin import (
+    DEFAULT_LINKEDIN_VERSION,
+    RESTLI_PROTOCOL_VERSION,
+    DailyLimitError,
+    VersionError,
+    classify_linkedin,
+    restli_list,
+)
+from socialwh.connectors.linkedin import default_retry_policy as _ads_retry_policy
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "linkedin_organic"
+DEFAULT_CONN_ID = "linkedin_organic"
+ACCOUNT_TIMEZONE = "UTC"  # organization statistics are reported in UTC days
+DEFAULT_POST_LOOKBACK_DAYS = 90
+ROLLING_DAYS = 365  # time-bound statistics: the last 12 months only (today included)
+POSTS_PAGE_SIZE = 100  # the posts finder's maximum count
+STATS_BATCH = 20  # post URNs per share-statistics request
+ORGANIZATION_URN = "urn:li:organization:"
+SHARE_URN = "urn:li:share:"
+UGC_POST_URN = "urn:li:ugcPost:"
+FOLLOWER_EDGE = "COMPANY_FOLLOWED_BY_MEMBER"
+TITLE_LENGTH = 500
+DAY_MS = 86_400_000
+
+__all__ = [
+    "PLATFORM",
+    "DailyLimitError",
+    "LinkedInOrganicClient",
+    "VersionError",
+    "extract_tables",
+    "make_client",
+]
+
+
+def default_retry_policy() -> RetryPolicy:
+    return _ads_retry_policy()
+
+
+def classify_linkedin_organic(response: httpx.Response) -> ApiError | None:
+    """The ads classification (same envelope, same throttles), labelled with this platform."""
+    error = classify_linkedin(response)
+    if error is not None:
+        error.platform = PLATFORM
+        error.args = (str(error),)
+    return error
+
+
+def organization_digits(account_id: str | int) -> str:
+    """Organizations are configured as digits; tolerate a pasted urn:li:organization:<digits>."""
+    text = str(account_id).strip().removeprefix(ORGANIZATION_URN)
+    if not text.isdigit():
+        raise ValueError(f"LinkedIn organization id must be digits, got {account_id!r}")
+    return text
+
+
+def epoch_ms(day: date) -> int:
+    return int(datetime.combine(day, dtime(0), UTC).timestamp() * 1000)
+
+
+def time_intervals(since: date, until: date) -> str:
+    """Rest.li ``timeIntervals`` for the UTC days since..until (end exclusive, in ms)."""
+    start, end = epoch_ms(since), epoch_ms(until + timedelta(days=1))
+    return f"(timeRange:(start:{start},end:{end}),timeGranularityType:DAY)"
+
+
+def clamp_since(since: date, until: date) -> date:
+    """The rolling 12 months LinkedIn keeps time-bound statistics for."""
+    earliest = until - timedelta(days=ROLLING_DAYS - 1)
+    return max(since, earliest)
+
+
+class LinkedInOrganicClient:
+    """A Community Management API client for one organization admin's access token.
+
+    ``base_url`` is ``https://api.linkedin.com`` or the sandbox's
+    ``http://127.0.0.1:PORT/linkedin_organic``; paths below it are LinkedIn's (``/rest/..``).
+    ``extra_params`` are appended to every request (the sandbox's ``sandbox_as_of``).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        linkedin_version: str = DEFAULT_LINKEDIN_VERSION,
+        *,
+        post_lookback_days: int = DEFAULT_POST_LOOKBACK_DAYS,
+        posts_page_size: int = POSTS_PAGE_SIZE,
+        stats_batch: int = STATS_BATCH,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+        client: httpx.Client | None = None,
+        extra_params: Mapping[str, str] | None = None,
+        conn_id: str = DEFAULT_CONN_ID,
+        max_pages: int = 500,
+    ) -> None:
+        if not access_token:
+            raise ValueError(
+                f"LinkedIn access token is empty: set the password of the Airflow connection "
+                f"{conn_id}"
+            )
+        version = str(linkedin_version).strip()
+        if not (len(version) == 6 and version.isdigit() and 1 <= int(version[4:]) <= 12):
+            raise ValueError(
+                f"LinkedIn-Version must be YYYYMM (e.g. {DEFAULT_LINKEDIN_VERSION}), got "
+                f"{linkedin_version!r}: fix extra.linkedin_version of the connection {conn_id}"
+            )
+        if not 1 <= posts_page_size <= POSTS_PAGE_SIZE or stats_batch < 1:
+            raise ValueError("posts_page_size must be 1..100 and stats_batch positive")
+        if post_lookback_days < 1:
+            raise ValueError(f"post_lookback_days must be positive, got {post_lookback_days}")
+        self.base_url = base_url.rstrip("/")
+        self.linkedin_version = version
+        self.post_lookback_days = post_lookback_days
+        self.posts_page_size = posts_page_size
+        self.stats_batch = stats_batch
+        self.conn_id = conn_id
+        self.max_pages = max_pages
+        self.extra_params = dict(extra_params or {})
+        self._http = HttpClient(
+            PLATFORM,
+            classify=classify_linkedin_organic,
+            retry=retry or default_retry_policy(),
+            timeout=timeout,
+            headers={
+                "Authorization": f"Bearer {access_token}",
+                "LinkedIn-Version": version,
+                "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION,
+            },
+            secrets=[access_token],
+            client=client,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> LinkedInOrganicClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._http.retry
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _url(self, path: str, query: Sequence[tuple[str, str]]) -> httpx.URL:
+        """A URL whose query is sent exactly as built: values here are already encoded."""
+        parts = [f"{k}={v}" for k, v in query]
+        if self.extra_params:
+            parts.append(urlencode(self.extra_params))
+        suffix = "?" + "&".join(parts) if parts else ""
+        return httpx.URL(f"{self.base_url}/rest/{path.lstrip('/')}{suffix}")
+
+    def _get(self, url: httpx.URL, org: str, headers: Mapping[str, str] | None = None) -> dict:
+        try:
+            body = self._http.request_json("GET", url, headers=headers)
+        except AuthError as exc:
+            raise exc.with_message(
+                f"LinkedIn rejected the access token for organization {org} (HTTP "
+                f"{exc.status}): check the password of the Airflow connection {self.conn_id} "
+                f"and that its member administers the page with r_organization_admin "
+                f"(LinkedIn said: {exc.message})"
+            ) from None
+        except VersionError as exc:
+            raise exc.with_message(
+                f"LinkedIn refused LinkedIn-Version {self.linkedin_version}: set extra "
+                f"linkedin_version of the connection {self.conn_id} to a supported YYYYMM "
+                f"(LinkedIn said: {exc.message})"
+            ) from None
+        except ThrottledError as exc:
+            raise exc.with_message(
+                f"LinkedIn kept throttling organization {org} after {exc.attempts} attempts; "
+                f"rerun later (LinkedIn said: {exc.message})"
+            ) from None
+        if not isinstance(body, dict):
+            raise TransientError(PLATFORM, 200, "shape", "response is not a JSON object", str(url))
+        return body
+
+    @staticmethod
+    def _elements(body: Mapping[str, Any], url: httpx.URL) -> list[dict]:
+        elements = body.get("elements")
+        if not isinstance(elements, list) or not all(isinstance(e, dict) for e in elements):
+            raise TransientError(
+                PLATFORM, 200, "shape", "response has no 'elements' list of objects", str(url)
+            )
+        return elements
+
+    @staticmethod
+    def _org_urn(org: str) -> str:
+        return quote(f"{ORGANIZATION_URN}{org}", safe="")
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def get_organization(self, account_id: str | int) -> dict:
+        org = organization_digits(account_id)
+        return self._get(self._url(f"organizations/{org}", []), org)
+
+    def network_size(self, account_id: str | int) -> dict:
+        """``GET /rest/networkSizes/{org urn}?edgeType=COMPANY_FOLLOWED_BY_MEMBER``."""
+        org = organization_digits(account_id)
+        url = self._url(f"networkSizes/{self._org_urn(org)}", [("edgeType", FOLLOWER_EDGE)])
+        return self._get(url, org)
+
+    def _daily(self, resource: str, org: str, since: date, until: date) -> list[dict]:
+        url = self._url(
+            resource,
+            [
+                ("q", "organizationalEntity"),
+                ("organizationalEntity", self._org_urn(org)),
+                ("timeIntervals", time_intervals(since, until)),
+            ],
+        )
+        return self._elements(self._get(url, org), url)
+
+    def follower_statistics(self, account_id: str | int, since: date, until: date) -> list[dict]:
+        """Daily ``followerGains`` elements of the UTC days since..until."""
+        org = organization_digits(account_id)
+        return self._daily("organizationalEntityFollowerStatistics", org, since, until)
+
+    def share_statistics(self, account_id: str | int, since: date, until: date) -> list[dict]:
+        """Daily ``totalShareStatistics`` elements of the page's posts, UTC days since..until."""
+        org = organization_digits(account_id)
+        return self._daily("organizationalEntityShareStatistics", org, since, until)
+
+    def iter_posts(self, account_id: str | int, oldest: date) -> Iterator[dict]:
+        """The organization's posts, newest first, down to those created before ``oldest``."""
+        org = organization_digits(account_id)
+        start = 0
+        cutoff = epoch_ms(oldest)
+        for _ in range(self.max_pages):
+            url = self._url(
+                "posts",
+                [
+                    ("q", "author"),
+                    ("author", self._org_urn(org)),
+                    ("count", str(self.posts_page_size)),
+                    ("start", str(start)),
+                    ("sortBy", "CREATED"),
+                ],
+            )
+            elements = self._elements(
+                self._get(url, org, headers={"X-RestLi-Method": "FINDER"}), url
+            )
+            yield from elements
+            created = [e.get("createdAt") for e in elements if isinstance(e.get("createdAt"), int)]
+            if len(elements) < self.posts_page_size or (created and max(created) < cutoff):
+                return
+            start += len(elements)
+        raise ApiError(
+            PLATFORM,
+            200,
+            "paging",
+            f"organization {org}: more than {self.max_pages} pages of posts; raise max_pages",
+            "",
+        )
+
+    def post_statistics(self, account_id: str | int, post_urns: Sequence[str]) -> list[dict]:
+        """Lifetime ``totalShareStatistics`` of the given posts (``shares=``/``ugcPosts=List``)."""
+        org = organization_digits(account_id)
+        out: list[dict] = []
+        for param, prefix in (("shares", SHARE_URN), ("ugcPosts", UGC_POST_URN)):
+            urns = [u for u in post_urns if u.startswith(prefix)]
+            for i in range(0, len(urns), self.stats_batch):
+                url = self._url(
+                    "organizationalEntityShareStatistics",
+                    [
+                        ("q", "organizationalEntity"),
+                        ("organizationalEntity", self._org_urn(org)),
+                        (param, restli_list(urns[i : i + self.stats_batch])),
+                    ],
+                )
+                out += self._elements(self._get(url, org), url)
+        return out
+
+
+# -- mapping ---------------------------------------------------------------------------------
+
+
+def _fail(org: str, what: str, field_name: str, problem: str) -> ValueError:
+    return ValueError(f"LinkedIn organization {org}: {what}: field '{field_name}' {problem}")
+
+
+def _count(values: Mapping[str, Any] | None, name: str, org: str, what: str) -> int | None:
+    if not isinstance(values, Mapping) or values.get(name) is None:
+        return None
+    value = values[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _fail(org, what, name, f"is not a non-negative whole number: {value!r}")
+    return value
+
+
+def _sum(*values: int | None) -> int | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def element_day(element: Mapping[str, Any], org: str, what: str) -> date:
+    """The UTC day of a DAY-granularity element from its ``timeRange`` (epoch ms)."""
+    rng = element.get("timeRange")
+    start = rng.get("start") if isinstance(rng, Mapping) else None
+    end = rng.get("end") if isinstance(rng, Mapping) else None
+    if not isinstance(start, int) or isinstance(start, bool) or start % DAY_MS:
+        raise _fail(org, what, "timeRange.start", f"is not a UTC midnight in ms: {rng!r:.80}")
+    if end is not None and end - start != DAY_MS:
+        raise _fail(org, what, "timeRange", f"does not span one day: {rng!r:.80}")
+    return datetime.fromtimestamp(start / 1000, tz=UTC).date()
+
+
+def follower_gain(element: Mapping[str, Any], org: str) -> int | None:
+    """organicFollowerGain + paidFollowerGain (the plural spelling is accepted too)."""
+    gains = element.get("followerGains")
+    what = "follower statistics element"
+    organic = _count(gains, "organicFollowerGain", org, what)
+    paid = _count(gains, "paidFollowerGain", org, what)
+    if organic is None and paid is None:  # some clients document the plural names
+        organic = _count(gains, "organicFollowerGains", org, what)
+        paid = _count(gains, "paidFollowerGains", org, what)
+    return _sum(organic, paid)
+
+
+def share_metrics(stats: Mapping[str, Any] | None, org: str, what: str) -> dict[str, int | None]:
+    return {
+        "views": _count(stats, "impressionCount", org, what),
+        "reach": _count(stats, "uniqueImpressionsCount", org, what),
+        "likes": _count(stats, "likeCount", org, what),
+        "comments": _count(stats, "commentCount", org, what),
+        "shares": _count(stats, "shareCount", org, what),
+        "clicks": _count(stats, "clickCount", org, what),
+    }
+
+
+def account_rows(
+    account_id: str,
+    account_name: str | None,
+    follower_elements: Sequence[Mapping[str, Any]],
+    share_elements: Sequence[Mapping[str, Any]],
+    network_size: Mapping[str, Any],
+    since: date,
+    until: date,
+) -> list[dict[str, Any]]:
+    """``raw.linkedin_organic_account_daily`` rows: each reported day in [since, until], and
+    ``until`` always (it holds the follower count ``networkSizes`` reports now)."""
+    org = organization_digits(account_id)
+    followers: dict[date, Mapping[str, Any]] = {}
+    shares: dict[date, Mapping[str, Any]] = {}
+    for target, elements, what in (
+        (followers, follower_elements, "follower statistics element"),
+        (shares, share_elements, "share statistics element"),
+    ):
+        for element in elements:
+            day = element_day(element, org, what)
+            if day in target:
+                raise _fail(org, what, "timeRange", f"reports {day} twice")
+            if since <= day <= until:
+                target[day] = element
+    size = _count(network_size, "firstDegreeSize", org, "networkSizes")
+    if size is None:
+        raise _fail(org, "networkSizes", "firstDegreeSize", "is missing")
+    gains = {day: follower_gain(e, org) for day, e in followers.items()}
+    rows = []
+    running = size  # the count at the end of `day`, walking back from until
+    day = until
+    while day >= since:
+        if day in followers or day in shares or day == until:
+            stats = shares.get(day, {}).get("totalShareStatistics")
+            metrics = share_metrics(stats, org, f"share statistics of {day}")
+            record: dict[str, Any] = {}
+            if day in followers:
+                record["followerStatistics"] = dict(followers[day])
+            if day in shares:
+                record["shareStatistics"] = dict(shares[day])
+            if day == until:
+                record["networkSize"] = dict(network_size)
+            rows.append(
+                {
+                    "account_id": org,
+                    "account_name": account_name,
+                    "account_timezone": ACCOUNT_TIMEZONE,
+                    "date_day": day,
+                    "followers": running,
+                    "followers_gained": gains.get(day),
+                    "followers_lost": None,
+                    "views": metrics["views"],
+                    "reach": metrics["reach"],
+                    "engagements": _sum(
+                        metrics["likes"], metrics["comments"], metrics["shares"], metrics["clicks"]
+                    )
+                    if stats is not None
+                    else None,
+                    "record": record,
+                }
+            )
+        running -= gains.get(day) or 0
+        day -= timedelta(days=1)
+    rows.reverse()
+    return rows
+
+
+def content_type(post: Mapping[str, Any]) -> tuple[str, str]:
+    """(content_type, content_format) from the post's ``content`` union."""
+    content = post.get("content")
+    if not isinstance(content, Mapping) or not content:
+        return "text", "text"
+    if "media" in content:
+        media_id = str((content.get("media") or {}).get("id") or "")
+        if media_id.startswith("urn:li:video:"):
+            return "video", "video"
+        if media_id.startswith("urn:li:image:"):
+            return "image", "image"
+        if media_id.startswith("urn:li:document:"):
+            return "other", "document"
+        return "other", "media"
+    if "multiImage" in content:
+        return "carousel", "multiImage"
+    if "carousel" in content:
+        return "carousel", "carousel"
+    if "article" in content:
+        return "link", "article"
+    key = next(iter(content))
+    return "other", str(key)
+
+
+def post_row(
+    post: Mapping[str, Any],
+    stats: Mapping[str, Any] | None,
+    account_id: str,
+    snapshot_date: date,
+) -> dict[str, Any]:
+    """One ``raw.linkedin_organic_post_snapshots`` row: lifetime counters on ``snapshot_date``."""
+    org = organization_digits(account_id)
+    urn = post.get("id")
+    what = f"post {urn!r}"
+    if not isinstance(urn, str) or not urn.startswith((SHARE_URN, UGC_POST_URN)):
+        raise _fail(org, what, "id", "is not a urn:li:share / urn:li:ugcPost URN")
+    published_ms = post.get("publishedAt") or post.get("createdAt")
+    if not isinstance(published_ms, int) or isinstance(published_ms, bool):
+        raise _fail(org, what, "publishedAt", f"is not epoch milliseconds: {published_ms!r}")
+    totals = (stats or {}).get("totalShareStatistics")
+    metrics = share_metrics(totals, org, f"statistics of {what}")
+    kind, native = content_type(post)
+    text = post.get("commentary")
+    record: dict[str, Any] = {"post": dict(post)}
+    if stats is not None:
+        record["shareStatistics"] = dict(stats)
+    return {
+        "account_id": org,
+        "post_id": urn,
+        "snapshot_date": snapshot_date,
+        "published_at": datetime.fromtimestamp(published_ms / 1000, tz=UTC),
+        "account_timezone": ACCOUNT_TIMEZONE,
+        "content_type": kind,
+        "content_format": native,
+        "title": text[:TITLE_LENGTH] if isinstance(text, str) else None,
+        "permalink": f"https://www.linkedin.com/feed/update/{urn}/",
+        "views": metrics["views"],
+        "reach": metrics["reach"],
+        "likes": metrics["likes"],
+        "comments": metrics["comments"],
+        "shares": metrics["shares"],
+        "saves": None,
+        "clicks": metrics["clicks"],
+        "record": record,
+    }
+
+
+def stats_key(element: Mapping[str, Any]) -> str | None:
+    """The post URN a per-post statistics element is about."""
+    for name in ("share", "ugcPost"):
+        if isinstance(element.get(name), str):
+            return element[name]
+    return None
+
+
+@dataclass
+class LinkedInOrganicExtract:
+    days: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def extract_account(
+    client: LinkedInOrganicClient, account_id: str, since: date, until: date
+) -> LinkedInOrganicExtract:
+    org = organization_digits(account_id)
+    clamped = clamp_since(since, until)
+    if clamped != since:
+        log.warning(
+            "linkedin_organic %s: %s is beyond LinkedIn's rolling 12 months; extracting from %s",
+            org,
+            since,
+            clamped,
+        )
+    organization = client.get_organization(org)
+    name = organization.get("localizedName") or organization.get("vanityName")
+    days = account_rows(
+        org,
+        name,
+        client.follower_statistics(org, clamped, until),
+        client.share_statistics(org, clamped, until),
+        client.network_size(org),
+        clamped,
+        until,
+    )
+    oldest = until - timedelta(days=client.post_lookback_days - 1)
+    posts: dict[str, Mapping[str, Any]] = {}
+    for post in client.iter_posts(org, oldest):
+        published = post.get("publishedAt") or post.get("createdAt")
+        if post.get("lifecycleState", "PUBLISHED") != "PUBLISHED" or not isinstance(published, int):
+            continue
+        day = datetime.fromtimestamp(published / 1000, tz=UTC).date()
+        if oldest <= day <= until and isinstance(post.get("id"), str):
+            posts.setdefault(post["id"], post)
+    stats = {stats_key(e): e for e in client.post_statistics(org, list(posts))}
+    rows = [post_row(p, stats.get(urn), org, until) for urn, p in posts.items()]
+    missing = [urn for urn in posts if urn not in stats]
+    if missing:
+        log.warning(
+            "linkedin_organic %s: no statistics for %d post(s): %s",
+            org,
+            len(missing),
+            ", ".join(missing[:5]),
+        )
+    log.info(
+        "linkedin_organic %s: %d day rows %s..%s, %d posts snapshot",
+        org,
+        len(days),
+        clamped,
+        until,
+        len(rows),
+    )
+    return LinkedInOrganicExtract(days=days, posts=rows)
+
+
+def make_client(
+    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
+) -> LinkedInOrganicClient:
+    """The nightly job's entry point: a client from the Airflow connection ``linkedin_organic``."""
+    version = (conn.extra or {}).get("linkedin_version") or options.get("api_version")
+    return LinkedInOrganicClient(
+        conn.base_url,
+        conn.password or "",
+        str(version or DEFAULT_LINKEDIN_VERSION),
+        post_lookback_days=int(options.get("post_lookback_days") or DEFAULT_POST_LOOKBACK_DAYS),
+        extra_params=dict(extra_params) if extra_params else None,
+    )
+
+
+def extract_tables(
+    client: LinkedInOrganicClient, account_id: str, since: date, until: date
+) -> list[TableLoad]:
+    """Day rows replace [since, until]; the night's post snapshot replaces (until, until)."""
+    extract = extract_account(client, account_id, since, until)
+    # A window older than 12 months is clamped: replace only the days actually re-extracted.
+    window = (clamp_since(since, until), until)
+    return [
+        TableLoad(
+            f"raw.{PLATFORM}_account_daily", extract.days, date_column="date_day", window=window
+        ),
+        TableLoad(
+            f"raw.{PLATFORM}_post_snapshots",
+            extract.posts,
+            date_column="snapshot_date",
+            window=(until, until),
+        ),
+    ]

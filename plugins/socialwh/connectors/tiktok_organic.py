@@ -1,0 +1,466 @@
+"""TikTok organic: the TikTok API for Business "TikTok Accounts" endpoints, errors, raw-row mapping.
+
+The contract is written up, with sources and what is unverified, in docs/tiktok-organic-api.md.
+
+Airflow connection (``platforms.tiktok_organic.conn_id``, ``tiktok_organic``):
+
+- host: the API base URL, ``https://business-api.tiktok.com`` in production or the sandbox's
+  ``http://host:port/tiktok_organic``; ``/open_api/{api_version}/...`` is appended;
+- password: the TikTok account holder's access token (from ``/tt_user/oauth2/token/``, scopes
+  ``user.info.basic``, ``user.insights``, ``video.list``, ``video.insights``), sent in the
+  ``Access-Token`` header. These tokens live 24 hours; refreshing them with the refresh token
+  (``/tt_user/oauth2/refresh_token/``) happens outside the nightly job;
+- the account id in config is the ``business_id``: the ``open_id`` the token endpoint returned.
+
+Options (``platforms.tiktok_organic``): ``api_version`` (default ``v1.3``), ``post_lookback_days``
+(default 90), ``max_count`` (videos per page, default and maximum 20).
+
+What the real contract does, and what this module does about it:
+
+- ``GET /business/get/?business_id&start_date&end_date&fields=[..]`` answers the account's
+  current fields (``display_name``, ``username``, ``followers_count``, ...) and ``metrics``: one
+  object per UTC day (``date`` ``YYYY-MM-DD``) with the daily fields asked for
+  (``video_views``, ``unique_video_views``, ``profile_views``, ``likes``, ``comments``,
+  ``shares``, ``daily_new_followers``, ``daily_lost_followers``, ``daily_total_followers``,
+  ``engaged_audience``, and ``followers_count`` = the follower total on that date). Days are UTC
+  days, so ``account_timezone`` is ``UTC`` on every row; the newest days arrive 24-48 h late and
+  the API looks back 60 days at most;
+- ``GET /business/video/list/?business_id&fields=[..]&max_count<=20&cursor`` pages the account's
+  posts newest first: ``data.videos``, ``data.has_more``, ``data.cursor`` (a UTC epoch in
+  milliseconds: "videos published before this"). A page may hold fewer than ``max_count`` videos
+  while ``has_more`` is true, so only ``has_more`` ends paging (and a post older than the
+  lookback: the list is newest first). Counters are lifetime totals, updated T+24-48 h;
+  ``create_time`` is epoch seconds (a string or a number: both are accepted);
+- every answer is HTTP 200 with ``{"code", "message", "request_id", "data"}``; ``code != 0`` is
+  the error: 40100 (rate limit, TikTok's published code list and the ads connector), 40016 and
+  40133 are throttling and are retried with TikTok's documented waits; 50000/50002/60001 are
+  retried; 40001/40102/40104/40105/40106 (no permission, token expired, missing or invalid) raise
+  :class:`AuthError` naming the connection; 40000/40002/40006 name the rejected parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.http import (
+    ApiError,
+    AuthError,
+    HttpClient,
+    RetryPolicy,
+    ThrottledError,
+    TransientError,
+    classify_status,
+    json_or_none,
+)
+from socialwh.connectors.tiktok import throttle_wait_seconds
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "tiktok_organic"
+DEFAULT_CONN_ID = "tiktok_organic"
+DEFAULT_API_VERSION = "v1.3"
+DEFAULT_POST_LOOKBACK_DAYS = 90
+MAX_COUNT = 20  # /business/video/list/ max_count
+ACCOUNT_TIMEZONE = "UTC"  # TikTok reports UTC days and UTC publish times
+
+#: Current account fields of /business/get/ (not per day).
+ACCOUNT_FIELDS: tuple[str, ...] = ("username", "display_name", "videos_count", "total_likes")
+#: Daily fields: each arrives per day inside ``metrics`` (followers_count also at the top).
+DAILY_FIELDS: tuple[str, ...] = (
+    "followers_count",
+    "video_views",
+    "unique_video_views",
+    "profile_views",
+    "likes",
+    "comments",
+    "shares",
+    "daily_new_followers",
+    "daily_lost_followers",
+    "daily_total_followers",
+    "engaged_audience",
+)
+VIDEO_FIELDS: tuple[str, ...] = (
+    "item_id",
+    "create_time",
+    "media_type",
+    "caption",
+    "share_url",
+    "video_duration",
+    "video_views",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "favorites",
+    "full_video_watched_rate",
+    "total_time_watched",
+    "average_time_watched",
+)
+
+THROTTLE_CODES = frozenset({40016, 40100, 40133})
+AUTH_CODES = frozenset({40001, 40102, 40104, 40105, 40106})
+PARAMETER_CODES = frozenset({40000, 40002, 40006})
+TRANSIENT_CODES = frozenset({50000, 50002, 60001})
+
+
+class InvalidParameterError(ApiError):
+    """TikTok rejected a request parameter: our request or configuration is wrong."""
+
+
+def default_retry_policy() -> RetryPolicy:
+    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=300.0)
+
+
+def _envelope_code(body: Any) -> int | None:
+    if not isinstance(body, dict):
+        return None
+    code = body.get("code")
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int):
+        return code
+    if isinstance(code, str) and code.strip().lstrip("-").isdigit():
+        return int(code)
+    return None
+
+
+def classify_tiktok_organic(response: httpx.Response) -> ApiError | None:
+    """None (success) or a typed error, by the envelope's ``code`` (HTTP status is 200)."""
+    if not response.is_success:
+        return classify_status(PLATFORM, response)
+    body = json_or_none(response)
+    code = _envelope_code(body)
+    if code is None or code == 0:
+        return None
+    url = str(response.request.url) if response.request else ""
+    message = str(body.get("message") or "unknown TikTok error")
+    details = {"request_id": body.get("request_id")} if body.get("request_id") else {}
+    status = response.status_code
+    if code in THROTTLE_CODES:
+        return ThrottledError(PLATFORM, status, code, message, url,
+                              retry_after=throttle_wait_seconds(code, message), details=details)
+    if code in AUTH_CODES:
+        return AuthError(PLATFORM, status, code, message, url, details=details)
+    if code in PARAMETER_CODES:
+        return InvalidParameterError(PLATFORM, status, code, message, url, details=details)
+    if code in TRANSIENT_CODES:
+        return TransientError(PLATFORM, status, code, message, url, details=details)
+    return ApiError(PLATFORM, status, code, message, url, details=details)
+
+
+# -- parsing -----------------------------------------------------------------------------------
+
+
+def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
+    return ValueError(f"TikTok account {acct}: {what}: field '{field_name}' {problem}")
+
+
+def parse_count(value: Any, acct: str, what: str, field_name: str) -> int | None:
+    """A count: a JSON number or a digit string; None when absent or ``"-"``."""
+    if value in (None, "", "-"):
+        return None
+    if isinstance(value, bool):
+        raise _fail(acct, what, field_name, f"is not a count: {value!r}")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise _fail(acct, what, field_name, f"is not a whole number: {value!r}")
+    if number < 0:
+        raise _fail(acct, what, field_name, f"is negative: {value!r}")
+    return number
+
+
+def parse_create_time(value: Any, acct: str, what: str) -> datetime:
+    """``create_time``: epoch seconds (string or number), UTC."""
+    if isinstance(value, bool) or value in (None, ""):
+        raise _fail(acct, what, "create_time", f"is missing: {value!r}")
+    try:
+        seconds = int(str(value).strip())
+    except ValueError:
+        raise _fail(acct, what, "create_time", f"is not epoch seconds: {value!r}") from None
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def content_type(media_type: Any) -> str:
+    """``VIDEO`` (or absent) -> video; ``PHOTO`` (photo / text posts) -> image."""
+    return "image" if str(media_type or "").upper() == "PHOTO" else "video"
+
+
+# -- mapping -----------------------------------------------------------------------------------
+
+
+def account_info(data: Mapping[str, Any], account_id: str) -> dict[str, Any]:
+    return {
+        "account_id": str(account_id),
+        "account_name": data.get("display_name") or data.get("username"),
+    }
+
+
+def day_row(metric: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw.tiktok_organic_account_daily`` row from one ``metrics`` object."""
+    acct = account["account_id"]
+    raw_day = metric.get("date")
+    try:
+        day = date.fromisoformat(str(raw_day))
+    except ValueError:
+        raise _fail(acct, "metrics", "date", f"is not YYYY-MM-DD: {raw_day!r}") from None
+    what = f"metrics of {day}"
+
+    def count(name: str) -> int | None:
+        return parse_count(metric.get(name), acct, what, name)
+
+    return {
+        "account_id": acct,
+        "account_name": account.get("account_name"),
+        "account_timezone": ACCOUNT_TIMEZONE,
+        "date_day": day,
+        "followers": count("followers_count"),
+        "followers_gained": count("daily_new_followers"),
+        "followers_lost": count("daily_lost_followers"),
+        "views": count("video_views"),
+        "reach": count("unique_video_views"),
+        "engagements": None,  # TikTok counts engaged USERS (engaged_audience), kept in record
+        "record": dict(metric),
+    }
+
+
+def snapshot_row(
+    video: Mapping[str, Any], account: Mapping[str, Any], snapshot_date: date
+) -> dict[str, Any]:
+    """``raw.tiktok_organic_post_snapshots`` row: one post's lifetime counters."""
+    acct = account["account_id"]
+    item_id = video.get("item_id")
+    if item_id in (None, ""):
+        raise _fail(acct, "video", "item_id", "is missing")
+    what = f"video {item_id}"
+    caption = video.get("caption")
+
+    def count(name: str) -> int | None:
+        return parse_count(video.get(name), acct, what, name)
+
+    return {
+        "account_id": acct,
+        "post_id": str(item_id),
+        "snapshot_date": snapshot_date,
+        "published_at": parse_create_time(video.get("create_time"), acct, what),
+        "account_timezone": ACCOUNT_TIMEZONE,
+        "content_type": content_type(video.get("media_type")),
+        "content_format": str(video.get("media_type") or "VIDEO"),
+        "title": str(caption)[:500] if caption is not None else None,
+        "permalink": video.get("share_url") or None,
+        "views": count("video_views"),
+        "reach": count("reach"),
+        "likes": count("likes"),
+        "comments": count("comments"),
+        "shares": count("shares"),
+        "saves": count("favorites"),
+        "clicks": None,
+        "record": dict(video),
+    }
+
+
+# -- client ------------------------------------------------------------------------------------
+
+
+class TikTokOrganicClient:
+    """The "TikTok Accounts" endpoints for one account holder's token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        api_version: str = DEFAULT_API_VERSION,
+        *,
+        post_lookback_days: int = DEFAULT_POST_LOOKBACK_DAYS,
+        max_count: int = MAX_COUNT,
+        retry: RetryPolicy | None = None,
+        timeout: float = 60.0,
+        client: httpx.Client | None = None,
+        extra_params: Mapping[str, str] | None = None,
+        conn_id: str = DEFAULT_CONN_ID,
+    ) -> None:
+        if not access_token:
+            raise ValueError(
+                "TikTok organic access token is empty: set the password of the Airflow "
+                f"connection {conn_id}"
+            )
+        if not 1 <= max_count <= MAX_COUNT:
+            raise ValueError(f"TikTok max_count must be within 1..{MAX_COUNT}, got {max_count}")
+        if post_lookback_days < 1:
+            raise ValueError(f"TikTok post_lookback_days must be >= 1, got {post_lookback_days}")
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self.post_lookback_days = post_lookback_days
+        self.max_count = max_count
+        self.conn_id = conn_id
+        self.extra_params = dict(extra_params or {})
+        self._http = HttpClient(
+            PLATFORM,
+            classify=classify_tiktok_organic,
+            retry=retry or default_retry_policy(),
+            timeout=timeout,
+            headers={"Access-Token": access_token},
+            secrets=[access_token],
+            client=client,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TikTokOrganicClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/open_api/{self.api_version}/{path.lstrip('/')}"
+
+    def _get(self, path: str, params: Mapping[str, str], account_id: str) -> dict[str, Any]:
+        url = self._url(path)
+        try:
+            body = self._http.request_json("GET", url, params={**self.extra_params, **params})
+        except AuthError as exc:
+            raise exc.with_message(
+                f"TikTok rejected the access token for account {account_id}: refresh the token "
+                f"in the password of the Airflow connection {self.conn_id} and check that the "
+                f"account holder granted the app its scopes (TikTok said: {exc.message})"
+            ) from None
+        except InvalidParameterError as exc:
+            name = next((p for p in params if exc.message.startswith(p)), None) or next(
+                (p for p in sorted(params, key=len, reverse=True) if p in exc.message), None
+            )
+            sent = f" (sent {name}={params[name]!r})" if name else ""
+            what = f"parameter '{name}'" if name else "a parameter"
+            raise exc.with_message(
+                f"TikTok rejected {what} of {path} for account {account_id}{sent}: {exc.message}"
+            ) from None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            raise TransientError(PLATFORM, 200, "shape", f"{path} answered without 'data'", url)
+        return body["data"]
+
+    def get_account(self, account_id: str, since: date, until: date) -> dict[str, Any]:
+        """``/business/get/``: current account fields and the daily ``metrics`` (UTC days)."""
+        params = {
+            "business_id": account_id,
+            "start_date": since.isoformat(),
+            "end_date": until.isoformat(),
+            "fields": json.dumps(list(ACCOUNT_FIELDS + DAILY_FIELDS), separators=(",", ":")),
+        }
+        return self._get("business/get/", params, account_id)
+
+    def iter_videos(self, account_id: str, stop_before: date | None = None) -> Iterator[dict]:
+        """``/business/video/list/`` newest first, until ``has_more`` is false or a post was
+        published (UTC) before ``stop_before``."""
+        cursor: Any = None
+        while True:
+            params = {
+                "business_id": account_id,
+                "fields": json.dumps(list(VIDEO_FIELDS), separators=(",", ":")),
+                "max_count": str(self.max_count),
+            }
+            if cursor is not None:
+                params["cursor"] = str(cursor)
+            data = self._get("business/video/list/", params, account_id)
+            videos = data.get("videos") or []
+            if not isinstance(videos, list):
+                raise TransientError(PLATFORM, 200, "shape", "videos is not a list", "")
+            yield from videos
+            if not data.get("has_more"):
+                return
+            if stop_before is not None and videos:
+                oldest = min(parse_create_time(v.get("create_time"), account_id, "video")
+                             for v in videos)
+                if oldest.date() < stop_before:
+                    return
+            next_cursor = data.get("cursor")
+            if next_cursor is None or next_cursor == cursor:
+                raise ApiError(PLATFORM, 200, "paging",
+                               f"/business/video/list/ for account {account_id} says has_more "
+                               f"but its cursor does not move ({next_cursor!r})", "")
+            cursor = next_cursor
+
+
+# -- extraction --------------------------------------------------------------------------------
+
+
+def extract_account_daily(
+    data: Mapping[str, Any], account: Mapping[str, Any], since: date, until: date
+) -> list[dict[str, Any]]:
+    rows: dict[date, dict[str, Any]] = {}
+    for metric in data.get("metrics") or []:
+        row = day_row(metric, account)
+        if not since <= row["date_day"] <= until:
+            continue
+        if row["date_day"] in rows:
+            raise _fail(account["account_id"], "metrics", "date",
+                        f"{row['date_day']} is reported twice")
+        rows[row["date_day"]] = row
+    return [rows[d] for d in sorted(rows)]
+
+
+def extract_posts(
+    client: TikTokOrganicClient, account: Mapping[str, Any], until: date
+) -> list[dict[str, Any]]:
+    acct = account["account_id"]
+    first = until - timedelta(days=client.post_lookback_days - 1)
+    posts: dict[str, dict[str, Any]] = {}
+    for video in client.iter_videos(acct, stop_before=first):
+        row = snapshot_row(video, account, until)
+        if first <= row["published_at"].date() <= until:
+            posts.setdefault(row["post_id"], row)  # a shifted cursor may repeat a post
+    return sorted(posts.values(), key=lambda r: (r["published_at"], r["post_id"]), reverse=True)
+
+
+def make_client(
+    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
+) -> TikTokOrganicClient:
+    """The nightly job's entry point: a client from the Airflow connection ``tiktok_organic``."""
+    return TikTokOrganicClient(
+        conn.base_url,
+        conn.password or "",
+        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
+        post_lookback_days=int(options.get("post_lookback_days", DEFAULT_POST_LOOKBACK_DAYS)),
+        max_count=int(options.get("max_count", MAX_COUNT)),
+        extra_params=dict(extra_params) if extra_params else None,
+    )
+
+
+def extract_tables(
+    client: TikTokOrganicClient, account_id: str, since: date, until: date
+) -> list[TableLoad]:
+    """One account's night: its UTC days in [since, until] and the night's post snapshots."""
+    if since > until:
+        raise ValueError(f"tiktok_organic extract_tables: since {since} is after until {until}")
+    acct = str(account_id).strip()
+    data = client.get_account(acct, since, until)
+    account = account_info(data, acct)
+    daily = extract_account_daily(data, account, since, until)
+    posts = extract_posts(client, account, until)
+    log.info("tiktok_organic %s: %d day rows for %s..%s, %d post snapshots", acct, len(daily),
+             since, until, len(posts))
+    return [
+        TableLoad("raw.tiktok_organic_account_daily", daily, date_column="date_day"),
+        TableLoad("raw.tiktok_organic_post_snapshots", posts, date_column="snapshot_date",
+                  window=(until, until)),
+    ]
+
+
+__all__: Sequence[str] = (
+    "PLATFORM",
+    "TikTokOrganicClient",
+    "classify_tiktok_organic",
+    "extract_tables",
+    "make_client",
+)
