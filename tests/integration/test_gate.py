@@ -36,7 +36,10 @@ FRESH = DAYS[-1]
 BATCHES = {"1000000001": uuid.uuid4(), "1000000002": uuid.uuid4()}
 # Only Meta has data here: the other platforms' raw tables are empty, so their freshness warns.
 EMPTY_SOURCES = ["google_ads_ad_stats", "tiktok_ad_stats", "linkedin_ad_stats", "x_ad_stats"]
-STALE = {f"raw.{t}.warning:fresh:date_day" for t in EMPTY_SOURCES}
+STALE = {f"raw.{t}.warning:fresh:date_day" for t in EMPTY_SOURCES} | {
+    f"raw.{p}_post_snapshots.warning:fresh:snapshot_date"  # no organic raw data here
+    for p in ("facebook_pages", "instagram", "tiktok_organic", "x_organic", "linkedin_organic", "youtube")
+}
 # account, name, currency, timezone, fx to EUR; campaign id and name; ad ids
 ACCOUNTS = [
     ("1000000001", "Acme EU", "EUR", "Europe/Berlin", Decimal("1"),
@@ -79,6 +82,55 @@ create table marts.fct_budget_variance_monthly (
     expected_to_date numeric, pacing_pct numeric, required_daily_spend numeric,
     trailing_7d_avg_daily_spend numeric, forecast_end_of_month numeric, status text
 );
+
+-- organic: one Instagram post seen on one night, consistent across raw-like staging and marts
+create schema if not exists staging;
+create table staging.stg_organic__post_snapshots (
+    platform text, account_id text, post_id text, snapshot_date date, published_at timestamptz,
+    account_timezone text, content_type text, content_format text, title text, permalink text,
+    views bigint, reach bigint, likes bigint, comments bigint, shares bigint, saves bigint,
+    clicks bigint, extracted_at timestamptz
+);
+insert into staging.stg_organic__post_snapshots values
+    ('instagram', 'ig1', 'p1', '2026-11-02', '2026-11-02 09:00+00', 'UTC', 'image', 'FEED', 'hi',
+     null, 10, 8, 2, 1, 0, 0, null, now());
+create table marts.fct_post_performance_daily (
+    date_day date, platform text, account_id text, account_name text, post_id text,
+    content_type text, content_format text, title text, permalink text, account_timezone text,
+    published_at timestamptz, published_at_local timestamp, published_date_local date,
+    published_hour_local int, published_weekday_local text, days_since_published int,
+    views bigint, likes bigint, comments bigint, shares bigint, saves bigint, clicks bigint,
+    engagements bigint, views_to_date bigint, reach_to_date bigint, engagements_to_date bigint,
+    engagement_rate numeric, days_covered int, is_first_snapshot boolean,
+    has_negative_delta boolean, negative_metrics text[]
+);
+insert into marts.fct_post_performance_daily values
+    ('2026-11-02', 'instagram', 'ig1', 'Acme IG', 'p1', 'image', 'FEED', 'hi', null, 'UTC',
+     '2026-11-02 09:00+00', '2026-11-02 09:00', '2026-11-02', 9, 'Monday', 0,
+     10, 2, 1, 0, 0, null, 3, 10, 8, 3, 0.375, 1, true, false, '{}');
+create table marts.fct_account_audience_daily (
+    date_day date, platform text, account_id text, account_name text, account_timezone text,
+    followers bigint, followers_gained bigint, followers_lost bigint, net_follower_growth bigint,
+    days_covered int, followers_at_start bigint, follower_growth_pct numeric, views bigint,
+    reach bigint, engagements bigint, engagement_rate_by_reach numeric, as_of_date date
+);
+insert into marts.fct_account_audience_daily values
+    ('2026-11-02', 'instagram', 'ig1', 'Acme IG', 'UTC', 1005, 7, 2, 5, 1, 1000, 0.005, 40, 30,
+     3, 0.1, '2026-11-02');
+create table marts.fct_organic_kpis_period (
+    period_type text, period_start date, period_end date, platform text, account_id text,
+    account_name text, posts_published bigint, active_posts bigint, views bigint, likes bigint,
+    comments bigint, shares bigint, saves bigint, engagements bigint, followers_at_start bigint,
+    followers_at_end bigint, followers_gained bigint, followers_lost bigint,
+    net_follower_growth bigint, follower_growth_pct numeric, engagement_rate_by_followers numeric,
+    best_post_id text, best_post_engagements bigint, worst_post_id text,
+    worst_post_engagements bigint
+);
+insert into marts.fct_organic_kpis_period values
+    ('week', '2026-11-02', '2026-11-08', 'instagram', 'ig1', 'Acme IG', 1, 1, 10, 2, 1, 0, 0, 3,
+     1000, 1005, 7, 2, 5, 0.005, 0.003, 'p1', 3, 'p1', 3),
+    ('month', '2026-11-01', '2026-11-30', 'instagram', 'ig1', 'Acme IG', 1, 1, 10, 2, 1, 0, 0, 3,
+     1000, 1005, 7, 2, 5, 0.005, 0.003, 'p1', 3, 'p1', 3);
 
 -- no invoices in this data set: an empty reconciliation is consistent
 create table marts.fct_spend_reconciliation_monthly (
@@ -190,6 +242,7 @@ def _ad_rows() -> list[tuple]:
 def _load(conn: psycopg.Connection) -> None:
     """Replace raw + marts with the consistent data set."""
     conn.execute("drop schema if exists marts cascade")
+    conn.execute("drop schema if exists staging cascade")
     conn.execute("drop schema if exists raw cascade")
     db.ensure_raw_schema(conn)  # the project's real raw DDL
     conn.execute(MARTS_DDL)
@@ -301,7 +354,9 @@ def test_consistent_data_passes(conn, gate, capsys):
         "marts.fct_campaign_kpis_monthly.blocking", "marts.fct_campaign_kpis_monthly.warning",
         "marts.fct_budget_variance_monthly.blocking",
         "marts.fct_spend_reconciliation_monthly.blocking", "marts.fct_roi_monthly.blocking",
-        "marts.fct_roi_monthly_totals.blocking",
+        "marts.fct_roi_monthly_totals.blocking", "marts.fct_post_performance_daily.blocking",
+        "marts.fct_post_performance_daily.warning", "marts.fct_account_audience_daily.blocking",
+        "marts.fct_organic_kpis_period.blocking",
     }  # fmt: skip
     raw_tables = {s.name.split(".")[1] for s in result.suites if s.name.startswith("raw.")}
     assert {"meta_ad_insights", "fx_rates", "finance_budgets", *EMPTY_SOURCES} <= raw_tables
@@ -411,6 +466,8 @@ def test_stale_data_fails_freshness(conn, gate):
     assert _blocking(result) == {
         f"{AD}:fresh:date_day",
         f"{CAMPAIGN_DAILY}:fresh:date_day",
+        "marts.fct_post_performance_daily.blocking:fresh:date_day",
+        "marts.fct_account_audience_daily.blocking:fresh:date_day",
     }, result.summary()
     assert result.blocking_failures[0].observed_value == FRESH.isoformat()
 
