@@ -26,9 +26,7 @@ rather than a mix of new and old plans that finance never saw together.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -40,6 +38,8 @@ from typing import Any
 import psycopg
 
 from socialwh.config import load_config
+from socialwh.finance import csvinput
+from socialwh.finance.csvinput import CsvShape
 from socialwh.finance.errors import InputError, Problem, decode_utf8
 from socialwh.quality.currencies import is_currency
 from socialwh.warehouse.loader import Batch, record_batch, replace_rows
@@ -250,102 +250,32 @@ def _check_across_files(conn: psycopg.Connection, names: Sequence[str]) -> None:
         raise InputError(problems)
 
 
+SHAPE = CsvShape(
+    COLUMNS, OPTIONAL_COLUMNS, "budget lines",
+    "no budget lines below the header; to withdraw a plan, delete the file",
+)
+
+
 def _parse(
     text: str, file_name: str, platforms: frozenset[str], problems: list[Problem]
 ) -> Iterator[BudgetLine]:
-    if not text.strip():
-        problems.append(Problem(file_name, None, None, (
-            f"file is empty; expected a header line ({','.join(COLUMNS)}) and budget lines"
-        )))
-        return
-    # strict: a stray quote is an error rather than a silently merged field
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    next_line = 1  # where the next record starts; one with an unclosed quote ends lines later
-    try:
-        header = next(reader)
-        positions = _read_header(header, file_name, problems)
-        if positions is None:
-            return
-        seen: dict[tuple[Any, ...], int] = {}
-        any_line = False
-        next_line = reader.line_num + 1
-        for record in reader:
-            line_no, next_line = next_line, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue  # blank lines and the ",,,,," rows spreadsheets leave behind
-            any_line = True
-            if reader.line_num > line_no:  # no budget value legitimately spans lines
-                problems.append(Problem(file_name, line_no, None, (
-                    f"a value runs on to line {reader.line_num}; check for an unclosed quote"
-                )))
-                continue
-            if len(record) != len(header):
-                problems.append(Problem(file_name, line_no, None, (
-                    f"has {len(record)} fields but the header has {len(header)}; "
-                    "quote values that contain commas"
-                )))
-                continue
-            line = _parse_line(record, positions, file_name, line_no, platforms, problems)
-            if line is None:
-                continue
-            key = (
-                line.budget_month, line.platform, line.account_id, line.campaign_id,
-                line.plan_version,
-            )
-            if key in seen:
-                problems.append(Problem(file_name, line_no, None, (
-                    f"duplicates line {seen[key]} (same {_KEY_DESCRIPTION}); keep one, "
-                    "or give the revision a new plan_version"
-                )))
-                continue
-            seen[key] = line_no
-            yield line
-    except csv.Error as exc:
-        problems.append(
-            Problem(file_name, next_line, None, f"not valid CSV ({exc}); check the quotes")
+    seen: dict[tuple[Any, ...], int] = {}
+    for line_no, record, positions in csvinput.records(text, file_name, SHAPE, problems):
+        line = _parse_line(record, positions, file_name, line_no, platforms, problems)
+        if line is None:
+            continue
+        key = (
+            line.budget_month, line.platform, line.account_id, line.campaign_id,
+            line.plan_version,
         )
-        return
-    if not any_line:
-        problems.append(Problem(file_name, None, None, (
-            "no budget lines below the header; to withdraw a plan, delete the file"
-        )))
-
-
-def _read_header(
-    header: list[str], file_name: str, problems: list[Problem]
-) -> dict[str, int] | None:
-    """Map column name -> position, or None (with problems recorded) if the header is unusable."""
-    expected = ", ".join(COLUMNS)
-    if len(header) == 1 and ";" in header[0]:
-        problems.append(Problem(file_name, 1, None, (
-            "the header is separated by ';'; save the file comma-separated "
-            "(Excel: CSV UTF-8 (Comma delimited))"
-        )))
-        return None
-    before = len(problems)
-    positions: dict[str, int] = {}
-    for i, raw in enumerate(header):
-        name = raw.strip().lower()
-        if not name:
-            problems.append(Problem(file_name, 1, None, (
-                f"column {i + 1} has no name; remove it (expected columns: {expected})"
+        if key in seen:
+            problems.append(Problem(file_name, line_no, None, (
+                f"duplicates line {seen[key]} (same {_KEY_DESCRIPTION}); keep one, "
+                "or give the revision a new plan_version"
             )))
-        elif name not in COLUMNS:
-            problems.append(Problem(file_name, 1, raw.strip(), (
-                f"unknown column; expected only {expected} (in any order)"
-            )))
-        elif name in positions:
-            problems.append(Problem(file_name, 1, name, (
-                f"column appears twice (columns {positions[name] + 1} and {i + 1})"
-            )))
-        else:
-            positions[name] = i
-    for name in COLUMNS:
-        if name not in positions and name not in OPTIONAL_COLUMNS:
-            problems.append(
-                Problem(file_name, 1, name, "required column is missing from the header")
-            )
-    return positions if len(problems) == before else None
+            continue
+        seen[key] = line_no
+        yield line
 
 
 def _parse_line(

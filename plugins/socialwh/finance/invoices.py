@@ -27,9 +27,7 @@ longer in the folder. A bad file loads nothing, and nothing already loaded is lo
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -40,6 +38,8 @@ from pathlib import Path
 import psycopg
 
 from socialwh.finance.budgets import allowed_platforms
+from socialwh.finance import csvinput
+from socialwh.finance.csvinput import CsvShape
 from socialwh.finance.errors import InputError, Problem, decode_utf8
 from socialwh.quality.currencies import is_currency
 from socialwh.warehouse.loader import Batch, record_batch, replace_rows
@@ -251,97 +251,29 @@ def _check_across_files(conn: psycopg.Connection, names: Sequence[str]) -> None:
         raise InputError(problems)
 
 
+SHAPE = CsvShape(
+    COLUMNS, OPTIONAL_COLUMNS, "document lines",
+    "no document lines below the header; to withdraw the documents, delete the file",
+)
+
+
 def _parse(
     text: str, file_name: str, platforms: frozenset[str], problems: list[Problem]
 ) -> Iterator[InvoiceLine]:
-    if not text.strip():
-        problems.append(Problem(file_name, None, None, (
-            f"file is empty; expected a header line ({','.join(COLUMNS)}) and document lines"
-        )))
-        return
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    next_line = 1
-    try:
-        header = next(reader)
-        positions = _read_header(header, file_name, problems)
-        if positions is None:
-            return
-        seen: dict[tuple[str, str], int] = {}
-        any_line = False
-        next_line = reader.line_num + 1
-        for record in reader:
-            line_no, next_line = next_line, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
-            any_line = True
-            if reader.line_num > line_no:
-                problems.append(Problem(file_name, line_no, None, (
-                    f"a value runs on to line {reader.line_num}; check for an unclosed quote"
-                )))
-                continue
-            if len(record) != len(header):
-                problems.append(Problem(file_name, line_no, None, (
-                    f"has {len(record)} fields but the header has {len(header)}; "
-                    "quote values that contain commas"
-                )))
-                continue
-            line = _parse_line(record, positions, file_name, line_no, platforms, problems)
-            if line is None:
-                continue
-            key = (line.platform, line.document_id)
-            if key in seen:
-                problems.append(Problem(file_name, line_no, "document_id", (
-                    f"duplicates line {seen[key]} (same platform and document_id); "
-                    "a document is listed once"
-                )))
-                continue
-            seen[key] = line_no
-            yield line
-    except csv.Error as exc:
-        problems.append(
-            Problem(file_name, next_line, None, f"not valid CSV ({exc}); check the quotes")
-        )
-        return
-    if not any_line:
-        problems.append(Problem(file_name, None, None, (
-            "no document lines below the header; to withdraw the documents, delete the file"
-        )))
-
-
-def _read_header(
-    header: list[str], file_name: str, problems: list[Problem]
-) -> dict[str, int] | None:
-    expected = ", ".join(COLUMNS)
-    if len(header) == 1 and ";" in header[0]:
-        problems.append(Problem(file_name, 1, None, (
-            "the header is separated by ';'; save the file comma-separated "
-            "(Excel: CSV UTF-8 (Comma delimited))"
-        )))
-        return None
-    before = len(problems)
-    positions: dict[str, int] = {}
-    for i, raw in enumerate(header):
-        name = raw.strip().lower()
-        if not name:
-            problems.append(Problem(file_name, 1, None, (
-                f"column {i + 1} has no name; remove it (expected columns: {expected})"
+    seen: dict[tuple[str, str], int] = {}
+    for line_no, record, positions in csvinput.records(text, file_name, SHAPE, problems):
+        line = _parse_line(record, positions, file_name, line_no, platforms, problems)
+        if line is None:
+            continue
+        key = (line.platform, line.document_id)
+        if key in seen:
+            problems.append(Problem(file_name, line_no, "document_id", (
+                f"duplicates line {seen[key]} (same platform and document_id); "
+                "a document is listed once"
             )))
-        elif name not in COLUMNS:
-            problems.append(Problem(file_name, 1, raw.strip(), (
-                f"unknown column; expected only {expected} (in any order)"
-            )))
-        elif name in positions:
-            problems.append(Problem(file_name, 1, name, (
-                f"column appears twice (columns {positions[name] + 1} and {i + 1})"
-            )))
-        else:
-            positions[name] = i
-    for name in COLUMNS:
-        if name not in positions and name not in OPTIONAL_COLUMNS:
-            problems.append(
-                Problem(file_name, 1, name, "required column is missing from the header")
-            )
-    return positions if len(problems) == before else None
+            continue
+        seen[key] = line_no
+        yield line
 
 
 def _parse_line(

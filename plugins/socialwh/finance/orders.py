@@ -37,9 +37,7 @@ go), a query load replaces the whole table with the query's rows, each in ONE tr
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -50,6 +48,8 @@ from typing import Any
 
 import psycopg
 
+from socialwh.finance import csvinput
+from socialwh.finance.csvinput import CsvShape
 from socialwh.finance.errors import InputError, Problem, decode_utf8
 from socialwh.quality.currencies import is_currency
 from socialwh.warehouse.loader import Batch, record_batch, replace_rows
@@ -166,50 +166,19 @@ def _to_text(value: Any) -> str:
     return str(value)
 
 
+SHAPE = CsvShape(
+    COLUMNS, OPTIONAL_COLUMNS, "order lines",
+    "no orders below the header; to withdraw a file, delete it",
+    missing="required column is missing",
+)
+
+
 def _parse_csv(text: str, file_name: str, problems: list[Problem]) -> Iterator[OrderLine]:
-    if not text.strip():
-        problems.append(Problem(file_name, None, None, (
-            f"file is empty; expected a header line ({','.join(COLUMNS)}) and order lines"
-        )))
-        return
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    next_line = 1
-    try:
-        header = next(reader)
-        positions = _read_header(header, file_name, problems, line=1)
-        if positions is None:
-            return
-        seen: dict[str, int] = {}
-        any_line = False
-        next_line = reader.line_num + 1
-        for record in reader:
-            line_no, next_line = next_line, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
-            any_line = True
-            if reader.line_num > line_no:
-                problems.append(Problem(file_name, line_no, None, (
-                    f"a value runs on to line {reader.line_num}; check for an unclosed quote"
-                )))
-                continue
-            if len(record) != len(header):
-                problems.append(Problem(file_name, line_no, None, (
-                    f"has {len(record)} fields but the header has {len(header)}; "
-                    "quote values that contain commas"
-                )))
-                continue
-            line = _parse_line(record, positions, file_name, line_no, problems)
-            if line is not None and _unique(line, seen, file_name, problems):
-                yield line
-    except csv.Error as exc:
-        problems.append(
-            Problem(file_name, next_line, None, f"not valid CSV ({exc}); check the quotes")
-        )
-        return
-    if not any_line:
-        problems.append(Problem(file_name, None, None, (
-            "no orders below the header; to withdraw a file, delete it"
-        )))
+    seen: dict[str, int] = {}
+    for line_no, record, positions in csvinput.records(text, file_name, SHAPE, problems):
+        line = _parse_line(record, positions, file_name, line_no, problems)
+        if line is not None and _unique(line, seen, file_name, problems):
+            yield line
 
 
 def _unique(line: OrderLine, seen: dict[str, int], name: str, problems: list[Problem]) -> bool:
@@ -226,35 +195,7 @@ def _unique(line: OrderLine, seen: dict[str, int], name: str, problems: list[Pro
 def _read_header(
     header: list[str], name: str, problems: list[Problem], line: int | None
 ) -> dict[str, int] | None:
-    expected = ", ".join(COLUMNS)
-    if len(header) == 1 and ";" in header[0]:
-        problems.append(Problem(name, line, None, (
-            "the header is separated by ';'; save the file comma-separated "
-            "(Excel: CSV UTF-8 (Comma delimited))"
-        )))
-        return None
-    before = len(problems)
-    positions: dict[str, int] = {}
-    for i, raw in enumerate(header):
-        col = str(raw).strip().lower()
-        if not col:
-            problems.append(Problem(name, line, None, (
-                f"column {i + 1} has no name; remove it (expected columns: {expected})"
-            )))
-        elif col not in COLUMNS:
-            problems.append(Problem(name, line, str(raw).strip(), (
-                f"unknown column; expected only {expected} (in any order)"
-            )))
-        elif col in positions:
-            problems.append(Problem(name, line, col, (
-                f"column appears twice (columns {positions[col] + 1} and {i + 1})"
-            )))
-        else:
-            positions[col] = i
-    for col in COLUMNS:
-        if col not in positions and col not in OPTIONAL_COLUMNS:
-            problems.append(Problem(name, line, col, "required column is missing"))
-    return positions if len(problems) == before else None
+    return csvinput.read_header(header, name, SHAPE, problems, line)
 
 
 def _parse_line(
