@@ -236,6 +236,89 @@ def _views_per_post(platform: str, rows: list[dict]) -> dict[str, int]:
     return {str(r["post_id"]): r["views"] for r in rows if r.get("views") is not None}
 
 
+def instagram_views_over_http(sandbox_url: str, ig_user_id: str, as_of: date, lookback_days: int) -> dict[str, int]:
+    """Lifetime views per media, fetched the way any Graph API client would (not our connector):
+    the media list with cursor paging, then each media's lifetime insights."""
+    from socialwh.sandbox import instagram
+
+    base = f"{sandbox_url}/{instagram.PREFIX}/v23.0"
+    auth = {"access_token": instagram.DEFAULT_TOKEN, "sandbox_as_of": as_of.isoformat()}
+    first_day = as_of - timedelta(days=lookback_days - 1)
+    views: dict[str, int] = {}
+    with httpx.Client(timeout=30) as client:
+        url, params = f"{base}/{ig_user_id}/media", {**auth, "fields": "id,timestamp", "limit": "100"}
+        while url:
+            body = client.get(url, params=params).raise_for_status().json()
+            for media in body["data"]:
+                if datetime.fromisoformat(media["timestamp"].replace("+0000", "+00:00")).date() < first_day:
+                    continue
+                insights = client.get(f"{base}/{media['id']}/insights",
+                                      params={**auth, "metric": "views"}).raise_for_status().json()
+                views[media["id"]] = insights["data"][0]["values"][0]["value"]
+            url, params = body.get("paging", {}).get("next"), None
+    return views
+
+
+def youtube_views_over_http(sandbox_url: str, as_of: date) -> dict[str, int]:
+    """Lifetime views per video from the YouTube Data API as any client reads them: the uploads
+    playlist, page by page, then videos.list statistics (counts are strings)."""
+    from socialwh.sandbox import youtube
+
+    base = f"{sandbox_url}/{youtube.PREFIX}/youtube/v3"
+    headers = {"Authorization": f"Bearer {youtube.DEFAULT_ACCESS_TOKEN}"}
+    common = {"sandbox_as_of": as_of.isoformat()}
+    with httpx.Client(timeout=30, headers=headers) as client:
+        channel = client.get(f"{base}/channels", params={**common, "part": "contentDetails", "mine": "true"})
+        uploads = channel.raise_for_status().json()["items"][0]["contentDetails"]["relatedPlaylists"]["uploads"]
+        ids: list[str] = []
+        token = None
+        while True:
+            params = {**common, "part": "contentDetails", "playlistId": uploads, "maxResults": "50"}
+            if token:
+                params["pageToken"] = token
+            page = client.get(f"{base}/playlistItems", params=params).raise_for_status().json()
+            ids += [item["contentDetails"]["videoId"] for item in page.get("items", [])]
+            token = page.get("nextPageToken")
+            if not token:
+                break
+        views = {}
+        for i in range(0, len(ids), 50):
+            params = {**common, "part": "statistics", "id": ",".join(ids[i:i + 50])}
+            for video in client.get(f"{base}/videos", params=params).raise_for_status().json()["items"]:
+                views[video["id"]] = int(video["statistics"]["viewCount"])
+    return views
+
+
+def test_organic_views_match_what_instagram_and_youtube_serve_over_http(env):
+    """Independent of the connectors: a hand-written Graph / Data API client reads the sandbox."""
+    config = load_config()
+    last = NIGHTS[-1].date()
+    with psycopg.connect(env["warehouse_url"]) as conn:
+        published = {(p, post): v for p, post, v in conn.execute(
+            "select platform, post_id, sum(views) from bi.fct_post_performance_daily"
+            " where platform in ('instagram', 'youtube') group by 1, 2").fetchall()}
+    lookback = int(config.platforms["instagram"].options.get("post_lookback_days", 90))
+    checked = 0
+    for account in config.accounts("instagram"):
+        for media_id, views in instagram_views_over_http(env["sandbox_url"], account.id, last, lookback).items():
+            assert published.get(("instagram", media_id)) == views, (media_id, views)
+            checked += 1
+    youtube_lookback = int(config.platforms["youtube"].options.get("post_lookback_days", 90))
+    for video_id, views in youtube_views_over_http(env["sandbox_url"], last).items():
+        if ("youtube", video_id) in published or _published_within(config, video_id, last, youtube_lookback):
+            assert published.get(("youtube", video_id)) == views, (video_id, views)
+            checked += 1
+    assert checked >= 10, checked
+
+
+def _published_within(config, video_id: str, as_of: date, lookback_days: int) -> bool:
+    """True when the sandbox says the video is inside the snapshot lookback (then bi must have it)."""
+    from socialwh.sandbox import youtube
+
+    return any(v["id"] == video_id for account in config.accounts("youtube")
+               for v in youtube.expected_post_snapshots(config, account.id, as_of, lookback_days))
+
+
 ORGANIC = ["facebook_pages", "instagram", "tiktok_organic", "x_organic", "linkedin_organic", "youtube"]
 ORGANIC_LABEL = {"facebook_pages": "facebook", "tiktok_organic": "tiktok", "x_organic": "x",
                  "linkedin_organic": "linkedin"}

@@ -265,3 +265,26 @@ def test_unexpected_errors_never_escape(monkeypatch):
                              url="http://hooks.invalid/x") is False
     alerts.WebhookNotifier(url="http://hooks.invalid/x")(context(RuntimeError("boom")))
     alerts.WebhookNotifier(url="http://hooks.invalid/x")({})  # a context with nothing in it
+
+
+def test_validate_alerts_stale_sources_from_the_gate_result(monkeypatch):
+    """The DAG's validate task hands the gate's stale sources (raw.<table>.warning fresh checks)
+    to send_alert; a gate without stale sources sends nothing."""
+    from socialwh.pipeline import airflow_support, alerts
+
+    sent = []
+    monkeypatch.setattr(alerts, "send_alert", lambda kind, **kw: sent.append((kind, kw)) or True)
+
+    class TI:
+        dag_id, task_id = "social_nightly", "validate"
+
+    context = {"ti": TI(), "logical_date": "2026-11-20T04:00:00+00:00", "run_id": "scheduled__x"}
+    assert airflow_support.alert_stale_sources(context, {"stale_sources": []}) is False
+    assert sent == []
+    gate = {"stale_sources": ["x_ad_stats"],
+            "stale_checks": ["raw.x_ad_stats.warning: fresh:date_day: observed 2026-11-15"]}
+    assert airflow_support.alert_stale_sources(context, gate) is True
+    kind, kw = sent[0]
+    assert kind == "stale_source" and kw["stale_sources"] == ["x_ad_stats"]
+    assert kw["dag_id"] == "social_nightly" and kw["task_id"] == "validate"
+    assert kw["failed_checks"] == gate["stale_checks"]
