@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -42,7 +42,6 @@ from socialwh.finance import csvinput
 from socialwh.finance.csvinput import CsvShape
 from socialwh.finance.errors import InputError, Problem, decode_utf8
 from socialwh.quality.currencies import is_currency
-from socialwh.warehouse.loader import Batch, record_batch, replace_rows
 
 SOURCE = "finance_budgets"
 TABLE = "raw.finance_budgets"
@@ -156,28 +155,14 @@ def load_budget_dir(
     emptied share must not silently delete every budget.
     """
     directory = Path(directory)
-    if not directory.is_dir():
-        raise FileNotFoundError(
-            f"budget folder not found: {directory} (config finance.budgets_dir)"
-        )
-    paths = sorted(
-        p
-        for p in directory.iterdir()
-        # skip hidden files and the lock files office suites leave next to an open file
-        if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith((".", "~$"))
+    paths = csvinput.csv_files(
+        directory,
+        not_found=f"budget folder not found: {directory} (config finance.budgets_dir)",
+        empty=f"no *.csv budget files in {directory}; refusing to remove every loaded budget "
+        "(pass allow_empty=True if finance really withdrew all plans)",
+        allow_empty=allow_empty,
     )
-    if not paths and not allow_empty:
-        raise FileNotFoundError(
-            f"no *.csv budget files in {directory}; refusing to remove every loaded budget "
-            "(pass allow_empty=True if finance really withdrew all plans)"
-        )
-    files: list[BudgetFile] = []
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            files.append(read_budget_file(path, platforms))
-        except InputError as exc:
-            problems.extend(exc.problems)
+    files, problems = csvinput.read_all(paths, lambda path: read_budget_file(path, platforms))
     if problems:
         raise InputError(problems)
 
@@ -185,14 +170,7 @@ def load_budget_dir(
     with conn.transaction():
         _lock(conn)
         loaded = {f.name: _replace_file(conn, f) for f in files}
-        gone = conn.execute(
-            "delete from raw.finance_budgets where not (source_file = any(%s::text[]))"
-            " returning source_file",
-            (names,),
-        )
-        removed = tuple(sorted({r[0] for r in gone}))
-        for name in removed:  # the withdrawal stays on record as a batch with no rows
-            record_batch(conn, Batch(source=SOURCE, scope=name), 0, TABLE)
+        removed = csvinput.remove_files_not_in(conn, TABLE, SOURCE, names)
         _check_across_files(conn, names)
     return BudgetDirLoad(loaded=loaded, removed=removed)
 
@@ -204,16 +182,7 @@ def _lock(conn: psycopg.Connection) -> None:
 
 
 def _replace_file(conn: psycopg.Connection, budget: BudgetFile) -> int:
-    return replace_rows(
-        conn,
-        TABLE,
-        ({**asdict(line), "file_sha256": budget.sha256} for line in budget.lines),
-        delete_where="source_file = %s",
-        delete_params=(budget.name,),
-        batch=Batch(source=SOURCE, scope=budget.name),
-        columns=_DB_COLUMNS,
-        with_batch_columns=("batch_id",),
-    )
+    return csvinput.replace_file(conn, TABLE, SOURCE, _DB_COLUMNS, budget.name, budget.sha256, budget.lines)
 
 
 def _check_across_files(conn: psycopg.Connection, names: Sequence[str]) -> None:

@@ -12,16 +12,29 @@ One place for what makes a finance-owned file trustworthy to read, whatever its 
 
 Problems are appended to the caller's list (every problem of a file is reported at once); the
 caller turns them into an InputError. Field-level parsing stays with each input's module.
+
+And the folder is the truth: every file is validated before anything is written
+(`csv_files`, `read_all`); then, in the caller's transaction, each file's rows are replaced
+(`replace_file`) and the rows of files no longer in the folder removed, each removal recorded
+as a batch with no rows (`remove_files_not_in`, `record_removed`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
 
-from socialwh.finance.errors import Problem
+import psycopg
+from psycopg import sql
+
+from socialwh.finance.errors import InputError, Problem
+from socialwh.warehouse.loader import Batch, record_batch, replace_rows
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -114,3 +127,72 @@ def records(
         return
     if not any_line:
         problems.append(Problem(file_name, None, None, shape.no_lines))
+
+
+# --- the folder is the truth ----------------------------------------------------------------
+
+
+def csv_files(directory: Path, *, not_found: str, empty: str, allow_empty: bool) -> list[Path]:
+    """The folder's *.csv files, sorted; `not_found` / `empty` are the FileNotFoundError messages
+    (an unmounted or emptied share must not silently delete every loaded row)."""
+    if not directory.is_dir():
+        raise FileNotFoundError(not_found)
+    paths = sorted(
+        p
+        for p in directory.iterdir()
+        # skip hidden files and the lock files office suites leave next to an open file
+        if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith((".", "~$"))
+    )
+    if not paths and not allow_empty:
+        raise FileNotFoundError(empty)
+    return paths
+
+
+def read_all(paths: Sequence[Path], read: Callable[[Path], T]) -> tuple[list[T], list[Problem]]:
+    """Read (validate) every file; the problems of all of them, nothing raised yet."""
+    files: list[T] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            files.append(read(path))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    return files, problems
+
+
+def replace_file(
+    conn: psycopg.Connection, table: str, source: str, columns: Sequence[str], name: str, sha256: str,
+    lines: Iterable[Any],
+) -> int:
+    """Replace the rows of file `name` in `table` with its validated lines (dataclasses)."""
+    return replace_rows(
+        conn,
+        table,
+        ({**asdict(line), "file_sha256": sha256} for line in lines),
+        delete_where="source_file = %s",
+        delete_params=(name,),
+        batch=Batch(source=source, scope=name),
+        columns=columns,
+        with_batch_columns=("batch_id",),
+    )
+
+
+def record_removed(conn: psycopg.Connection, table: str, source: str, gone: Iterable[str]) -> tuple[str, ...]:
+    """Files whose rows were deleted: each withdrawal stays on record as a batch with no rows."""
+    removed = tuple(sorted(set(gone)))
+    for name in removed:
+        record_batch(conn, Batch(source=source, scope=name), 0, table)
+    return removed
+
+
+def remove_files_not_in(
+    conn: psycopg.Connection, table: str, source: str, names: Sequence[str]
+) -> tuple[str, ...]:
+    """Delete the rows of files no longer in the folder; returns those files."""
+    gone = conn.execute(
+        sql.SQL("delete from {} where not (source_file = any(%s::text[])) returning source_file").format(
+            sql.Identifier(*table.split("."))
+        ),
+        (list(names),),
+    )
+    return record_removed(conn, table, source, (r[0] for r in gone))

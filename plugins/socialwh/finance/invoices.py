@@ -30,19 +30,18 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 
-from socialwh.finance.budgets import allowed_platforms
 from socialwh.finance import csvinput
+from socialwh.finance.budgets import allowed_platforms
 from socialwh.finance.csvinput import CsvShape
 from socialwh.finance.errors import InputError, Problem, decode_utf8
 from socialwh.quality.currencies import is_currency
-from socialwh.warehouse.loader import Batch, record_batch, replace_rows
 
 SOURCE = "finance_invoices"
 TABLE = "raw.finance_invoices"
@@ -144,27 +143,14 @@ def load_invoice_dir(
     an unmounted or emptied share must not silently delete every invoice.
     """
     directory = Path(directory)
-    if not directory.is_dir():
-        raise FileNotFoundError(
-            f"invoice folder not found: {directory} (config finance.invoices_dir)"
-        )
-    paths = sorted(
-        p
-        for p in directory.iterdir()
-        if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith((".", "~$"))
+    paths = csvinput.csv_files(
+        directory,
+        not_found=f"invoice folder not found: {directory} (config finance.invoices_dir)",
+        empty=f"no *.csv invoice files in {directory}; refusing to remove every loaded invoice "
+        "(pass allow_empty=True if finance really withdrew all of them)",
+        allow_empty=allow_empty,
     )
-    if not paths and not allow_empty:
-        raise FileNotFoundError(
-            f"no *.csv invoice files in {directory}; refusing to remove every loaded invoice "
-            "(pass allow_empty=True if finance really withdrew all of them)"
-        )
-    files: list[InvoiceFile] = []
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            files.append(read_invoice_file(path, platforms))
-        except InputError as exc:
-            problems.extend(exc.problems)
+    files, problems = csvinput.read_all(paths, lambda path: read_invoice_file(path, platforms))
     problems.extend(_duplicates_across(files))
     if problems:
         raise InputError(problems)
@@ -173,14 +159,7 @@ def load_invoice_dir(
     with conn.transaction():
         _lock(conn)
         loaded = {f.name: _replace_file(conn, f) for f in files}
-        gone = conn.execute(
-            "delete from raw.finance_invoices where not (source_file = any(%s::text[]))"
-            " returning source_file",
-            (names,),
-        )
-        removed = tuple(sorted({r[0] for r in gone}))
-        for name in removed:  # the withdrawal stays on record as a batch with no rows
-            record_batch(conn, Batch(source=SOURCE, scope=name), 0, TABLE)
+        removed = csvinput.remove_files_not_in(conn, TABLE, SOURCE, names)
         _check_across_files(conn, names)
     return InvoiceDirLoad(loaded=loaded, removed=removed)
 
@@ -214,16 +193,7 @@ def _lock(conn: psycopg.Connection) -> None:
 
 
 def _replace_file(conn: psycopg.Connection, invoice: InvoiceFile) -> int:
-    return replace_rows(
-        conn,
-        TABLE,
-        ({**asdict(line), "file_sha256": invoice.sha256} for line in invoice.lines),
-        delete_where="source_file = %s",
-        delete_params=(invoice.name,),
-        batch=Batch(source=SOURCE, scope=invoice.name),
-        columns=_DB_COLUMNS,
-        with_batch_columns=("batch_id",),
-    )
+    return csvinput.replace_file(conn, TABLE, SOURCE, _DB_COLUMNS, invoice.name, invoice.sha256, invoice.lines)
 
 
 def _check_across_files(conn: psycopg.Connection, names: Sequence[str]) -> None:

@@ -52,7 +52,6 @@ from socialwh.finance import csvinput
 from socialwh.finance.csvinput import CsvShape
 from socialwh.finance.errors import InputError, Problem, decode_utf8
 from socialwh.quality.currencies import is_currency
-from socialwh.warehouse.loader import Batch, record_batch, replace_rows
 
 SOURCE = "finance_orders"
 TABLE = "raw.finance_orders"
@@ -314,26 +313,14 @@ def _lock(conn: psycopg.Connection) -> None:
 
 
 def _replace(conn: psycopg.Connection, name: str, sha256: str, lines: Iterable[OrderLine]) -> int:
-    return replace_rows(
-        conn,
-        TABLE,
-        ({**asdict(line), "file_sha256": sha256} for line in lines),
-        delete_where="source_file = %s",
-        delete_params=(name,),
-        batch=Batch(source=SOURCE, scope=name),
-        columns=_DB_COLUMNS,
-        with_batch_columns=("batch_id",),
-    )
+    return csvinput.replace_file(conn, TABLE, SOURCE, _DB_COLUMNS, name, sha256, lines)
 
 
 def _clear(conn: psycopg.Connection, keep: Sequence[str]) -> tuple[str, ...]:
     """Empty the table first (an order may move between files: order_id is unique), recording a
     zero-row batch for every source no longer present. Returns those sources."""
     gone = conn.execute("delete from raw.finance_orders returning source_file")
-    removed = tuple(sorted({r[0] for r in gone} - set(keep)))
-    for name in removed:
-        record_batch(conn, Batch(source=SOURCE, scope=name), 0, TABLE)
-    return removed
+    return csvinput.record_removed(conn, TABLE, SOURCE, {r[0] for r in gone} - set(keep))
 
 
 def _check_across_files(files: Sequence[OrderFile]) -> None:
@@ -363,24 +350,14 @@ def load_orders_dir(
     unless allow_empty (an unmounted share must not silently delete every order).
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"orders folder not found: {folder} (config finance.orders.dir)")
-    paths = sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith((".", "~$"))
+    paths = csvinput.csv_files(
+        folder,
+        not_found=f"orders folder not found: {folder} (config finance.orders.dir)",
+        empty=f"no *.csv order files in {folder}; refusing to remove every loaded order "
+        "(pass allow_empty=True to really empty raw.finance_orders)",
+        allow_empty=allow_empty,
     )
-    if not paths and not allow_empty:
-        raise FileNotFoundError(
-            f"no *.csv order files in {folder}; refusing to remove every loaded order "
-            "(pass allow_empty=True to really empty raw.finance_orders)"
-        )
-    files: list[OrderFile] = []
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            files.append(read_orders_file(path))
-        except InputError as exc:
-            problems.extend(exc.problems)
+    files, problems = csvinput.read_all(paths, read_orders_file)
     if problems:
         raise InputError(problems)
     _check_across_files(files)
