@@ -64,6 +64,7 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
+    ApiClient,
     ApiError,
     AuthError,
     HttpClient,
@@ -305,7 +306,7 @@ class _JsonBodies:
         self._client.close()
 
 
-class GoogleAdsClient:
+class GoogleAdsClient(ApiClient):
     """A Google Ads REST client for GAQL reports (searchStream) and paged queries (search).
 
     ``base_url`` is ``https://googleads.googleapis.com`` in production or the sandbox's
@@ -361,11 +362,6 @@ class GoogleAdsClient:
         if self._owned is not None:
             self._owned.close()
 
-    def __enter__(self) -> GoogleAdsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- requests ----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from socialwh.connectors.http import (
+    ApiClient,
     ApiError,
     AuthError,
     HttpClient,
@@ -95,7 +96,7 @@ def graph_error(platform: str, response: httpx.Response, error: Mapping[str, Any
     return GraphError(platform, status, code, message, url, details=details)
 
 
-class GraphOrganicClient:
+class GraphOrganicClient(ApiClient):
     """A Graph client for one organic platform (``platform`` and ``label`` name it in errors).
 
     ``base_url`` is ``https://graph.facebook.com`` or the sandbox's ``http://host:port/<prefix>``;
@@ -152,14 +153,6 @@ class GraphOrganicClient:
     def retry(self) -> RetryPolicy:
         return self._http.retry
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def today(self) -> date:
         """The current day in the account zone (the sandbox's as-of date when one is set)."""

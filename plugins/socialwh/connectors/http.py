@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 
@@ -284,6 +284,22 @@ def _generic_message(body: Any) -> str | None:
 
 # Errors that mean our request or configuration is wrong: retrying sends the same mistake again.
 _NOT_RETRYABLE_TRANSPORT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+class ApiClient:
+    """Base of the platform clients: a context manager that closes the HttpClient it owns in
+    ``self._http`` (a client holding other resources overrides ``close``)."""
+
+    _http: HttpClient
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class HttpClient:

@@ -50,6 +50,7 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
+    ApiClient,
     ApiError,
     AuthError,
     HttpClient,
@@ -193,7 +194,7 @@ def date_slices(since: date, until: date, days: int) -> list[tuple[date, date]]:
     return out
 
 
-class LinkedInAdsClient:
+class LinkedInAdsClient(ApiClient):
     """A LinkedIn Marketing API client for ad accounts' creative stats and campaign objects.
 
     ``base_url`` is ``https://api.linkedin.com`` in production or the sandbox's
@@ -257,14 +258,6 @@ class LinkedInAdsClient:
             client=client,
         )
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> LinkedInAdsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- requests ----------------------------------------------------------------------------
 

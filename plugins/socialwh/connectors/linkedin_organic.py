@@ -63,6 +63,7 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
+    ApiClient,
     ApiError,
     AuthError,
     HttpClient,
@@ -143,7 +144,7 @@ def clamp_since(since: date, until: date) -> date:
     return max(since, earliest)
 
 
-class LinkedInOrganicClient:
+class LinkedInOrganicClient(ApiClient):
     """A Community Management API client for one organization admin's access token.
 
     ``base_url`` is ``https://api.linkedin.com`` or the sandbox's
@@ -204,14 +205,6 @@ class LinkedInOrganicClient:
             client=client,
         )
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> LinkedInOrganicClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @property
     def retry(self) -> RetryPolicy:

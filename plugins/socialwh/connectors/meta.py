@@ -28,6 +28,7 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
+    ApiClient,
     ApiError,
     AuthError,
     HttpClient,
@@ -163,7 +164,7 @@ def _digits(account_id: str | int) -> str:
     return str(account_id).strip().removeprefix("act_")
 
 
-class MetaAdsClient:
+class MetaAdsClient(ApiClient):
     """A Graph API client for ad accounts' insights, campaigns and settings.
 
     ``base_url`` is ``https://graph.facebook.com`` in production or the sandbox's
@@ -211,14 +212,6 @@ class MetaAdsClient:
             client=client,
         )
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> MetaAdsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- requests ----------------------------------------------------------------------------
 

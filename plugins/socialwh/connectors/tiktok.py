@@ -48,6 +48,7 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
+    ApiClient,
     ApiError,
     AuthError,
     HttpClient,
@@ -219,7 +220,7 @@ def _windows(since: date, until: date, max_days: int) -> Iterator[tuple[date, da
         start = end + timedelta(days=1)
 
 
-class TikTokAdsClient:
+class TikTokAdsClient(ApiClient):
     """A Marketing API client for one token: advertiser settings, campaigns, ad-level reports.
 
     ``base_url`` is ``https://business-api.tiktok.com`` or the sandbox's
@@ -269,14 +270,6 @@ class TikTokAdsClient:
             client=client,
         )
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> TikTokAdsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- requests ----------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
+    ApiClient,
     ApiError,
     AuthError,
     HttpClient,
@@ -273,7 +274,7 @@ def snapshot_row(
 # -- client ------------------------------------------------------------------------------------
 
 
-class TikTokOrganicClient:
+class TikTokOrganicClient(ApiClient):
     """The "TikTok Accounts" endpoints for one account holder's token."""
 
     def __init__(
@@ -315,14 +316,6 @@ class TikTokOrganicClient:
             client=client,
         )
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> TikTokOrganicClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}/open_api/{self.api_version}/{path.lstrip('/')}"

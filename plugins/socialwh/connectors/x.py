@@ -70,6 +70,7 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
+    ApiClient,
     ApiError,
     AuthError,
     HttpClient,
@@ -377,7 +378,7 @@ class StatsSlice:
     payload: dict[str, Any]
 
 
-class XAdsClient:
+class XAdsClient(ApiClient):
     """An Ads API client for one set of OAuth 1.0a credentials.
 
     ``base_url`` is ``https://ads-api.x.com`` in production or the sandbox's
@@ -447,11 +448,6 @@ class XAdsClient:
     def close(self) -> None:
         self._httpx.close()
 
-    def __enter__(self) -> XAdsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @property
     def retry(self) -> RetryPolicy:

@@ -53,6 +53,7 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
+    ApiClient,
     ApiError,
     AuthError,
     HttpClient,
@@ -210,7 +211,7 @@ def post_ranges(until: date, lookback_days: int) -> list[PostRange]:
 # -- client ----------------------------------------------------------------------------------
 
 
-class XOrganicClient:
+class XOrganicClient(ApiClient):
     """An API v2 client for one user-context bearer token.
 
     ``base_url`` is ``https://api.x.com`` in production or ``http://127.0.0.1:PORT/x_organic``.
@@ -261,14 +262,6 @@ class XOrganicClient:
             client=client,
         )
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> XOrganicClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @property
     def retry(self) -> RetryPolicy:

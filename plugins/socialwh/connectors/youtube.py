@@ -57,6 +57,7 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
+    ApiClient,
     ApiError,
     AuthError,
     HttpClient,
@@ -377,7 +378,7 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[start : start + size])
 
 
-class YouTubeClient:
+class YouTubeClient(ApiClient):
     """Analytics + Data API client for one channel owner's OAuth token."""
 
     def __init__(
@@ -417,14 +418,6 @@ class YouTubeClient:
             client=client,
         )
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> YouTubeClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _get(self, url: str, params: Mapping[str, str], what: str) -> dict[str, Any]:
         try:
