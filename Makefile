@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock pyproject.toml dev/pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: help install demo test test-fast airflow warehouse docs finance-export down lock lint bench clean
 
@@ -17,11 +17,13 @@ help:
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+# requirements.lock is the runtime (what the Docker image and Airflow workers get); the dev lock
+# adds the test runner and the embedded PostgreSQL, and dev/ holds the sandboxes and sample data.
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml dev/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check "uv==0.13.*"
-	@$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock
-	@$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e .
+	@$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock -r requirements-dev.lock
+	@$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e . -e dev
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo:
@@ -49,6 +51,7 @@ down:
 
 lock:
 	@$(BIN)/uv pip compile requirements.in -o requirements.lock --python-version 3.11
+	@$(BIN)/uv pip compile requirements-dev.in -o requirements-dev.lock --python-version 3.11
 
 lint: install
 	@$(BIN)/uv pip install --python $(BIN)/python -q ruff && $(BIN)/ruff check plugins dags tests

@@ -18,6 +18,7 @@ os.environ.setdefault("SOCIALWH_LOCAL_DIR", str(ROOT / ".local" / "test"))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "dev"))
 
 import pytest  # noqa: E402
 

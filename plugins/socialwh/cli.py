@@ -129,7 +129,7 @@ def airflow(
 ) -> subprocess.CompletedProcess:
     """Run the Airflow CLI against this project's warehouse, metadata DB and (sandbox) APIs."""
     from socialwh.pipeline.airflow_env import merged_env  # noqa: PLC0415
-    from socialwh.sandbox import process  # noqa: PLC0415
+    from socialwh_dev.sandbox import process  # noqa: PLC0415
 
     url = warehouse_url or _warehouse_url()
     env = merged_env(url, sandbox_url or process.start(), metadata_db=metadata_db)
@@ -154,7 +154,7 @@ def last_logical_dates(n: int, now: datetime | None = None) -> list[datetime]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from socialwh import transform  # noqa: PLC0415
-    from socialwh.sandbox import process  # noqa: PLC0415
+    from socialwh_dev.sandbox import process  # noqa: PLC0415
 
     timer = Timer()
     wall0 = time.monotonic()
@@ -202,7 +202,7 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from socialwh.sandbox import process  # noqa: PLC0415
+    from socialwh_dev.sandbox import process  # noqa: PLC0415
 
     if args.action == "start":
         print(process.start())
@@ -214,7 +214,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_airflow(args: argparse.Namespace) -> int:
-    from socialwh.sandbox import process  # noqa: PLC0415
+    from socialwh_dev.sandbox import process  # noqa: PLC0415
 
     url = _warehouse_url()
     ensure_database(url, "airflow")
@@ -241,7 +241,7 @@ def cmd_finance_export(args: argparse.Namespace) -> int:
 
 
 def cmd_down(_: argparse.Namespace) -> int:
-    from socialwh.sandbox import process  # noqa: PLC0415
+    from socialwh_dev.sandbox import process  # noqa: PLC0415
     from socialwh.warehouse import embedded  # noqa: PLC0415
 
     print("sandbox:", "stopped" if process.stop() else "not running")

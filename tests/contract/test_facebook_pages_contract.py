@@ -24,8 +24,8 @@ from socialwh.config import load_config
 from socialwh.connectors import facebook_pages as fb
 from socialwh.connectors.graph_organic import GraphError
 from socialwh.connectors.http import ApiError, AuthError, RetryPolicy
-from socialwh.sandbox import facebook_pages as sandbox_fb
-from socialwh.sandbox.server import SandboxServer, build_server
+from socialwh_dev.sandbox import facebook_pages as sandbox_fb
+from socialwh_dev.sandbox.server import SandboxServer, build_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "facebook_pages"
 CONFIG = load_config()
@@ -37,7 +37,7 @@ AS_OF = date(2026, 11, 20)
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[tuple[SandboxServer, str]]:
-    server = build_server(CONFIG, modules=("socialwh.sandbox.facebook_pages",))
+    server = build_server(CONFIG, modules=("socialwh_dev.sandbox.facebook_pages",))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield server, server.base_url

@@ -32,8 +32,8 @@ from socialwh.connectors.google_ads import (
     extract_tables,
 )
 from socialwh.connectors.http import ApiError, AuthError, RetryPolicy
-from socialwh.sandbox import google_ads as sandbox_google_ads
-from socialwh.sandbox.server import SandboxServer, build_server
+from socialwh_dev.sandbox import google_ads as sandbox_google_ads
+from socialwh_dev.sandbox.server import SandboxServer, build_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "google_ads"
 CONFIG = load_config()
@@ -55,7 +55,7 @@ SANDBOX_CONFIG = with_google_ads(stream_batch_rows=BATCH_ROWS, page_size=PAGE_SI
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[tuple[SandboxServer, str]]:
-    server = build_server(SANDBOX_CONFIG, modules=("socialwh.sandbox.google_ads",))
+    server = build_server(SANDBOX_CONFIG, modules=("socialwh_dev.sandbox.google_ads",))
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )

@@ -27,8 +27,8 @@ from socialwh.config import Config, load_config
 from socialwh.connectors import instagram as ig
 from socialwh.connectors.graph_organic import GraphError
 from socialwh.connectors.http import AuthError, RetryPolicy
-from socialwh.sandbox import instagram as sandbox_ig
-from socialwh.sandbox.server import SandboxServer, build_server
+from socialwh_dev.sandbox import instagram as sandbox_ig
+from socialwh_dev.sandbox.server import SandboxServer, build_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "instagram"
 CONFIG = load_config()
@@ -39,7 +39,7 @@ AS_OF = date(2026, 11, 20)
 
 
 def serve(config: Config) -> tuple[SandboxServer, str]:
-    server = build_server(config, modules=("socialwh.sandbox.instagram",))
+    server = build_server(config, modules=("socialwh_dev.sandbox.instagram",))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server, server.base_url
 

@@ -35,15 +35,15 @@ from socialwh.connectors.linkedin import (
     extract_account,
     extract_tables,
 )
-from socialwh.sandbox import linkedin as sandbox_linkedin
-from socialwh.sandbox.server import SandboxServer, build_server
+from socialwh_dev.sandbox import linkedin as sandbox_linkedin
+from socialwh_dev.sandbox.server import SandboxServer, build_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "linkedin"
 CONFIG = load_config()
 TOKEN = sandbox_linkedin.DEFAULT_TOKEN
 AS_OF = date(2026, 11, 20)
 US, EU = "500000001", "500000002"
-MODULES = ("socialwh.sandbox.linkedin",)
+MODULES = ("socialwh_dev.sandbox.linkedin",)
 
 
 def with_linkedin(**settings: Any) -> Config:

@@ -25,15 +25,15 @@ from socialwh.connectors.linkedin_organic import (
     extract_tables,
     make_client,
 )
-from socialwh.sandbox import linkedin_organic as sandbox_li
-from socialwh.sandbox.server import SandboxServer, build_server
+from socialwh_dev.sandbox import linkedin_organic as sandbox_li
+from socialwh_dev.sandbox.server import SandboxServer, build_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "linkedin_organic"
 CONFIG = load_config()
 ORG = "80000001"
 AS_OF = date(2026, 11, 20)
 SINCE = AS_OF - timedelta(days=6)
-MODULES = ("socialwh.sandbox.linkedin_organic",)
+MODULES = ("socialwh_dev.sandbox.linkedin_organic",)
 POST_KEYS = tuple(sandbox_li.expected_post_snapshots(CONFIG, ORG, AS_OF)[0])
 DAY_KEYS = tuple(sandbox_li.expected_account_daily(CONFIG, ORG, SINCE, AS_OF, AS_OF)[0])
 

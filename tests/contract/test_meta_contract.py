@@ -30,8 +30,8 @@ from socialwh.connectors.meta import (
     TooMuchDataError,
     extract_account,
 )
-from socialwh.sandbox import meta as sandbox_meta
-from socialwh.sandbox.server import FunctionApp, SandboxServer, start_in_thread
+from socialwh_dev.sandbox import meta as sandbox_meta
+from socialwh_dev.sandbox.server import FunctionApp, SandboxServer, start_in_thread
 
 FIXTURES = Path(__file__).parent / "fixtures" / "meta"
 CONFIG = load_config()

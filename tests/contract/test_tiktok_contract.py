@@ -34,8 +34,8 @@ from socialwh.connectors.tiktok import (
     extract_account,
     extract_tables,
 )
-from socialwh.sandbox import tiktok as sandbox_tiktok
-from socialwh.sandbox.server import SandboxServer, build_server
+from socialwh_dev.sandbox import tiktok as sandbox_tiktok
+from socialwh_dev.sandbox.server import SandboxServer, build_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tiktok"
 CONFIG = load_config()
@@ -51,7 +51,7 @@ def with_tiktok(**settings: Any) -> Config:
 
 
 def serve(config: Config) -> tuple[SandboxServer, str]:
-    server = build_server(config, modules=("socialwh.sandbox.tiktok",))
+    server = build_server(config, modules=("socialwh_dev.sandbox.tiktok",))
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )

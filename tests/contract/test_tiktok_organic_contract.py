@@ -26,8 +26,8 @@ from socialwh.connectors.tiktok_organic import (
     extract_tables,
     make_client,
 )
-from socialwh.sandbox import tiktok_organic as sandbox_tt
-from socialwh.sandbox.server import SandboxServer, build_server
+from socialwh_dev.sandbox import tiktok_organic as sandbox_tt
+from socialwh_dev.sandbox.server import SandboxServer, build_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tiktok_organic"
 CONFIG = load_config()
@@ -40,7 +40,7 @@ BASE = "/tiktok_organic/open_api/v1.3"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
-    server = build_server(CONFIG, modules=("socialwh.sandbox.tiktok_organic",))
+    server = build_server(CONFIG, modules=("socialwh_dev.sandbox.tiktok_organic",))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                      daemon=True).start()
     yield server

@@ -35,8 +35,8 @@ from socialwh.connectors.x import (
     extract_account,
     extract_tables,
 )
-from socialwh.sandbox import x as sandbox_x
-from socialwh.sandbox.server import SandboxServer, build_server
+from socialwh_dev.sandbox import x as sandbox_x
+from socialwh_dev.sandbox.server import SandboxServer, build_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x"
 CONFIG = load_config()
@@ -53,7 +53,7 @@ Sandbox = tuple[SandboxServer, str]
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    server = build_server(CONFIG, modules=("socialwh.sandbox.x",))
+    server = build_server(CONFIG, modules=("socialwh_dev.sandbox.x",))
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )

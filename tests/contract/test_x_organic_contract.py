@@ -24,15 +24,15 @@ from socialwh.connectors.x_organic import (
     extract_tables,
     make_client,
 )
-from socialwh.sandbox import x_organic as sandbox_x
-from socialwh.sandbox.server import SandboxServer, build_server
+from socialwh_dev.sandbox import x_organic as sandbox_x
+from socialwh_dev.sandbox.server import SandboxServer, build_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x_organic"
 CONFIG = load_config()
 ACCOUNT = "1600000000000000001"
 AS_OF = date(2026, 11, 20)
 NOW = 1_800_000_000.0  # the replay clock: 2027-01-15, after every fixture
-MODULES = ("socialwh.sandbox.x_organic",)
+MODULES = ("socialwh_dev.sandbox.x_organic",)
 COMPARED = tuple(sandbox_x.expected_post_snapshots(CONFIG, ACCOUNT, AS_OF)[0])
 
 

@@ -26,8 +26,8 @@ from socialwh.connectors.youtube import (
     extract_tables,
     make_client,
 )
-from socialwh.sandbox import youtube as sandbox_youtube
-from socialwh.sandbox.server import SandboxServer, build_server
+from socialwh_dev.sandbox import youtube as sandbox_youtube
+from socialwh_dev.sandbox.server import SandboxServer, build_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
 CONFIG = load_config()
@@ -44,7 +44,7 @@ def with_youtube(**settings: Any) -> Config:
 
 
 def serve(config: Config) -> SandboxServer:
-    server = build_server(config, modules=("socialwh.sandbox.youtube",))
+    server = build_server(config, modules=("socialwh_dev.sandbox.youtube",))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                      daemon=True).start()
     return server

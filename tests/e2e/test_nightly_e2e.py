@@ -18,8 +18,8 @@ import pytest
 
 from socialwh import cli, transform
 from socialwh.config import load_config
-from socialwh.sandbox import process
-from socialwh.sandbox import x as sb_x
+from socialwh_dev.sandbox import process
+from socialwh_dev.sandbox import x as sb_x
 
 pytestmark = pytest.mark.e2e
 
@@ -239,7 +239,7 @@ def _views_per_post(platform: str, rows: list[dict]) -> dict[str, int]:
 def instagram_views_over_http(sandbox_url: str, ig_user_id: str, as_of: date, lookback_days: int) -> dict[str, int]:
     """Lifetime views per media, fetched the way any Graph API client would (not our connector):
     the media list with cursor paging, then each media's lifetime insights."""
-    from socialwh.sandbox import instagram
+    from socialwh_dev.sandbox import instagram
 
     base = f"{sandbox_url}/{instagram.PREFIX}/v23.0"
     auth = {"access_token": instagram.DEFAULT_TOKEN, "sandbox_as_of": as_of.isoformat()}
@@ -262,7 +262,7 @@ def instagram_views_over_http(sandbox_url: str, ig_user_id: str, as_of: date, lo
 def youtube_views_over_http(sandbox_url: str, as_of: date) -> dict[str, int]:
     """Lifetime views per video from the YouTube Data API as any client reads them: the uploads
     playlist, page by page, then videos.list statistics (counts are strings)."""
-    from socialwh.sandbox import youtube
+    from socialwh_dev.sandbox import youtube
 
     base = f"{sandbox_url}/{youtube.PREFIX}/youtube/v3"
     headers = {"Authorization": f"Bearer {youtube.DEFAULT_ACCESS_TOKEN}"}
@@ -313,7 +313,7 @@ def test_organic_views_match_what_instagram_and_youtube_serve_over_http(env):
 
 def _published_within(config, video_id: str, as_of: date, lookback_days: int) -> bool:
     """True when the sandbox says the video is inside the snapshot lookback (then bi must have it)."""
-    from socialwh.sandbox import youtube
+    from socialwh_dev.sandbox import youtube
 
     return any(v["id"] == video_id for account in config.accounts("youtube")
                for v in youtube.expected_post_snapshots(config, account.id, as_of, lookback_days))
@@ -331,7 +331,7 @@ def test_organic_posts_publish_the_lifetime_views_the_api_serves(env, platform):
     import importlib
 
     config = load_config()
-    sandbox = importlib.import_module(f"socialwh.sandbox.{platform}")
+    sandbox = importlib.import_module(f"socialwh_dev.sandbox.{platform}")
     last = NIGHTS[-1].date()
     lookback = int(config.platforms[platform].options.get("post_lookback_days", 90))
     with psycopg.connect(env["warehouse_url"]) as conn:

@@ -17,7 +17,7 @@ from socialwh.finance.budgets import load_budget_dir, load_budget_file
 from socialwh.finance.errors import InputError
 from socialwh.finance.fx import FxRate, load_fx, load_fx_rates, parse_ecb_csv
 from socialwh.paths import REPO_ROOT
-from socialwh.sandbox import ecb
+from socialwh_dev.sandbox import ecb
 from socialwh.warehouse import db
 
 pytestmark = pytest.mark.integration

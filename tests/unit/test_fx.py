@@ -12,7 +12,7 @@ import pytest
 
 from socialwh.finance.errors import InputError
 from socialwh.finance.fx import FxFetchError, FxRate, fetch_ecb_history, load_fx, parse_ecb_csv
-from socialwh.sandbox import ecb
+from socialwh_dev.sandbox import ecb
 
 FILE = "eurofxref-hist.csv"
 # Real lines (2019-04-10, 2016-05-06) from the ECB file, columns cut down.

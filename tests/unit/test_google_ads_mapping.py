@@ -29,7 +29,7 @@ from socialwh.connectors.google_ads import (
 )
 from socialwh.connectors.http import ApiError, AuthError, ThrottledError, TransientError
 from socialwh.paths import REPO_ROOT
-from socialwh.sandbox import google_ads as sandbox_google_ads
+from socialwh_dev.sandbox import google_ads as sandbox_google_ads
 
 CUSTOMER_RECORD = {
     "customer": {

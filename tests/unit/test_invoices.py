@@ -153,7 +153,7 @@ def test_read_file_hashes_bytes_and_rejects_non_utf8(tmp_path: Path) -> None:
 def test_sample_invoice_files_are_valid() -> None:
     folder = REPO_ROOT / "data" / "finance" / "invoices"
     files = sorted(folder.glob("*.csv"))
-    assert files, "python -m socialwh.finance.sample_invoices writes them"
+    assert files, "python -m socialwh_dev.samples.invoices writes them"
     ids: set[tuple[str, str]] = set()
     for path in files:
         for line in read_invoice_file(path).lines:

@@ -134,7 +134,7 @@ def test_load_orders_needs_exactly_one_source() -> None:
 
 def test_sample_orders_are_deterministic_valid_and_join_the_sandbox(tmp_path) -> None:
     from socialwh.config import load_config
-    from socialwh.finance import sample_orders
+    from socialwh_dev.samples import orders as sample_orders
 
     config = load_config()
     rows = sample_orders.generate(config)

@@ -16,47 +16,13 @@ from socialwh.paths import DAGS_DIR, LOCAL_DIR, REPO_ROOT
 
 
 def sandbox_connections() -> dict[str, dict]:
-    """Connections to the sandbox: conn_id -> mount prefix and the credentials it accepts.
+    """Connections to the sandbox (dev package): conn_id -> mount prefix and accepted credentials.
 
-    The credentials are each sandbox's own defaults (not secrets), taken from the sandbox
-    modules so the two cannot drift. Real deployments set AIRFLOW_CONN_* instead.
-    """
-    from socialwh.sandbox import (  # noqa: PLC0415
-        ecb,
-        facebook_pages,
-        google_ads,
-        instagram,
-        linkedin,
-        linkedin_organic,
-        meta,
-        tiktok,
-        tiktok_organic,
-        x,
-        x_organic,
-        youtube,
-    )
+    Derived from the platform registry and each sandbox module; only for local runs with a
+    sandbox, so the runtime package does not depend on the dev package otherwise."""
+    from socialwh_dev.sandbox.server import airflow_connections  # noqa: PLC0415
 
-    return {
-        "meta_ads": {"prefix": meta.PREFIX, "password": meta.DEFAULT_TOKEN},
-        "google_ads": {
-            "prefix": google_ads.PREFIX, "password": google_ads.DEFAULT_ACCESS_TOKEN,
-            "extra": {"developer_token": google_ads.DEFAULT_DEVELOPER_TOKEN,
-                      "login_customer_id": google_ads.DEFAULT_LOGIN_CUSTOMER_ID},
-        },
-        "tiktok_ads": {"prefix": tiktok.PREFIX, "password": tiktok.DEFAULT_ACCESS_TOKEN},
-        "linkedin_ads": {"prefix": linkedin.PREFIX, "password": linkedin.DEFAULT_TOKEN},
-        "x_ads": {"prefix": x.PREFIX, "extra": dict(x.DEFAULT_CREDENTIALS)},
-        "ecb_fx": {"prefix": ecb.PREFIX},
-        # organic
-        "facebook_pages": {"prefix": facebook_pages.PREFIX, "password": facebook_pages.DEFAULT_TOKEN},
-        "instagram": {"prefix": instagram.PREFIX, "password": instagram.DEFAULT_TOKEN},
-        "tiktok_organic": {"prefix": tiktok_organic.PREFIX, "password": tiktok_organic.DEFAULT_ACCESS_TOKEN},
-        "x_organic": {"prefix": x_organic.PREFIX, "password": x_organic.DEFAULT_TOKEN},
-        "linkedin_organic": {"prefix": linkedin_organic.PREFIX, "password": linkedin_organic.DEFAULT_TOKEN,
-                             "extra": {"linkedin_version": linkedin_organic.DEFAULT_VERSION}},
-        "youtube": {"prefix": youtube.PREFIX, "password": youtube.DEFAULT_ACCESS_TOKEN,
-                    "extra": {"data_api_url": "{root}/" + youtube.PREFIX + "/youtube/v3"}},
-    }
+    return airflow_connections()
 
 
 def _with_driver(url: str, driver: str) -> str:

@@ -38,6 +38,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from socialwh import registry
 from socialwh.paths import GX_DIR
 from socialwh.quality.currencies import ISO_4217
 
@@ -77,40 +78,17 @@ class RawTable:
     fresh_parameter: str = "min_fresh_date"
 
 
-def _ads(platform: str, name: str, grain: tuple[str, ...], date: str, currency: str, spend: str,
-         money: tuple[str, ...], counts: tuple[str, ...]) -> RawTable:
+def from_declaration(p: registry.Platform, t: registry.Table) -> RawTable:
+    """A declared platform table's checks: the same column rules quarantine applies per record."""
     return RawTable(
-        name, grain, required=(*grain, currency, "account_timezone", *money, "impressions", "clicks"),
-        money=money, counts=counts, currency=(currency,), date=date, windowed=True,
-        platform=platform, spend=spend,
+        t.name, t.grain, required=t.required, money=t.money, counts=t.counts, currency=t.currency,
+        date=t.date, windowed=t.windowed, platform=p.key, spend=t.spend,
     )
 
 
-# Every raw table the nightly job loads (plugins/socialwh/warehouse/sql/raw*.sql). Add a table
-# here with its DDL; its suites follow.
-RAW_TABLES = (
-    _ads("meta", "meta_ad_insights", ("account_id", "date_start", "ad_id"), "date_start",
-         "account_currency", "spend", ("spend",), ("impressions", "clicks", "reach")),
-    _ads("google_ads", "google_ads_ad_stats", ("account_id", "date_day", "ad_group_id", "ad_id"),
-         "date_day", "currency_code", "spend", ("cost_micros", "spend", "conversions_value"),
-         ("impressions", "clicks", "conversions")),
-    _ads("tiktok", "tiktok_ad_stats", ("account_id", "date_day", "ad_id"), "date_day", "currency",
-         "spend", ("spend", "conversion_value"),
-         ("impressions", "clicks", "reach", "conversions", "purchases")),
-    _ads("linkedin", "linkedin_ad_stats", ("account_id", "date_day", "creative_id"), "date_day",
-         "currency", "cost_in_local_currency",
-         ("cost_in_local_currency", "conversion_value_in_local_currency"),
-         ("impressions", "clicks", "landing_page_clicks", "external_website_conversions",
-          "one_click_leads")),
-    _ads("x", "x_ad_stats", ("account_id", "date_day", "promoted_tweet_id"), "date_day", "currency",
-         "spend", ("spend", "conversion_value"),
-         ("impressions", "clicks", "url_clicks", "engagements", "conversions")),
-    RawTable("meta_ad_accounts", ("account_id",), required=("account_id", "currency", "timezone_name"),
-             currency=("currency",)),
-    *(
-        RawTable(f"{p}_campaigns", ("account_id", "campaign_id"), required=("account_id", "campaign_id"))
-        for p in ("meta", "google_ads", "tiktok", "linkedin", "x")
-    ),
+# Every raw table the nightly job loads: the declared platforms' (socialwh.platforms) and the
+# finance inputs' (warehouse/sql/raw*.sql). A platform's suites follow from its declaration.
+FINANCE_TABLES = (
     RawTable("finance_budgets", ("source_file", "line_number"),
              required=("budget_month", "platform", "account_id", "amount", "currency", "plan_version"),
              money=("amount",), currency=("currency",)),
@@ -126,23 +104,7 @@ RAW_TABLES = (
              currency=("base_currency", "currency"), positive=("rate",), date="rate_date",
              fresh_parameter="min_fresh_fx_date"),
 )
-
-ORGANIC_PLATFORMS = ("facebook_pages", "instagram", "tiktok_organic", "x_organic", "linkedin_organic", "youtube")
-ORGANIC_TABLES = tuple(
-    table
-    for p in ORGANIC_PLATFORMS
-    for table in (
-        RawTable(f"{p}_account_daily", ("account_id", "date_day"),
-                 required=("account_id", "account_timezone", "date_day"),
-                 counts=("followers", "followers_gained", "followers_lost", "views", "reach", "engagements"),
-                 date="date_day", windowed=True, platform=p),
-        RawTable(f"{p}_post_snapshots", ("account_id", "post_id", "snapshot_date"),
-                 required=("account_id", "post_id", "snapshot_date", "published_at", "content_type"),
-                 counts=("views", "reach", "likes", "comments", "shares", "saves", "clicks"),
-                 date="snapshot_date", windowed=True, platform=p),
-    )
-)
-RAW_TABLES = RAW_TABLES + ORGANIC_TABLES
+RAW_TABLES = (*(from_declaration(p, t) for p, t in registry.tables()), *FINANCE_TABLES)
 
 # Raw source of each platform's spend, for the raw-vs-mart reconciliation:
 # platform -> (raw table, spend column, account column, day column).

@@ -7,6 +7,7 @@ from importlib import resources
 
 import psycopg
 
+from socialwh import registry
 from socialwh.warehouse import embedded
 
 
@@ -38,7 +39,9 @@ def sql_file(name: str) -> str:
 
 
 def raw_ddl_files() -> list[str]:
-    """raw.sql first (schema + shared tables), then one raw_<platform>.sql per platform."""
+    """raw.sql first (schema + shared tables), then the finance and quarantine tables' files.
+
+    Platform tables are not here: they are declared in socialwh.platforms (see ensure_raw_schema)."""
     names = sorted(p.name for p in resources.files("socialwh.warehouse").joinpath("sql").iterdir()
                    if p.name.startswith("raw") and p.name.endswith(".sql"))
     return sorted(names, key=lambda n: n != "raw.sql")
@@ -51,3 +54,10 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
         conn.execute("select pg_advisory_xact_lock(hashtext('socialwh.raw_ddl'))")
         for name in raw_ddl_files():
             conn.execute(sql_file(name))
+        existing: dict[str, set[str]] = {}
+        for table, column in conn.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'raw'"
+        ):
+            existing.setdefault(table, set()).add(column)
+        for statement in registry.migration(existing):
+            conn.execute(statement)

@@ -32,6 +32,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from socialwh import registry
 from socialwh.quality.currencies import is_currency
 from socialwh.warehouse import loader
 
@@ -200,73 +201,22 @@ def date_in_window(field: str) -> Rule:
                 "{field} {value!r} is outside the extraction window {since}..{until}")
 
 
-def _stats_rules(
-    *, ids: Sequence[str], day: str, currency: str, money: Sequence[str], counts: Sequence[str],
-    extra: Sequence[Rule] = (),
-) -> tuple[Rule, ...]:
+def table_rules(t: registry.Table) -> tuple[Rule, ...]:
+    """The record-level rules of a declared raw table, from its column declarations (registry).
+
+    required columns first, then non-negative money/counts (and Meta's action lists), ISO 4217
+    currency codes, and the fact day inside the extraction window for windowed tables."""
     return (
-        *(required(f) for f in (*ids, day, currency)),
-        *(non_negative(f) for f in (*money, *counts)),
-        *extra,
-        currency_code(currency),
-        date_in_window(day),
+        *(required(c) for c in t.required),
+        *(non_negative(c) for c in (*t.money, *t.counts)),
+        *(non_negative_actions(c) for c in t.names("actions")),
+        *(currency_code(c) for c in t.currency),
+        *((date_in_window(t.date),) if t.windowed and t.date else ()),
     )
 
 
-def _campaign_rules() -> tuple[Rule, ...]:
-    return (required("account_id"), required("campaign_id"))
-
-
-# Per raw table, the rules its rows must pass. Column names are the raw tables' (sql/raw*.sql).
-RULES: dict[str, tuple[Rule, ...]] = {
-    "raw.meta_ad_accounts": (required("account_id"), required("currency"), currency_code("currency")),
-    "raw.meta_ad_insights": _stats_rules(
-        ids=("account_id", "ad_id"), day="date_start", currency="account_currency",
-        money=("spend",), counts=("impressions", "clicks", "reach"),
-        extra=(non_negative_actions("actions"), non_negative_actions("action_values")),
-    ),
-    "raw.google_ads_ad_stats": _stats_rules(
-        ids=("account_id", "campaign_id", "ad_group_id", "ad_id"), day="date_day",
-        currency="currency_code", money=("cost_micros", "spend", "conversions_value"),
-        counts=("impressions", "clicks", "conversions"),
-    ),
-    "raw.tiktok_ad_stats": _stats_rules(
-        ids=("account_id", "ad_id"), day="date_day", currency="currency",
-        money=("spend", "conversion_value"),
-        counts=("impressions", "clicks", "reach", "conversions", "purchases"),
-    ),
-    "raw.linkedin_ad_stats": _stats_rules(
-        ids=("account_id", "creative_id"), day="date_day", currency="currency",
-        money=("cost_in_local_currency", "cost_in_usd", "conversion_value_in_local_currency"),
-        counts=("impressions", "clicks", "landing_page_clicks", "external_website_conversions",
-                "one_click_leads"),
-    ),
-    "raw.x_ad_stats": _stats_rules(
-        ids=("account_id", "promoted_tweet_id"), day="date_day", currency="currency",
-        money=("spend", "conversion_value"),
-        counts=("impressions", "clicks", "url_clicks", "engagements", "conversions"),
-    ),
-    "raw.meta_campaigns": _campaign_rules(),
-    "raw.google_ads_campaigns": _campaign_rules(),
-    "raw.tiktok_campaigns": _campaign_rules(),
-    "raw.linkedin_campaigns": _campaign_rules(),
-    "raw.x_campaigns": _campaign_rules(),
-}
-
-
-ORGANIC_PLATFORMS = ("facebook_pages", "instagram", "tiktok_organic", "x_organic", "linkedin_organic", "youtube")
-ORGANIC_ACCOUNT_COUNTS = ("followers", "followers_gained", "followers_lost", "views", "reach", "engagements")
-ORGANIC_POST_COUNTS = ("views", "reach", "likes", "comments", "shares", "saves", "clicks")
-for _platform in ORGANIC_PLATFORMS:  # one shape for all six (docs/organic-contract.md)
-    RULES[f"raw.{_platform}_account_daily"] = (
-        required("account_id"), required("date_day"), required("account_timezone"),
-        *(non_negative(f) for f in ORGANIC_ACCOUNT_COUNTS), date_in_window("date_day"),
-    )
-    RULES[f"raw.{_platform}_post_snapshots"] = (
-        required("account_id"), required("post_id"), required("snapshot_date"),
-        required("published_at"), required("content_type"),
-        *(non_negative(f) for f in ORGANIC_POST_COUNTS), date_in_window("snapshot_date"),
-    )
+# Per raw table, the rules its rows must pass: every table of every declared platform.
+RULES: dict[str, tuple[Rule, ...]] = {f"raw.{t.name}": table_rules(t) for _, t in registry.tables()}
 
 
 def rules_for(table: str) -> tuple[Rule, ...]:

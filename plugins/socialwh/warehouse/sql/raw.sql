@@ -16,54 +16,8 @@ create table if not exists raw.load_batches (
     primary key (batch_id, target_table)
 );
 
-create table if not exists raw.meta_ad_accounts (
-    account_id     text primary key,      -- digits, without the act_ prefix
-    account_name   text,
-    currency       text not null,
-    timezone_name  text not null,
-    record         jsonb not null,
-    batch_id       uuid not null,
-    extracted_at   timestamptz not null
-);
-
-create table if not exists raw.meta_ad_insights (
-    account_id        text not null,
-    date_start        date not null,      -- the day, in the ad account's time zone
-    campaign_id       text,
-    campaign_name     text,
-    adset_id          text,
-    adset_name        text,
-    ad_id             text not null,
-    ad_name           text,
-    account_currency  text not null,
-    account_timezone  text not null,
-    spend             numeric not null,
-    impressions       bigint not null,
-    clicks            bigint not null,
-    reach             bigint,
-    actions           jsonb,              -- [{"action_type":..,"value":".."}] as returned
-    action_values     jsonb,
-    record            jsonb not null,
-    batch_id          uuid not null,
-    extracted_at      timestamptz not null,
-    as_of_date        date not null,      -- logical date of the run that extracted it
-    primary key (account_id, date_start, ad_id)
-);
-
-create table if not exists raw.meta_campaigns (
-    account_id       text not null,
-    campaign_id      text not null,
-    campaign_name    text,
-    status           text,
-    objective        text,
-    daily_budget     numeric,             -- in the account currency's minor units, as Meta returns
-    lifetime_budget  numeric,
-    record           jsonb not null,
-    batch_id         uuid not null,
-    extracted_at     timestamptz not null,
-    as_of_date       date not null,
-    primary key (account_id, campaign_id)
-);
+-- Platform tables are declared in socialwh.platforms.<key> and created from there
+-- (socialwh.registry.migration, run by warehouse.db.ensure_raw_schema).
 
 create table if not exists raw.finance_budgets (
     source_file    text not null,         -- file name; a corrected file replaces its rows

@@ -1,0 +1,381 @@
+"""Instagram Graph API (organic, professional accounts), sandboxed; mounted at ``/instagram``.
+
+Speaks what graph.facebook.com speaks for an Instagram professional account:
+
+- ``GET /{v}/{ig_user_id}?fields=id,username,name,followers_count,media_count``: the follower
+  count at the end of the as-of night;
+- ``GET /{v}/{ig_user_id}/insights?metric=reach,follower_count&period=day&since&until``:
+  time series (``values: [{value, end_time}]``, ``end_time`` = the local midnight ending the
+  day), at most 30 days apart; ``follower_count`` (new followers of the day) only for the last
+  30 days and never for the as-of day itself (code 100 for an older range);
+- ``GET /{v}/{ig_user_id}/insights?metric=views,accounts_engaged,total_interactions&
+  metric_type=total_value&period=day&since&until``: ``total_value: {value}`` = ONE total over
+  the whole range (asking these without ``metric_type=total_value`` is code 100, as is the
+  deprecated ``impressions``);
+- ``GET /{v}/{ig_user_id}/media?fields=..&limit=`` newest first, cursor paging;
+- ``GET /{v}/{media_id}/insights?metric=reach,saved,likes,comments,shares,views`` (lifetime);
+  media published before the account became a business account (``business_since``) answer
+  code 100 subcode 2108006;
+- errors, throttling (code 4/80002 with ``x-app-usage`` / ``x-business-use-case-usage``) and
+  5xx as the Facebook Pages sandbox (shared plumbing in socialwh_dev.sandbox.facebook_pages).
+
+Same world rules as Facebook Pages: followers along a fixed curve, the as-of day and the day
+before still growing, lifetime media counters growing with age, ~10% restating likes once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, timedelta
+from typing import Any
+
+from socialwh.config import Config
+from socialwh_dev.sandbox.facebook_pages import (
+    OrganicAccount,
+    OrganicGraphApp,
+    OrganicSettings,
+    Post,
+    day_end_time,
+    day_truth,
+    followers_on,
+    graph_time,
+    lifetime,
+    organic_settings,
+    parse_post_id,
+    partial,
+    pick,
+    posts_as_of,
+    settle_factor,
+    week_posts,
+    window,
+)
+from socialwh_dev.sandbox.meta import GraphError, _unknown_object
+from socialwh_dev.sandbox.server import Request, Response
+
+PREFIX = "instagram"
+DEFAULT_TOKEN = "sandbox-instagram-token"
+MAX_DAYS = 30
+MEDIA_TOO_OLD_SUBCODE = 2108006
+
+SERIES_METRICS = ("reach", "follower_count")
+TOTAL_METRICS = ("views", "accounts_engaged", "total_interactions")
+MEDIA_METRICS = ("reach", "saved", "likes", "comments", "shares", "views")
+#: (kind, weight) as media_type/media_product_type.
+IG_KINDS: tuple[tuple[str, int], ...] = (
+    ("IMAGE/FEED", 40), ("CAROUSEL_ALBUM/FEED", 25), ("VIDEO/REELS", 35),
+)
+_CONTENT_TYPES = {"IMAGE/FEED": "image", "CAROUSEL_ALBUM/FEED": "carousel", "VIDEO/REELS": "reel"}
+_TITLES = {
+    "reach": "Accounts reached",
+    "follower_count": "Follower count",
+    "views": "Views",
+    "accounts_engaged": "Accounts engaged",
+    "total_interactions": "Total interactions",
+}
+
+
+def settings_from_config(config: Config) -> OrganicSettings:
+    return organic_settings(config, PREFIX, DEFAULT_TOKEN)
+
+
+def username(account: OrganicAccount) -> str:
+    return "".join(ch for ch in account.name.lower() if ch.isalnum()) or account.id
+
+
+def day_values(seed: int, account: OrganicAccount, day: date, as_of: date) -> dict[str, int]:
+    """Everything an account-day reports as of ``as_of``: series and total_value metrics."""
+    factor = settle_factor(day, as_of)
+    if factor is None or day < account.first_day:
+        return {}
+    t = day_truth(seed, account, day)
+    values = {
+        "reach": partial(t.reach, factor),
+        "views": partial(t.views, factor),
+        "accounts_engaged": partial(t.engaged, factor),
+        "total_interactions": partial(t.interactions, factor),
+    }
+    # follower_count: never for the current day, and only for the last 30 days.
+    if as_of - timedelta(days=MAX_DAYS) <= day < as_of:
+        values["follower_count"] = partial(t.gained, factor)
+    return values
+
+
+def _media_object(account: OrganicAccount, post: Post, as_of: date) -> dict[str, Any]:
+    c = lifetime(post, account, as_of)
+    media_type, product = post.kind.split("/")
+    shortcode = f"C{int(post.id) % 10**10:010d}"
+    path = "reel" if product == "REELS" else "p"
+    return {
+        "id": post.id,
+        "timestamp": graph_time(post.published),
+        "media_type": media_type,
+        "media_product_type": product,
+        "caption": post.caption,
+        "permalink": f"https://www.instagram.com/{path}/{shortcode}/",
+        "like_count": c["likes"],
+        "comments_count": c["comments"],
+        "username": username(account),
+    }
+
+
+def _media_insights(account: OrganicAccount, post: Post, as_of: date) -> dict[str, int]:
+    c = lifetime(post, account, as_of)
+    return {
+        "reach": c["reach"],
+        "saved": c["saves"],
+        "likes": c["likes"],
+        "comments": c["comments"],
+        "shares": c["shares"],
+        "views": c["views"],
+    }
+
+
+def _account(config: Config, account_id: str) -> tuple[OrganicSettings, OrganicAccount]:
+    settings = settings_from_config(config)
+    account = settings.account(account_id)
+    if account is None:
+        raise KeyError(f"sandbox.instagram.accounts has no account {account_id!r}")
+    return settings, account
+
+
+def expected_account_daily(
+    config: Config, account_id: str, since: date, until: date, as_of: date
+) -> list[dict[str, Any]]:
+    """``raw.instagram_account_daily`` rows (without record/batch columns) the API serves.
+
+    ``followers`` is the account's followers_count, known for ``until`` only when ``until`` is
+    the as-of day or the one before (the connector reads the count "now").
+    """
+    settings, account = _account(config, account_id)
+    rows, day = [], since
+    while day <= until:
+        v = day_values(settings.seed, account, day, as_of)
+        now = day == until and until >= as_of - timedelta(days=1)
+        followers = followers_on(account, as_of) if now else None
+        if v or followers is not None:
+            rows.append(
+                {
+                    "account_id": account.id,
+                    "account_name": account.name,
+                    "account_timezone": account.timezone,
+                    "date_day": day,
+                    "followers": followers,
+                    "followers_gained": v.get("follower_count"),
+                    "followers_lost": None,
+                    "views": v.get("views"),
+                    "reach": v.get("reach"),
+                    "engagements": v.get("total_interactions"),
+                }
+            )
+        day += timedelta(days=1)
+    return rows
+
+
+def expected_post_snapshots(
+    config: Config, account_id: str, as_of: date, lookback_days: int = 90
+) -> list[dict[str, Any]]:
+    """``raw.instagram_post_snapshots`` rows (without record/batch columns), newest first;
+    media from before ``business_since`` are left out (the API has no insights for them)."""
+    settings, account = _account(config, account_id)
+    first = as_of - timedelta(days=lookback_days - 1)
+    rows = []
+    for post in posts_as_of(settings.seed, account, as_of, IG_KINDS):
+        if post.local_day < first:
+            break
+        if post.local_day < account.business_since:
+            continue
+        obj = _media_object(account, post, as_of)
+        c = lifetime(post, account, as_of)
+        rows.append(
+            {
+                "account_id": account.id,
+                "post_id": post.id,
+                "snapshot_date": as_of,
+                "published_at": post.published.astimezone(UTC),
+                "account_timezone": account.timezone,
+                "content_type": _CONTENT_TYPES[post.kind],
+                "content_format": obj["media_product_type"],
+                "title": post.caption[:500],
+                "permalink": obj["permalink"],
+                "views": c["views"],
+                "reach": c["reach"],
+                "likes": c["likes"],
+                "comments": c["comments"],
+                "shares": c["shares"],
+                "saves": c["saves"],
+                "clicks": None,
+            }
+        )
+    return rows
+
+
+class InstagramSandbox(OrganicGraphApp):
+    prefix = PREFIX
+    throttle_kind = "instagram"
+    throttles = (
+        (4, "(#4) Application request limit reached"),
+        (80002, "There have been too many calls to this Instagram account. Wait a bit and try "
+                "again. For more info, please refer to https://developers.facebook.com/docs/"
+                "graph-api/overview/rate-limiting."),
+    )
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(settings_from_config(config))
+        v = r"/(?P<version>v\d+\.\d+)"
+        self.router.add("GET", rf"{v}/(?P<object_id>\d+)", self._get_user)
+        self.router.add("GET", rf"{v}/(?P<object_id>\d+)/insights", self._insights)
+        self.router.add("GET", rf"{v}/(?P<user_id>\d+)/media", self._media)
+
+    def _get_user(self, request: Request, version: str, object_id: str) -> Response:
+        account = self.account(object_id)
+        as_of = self.as_of(request)
+        full = {
+            "id": account.id,
+            "username": username(account),
+            "name": account.name,
+            "followers_count": followers_on(account, as_of),
+            "follows_count": 312,
+            "media_count": len(posts_as_of(self.settings.seed, account, as_of, IG_KINDS)),
+        }
+        return Response.json(pick(full, request.params.get("fields", "id")))
+
+    def _insights(self, request: Request, version: str, object_id: str) -> Response:
+        if self.settings.account(object_id) is not None:
+            return self._user_insights(request, self.account(object_id))
+        return self._media_insights(request, object_id)
+
+    def _user_insights(self, request: Request, account: OrganicAccount) -> Response:
+        as_of = self.as_of(request)
+        params = request.params
+        metrics = [m for m in params.get("metric", "").split(",") if m]
+        if not metrics:
+            raise GraphError("(#100) The parameter metric is required", 100)
+        if "impressions" in metrics:
+            raise GraphError(
+                "(#100) Starting from v22.0, impressions metric is no longer supported; use views",
+                100,
+            )
+        unknown = [m for m in metrics if m not in SERIES_METRICS + TOTAL_METRICS]
+        if unknown:
+            allowed = ", ".join(SERIES_METRICS + TOTAL_METRICS)
+            raise GraphError(
+                f"(#100) metric[0] must be one of the following values: {allowed}", 100
+            )
+        total = params.get("metric_type") == "total_value"
+        needs_total = [m for m in metrics if m in TOTAL_METRICS]
+        if needs_total and not total:
+            raise GraphError(
+                f"(#100) The following metrics ({', '.join(needs_total)}) should be specified "
+                "with parameter metric_type=total_value", 100,
+            )
+        if params.get("period", "day") != "day":
+            raise GraphError("(#100) This sandbox serves period=day only", 100)
+        since, until = window(request, account, as_of)
+        if since >= until:
+            raise GraphError("(#100) since must be before until", 100)
+        if (until - since).days > MAX_DAYS:
+            raise GraphError(
+                "(#100) There cannot be more than 30 days (2592000 s) between since and until", 100
+            )
+        if "follower_count" in metrics and since < as_of - timedelta(days=MAX_DAYS):
+            raise GraphError(
+                "(#100) follower_count metric only supports querying data for the last 30 days "
+                "excluding the current day", 100,
+            )
+        days = []
+        day = since
+        while day < until:
+            days.append((day, day_values(self.settings.seed, account, day, as_of)))
+            day += timedelta(days=1)
+        data = []
+        for m in metrics:
+            entry: dict[str, Any] = {"name": m, "period": "day"}
+            if total:
+                reported = [v[m] for _, v in days if m in v]
+                if not reported:
+                    continue  # nothing for the range yet: Graph leaves the metric out
+                entry["title"] = _TITLES[m]
+                entry["description"] = _TITLES[m]
+                entry["total_value"] = {"value": sum(reported)}
+            else:
+                entry["values"] = [
+                    {"value": v[m], "end_time": day_end_time(account, d)} for d, v in days if m in v
+                ]
+                entry["title"] = _TITLES[m]
+                entry["description"] = _TITLES[m]
+            entry["id"] = f"{account.id}/insights/{m}/day"
+            data.append(entry)
+        body: dict[str, Any] = {"data": data}
+        if not total:
+            body["paging"] = self.window_links(request, since, until)
+        return Response.json(body)
+
+    def _find_media(self, media_id: str, as_of: date) -> tuple[OrganicAccount, Post] | None:
+        found = parse_post_id(self.settings, media_id)
+        if found is None or "_" in media_id:
+            return None
+        account, week, k = found
+        posts = week_posts(self.settings.seed, account, week, IG_KINDS)
+        if k >= len(posts) or posts[k].local_day > as_of:
+            return None
+        return account, posts[k]
+
+    def _media_insights(self, request: Request, media_id: str) -> Response:
+        as_of = self.as_of(request)
+        found = self._find_media(media_id, as_of)
+        if found is None:
+            raise _unknown_object(media_id)
+        account, post = found
+        metrics = [m for m in request.params.get("metric", "").split(",") if m]
+        unknown = [m for m in metrics if m not in MEDIA_METRICS]
+        if unknown or not metrics:
+            raise GraphError(
+                "(#100) metric[0] must be one of the following values: " + ", ".join(MEDIA_METRICS),
+                100,
+            )
+        if post.local_day < account.business_since:
+            raise GraphError(
+                "(#100) The Media Insights API does not support the media posted before the "
+                "business account conversion",
+                100,
+                subcode=MEDIA_TOO_OLD_SUBCODE,
+                user_title="Media Posted Before Business Account Conversion",
+            )
+        values = _media_insights(account, post, as_of)
+        data = [
+            {
+                "name": m,
+                "period": "lifetime",
+                "values": [{"value": values[m]}],
+                "title": m.title(),
+                "id": f"{media_id}/insights/{m}/lifetime",
+            }
+            for m in metrics
+        ]
+        return Response.json({"data": data})
+
+    def _media(self, request: Request, version: str, user_id: str) -> Response:
+        account = self.account(user_id)
+        as_of = self.as_of(request)
+        fields = request.params.get("fields", "id")
+        items = [pick(_media_object(account, p, as_of), fields)
+                 for p in posts_as_of(self.settings.seed, account, as_of, IG_KINDS)]
+        return self.page(request, items)
+
+
+def create_app(config: Config) -> InstagramSandbox:
+    return InstagramSandbox(config)
+
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "PREFIX",
+    "InstagramSandbox",
+    "create_app",
+    "expected_account_daily",
+    "expected_post_snapshots",
+    "settings_from_config",
+]
+
+
+#: The local Airflow connection to this sandbox (base URL = the mount; `{root}` = the server's URL).
+CONNECTION: dict = {"password": DEFAULT_TOKEN}

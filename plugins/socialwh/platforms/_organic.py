@@ -1,0 +1,64 @@
+"""The one raw shape every organic platform loads (docs/organic-contract.md): two tables.
+
+An organic declaration calls :func:`organic_tables` with its own field-mapping notes; the columns,
+rules and grain are the same for all of them, so they are written once here.
+"""
+
+from socialwh.registry import Table, col, record_columns
+
+
+def organic_tables(key: str, source: str, notes: str = "") -> tuple[Table, ...]:
+    """raw.<key>_account_daily and raw.<key>_post_snapshots; `source` names the API they come from."""
+    return (
+        Table(
+            name=f"{key}_account_daily",
+            dbt_name="account_daily",
+            description=f"{source}: one row per account and day (followers, gained, lost, views, "
+                        f"reach, engagements). {notes}".strip(),
+            grain=("account_id", "date_day"),
+            date="date_day",
+            windowed=True,
+            freshness=True,
+            columns=(
+                col("account_id", required=True),
+                col("account_name"),
+                col("account_timezone", "text", "IANA zone; date_day is a day in it (or UTC where the API reports UTC days)", required=True),
+                col("date_day", "date", required=True),
+                col("followers", "bigint", "follower/subscriber count at the end of the day; null = not reported", role="count"),
+                col("followers_gained", "bigint", role="count"),
+                col("followers_lost", "bigint", role="count"),
+                col("views", "bigint", '2025 "views" (formerly impressions; page_total_media_view, IG views, ...)', role="count"),
+                col("reach", "bigint", "unique accounts reached", role="count"),
+                col("engagements", "bigint", "as the platform counts them for the account-day; null = not reported", role="count"),
+                *record_columns(),
+            ),
+        ),
+        Table(
+            name=f"{key}_post_snapshots",
+            dbt_name="post_snapshots",
+            description=f"{source}: lifetime counters of each recent post, one row per post and "
+                        "night (snapshot_date).",
+            grain=("account_id", "post_id", "snapshot_date"),
+            date="snapshot_date",
+            windowed=True,
+            columns=(
+                col("account_id", required=True),
+                col("post_id", required=True),
+                col("snapshot_date", "date", "the night this lifetime snapshot was taken", required=True),
+                col("published_at", "timestamptz", required=True),
+                col("account_timezone", required=True),
+                col("content_type", "text", "video | image | carousel | text | link | reel | story | short | live | other", required=True),
+                col("content_format", "text", "platform-native type (media_product_type, ...)"),
+                col("title", "text", "caption / text / title, first 500 characters"),
+                col("permalink"),
+                col("views", "bigint", "lifetime counters as of snapshot_date; null = not reported", role="count"),
+                col("reach", "bigint", role="count"),
+                col("likes", "bigint", "likes / reactions", role="count"),
+                col("comments", "bigint", role="count"),
+                col("shares", "bigint", "shares / reposts / retweets (+ quotes on X)", role="count"),
+                col("saves", "bigint", "saves / bookmarks", role="count"),
+                col("clicks", "bigint", role="count"),
+                *record_columns(),
+            ),
+        ),
+    )

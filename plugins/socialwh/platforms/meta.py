@@ -1,0 +1,77 @@
+"""Meta Ads: the platform's declaration (socialwh.registry).
+
+Meta Marketing API (Facebook and Instagram ads).
+"""
+
+from socialwh.registry import Platform, Table, col, record_columns
+
+PLATFORM = Platform(
+    key='meta',
+    kind="paid",
+    label='Meta Ads',
+    mart_platform='meta',
+    conn_id='meta_ads',
+    utm_sources=('facebook', 'fb', 'instagram', 'ig', 'meta'),
+    sandbox="socialwh_dev.sandbox.meta",
+    description='Meta Marketing API (Facebook and Instagram ads) as loaded by the meta connector into raw.*. Each extraction window is replaced per account in one transaction, so raw holds the latest restated numbers.',
+    tables=(
+        Table(
+            name='meta_ad_accounts',
+            dbt_name='ad_accounts',
+            description='One row per ad account (GET /act_{id}?fields=currency,timezone_name).',
+            grain=('account_id',),
+            columns=(
+                col('account_id', 'text', 'digits, without the act_ prefix', required=True),
+                col('account_name'),
+                col('currency', required=True, role='currency'),
+                col('timezone_name', required=True),
+                *record_columns(as_of_date=False),
+            ),
+        ),
+        Table(
+            name='meta_ad_insights',
+            dbt_name='ad_insights',
+            description="Ad-level daily insights (level=ad, time_increment=1). One row per account, day and ad; date_start is the day in the ad account's time zone.",
+            grain=('account_id', 'date_start', 'ad_id'),
+            date='date_start',
+            windowed=True,
+            spend='spend',
+            freshness=True,
+            columns=(
+                col('account_id', required=True),
+                col('date_start', 'date', "the day, in the ad account's time zone", required=True),
+                col('campaign_id'),
+                col('campaign_name'),
+                col('adset_id'),
+                col('adset_name'),
+                col('ad_id', required=True),
+                col('ad_name'),
+                col('account_currency', required=True, role='currency'),
+                col('account_timezone', required=True),
+                col('spend', 'numeric', required=True, role='money'),
+                col('impressions', 'bigint', required=True, role='count'),
+                col('clicks', 'bigint', required=True, role='count'),
+                col('reach', 'bigint', role='count'),
+                col('actions', 'jsonb', '[{"action_type":..,"value":".."}] as returned', role='actions'),
+                col('action_values', 'jsonb', role='actions'),
+                *record_columns(),
+            ),
+        ),
+        Table(
+            name='meta_campaigns',
+            dbt_name='campaigns',
+            description='Campaign objects (GET /act_{id}/campaigns), latest state.',
+            grain=('account_id', 'campaign_id'),
+            columns=(
+                col('account_id', required=True),
+                col('campaign_id', required=True),
+                col('campaign_name'),
+                col('status'),
+                col('objective'),
+                col('daily_budget', 'numeric', "in the account currency's minor units, as Meta returns"),
+                col('lifetime_budget', 'numeric'),
+                *record_columns(),
+            ),
+        ),
+    ),
+)
