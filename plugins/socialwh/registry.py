@@ -125,10 +125,16 @@ class Platform:
     sandbox: str | None = None         # dev package module that simulates the API (socialwh_dev.sandbox.<key>)
     connector: str = ""                # module with make_client / extract_tables; default socialwh.connectors.<key>
     options: dict = field(default_factory=dict)  # documentation of platform-specific config options
+    # Paid: the dbt models that feed the unions (union columns, see int_ad_performance_unioned and
+    # int_campaigns_unioned); default stg_<key>__ad_stats and stg_<key>__campaigns.
+    union_models: dict = field(default_factory=dict)
 
     @property
     def connector_module(self) -> str:
         return self.connector or f"socialwh.connectors.{self.key}"
+
+    def union_model(self, kind: str) -> str:
+        return self.union_models.get(kind, f"stg_{self.key}__{kind}")
 
     @property
     def dbt_source(self) -> str:

@@ -185,7 +185,7 @@ def _columns(ddl: str, table: str) -> list[str]:
 
 def test_raw_ddl_matches_the_shared_contract_and_the_rows() -> None:
     contract = (REPO_ROOT / "docs" / "organic-contract.md").read_text()
-    ddl = (REPO_ROOT / "plugins/socialwh/warehouse/sql/raw_organic_facebook_pages.sql").read_text()
+    ddl = _raw_ddl()
     batch = {"batch_id", "extracted_at", "as_of_date"}
     for suffix in ("account_daily", "post_snapshots"):
         ours = _columns(ddl, f"raw.facebook_pages_{suffix}")
@@ -194,3 +194,10 @@ def test_raw_ddl_matches_the_shared_contract_and_the_rows() -> None:
     assert set(daily[0]) | batch == set(_columns(ddl, "raw.facebook_pages_account_daily"))
     post = post_snapshot_row(_posts()[0], {}, "1", LA, date(2026, 11, 2))
     assert set(post) | batch == set(_columns(ddl, "raw.facebook_pages_post_snapshots"))
+
+
+def _raw_ddl() -> str:
+    """The raw DDL the warehouse runs: shared files plus the platform declarations."""
+    from socialwh.warehouse.db import raw_ddl_text
+
+    return raw_ddl_text()

@@ -85,9 +85,9 @@ LOADER_COLUMNS = {"batch_id", "extracted_at", "as_of_date"}
 
 def raw_columns(table: str) -> set[str]:
     """Column names of a raw table, read from the DDL the loader runs."""
-    ddl = (REPO_ROOT / "plugins/socialwh/warehouse/sql/raw_google_ads.sql").read_text()
+    ddl = _raw_ddl()
     body = re.search(rf"create table if not exists raw\.{table} \((.*?)\n\);", ddl, re.S)
-    assert body, f"raw.{table} not found in raw_google_ads.sql"
+    assert body, f"raw.{table} not found in the raw DDL"
     names = {line.split()[0] for line in body.group(1).splitlines() if line.strip()}
     return {n for n in names if n != "primary"}
 
@@ -370,3 +370,10 @@ def test_missing_credentials_name_the_connection() -> None:
     extra = {"developer_token": "d", "login_customer_id": "mcc"}
     with pytest.raises(ValueError, match="login_customer_id"):
         make_client(ConnectionInfo("https://x", password="t", extra=extra), {}, None)
+
+
+def _raw_ddl() -> str:
+    """The raw DDL the warehouse runs: shared files plus the platform declarations."""
+    from socialwh.warehouse.db import raw_ddl_text
+
+    return raw_ddl_text()

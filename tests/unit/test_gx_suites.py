@@ -68,7 +68,7 @@ def test_every_raw_table_has_a_blocking_suite_and_dated_ones_warn_on_freshness_a
     freshness per source and day-over-day volume as warnings."""
     import glob
 
-    ddl = "".join(Path(f).read_text() for f in glob.glob(str(REPO_ROOT / "plugins/socialwh/warehouse/sql/raw*.sql")))
+    ddl = _raw_ddl()
     declared = set(re.findall(r"create table if not exists raw\.(\w+)", ddl))
     covered = {t.name for t in suites.RAW_TABLES}
     # bookkeeping tables, not data: the batches themselves and the rows the loader refused
@@ -174,3 +174,9 @@ def test_gate_failed_survives_pickling():
     error = pickle.loads(pickle.dumps(GateFailed(result)))
     assert error.result == result and "grain_unique" in str(error)
 
+
+def _raw_ddl() -> str:
+    """The raw DDL the warehouse runs: shared files plus the platform declarations."""
+    from socialwh.warehouse.db import raw_ddl_text
+
+    return raw_ddl_text()

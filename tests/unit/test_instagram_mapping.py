@@ -114,7 +114,7 @@ def test_raw_ddl_matches_the_shared_contract_and_the_rows() -> None:
                 if line.strip() and not line.strip().startswith(("primary", "--"))]
 
     contract = (REPO_ROOT / "docs" / "organic-contract.md").read_text()
-    ddl = (REPO_ROOT / "plugins/socialwh/warehouse/sql/raw_organic_instagram.sql").read_text()
+    ddl = _raw_ddl()
     batch = {"batch_id", "extracted_at", "as_of_date"}
     for suffix in ("account_daily", "post_snapshots"):
         assert columns(ddl, f"raw.instagram_{suffix}") == columns(contract, f"raw.<key>_{suffix}")
@@ -122,3 +122,10 @@ def test_raw_ddl_matches_the_shared_contract_and_the_rows() -> None:
     assert set(daily[0]) | batch == set(columns(ddl, "raw.instagram_account_daily"))
     post = post_snapshot_row(fixture("media_page_1.json")["data"][0], {}, "1", LA, NOV2)
     assert set(post) | batch == set(columns(ddl, "raw.instagram_post_snapshots"))
+
+
+def _raw_ddl() -> str:
+    """The raw DDL the warehouse runs: shared files plus the platform declarations."""
+    from socialwh.warehouse.db import raw_ddl_text
+
+    return raw_ddl_text()

@@ -79,9 +79,9 @@ def dims() -> Dimensions:
 
 def raw_columns(table: str) -> set[str]:
     """Column names of a raw table, read from the DDL the loader creates."""
-    ddl = (REPO_ROOT / "plugins/socialwh/warehouse/sql/raw_linkedin.sql").read_text()
+    ddl = _raw_ddl()
     body = re.search(rf"create table if not exists raw\.{table} \((.*?)\n\);", ddl, re.S)
-    assert body, f"raw.{table} not found in raw_linkedin.sql"
+    assert body, f"raw.{table} not found in the raw DDL"
     names = {line.split()[0] for line in body.group(1).splitlines() if line.strip()}
     return {n for n in names if n != "primary"}
 
@@ -356,3 +356,10 @@ def test_statuses_map_to_types() -> None:
     bad = classify_linkedin(li_response(400, illegal))
     assert type(bad) is ApiError and bad.code == "ILLEGAL_ARGUMENT" and not bad.retryable
     assert classify_linkedin(li_response(200, {"elements": []})) is None
+
+
+def _raw_ddl() -> str:
+    """The raw DDL the warehouse runs: shared files plus the platform declarations."""
+    from socialwh.warehouse.db import raw_ddl_text
+
+    return raw_ddl_text()

@@ -77,9 +77,9 @@ def rows(metrics: dict | None = None, **kw) -> list[dict]:
 
 def raw_columns(table: str) -> set[str]:
     """Column names of a raw table, read from the DDL the loader creates."""
-    ddl = (REPO_ROOT / "plugins/socialwh/warehouse/sql/raw_x.sql").read_text()
+    ddl = _raw_ddl()
     body = re.search(rf"create table if not exists raw\.{table} \((.*?)\n\);", ddl, re.S)
-    assert body, f"raw.{table} not found in raw_x.sql"
+    assert body, f"raw.{table} not found in the raw DDL"
     names = {line.split()[0] for line in body.group(1).splitlines() if line.strip()}
     return {n for n in names if n != "primary"}
 
@@ -400,3 +400,10 @@ def test_error_statuses_map_to_types() -> None:
     html = classify_x(httpx.Response(502, text="<html>bad gateway</html>", request=request))
     assert isinstance(html, TransientError)
     assert classify_x(httpx.Response(200, json={"data": []}, request=request)) is None
+
+
+def _raw_ddl() -> str:
+    """The raw DDL the warehouse runs: shared files plus the platform declarations."""
+    from socialwh.warehouse.db import raw_ddl_text
+
+    return raw_ddl_text()

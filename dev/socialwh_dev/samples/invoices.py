@@ -21,6 +21,7 @@ Disabled sandbox accounts (closed) are not invoiced.
 from __future__ import annotations
 
 import argparse
+import importlib
 import csv
 import io
 from collections.abc import Callable
@@ -33,29 +34,18 @@ from socialwh.config import load_config
 from socialwh.finance.fx import parse_ecb_csv
 from socialwh.finance.invoices import COLUMNS, DEFAULT_DIR
 from socialwh.paths import REPO_ROOT
-from socialwh_dev.sandbox import ecb, google_ads, linkedin, meta, tiktok, x
+from socialwh_dev.sandbox import ecb
 
 MONTHS = (date(2026, 10, 1), date(2026, 11, 1))
 CENT = Decimal("0.01")
-MICROS = Decimal(1_000_000)
 
-DailySpend = Callable[[object, str, date, date], Decimal]
-SPEND: dict[str, DailySpend] = {
-    "meta": lambda c, a, d, o: sum(
-        (Decimal(r["spend"]) for r in meta.expected_insights(c, a, d, o)), Decimal(0)),
-    "google_ads": lambda c, a, d, o: sum(
-        (Decimal(r["metrics"]["costMicros"]) / MICROS
-         for r in google_ads.expected_ad_stats(c, a, d, o)), Decimal(0)),
-    "tiktok": lambda c, a, d, o: sum(
-        (Decimal(r["metrics"]["spend"]) for r in tiktok.expected_ad_stats(c, a, d, o)), Decimal(0)),
-    "linkedin": lambda c, a, d, o: sum(
-        (Decimal(r["costInLocalCurrency"]) for r in linkedin.expected_ad_stats(c, a, d, o)),
-        Decimal(0)),
-    "x": lambda c, a, d, o: sum(
-        (Decimal(r["billed_charge_local_micro"] or 0) / MICROS
-         for r in x.expected_ad_stats(c, a, d, o)), Decimal(0)),
-}  # fmt: skip
-PREFIX = {"meta": "FBADS", "google_ads": "GADS", "tiktok": "TT", "linkedin": "LI", "x": "XADS"}
+
+def paid_sandboxes(config) -> dict[str, object]:
+    """platform key -> its sandbox module, for every declared paid platform with sandbox accounts."""
+    from socialwh import registry  # noqa: PLC0415
+
+    return {p.key: importlib.import_module(p.sandbox) for p in registry.of_kind("paid")
+            if p.sandbox and (config.sandbox or {}).get(p.key)}
 
 
 def _next_month(month: date) -> date:
@@ -104,9 +94,8 @@ def build() -> dict[str, list[dict[str, str]]]:
     sandbox = config.sandbox
     rates = _Rates(int(sandbox["seed"]))
     files: dict[str, list[dict[str, str]]] = {}
-    for platform, block in sandbox.items():
-        if platform not in SPEND:
-            continue
+    for platform, module in paid_sandboxes(config).items():
+        block = sandbox[platform]
         for month in MONTHS:
             issue = _next_month(month).replace(day=3)
             lines: list[dict[str, str]] = []
@@ -117,9 +106,9 @@ def build() -> dict[str, list[dict[str, str]]]:
                 zone = spec.get("timezone", "UTC")
 
                 def spend(day: date, account: str = account) -> Decimal:
-                    return SPEND[platform](config, account, day, issue)
+                    return module.daily_spend(config, account, day, issue)
 
-                doc = f"{PREFIX[platform]}-{month:%Y%m}-{n:03d}"
+                doc = f"{module.INVOICE_PREFIX}-{month:%Y%m}-{n:03d}"
                 label = f"{spec['name']} {month:%B %Y}"
                 utc_billed = (platform == "x" and account == "18ce55jp0aa") or (
                     platform == "meta" and account == "1000000002" and month.month == 11)

@@ -13,6 +13,7 @@ paid visit, so last non-direct touch attribution has something to do.
 from __future__ import annotations
 
 import argparse
+import importlib
 import csv
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -26,15 +27,6 @@ from socialwh_dev.sandbox.datagen import seeded_rng
 START = date(2026, 10, 1)
 END = date(2026, 11, 30)
 N_CUSTOMERS = 160
-SOURCES = {
-    "meta": ("facebook", "instagram"),
-    "google_ads": ("google",),
-    "tiktok": ("tiktok",),
-    "linkedin": ("linkedin",),
-    "x": ("twitter", "x"),
-}
-MEDIUM = {"meta": "paid_social", "google_ads": "cpc", "tiktok": "paid_social",
-          "linkedin": "paid_social", "x": "paid_social"}
 HEADER = ["order_id", "ordered_at", "customer_id", "new_customer", "revenue", "currency",
           "utm_source", "utm_medium", "utm_campaign", "utm_content", "status"]
 SHOPS = (("EUR", "Europe/Berlin"), ("USD", "America/New_York"), ("GBP", "Europe/London"))
@@ -52,25 +44,13 @@ class SandboxCampaign:
 
 def sandbox_campaigns(config: Config, start: date = START, end: date = END) -> list[SandboxCampaign]:
     """Every enabled sandbox campaign (LinkedIn: campaign group) running between start and end."""
-    from socialwh_dev.sandbox import google_ads, linkedin, meta, tiktok, x  # noqa: PLC0415
+    from socialwh_dev.samples.invoices import paid_sandboxes  # noqa: PLC0415
 
     out: list[SandboxCampaign] = []
-    for platform, module, accounts_attr, list_fn in (
-        ("meta", meta, "accounts", "campaigns_as_of"),
-        ("google_ads", google_ads, "accounts", "campaigns_as_of"),
-        ("tiktok", tiktok, "advertisers", "campaigns_as_of"),
-        ("linkedin", linkedin, "accounts", "groups_as_of"),
-        ("x", x, "accounts", "campaigns_as_of"),
-    ):
-        if not (config.sandbox or {}).get(platform):
-            continue
-        settings = module.settings_from_config(config)
-        for account in getattr(settings, accounts_attr):
-            if getattr(account, "disabled", False):
-                continue
-            for c in getattr(module, list_fn)(settings.seed, account, end):
-                if c.start <= end and c.end >= start:
-                    out.append(SandboxCampaign(platform, account.id, c.id, c.name, c.start, c.end))
+    for platform, module in paid_sandboxes(config).items():
+        for account_id, campaign_id, name, c_start, c_end in module.sample_campaigns(config, end):
+            if c_start <= end and c_end >= start:
+                out.append(SandboxCampaign(platform, account_id, campaign_id, name, c_start, c_end))
     return sorted(out, key=lambda c: (c.platform, c.account_id, c.campaign_id))
 
 
@@ -113,6 +93,12 @@ def generate(config: Config, start: date = START, end: date = END) -> list[dict[
     return out
 
 
+def _sandbox(platform: str):
+    from socialwh import registry  # noqa: PLC0415
+
+    return importlib.import_module(registry.platform(platform).sandbox)
+
+
 def _touch(r, campaigns: list[SandboxCampaign], day: date, repeat: bool) -> dict[str, str]:
     empty = {"utm_source": "", "utm_medium": "", "utm_campaign": "", "utm_content": ""}
     roll = r.random()
@@ -126,9 +112,10 @@ def _touch(r, campaigns: list[SandboxCampaign], day: date, repeat: bool) -> dict
     if not running:
         return empty
     c = r.choice(running)
+    module = _sandbox(c.platform)
     return {
-        "utm_source": r.choice(SOURCES[c.platform]),
-        "utm_medium": MEDIUM[c.platform],
+        "utm_source": r.choice(module.SAMPLE_UTM_SOURCES),
+        "utm_medium": module.UTM_MEDIUM,
         "utm_campaign": c.campaign_id if r.random() < 0.5 else c.name,
         "utm_content": f"ad{r.randrange(1, 6)}" if r.random() < 0.5 else "",
     }

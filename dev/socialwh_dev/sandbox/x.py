@@ -33,6 +33,8 @@ read as the last account-local day with data. :func:`expected_ad_stats` gives th
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import base64
 import gzip
 import hashlib
@@ -1399,3 +1401,23 @@ __all__ = [
 
 #: The local Airflow connection to this sandbox (base URL = the mount; `{root}` = the server's URL).
 CONNECTION: dict = {"extra": dict(DEFAULT_CREDENTIALS)}
+
+
+# --- sample finance data (dev/socialwh_dev/samples): the same protocol in every paid sandbox ---
+INVOICE_PREFIX = "XADS"
+UTM_MEDIUM = "paid_social"
+SAMPLE_UTM_SOURCES = ("twitter", "x")
+
+
+def daily_spend(config: Config, account_id: str, day: date, as_of: date) -> Decimal:
+    """The account's spend on its local `day` in the account currency, as the API reports it."""
+    return sum((Decimal(r["billed_charge_local_micro"] or 0) / Decimal(1_000_000) for r in expected_ad_stats(config, account_id, day, as_of)), Decimal(0))
+
+
+def sample_campaigns(config: Config, as_of: date) -> list[tuple[str, str, str, date, date]]:
+    """(account_id, campaign_id, name, start, end) of every enabled account's campaigns."""
+    settings = settings_from_config(config)
+    return [(a.id, c.id, c.name, c.start, c.end)
+            for a in settings.accounts if not getattr(a, "disabled", False)
+            for c in campaigns_as_of(settings.seed, a, as_of)]
+

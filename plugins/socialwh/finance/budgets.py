@@ -37,7 +37,6 @@ from typing import Any
 
 import psycopg
 
-from socialwh.config import load_config
 from socialwh.finance import csvinput
 from socialwh.finance.csvinput import CsvShape
 from socialwh.finance.errors import InputError, Problem, decode_utf8
@@ -48,11 +47,6 @@ TABLE = "raw.finance_budgets"
 COLUMNS = ("month", "platform", "account_id", "campaign_id", "amount", "currency", "plan_version", "status")
 OPTIONAL_COLUMNS = frozenset({"campaign_id", "status"})
 STATUSES = ("draft", "approved")
-# Platforms we expect to onboard: finance may budget them before their connector exists.
-KNOWN_PLATFORMS = frozenset({
-    "meta", "google_ads", "tiktok", "linkedin", "x",
-    "pinterest", "snapchat", "microsoft_ads", "reddit",
-})
 
 _KEY_DESCRIPTION = "month, platform, account_id, campaign_id and plan_version"
 _MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
@@ -101,8 +95,12 @@ class BudgetDirLoad:
 
 
 def allowed_platforms() -> frozenset[str]:
-    """Configured platforms plus KNOWN_PLATFORMS, so files for upcoming platforms validate."""
-    return KNOWN_PLATFORMS | frozenset(load_config().platforms)
+    """The paid platforms of the registry (socialwh.platforms): the same list the dbt tests on
+    budgets check (the generated `platforms` seed), so a file that loads also passes `dbt test`.
+    A budget for a platform the warehouse does not load yet is refused with file, line and field."""
+    from socialwh import registry  # noqa: PLC0415
+
+    return frozenset(p.key for p in registry.of_kind("paid"))
 
 
 def parse_budget_csv(

@@ -16,6 +16,7 @@ PLATFORM = Platform(
     utm_sources=('google', 'google_ads', 'adwords'),
     sandbox="socialwh_dev.sandbox.google_ads",
     description='Google Ads API (REST, GAQL) as loaded by the google_ads connector into raw.*. The stats window (platforms.google_ads.lookback_days, 30: conversions keep being attributed for weeks) is replaced per customer every night in one transaction, so raw holds the latest restated numbers. A disabled or unreachable customer is skipped and keeps its last rows.',
+    union_models={"campaigns": "int_google_ads__campaigns"},
     tables=(
         Table(
             name='google_ads_ad_stats',

@@ -16,6 +16,7 @@ PLATFORM = Platform(
     utm_sources=('linkedin',),
     sandbox="socialwh_dev.sandbox.linkedin",
     description='LinkedIn Marketing API (ads) as loaded by the linkedin connector into raw.*. Each extraction window (30 days by default) is replaced per account in one transaction, so raw holds the latest restated numbers (website conversions keep arriving for up to 30 days).',
+    union_models={"campaigns": "int_linkedin__campaigns"},
     tables=(
         Table(
             name='linkedin_ad_stats',

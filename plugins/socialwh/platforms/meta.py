@@ -14,6 +14,7 @@ PLATFORM = Platform(
     utm_sources=('facebook', 'fb', 'instagram', 'ig', 'meta'),
     sandbox="socialwh_dev.sandbox.meta",
     description='Meta Marketing API (Facebook and Instagram ads) as loaded by the meta connector into raw.*. Each extraction window is replaced per account in one transaction, so raw holds the latest restated numbers.',
+    union_models={"ad_stats": "int_meta__ad_stats", "campaigns": "int_meta__campaigns"},
     tables=(
         Table(
             name='meta_ad_accounts',

@@ -16,6 +16,7 @@ PLATFORM = Platform(
     utm_sources=('tiktok',),
     sandbox="socialwh_dev.sandbox.tiktok",
     description="TikTok API for Business (ads) as loaded by the tiktok connector into raw.*. Each night the lookback window is re-extracted and replaced per advertiser in one transaction, so raw holds the latest restated numbers. Report days are days in the advertiser's own time zone.",
+    union_models={"campaigns": "int_tiktok__campaigns"},
     tables=(
         Table(
             name='tiktok_ad_stats',

@@ -16,6 +16,7 @@ PLATFORM = Platform(
     utm_sources=('twitter', 'x'),
     sandbox="socialwh_dev.sandbox.x",
     description='X (Twitter) Ads API v12 as loaded by the x connector into raw.*. The stats window (platforms.x.lookback_days, 14: billed spend settles within 3 days, purchases keep being attributed for about two weeks) is replaced per ads account every night in one transaction, so raw holds the latest restated numbers.',
+    union_models={"campaigns": "int_x__campaigns"},
     tables=(
         Table(
             name='x_ad_stats',

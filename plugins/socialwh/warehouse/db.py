@@ -47,6 +47,12 @@ def raw_ddl_files() -> list[str]:
     return sorted(names, key=lambda n: n != "raw.sql")
 
 
+def raw_ddl_text() -> str:
+    """The whole raw DDL as text: the shared files, then every declared platform's tables."""
+    return "\n".join([*(sql_file(name) for name in raw_ddl_files()),
+                      *(registry.ddl(p) for p in registry.platforms().values())])
+
+
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
     """Create the raw schema and tables if missing. Safe to run on every task."""
     with conn.transaction():

@@ -23,7 +23,7 @@ with
         as_of_date::date as as_of_date,
         extracted_at
 
-    from {{ source('organic', key ~ '_account_daily') }}
+    from {{ source(key, 'account_daily') }}
 
 ),
 

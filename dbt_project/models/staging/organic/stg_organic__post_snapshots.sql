@@ -27,7 +27,7 @@ with
         clicks::bigint as clicks,
         extracted_at
 
-    from {{ source('organic', key ~ '_post_snapshots') }}
+    from {{ source(key, 'post_snapshots') }}
 
 ),
 
