@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from socialwh.paths import CONFIG_FILE, REPO_ROOT
+from socialwh.paths import CONFIG_FILE, REPO_ROOT, SANDBOX_FILE
 
 
 class ConfigError(ValueError):
@@ -99,9 +99,22 @@ def parse_config(raw: dict, path: Path) -> Config:
         platforms=platforms,
         finance=raw.get("finance") or {},
         quality=raw.get("quality") or {},
-        sandbox=raw.get("sandbox") or {},
+        sandbox=raw.get("sandbox") or _sandbox_world(),
         campaign_naming=raw.get("campaign_naming") or {},
     )
+
+
+def _sandbox_world() -> dict[str, Any]:
+    """The sandboxes' world (dev/sandbox.yml) when this checkout has one; {} in a deployment."""
+    if not SANDBOX_FILE.exists():
+        return {}
+    try:
+        world = yaml.safe_load(SANDBOX_FILE.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{SANDBOX_FILE}: not valid YAML: {exc}") from None
+    if not isinstance(world, dict):
+        raise ConfigError(f"{SANDBOX_FILE}: expected a mapping at the top level")
+    return world
 
 
 @lru_cache(maxsize=4)

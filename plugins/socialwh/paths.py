@@ -8,6 +8,8 @@ from pathlib import Path
 REPO_ROOT = Path(os.environ.get("SOCIALWH_HOME", Path(__file__).resolve().parents[2]))
 LOCAL_DIR = Path(os.environ.get("SOCIALWH_LOCAL_DIR", REPO_ROOT / ".local")).resolve()
 CONFIG_FILE = Path(os.environ.get("SOCIALWH_CONFIG", REPO_ROOT / "config" / "warehouse.yml"))
+# The demo/test world of the sandboxes (dev package); absent in a deployment.
+SANDBOX_FILE = Path(os.environ.get("SOCIALWH_SANDBOX_CONFIG", REPO_ROOT / "dev" / "sandbox.yml"))
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 GX_DIR = REPO_ROOT / "expectations"
 DAGS_DIR = REPO_ROOT / "dags"
