@@ -28,7 +28,6 @@ from socialwh.connectors.google_ads import (
     micros_to_amount,
 )
 from socialwh.connectors.http import ApiError, AuthError, ThrottledError, TransientError
-from socialwh.paths import REPO_ROOT
 from socialwh_dev.sandbox import google_ads as sandbox_google_ads
 
 CUSTOMER_RECORD = {

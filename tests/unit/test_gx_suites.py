@@ -66,7 +66,6 @@ def test_suite_names_checks_and_severities():
 def test_every_raw_table_has_a_blocking_suite_and_dated_ones_warn_on_freshness_and_volume():
     """issue #6: grain, required fields, money and counts, currency codes, the extraction window;
     freshness per source and day-over-day volume as warnings."""
-    import glob
 
     ddl = _raw_ddl()
     declared = set(re.findall(r"create table if not exists raw\.(\w+)", ddl))

@@ -34,7 +34,6 @@ from socialwh.connectors.linkedin import (
     restli_list,
     stats_row,
 )
-from socialwh.paths import REPO_ROOT
 
 ACCOUNT = AccountInfo(account_id="500000001", name="Acme B2B US", currency="USD")
 RECORD = {

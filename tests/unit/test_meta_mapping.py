@@ -19,7 +19,6 @@ from socialwh.connectors.meta import (
     insight_row,
     usage_wait_seconds,
 )
-from socialwh.paths import REPO_ROOT
 
 ACCOUNT = {
     "id": "act_1000000001",

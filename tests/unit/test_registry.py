@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from socialwh import generate, registry
 from socialwh.quality import suites
 from socialwh.warehouse import quarantine
@@ -63,7 +62,6 @@ def test_meta_conversion_action_types_have_one_default():
     """dbt_project.yml holds the default; config only overrides it (a dbt run outside Airflow
     and the nightly count the same action types)."""
     import yaml
-
     from socialwh.pipeline.airflow_support import dbt_vars
 
     project = yaml.safe_load((REPO / "dbt_project/dbt_project.yml").read_text())

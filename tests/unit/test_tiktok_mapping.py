@@ -25,7 +25,6 @@ from socialwh.connectors.tiktok import (
     stats_row,
     throttle_wait_seconds,
 )
-from socialwh.paths import REPO_ROOT
 
 ACCT = "7000000000000000001"
 ADVERTISER = {

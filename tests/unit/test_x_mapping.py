@@ -33,7 +33,6 @@ from socialwh.connectors.x import (
     signature_base_string,
     stats_rows,
 )
-from socialwh.paths import REPO_ROOT
 
 ACCT = "18ce54d4x5t"
 ACCOUNT = {

@@ -21,8 +21,8 @@ Disabled sandbox accounts (closed) are not invoiced.
 from __future__ import annotations
 
 import argparse
-import importlib
 import csv
+import importlib
 import io
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
@@ -34,6 +34,7 @@ from socialwh.config import load_config
 from socialwh.finance.fx import parse_ecb_csv
 from socialwh.finance.invoices import COLUMNS, DEFAULT_DIR
 from socialwh.paths import REPO_ROOT
+
 from socialwh_dev.sandbox import ecb
 
 MONTHS = (date(2026, 10, 1), date(2026, 11, 1))

@@ -13,8 +13,8 @@ paid visit, so last non-direct touch attribution has something to do.
 from __future__ import annotations
 
 import argparse
-import importlib
 import csv
+import importlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -22,6 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from socialwh.config import Config, load_config
+
 from socialwh_dev.sandbox.datagen import seeded_rng
 
 START = date(2026, 10, 1)

@@ -43,6 +43,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from socialwh.config import Config
+
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.meta import GraphError, _decode_cursor, _encode_cursor, _unknown_object
 from socialwh_dev.sandbox.server import Request, Response, Router

@@ -29,6 +29,7 @@ from datetime import UTC, date, timedelta
 from typing import Any
 
 from socialwh.config import Config
+
 from socialwh_dev.sandbox.facebook_pages import (
     OrganicAccount,
     OrganicGraphApp,

@@ -49,6 +49,7 @@ from functools import lru_cache
 from typing import Any
 
 from socialwh.config import Config
+
 from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.server import Request, Response, Router

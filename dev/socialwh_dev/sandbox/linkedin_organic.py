@@ -48,8 +48,14 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from socialwh.config import Config
+
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
-from socialwh_dev.sandbox.linkedin import OLDEST_VERSION, LinkedInError, RestliSyntaxError, parse_restli
+from socialwh_dev.sandbox.linkedin import (
+    OLDEST_VERSION,
+    LinkedInError,
+    RestliSyntaxError,
+    parse_restli,
+)
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "linkedin_organic"

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from socialwh.paths import LOCAL_DIR, REPO_ROOT
 
 

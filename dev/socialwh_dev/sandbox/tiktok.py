@@ -22,8 +22,6 @@ tests and demos) or else today in the advertiser's time zone. :func:`expected_ad
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import hashlib
 import itertools
 import json
@@ -33,11 +31,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
+
 from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.server import Request, Response, Router

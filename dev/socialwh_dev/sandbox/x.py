@@ -33,8 +33,6 @@ read as the last account-local day with data. :func:`expected_ad_stats` gives th
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import base64
 import gzip
 import hashlib
@@ -47,12 +45,14 @@ import time as clock
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
+
 from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.server import Request, Response, Router

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from socialwh.connectors import windows
 from socialwh.connectors.http import (
     ApiClient,
     ApiError,
@@ -288,13 +289,8 @@ def lifetime_values(data: Any) -> dict[str, Any]:
     return out
 
 
-def date_chunks(since: date, until: date, max_days: int) -> Iterator[tuple[date, date]]:
-    """Inclusive [since, until] cut into inclusive pieces of at most ``max_days`` days."""
-    start = since
-    while start <= until:
-        stop = min(until, start + timedelta(days=max_days - 1))
-        yield start, stop
-        start = stop + timedelta(days=1)
+date_chunks = windows.date_slices  # one slicing rule for every connector (connectors/windows.py)
+
 
 
 def local_date(moment: datetime, timezone: str) -> date:

@@ -42,7 +42,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -61,6 +61,8 @@ from socialwh.connectors.http import (
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.numbers import FieldNumbers
+from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
 
@@ -183,15 +185,6 @@ def field_slices(
     return [KEY_FIELDS + tuple(wanted[i : i + room]) for i in range(0, len(wanted), room)]
 
 
-def date_slices(since: date, until: date, days: int) -> list[tuple[date, date]]:
-    if days < 1:
-        raise ValueError(f"days_per_request must be positive, got {days}")
-    out, start = [], since
-    while start <= until:
-        stop = min(until, start + timedelta(days=days - 1))
-        out.append((start, stop))
-        start = stop + timedelta(days=1)
-    return out
 
 
 class LinkedInAdsClient(ApiClient):
@@ -426,8 +419,12 @@ def merge_key(element: Any, account_id: str) -> tuple[str, str]:
 # -- mapping to raw rows ---------------------------------------------------------------------
 
 
-def _fail(account_id: str, what: str, field_name: str, problem: str) -> ValueError:
-    return ValueError(f"LinkedIn ad account {account_id}: {what}: field '{field_name}' {problem}")
+
+_NUMBERS = FieldNumbers("LinkedIn ad account {}", absent=(None, ""))
+_fail, _decimal, _optional_decimal, _int = (
+    _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
+_optional_int = FieldNumbers("LinkedIn ad account {}", absent=(None,)).optional_int
+
 
 
 def _urn_id(value: Any, prefix: str, account_id: str, what: str, field_name: str) -> str:
@@ -441,33 +438,10 @@ def _urn_id(value: Any, prefix: str, account_id: str, what: str, field_name: str
     return digits
 
 
-def _decimal(value: Any, account_id: str, what: str, field_name: str) -> Decimal:
-    if value is None or isinstance(value, bool):
-        raise _fail(account_id, what, field_name, f"is missing or not a number: {value!r}")
-    try:
-        # str() of a JSON float is its shortest repr, so a number still keeps its digits.
-        result = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _fail(account_id, what, field_name, f"is not a number: {value!r}") from None
-    if not result.is_finite() or result < 0:
-        raise _fail(account_id, what, field_name, f"is not a finite non-negative number: {value!r}")
-    return result
 
 
-def _optional_decimal(value: Any, account_id: str, what: str, field_name: str) -> Decimal | None:
-    return None if value in (None, "") else _decimal(value, account_id, what, field_name)
 
 
-def _int(value: Any, account_id: str, what: str, field_name: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise _fail(account_id, what, field_name, f"is missing or not a whole number: {value!r}")
-    if number < 0:
-        raise _fail(account_id, what, field_name, f"is negative: {value!r}")
-    return number
 
 
 def _date_range(value: Any, account_id: str, what: str) -> tuple[date, date]:
@@ -646,8 +620,6 @@ def _day_text(value: Any) -> str:
     return repr(start)
 
 
-def _optional_int(value: Any, account_id: str, what: str, field_name: str) -> int | None:
-    return None if value is None else _int(value, account_id, what, field_name)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
@@ -39,6 +38,7 @@ from socialwh.connectors.http import (
     json_or_none,
     parse_json_header,
 )
+from socialwh.connectors.numbers import FieldNumbers
 
 log = logging.getLogger(__name__)
 
@@ -391,37 +391,17 @@ class MetaAdsClient(ApiClient):
 # -- mapping to raw rows ---------------------------------------------------------------------
 
 
-def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
-    return ValueError(f"Meta act_{acct}: {what}: field '{field_name}' {problem}")
+
+_NUMBERS = FieldNumbers("Meta act_{}", absent=(None, ""))
+_fail, _decimal, _optional_decimal, _int = (
+    _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
 
 
-def _decimal(value: Any, acct: str, what: str, field_name: str) -> Decimal:
-    if value is None or isinstance(value, bool):
-        raise _fail(acct, what, field_name, f"is missing or not a number: {value!r}")
-    try:
-        # str() of a JSON float is its shortest repr, so even a number arrives digit-exact.
-        result = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _fail(acct, what, field_name, f"is not a number: {value!r}") from None
-    if not result.is_finite() or result < 0:
-        raise _fail(acct, what, field_name, f"is not a finite non-negative number: {value!r}")
-    return result
 
 
-def _optional_decimal(value: Any, acct: str, what: str, field_name: str) -> Decimal | None:
-    return None if value in (None, "") else _decimal(value, acct, what, field_name)
 
 
-def _int(value: Any, acct: str, what: str, field_name: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise _fail(acct, what, field_name, f"is missing or not a whole number: {value!r}")
-    if number < 0:
-        raise _fail(acct, what, field_name, f"is negative: {value!r}")
-    return number
+
 
 
 def _action_list(value: Any, acct: str, what: str, field_name: str) -> list[dict]:

@@ -41,11 +41,11 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
 
+from socialwh.connectors import windows
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
     ApiClient,
@@ -58,6 +58,7 @@ from socialwh.connectors.http import (
     classify_status,
     json_or_none,
 )
+from socialwh.connectors.numbers import FieldNumbers
 
 log = logging.getLogger(__name__)
 
@@ -212,12 +213,8 @@ def _parameter_named(message: str, params: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _windows(since: date, until: date, max_days: int) -> Iterator[tuple[date, date]]:
-    start = since
-    while start <= until:
-        end = min(until, start + timedelta(days=max_days - 1))
-        yield start, end
-        start = end + timedelta(days=1)
+_windows = windows.date_slices  # one slicing rule for every connector (connectors/windows.py)
+
 
 
 class TikTokAdsClient(ApiClient):
@@ -399,41 +396,20 @@ class TikTokAdsClient(ApiClient):
 _ABSENT = (None, "", "-")  # TikTok writes "-" where a metric or attribute does not apply
 
 
-def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
-    return ValueError(f"TikTok advertiser {acct}: {what}: field '{field_name}' {problem}")
+
+_NUMBERS = FieldNumbers("TikTok advertiser {}", absent=_ABSENT)
+_fail, _decimal, _optional_decimal, _int = (
+    _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
+_optional_int = _NUMBERS.optional_int
 
 
-def _decimal(value: Any, acct: str, what: str, field_name: str) -> Decimal:
-    if value is None or isinstance(value, bool):
-        raise _fail(acct, what, field_name, f"is missing or not a number: {value!r}")
-    try:
-        # str() of a JSON float is its shortest repr, so even a number arrives digit-exact.
-        result = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _fail(acct, what, field_name, f"is not a number: {value!r}") from None
-    if not result.is_finite() or result < 0:
-        raise _fail(acct, what, field_name, f"is not a finite non-negative number: {value!r}")
-    return result
 
 
-def _optional_decimal(value: Any, acct: str, what: str, field_name: str) -> Decimal | None:
-    return None if value in _ABSENT else _decimal(value, acct, what, field_name)
 
 
-def _int(value: Any, acct: str, what: str, field_name: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise _fail(acct, what, field_name, f"is missing or not a whole number: {value!r}")
-    if number < 0:
-        raise _fail(acct, what, field_name, f"is negative: {value!r}")
-    return number
 
 
-def _optional_int(value: Any, acct: str, what: str, field_name: str) -> int | None:
-    return None if value in _ABSENT else _int(value, acct, what, field_name)
+
 
 
 def _text(value: Any) -> str | None:

@@ -80,6 +80,7 @@ from socialwh.connectors.http import (
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
 
@@ -342,14 +343,6 @@ def local_midnight_utc(day: date, timezone: str) -> str:
     return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def date_slices(since: date, until: date, max_days: int) -> list[tuple[date, date]]:
-    """``[since, until]`` cut into consecutive inclusive slices of at most ``max_days`` days."""
-    out, start = [], since
-    while start <= until:
-        stop = min(until, start + timedelta(days=max_days - 1))
-        out.append((start, stop))
-        start = stop + timedelta(days=1)
-    return out
 
 
 def parse_timestamp(value: Any) -> datetime | None:

@@ -1,0 +1,71 @@
+"""Number parsing for connectors, with errors that name the account, the record and the field.
+
+APIs send metrics as strings, JSON numbers, "-" or nothing. Every connector needs the same
+rules: money as exact Decimal (never float; ``str()`` of a JSON float is its shortest repr, so
+even a number arrives digit-exact), counts as non-negative integers, and a clear error when a
+value is not what the contract says, e.g. ``TikTok advertiser 7000..: ad 123 on 2026-11-02:
+field 'spend' is not a number: 'abc'``. A connector binds its own subject once::
+
+    _num = FieldNumbers("Meta act_{}")
+    _decimal, _int = _num.decimal, _num.int
+    spend = _decimal(record.get("spend"), account_id, f"ad {ad_id} on {day}", "spend")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+MICRO = -6
+
+
+def micros_to_amount(micros: int | Decimal) -> Decimal:
+    """Micro-currency to currency units, exactly (scaleb shifts the exponent, no rounding)."""
+    return Decimal(micros).scaleb(MICRO)
+
+
+class FieldNumbers:
+    """Parsers bound to a subject template ("Meta act_{}": formatted with the account id).
+
+    `absent` are the values an optional field may take to mean "not reported" (TikTok sends "-")."""
+
+    def __init__(self, subject: str, absent: Collection[Any] = (None, "")) -> None:
+        self.subject = subject
+        self.absent = tuple(absent)
+
+    def fail(self, account: str, what: str, field_name: str, problem: str) -> ValueError:
+        return ValueError(f"{self.subject.format(account)}: {what}: field '{field_name}' {problem}")
+
+    def _is_absent(self, value: Any) -> bool:
+        return value in self.absent
+
+    def decimal(self, value: Any, account: str, what: str, field_name: str) -> Decimal:
+        """A finite, non-negative exact number."""
+        if value is None or isinstance(value, bool):
+            raise self.fail(account, what, field_name, f"is missing or not a number: {value!r}")
+        try:
+            result = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise self.fail(account, what, field_name, f"is not a number: {value!r}") from None
+        if not result.is_finite() or result < 0:
+            raise self.fail(account, what, field_name, f"is not a finite non-negative number: {value!r}")
+        return result
+
+    def optional_decimal(self, value: Any, account: str, what: str, field_name: str) -> Decimal | None:
+        return None if self._is_absent(value) else self.decimal(value, account, what, field_name)
+
+    def int(self, value: Any, account: str, what: str, field_name: str) -> int:
+        """A non-negative whole number (JSON integer or digits in a string)."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and value.strip().isdigit():
+            number = int(value.strip())
+        else:
+            raise self.fail(account, what, field_name, f"is missing or not a whole number: {value!r}")
+        if number < 0:
+            raise self.fail(account, what, field_name, f"is negative: {value!r}")
+        return number
+
+    def optional_int(self, value: Any, account: str, what: str, field_name: str) -> int | None:
+        return None if self._is_absent(value) else self.int(value, account, what, field_name)

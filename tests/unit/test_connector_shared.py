@@ -1,0 +1,46 @@
+"""What connectors share (issue #11 item 4): number parsing with field-naming errors, slicing."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from socialwh.connectors import linkedin, meta, tiktok, windows, x
+from socialwh.connectors.numbers import FieldNumbers, micros_to_amount
+
+
+def test_numbers_are_exact_and_errors_name_account_record_and_field():
+    num = FieldNumbers("Demo account {}", absent=(None, "", "-"))
+    assert num.decimal("12.340", "1", "ad 9", "spend") == Decimal("12.340")
+    assert num.decimal(0.1, "1", "ad 9", "spend") == Decimal("0.1")  # a JSON float keeps its digits
+    assert num.optional_decimal("-", "1", "ad 9", "reach") is None
+    assert num.int("42", "1", "ad 9", "clicks") == 42
+    with pytest.raises(ValueError, match=r"^Demo account 1: ad 9: field 'spend' is not a number: 'abc'$"):
+        num.decimal("abc", "1", "ad 9", "spend")
+    with pytest.raises(ValueError, match="field 'spend' is not a finite non-negative number"):
+        num.decimal("-1", "1", "ad 9", "spend")
+    with pytest.raises(ValueError, match="field 'clicks' is missing or not a whole number: '1.5'"):
+        num.int("1.5", "1", "ad 9", "clicks")
+    assert micros_to_amount(1_234_567) == Decimal("1.234567")
+
+
+def test_connectors_use_the_shared_parsers_with_their_own_subjects():
+    with pytest.raises(ValueError, match="^Meta act_7: x: field 'f' is not a number"):
+        meta._decimal("x", "7", "x", "f")
+    with pytest.raises(ValueError, match="^TikTok advertiser 7: "):
+        tiktok._int("x", "7", "x", "f")
+    assert tiktok._optional_decimal("-", "7", "x", "f") is None  # TikTok's "not applicable"
+    with pytest.raises(ValueError, match="^LinkedIn ad account 7: "):
+        linkedin._decimal(None, "7", "x", "f")
+
+
+def test_one_slicing_rule():
+    assert windows.date_slices(date(2026, 1, 1), date(2026, 1, 5), 2) == [
+        (date(2026, 1, 1), date(2026, 1, 2)), (date(2026, 1, 3), date(2026, 1, 4)),
+        (date(2026, 1, 5), date(2026, 1, 5))]
+    assert windows.date_slices(date(2026, 1, 2), date(2026, 1, 1), 30) == []
+    assert linkedin.date_slices is x.date_slices is windows.date_slices
+    with pytest.raises(ValueError, match="positive"):
+        windows.date_slices(date(2026, 1, 1), date(2026, 1, 2), 0)
