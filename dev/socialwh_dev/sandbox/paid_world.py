@@ -130,6 +130,10 @@ class Ad:
     name: str
     weight: float
     created: date
+    archived: date | None = None  # archived mid-flight: delivers before this day only
+
+    def live(self, day: date) -> bool:
+        return self.created <= day and (self.archived is None or day < self.archived)
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,9 @@ class Style:
     formats: tuple[str, ...] = DEFAULT_FORMATS
     id_style: str = "numeric"  # numeric | uuid
     weekday_factors: tuple[float, ...] = (1.0, 1.0, 1.0, 1.05, 1.1, 1.1, 1.05)
+    # Share of ads archived mid-flight (they stop delivering; their earlier spend stays). Drawn
+    # from a generator of its own, so 0.0 (the default) leaves every other number unchanged.
+    archive_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -315,6 +322,7 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
     else:
         budget_micro = None
     adsets = []
+    archive = seeded_rng(world.seed, world.platform, "archive", acct.id, slot, k)
     for g in range(1, r.randint(2, 4) + 1):
         ads = tuple(
             Ad(
@@ -322,6 +330,7 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
                 name=f"{fmt}_{r.choice(_HOOKS)}_v{d}",
                 weight=r.uniform(0.3, 1.7),
                 created=start - timedelta(days=1) + timedelta(days=r.choice((0, 0, 0, 4, 9))),
+                archived=_archive_day(archive, world.style.archive_share, start, end),
             )
             for d in range(1, r.randint(2, 3) + 1)
         )
@@ -349,6 +358,14 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
         aov_minor=round(r.uniform(20.0, 80.0) * scale),
         adsets=tuple(adsets),
     )
+
+
+def _archive_day(r: random.Random, share: float, start: date, end: date) -> date | None:
+    """The day an ad is archived mid-flight, or None (always one draw pair, kept stable)."""
+    hit, where = r.random(), r.random()
+    if hit >= share or (end - start).days < 14:
+        return None
+    return start + timedelta(days=10 + int(where * ((end - start).days - 12)))
 
 
 def _campaign_on(world: World, acct: AccountSpec, slot: int, day: date) -> Campaign | None:
@@ -391,7 +408,7 @@ def _deliveries(world: World, acct: AccountSpec, day: date) -> tuple[_Delivery, 
         if rc.random() < 0.04:  # paused for the day
             continue
         campaign_spend = c.daily_target_minor * rc.uniform(0.7, 1.0) * weekday
-        live = [(g, a) for g in c.adsets for a in g.ads if a.created <= day]
+        live = [(g, a) for g in c.adsets for a in g.ads if a.live(day)]
         total_weight = sum(a.weight for _, a in live) or 1.0
         for adset, ad in live:
             r = seeded_rng(world.seed, world.platform, "ad-day", acct.id, ad.id, day)
