@@ -203,6 +203,7 @@ class Style:
     audiences: tuple[tuple[str, str, int], ...] = DEFAULT_AUDIENCES
     formats: tuple[str, ...] = DEFAULT_FORMATS
     id_style: str = "numeric"  # numeric | uuid
+    sales_objectives: frozenset[str] = SALES_OBJECTIVES  # objectives that drive purchases
     weekday_factors: tuple[float, ...] = (1.0, 1.0, 1.0, 1.05, 1.1, 1.1, 1.05)
     # Share of ads archived mid-flight (they stop delivering; their earlier spend stays). Drawn
     # from a generator of its own, so 0.0 (the default) leaves every other number unchanged.
@@ -422,7 +423,7 @@ def _deliveries(world: World, acct: AccountSpec, day: date) -> tuple[_Delivery, 
             ctr = r.uniform(0.004, 0.018) * (1.4 if c.audience == "Retargeting" else 1.0)
             clicks = int(impressions * ctr)
             reach = max(1, int(impressions / r.uniform(1.05, 1.5)))
-            intent = 1.0 if c.objective in SALES_OBJECTIVES else 0.25
+            intent = 1.0 if c.objective in world.style.sales_objectives else 0.25
             n = int(clicks * r.uniform(0.01, 0.05) * intent + r.random())
             conversions = tuple(
                 (_lag(r, world.restatement_days), round(c.aov_minor * r.uniform(0.5, 1.7)))
