@@ -14,7 +14,7 @@ PLATFORM = Platform(
     mart_platform="pinterest",
     conn_id="pinterest_ads",
     utm_sources=("pinterest",),
-    sandbox=None,  # TEMP until the sandbox module lands
+    sandbox="socialwh_dev.sandbox.pinterest",
     description=(
         "Pinterest API v5 (ads) as loaded by the pinterest connector into raw.*. Each night the "
         "lookback window (platforms.pinterest.lookback_days, 30: the 30-day click attribution "
