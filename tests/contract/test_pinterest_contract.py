@@ -297,3 +297,35 @@ def test_sandbox_lists_default_to_active_and_paused_and_page_by_bookmark(sandbox
     unknown = httpx.get(f"{sandbox.url('pinterest')}/v5/ad_accounts/1/ads", params=base,
                         headers=auth)
     assert unknown.status_code == 404 and unknown.json() == {"code": 2, "message": "AdAccount not found."}
+
+
+def test_recorded_token_response_is_used(recorded, replay) -> None:
+    routes = {("POST", r"/v5/oauth/token$"): recorded("pinterest", "oauth_token"),
+              **_routes(recorded)}
+    r = replay(routes)
+    with PinterestAdsClient("https://api.pinterest.com", client_id="1", client_secret="s",
+                            refresh_token="pinr_x", retry=NO_WAIT, client=r.client()) as client:
+        stats, _ = extract_tables(client, ACCT, date(2026, 11, 1), date(2026, 11, 2))
+    assert len(stats.rows) == 3 and r.requests[0].url.path == "/v5/oauth/token"
+    token = recorded("pinterest", "oauth_token")["access_token"]
+    assert all(q.headers["authorization"] == f"Bearer {token}" for q in r.requests[1:])
+    assert client.refresh_token == recorded("pinterest", "oauth_token")["refresh_token"]
+
+
+def test_sandbox_connection_refreshes_and_a_revoked_refresh_token_fails_clearly(sandbox) -> None:
+    from socialwh.connectors.base import ConnectionInfo
+
+    spec = sandbox_module.CONNECTION
+    conn = ConnectionInfo(sandbox.url("pinterest"), login=spec["login"], password=spec["password"],
+                          extra=dict(spec["extra"]))
+    params = {"sandbox_as_of": AS_OF.isoformat()}
+    with connector.make_client(conn, {}, params) as client:
+        stats, _ = extract_tables(client, FR, UNTIL, UNTIL)
+        assert client._access_token and client._access_token.startswith("pina_")
+    assert stats.rows
+    revoked = ConnectionInfo(conn.base_url, login=conn.login, password=conn.password,
+                             extra={"refresh_token": "pinr_revoked"})
+    with connector.make_client(revoked, {}, params) as client, pytest.raises(AuthError) as err:
+        extract_tables(client, FR, UNTIL, UNTIL)
+    assert "re-authorise" in str(err.value) and "pinr_revoked" not in str(err.value)
+    assert spec["password"] not in str(err.value)

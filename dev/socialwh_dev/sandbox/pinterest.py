@@ -13,7 +13,13 @@ Speaks what the real API speaks, below the mount prefix (``/pinterest``):
   from today and a range of at most 90 days; an array of ``{"AD_ID", "DATE", <COLUMN>}``
   whose zero-valued conversion columns are left out, as Pinterest leaves out empty columns;
   ``*_IN_MICRO_DOLLAR`` in micro-units of the account's currency, sent as JSON doubles;
-- ``Authorization: Bearer``; errors ``{"code", "message"}`` with HTTP 400 (parameters),
+- ``POST /v5/oauth/token`` (``Authorization: Basic base64(client_id:client_secret)``, form
+  ``grant_type=refresh_token&refresh_token=...``): ``access_token, token_type "bearer",
+  expires_in, scope, refresh_token, refresh_token_expires_in, refresh_token_expires_at`` (a
+  continuous refresh token: renewed with every refresh, 60 days; earlier ones keep working here);
+  a wrong client or refresh token is HTTP 400 ``{"code": 1, "message": ...}`` (the real body is
+  unconfirmed);
+- ``Authorization: Bearer`` (the static sandbox token, or one the token endpoint issued); errors ``{"code", "message"}`` with HTTP 400 (parameters),
   401 (token), 404 (unknown ad account or path), 429 (throttled, with ``x-ratelimit-category``,
   ``x-ratelimit-limit``, ``x-ratelimit-remaining`` and ``x-ratelimit-reset`` seconds) and 5xx.
 
@@ -31,8 +37,12 @@ account's time zone; DATE is a day in the account's zone.
 from __future__ import annotations
 
 import base64
+import hashlib
+import itertools
 import json
 import random
+import threading
+import time
 from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
@@ -45,6 +55,11 @@ from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "pinterest"
 DEFAULT_ACCESS_TOKEN = "sandbox-pinterest-access-token"
+DEFAULT_CLIENT_ID = "1480000"
+DEFAULT_CLIENT_SECRET = "sandbox-pinterest-client-secret"
+DEFAULT_REFRESH_TOKEN = "pinr.sandbox-pinterest-refresh-token"
+ACCESS_TOKEN_SECONDS = 30 * 86_400
+REFRESH_TOKEN_SECONDS = 60 * 86_400
 API_VERSION = "v5"
 RESTATEMENT_DAYS = 30
 MAX_IDS = 250
@@ -71,8 +86,12 @@ def world(config: Config) -> World:
                                         style=STYLE)
 
 
+def _setting(config: Config, name: str, default: str) -> str:
+    return str(((config.sandbox or {}).get(PREFIX) or {}).get(name, default))
+
+
 def token(config: Config) -> str:
-    return str(((config.sandbox or {}).get(PREFIX) or {}).get("access_token", DEFAULT_ACCESS_TOKEN))
+    return _setting(config, "access_token", DEFAULT_ACCESS_TOKEN)
 
 
 # -- statuses and objects --------------------------------------------------------------------
@@ -204,6 +223,12 @@ class PinterestSandbox:
     def __init__(self, config: Config) -> None:
         self.world = world(config)
         self.token = token(config)
+        self.client_id = _setting(config, "client_id", DEFAULT_CLIENT_ID)
+        self.client_secret = _setting(config, "client_secret", DEFAULT_CLIENT_SECRET)
+        self._lock = threading.Lock()
+        self._issued_access = {self.token}
+        self._issued_refresh = {_setting(config, "refresh_token", DEFAULT_REFRESH_TOKEN)}
+        self._serial = itertools.count(1)
         self.router = Router()
         base = f"/{API_VERSION}/ad_accounts/(?P<account_id>[^/]+)"
         self.router.add("GET", base, self._account)
@@ -217,8 +242,14 @@ class PinterestSandbox:
         return Response.json({"code": code, "message": message}, status, headers)
 
     def handle(self, request: Request) -> Response:
+        if request.path == f"/{API_VERSION}/oauth/token":
+            if request.method != "POST":
+                return self._error(405, 405, "Method not allowed.")
+            return self._oauth_token(request)
         auth = request.headers.get("authorization", "")
-        if not auth.startswith("Bearer ") or auth[7:].strip() != self.token:
+        with self._lock:
+            known = auth.startswith("Bearer ") and auth[7:].strip() in self._issued_access
+        if not known:
             return self._error(401, 2, "Authentication failed.")
         try:
             response = self.router.dispatch(request)
@@ -241,6 +272,29 @@ class PinterestSandbox:
             return self._error(500, 0, "Internal server error. Please try again later.")
         return Response(503, b"<html><body>503 Service Unavailable</body></html>",
                         {"Content-Type": "text/html"})
+
+    def _oauth_token(self, request: Request) -> Response:
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if request.headers.get("authorization", "") != f"Basic {expected}":
+            return self._error(401, 2, "Authentication failed: invalid client credentials.")
+        form = request.form
+        if form.get("grant_type") != "refresh_token":
+            return self._error(400, 1, "Invalid grant_type (this sandbox serves refresh_token).")
+        with self._lock:
+            if form.get("refresh_token") not in self._issued_refresh:
+                return self._error(400, 1, "Invalid refresh token: expired or revoked.")
+            n = next(self._serial)
+            access = "pina_" + hashlib.sha256(f"access{n}{self.client_secret}".encode()).hexdigest()[:40]
+            refresh = "pinr_" + hashlib.sha256(f"refresh{n}{self.client_secret}".encode()).hexdigest()[:40]
+            self._issued_access.add(access)
+            self._issued_refresh.add(refresh)
+        now = int(time.time())
+        return Response.json({
+            "access_token": access, "token_type": "bearer", "expires_in": ACCESS_TOKEN_SECONDS,
+            "scope": "ads:read", "response_type": "refresh_token", "refresh_token": refresh,
+            "refresh_token_expires_in": REFRESH_TOKEN_SECONDS,
+            "refresh_token_expires_at": now + REFRESH_TOKEN_SECONDS,
+        })
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -415,4 +469,5 @@ __all__ = [
 ]
 
 #: The local Airflow connection to this sandbox (base URL = the mount).
-CONNECTION: dict = {"password": DEFAULT_ACCESS_TOKEN}
+CONNECTION: dict = {"login": DEFAULT_CLIENT_ID, "password": DEFAULT_CLIENT_SECRET,
+                    "extra": {"refresh_token": DEFAULT_REFRESH_TOKEN}}

@@ -4,9 +4,17 @@ Airflow connection (``platforms.pinterest.conn_id``, ``pinterest_ads``):
 
 - host: the API root, ``https://api.pinterest.com`` in production or the sandbox's
   ``http://host:port/pinterest``; ``/{api_version}/...`` (``/v5/...``) is appended to it;
-- password: an OAuth access token with scope ``ads:read``, sent as ``Authorization: Bearer``.
-  Refreshing it (``POST /v5/oauth/token``, continuous 60-day refresh tokens) happens outside
-  this job; an expired token fails as :class:`AuthError` naming the connection, never the token.
+- with ``extra.refresh_token`` (the normal setup): login = the app's client_id, password = its
+  client_secret. At the start of the run (and shortly before ``expires_in`` runs out, and once
+  more on a 401) the client calls ``POST /v5/oauth/token`` (``Authorization: Basic
+  base64(client_id:client_secret)``, form ``grant_type=refresh_token&refresh_token=...``).
+  Pinterest's continuous refresh tokens expire after 60 days and may come back renewed: a new one
+  is handed to ``on_refresh_token`` (else a warning says to store it), and one that expires
+  within 14 days is warned about. A refused refresh is a terminal :class:`AuthError` (re-authorise;
+  no retry loop). ``extra.token_url`` overrides the endpoint (default ``<host>/v5/oauth/token``);
+- without a refresh token: password = an access token (scope ``ads:read``).
+- Either way requests carry ``Authorization: Bearer <access token>``; no secret ever reaches an
+  error message.
 
 Options read from ``platforms.pinterest`` in config/warehouse.yml, all optional:
 ``api_version`` (``v5``), ``page_size`` (1..250, default 250), ``max_days_per_request``
@@ -45,9 +53,10 @@ socialwh.platforms.pinterest); the loader adds ``batch_id``, ``extracted_at`` an
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -90,6 +99,8 @@ COLUMNS: tuple[str, ...] = (
     "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR",
 )
 MICRO = Decimal(10) ** 6
+REFRESH_MARGIN_SECONDS = 300.0  # refresh this long before the access token expires
+REFRESH_TOKEN_WARN_SECONDS = 14 * 86_400  # warn when the refresh token expires sooner than this
 
 
 class InvalidParameterError(ApiError):
@@ -153,6 +164,20 @@ def classify_pinterest(response: httpx.Response) -> ApiError | None:
     return generic
 
 
+def classify_token(response: httpx.Response) -> ApiError | None:
+    """The token endpoint: a refused refresh (400/401/403) is terminal; 429 and 5xx retried."""
+    if response.status_code in (400, 401, 403):
+        body = json_or_none(response)
+        text = None
+        if isinstance(body, dict):
+            text = body.get("message") or body.get("error_description") or body.get("error")
+        return AuthError(PLATFORM, response.status_code,
+                         body.get("code") if isinstance(body, dict) else None,
+                         str(text or response.reason_phrase or "token refresh refused"),
+                         str(response.request.url) if response.request else "")
+    return classify_pinterest(response)
+
+
 def windows(since: date, until: date, max_days: int) -> Iterator[tuple[date, date]]:
     """``since..until`` cut into consecutive inclusive slices of at most ``max_days`` days."""
     if since > until:
@@ -179,9 +204,15 @@ class PinterestAdsClient(ApiClient):
     def __init__(
         self,
         base_url: str,
-        access_token: str,
+        access_token: str | None = None,
         api_version: str = DEFAULT_API_VERSION,
         *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        refresh_token: str | None = None,
+        token_url: str | None = None,
+        on_refresh_token: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
         page_size: int = MAX_PAGE_SIZE,
         max_days: int = MAX_DAYS_PER_REQUEST,
         click_window_days: int = 30,
@@ -193,11 +224,15 @@ class PinterestAdsClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = DEFAULT_CONN_ID,
     ) -> None:
-        if not access_token:
+        if refresh_token and not (client_id and client_secret):
             raise ValueError(
-                "Pinterest access token is empty: set the password of the Airflow connection "
-                f"{conn_id}"
-            )
+                "Pinterest: a refresh token needs the app's client_id and client_secret: set "
+                f"login and password of the Airflow connection {conn_id}")
+        if not refresh_token and not access_token:
+            raise ValueError(
+                "Pinterest: no credentials: set extra.refresh_token (with login = client_id, "
+                f"password = client_secret) or an access token as the password of the Airflow "
+                f"connection {conn_id}")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"Pinterest page_size must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
         if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
@@ -225,15 +260,74 @@ class PinterestAdsClient(ApiClient):
         self.view_window_days = view_window_days
         self.conn_id = conn_id
         self.extra_params = dict(extra_params or {})
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_pinterest,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-            secrets=[access_token],
-            client=client,
-        )
+        self.token_url = token_url or f"{self.base_url}/{api_version}/oauth/token"
+        self.refresh_token = refresh_token
+        self._basic = (base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+                       if refresh_token else None)
+        self._access_token = None if refresh_token else access_token
+        self._expires_at: float | None = None
+        self._on_refresh_token = on_refresh_token
+        self._clock = clock
+        secrets = [s for s in (access_token, client_secret, refresh_token, self._basic) if s]
+        self._owns_transport = client is None
+        self._transport = client or httpx.Client(timeout=timeout)
+        policy = retry or default_retry_policy()
+        self._http = HttpClient(PLATFORM, classify=classify_pinterest, retry=policy,
+                                headers={"Accept": "application/json"}, secrets=secrets,
+                                client=self._transport)
+        self._oauth = HttpClient(PLATFORM, classify=classify_token, retry=policy,
+                                 secrets=secrets, client=self._transport)
+
+    def close(self) -> None:
+        if self._owns_transport:
+            self._transport.close()
+
+    # -- OAuth -------------------------------------------------------------------------------
+
+    def _token(self) -> str:
+        if self.refresh_token and (
+            self._access_token is None
+            or (self._expires_at is not None
+                and self._clock() >= self._expires_at - REFRESH_MARGIN_SECONDS)
+        ):
+            self.refresh()
+        assert self._access_token is not None
+        return self._access_token
+
+    def refresh(self) -> None:
+        """``POST /v5/oauth/token`` with ``grant_type=refresh_token``: a new access token."""
+        form = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
+        headers = {"Authorization": f"Basic {self._basic}"}
+        try:
+            body = self._oauth.request_json("POST", self.token_url, data=form, headers=headers)
+        except AuthError as exc:
+            raise exc.with_message(
+                f"Pinterest refused to refresh the access token (HTTP {exc.status}: "
+                f"{exc.message}); the refresh token expired (60 days unused) or was revoked, or "
+                "the app's credentials changed: re-authorise the app and update login, password "
+                f"and extra.refresh_token of the Airflow connection {self.conn_id}"
+            ) from None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise TransientError(PLATFORM, 200, "shape", "token response without access_token",
+                                 self.token_url)
+        self._access_token = token
+        try:
+            self._expires_at = self._clock() + float(body["expires_in"])
+        except (KeyError, TypeError, ValueError):
+            self._expires_at = None
+        rotated = body.get("refresh_token")
+        if isinstance(rotated, str) and rotated and rotated != self.refresh_token:
+            self.refresh_token = rotated
+            if self._on_refresh_token is not None:
+                self._on_refresh_token(rotated)
+            else:
+                log.warning("pinterest: Pinterest issued a new refresh token; store it in "
+                            "extra.refresh_token of the Airflow connection %s", self.conn_id)
+        left = body.get("refresh_token_expires_in")
+        if isinstance(left, int | float) and left < REFRESH_TOKEN_WARN_SECONDS:
+            log.warning("pinterest: the refresh token of the Airflow connection %s expires in "
+                        "%.1f days; re-authorise the app before then", self.conn_id, left / 86_400)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -242,25 +336,36 @@ class PinterestAdsClient(ApiClient):
 
     def _get(self, path: str, params: Mapping[str, str], account_id: str) -> Any:
         url = self._url(path)
-        try:
-            return self._http.request_json("GET", url, params={**self.extra_params, **params})
-        except AuthError as exc:
-            raise exc.with_message(
+        refreshed = False
+        while True:
+            try:
+                return self._http.request_json(
+                    "GET", url, params={**self.extra_params, **params},
+                    headers={"Authorization": f"Bearer {self._token()}"})
+            except AuthError as exc:
+                if exc.status == 401 and self.refresh_token and not refreshed:
+                    refreshed = True  # expired early or revoked: one fresh token, then give up
+                    self._access_token = None
+                    continue
+                raise self._reworded(exc, path, params, account_id) from None
+            except (NotFoundError, InvalidParameterError) as exc:
+                raise self._reworded(exc, path, params, account_id) from None
+
+    def _reworded(self, exc: ApiError, path: str, params: Mapping[str, str],
+                  account_id: str) -> ApiError:
+        if isinstance(exc, AuthError):
+            return exc.with_message(
                 f"Pinterest rejected the access token for ad account {account_id} (HTTP "
-                f"{exc.status}): refresh the token in the password of the Airflow connection "
-                f"{self.conn_id} and check it has scope ads:read and a role on the account "
-                f"(Pinterest said: {exc.message})"
-            ) from None
-        except NotFoundError as exc:
-            raise exc.with_message(
+                f"{exc.status}): check the credentials of the Airflow connection "
+                f"{self.conn_id}, the token's scope ads:read and its role on the account "
+                f"(Pinterest said: {exc.message})")
+        if isinstance(exc, NotFoundError):
+            return exc.with_message(
                 f"Pinterest does not know ad account {account_id} ({exc.message}); check "
-                "platforms.pinterest.accounts in config/warehouse.yml"
-            ) from None
-        except InvalidParameterError as exc:
-            sent = ", ".join(f"{k}={v}" for k, v in params.items() if k != "ad_ids")
-            raise exc.with_message(
-                f"Pinterest rejected {path} for ad account {account_id} ({sent}): {exc.message}"
-            ) from None
+                "platforms.pinterest.accounts in config/warehouse.yml")
+        sent = ", ".join(f"{k}={v}" for k, v in params.items() if k != "ad_ids")
+        return exc.with_message(
+            f"Pinterest rejected {path} for ad account {account_id} ({sent}): {exc.message}")
 
     def _paged(self, path: str, params: Mapping[str, str], account_id: str) -> Iterator[dict]:
         """Every item of a bookmark-paged list, following ``bookmark`` until it is null."""
@@ -510,9 +615,15 @@ def extract_account(client: PinterestAdsClient, account_id: str, since: date,
 def make_client(conn: ConnectionInfo, options: Mapping[str, Any],
                 extra_params: Mapping[str, str] | None) -> PinterestAdsClient:
     """The nightly job's entry point: a client from the Airflow connection ``pinterest_ads``."""
+    extra = conn.extra or {}
+    refresh_token = extra.get("refresh_token") or None
     return PinterestAdsClient(
         conn.base_url,
-        conn.password or "",
+        None if refresh_token else (conn.password or None),
+        client_id=conn.login if refresh_token else None,
+        client_secret=conn.password if refresh_token else None,
+        refresh_token=refresh_token,
+        token_url=extra.get("token_url") or None,
         api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
         page_size=int(options.get("page_size", MAX_PAGE_SIZE)),
         max_days=int(options.get("max_days_per_request", MAX_DAYS_PER_REQUEST)),
