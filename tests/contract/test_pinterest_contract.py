@@ -329,3 +329,24 @@ def test_sandbox_connection_refreshes_and_a_revoked_refresh_token_fails_clearly(
         extract_tables(client, FR, UNTIL, UNTIL)
     assert "re-authorise" in str(err.value) and "pinr_revoked" not in str(err.value)
     assert spec["password"] not in str(err.value)
+
+
+def test_sandbox_restates_conversions_but_never_spend(sandbox) -> None:
+    """A day seen again later: spend and delivery fixed, conversions only grow (30-day window),
+    and frozen once the window has passed."""
+    day = AS_OF - timedelta(days=3)
+
+    def rows(as_of: date) -> dict[str, tuple]:
+        with _sandbox_client(sandbox) as client:
+            client.extra_params = {"sandbox_as_of": as_of.isoformat()}
+            stats, _ = extract_tables(client, US, day, day)
+        return {r["ad_id"]: (r["spend"], r["impressions"], r["conversions"]) for r in stats.rows}
+
+    early, later, frozen, much_later = (rows(AS_OF), rows(AS_OF + timedelta(days=20)),
+                                        rows(day + timedelta(days=29)),
+                                        rows(day + timedelta(days=60)))
+    assert early.keys() == later.keys() == frozen.keys() == much_later.keys()
+    assert all(early[a][:2] == later[a][:2] for a in early)
+    assert all(early[a][2] <= later[a][2] <= frozen[a][2] for a in early)
+    assert sum(v[2] for v in later.values()) > sum(v[2] for v in early.values())
+    assert frozen == much_later
