@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-
 from socialwh.connectors import pinterest as connector
 from socialwh.connectors.http import AuthError, RetryPolicy, ThrottledError
 from socialwh.connectors.pinterest import InvalidParameterError, PinterestAdsClient, extract_tables
@@ -232,7 +231,10 @@ def test_sandbox_faults_are_recovered_to_the_same_rows(sandbox) -> None:
         faulty, _ = extract_tables(client, FR, SINCE, UNTIL)
     counts = dict(sandbox.faults.counts)
     assert counts["throttle"] and counts["server_error"] and counts["truncated_body"]
-    strip = lambda rows: sorted((r["date_day"], r["ad_id"], r["spend"], r["conversions"]) for r in rows)  # noqa: E731
+
+    def strip(rows: list[dict]) -> list[tuple]:
+        return sorted((r["date_day"], r["ad_id"], r["spend"], r["conversions"]) for r in rows)
+
     assert strip(faulty.rows) == strip(clean.rows)
 
 

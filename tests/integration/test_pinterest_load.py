@@ -11,13 +11,13 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-
 from socialwh.config import load_config
 from socialwh.connectors.base import ConnectionInfo
 from socialwh.paths import REPO_ROOT
 from socialwh.pipeline import nightly
 from socialwh_dev.sandbox import pinterest as sandbox_module
 from socialwh_dev.sandbox.server import start_in_thread
+
 from tests.contract.test_pinterest_contract import http_spend
 
 pytestmark = pytest.mark.integration
@@ -85,7 +85,7 @@ def _staging_sql(name: str) -> str:
     """The model's SQL with its source() resolved to the raw table (the sources yml is generated
     from the declaration by the lead's generator)."""
     sql = (MODELS / f"{name}.sql").read_text()
-    sql = re.sub(r"\{#.*?#\}", "", sql, flags=re.S)
+    sql = re.sub(r"\{#.*?#\}", "", sql, flags=re.DOTALL)
     return re.sub(r"\{\{\s*source\('pinterest',\s*'(\w+)'\)\s*\}\}", r"raw.pinterest_\1", sql)
 
 

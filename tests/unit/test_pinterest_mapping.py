@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-
 from socialwh import registry
 from socialwh.connectors.base import ConnectionInfo
 from socialwh.connectors.http import AuthError, RetryPolicy, ThrottledError, TransientError
@@ -130,7 +129,7 @@ def test_windows_cover_the_range_in_slices_of_at_most_90_days() -> None:
 def test_chunks_of_250_ids() -> None:
     ids = [str(i) for i in range(501)]
     parts = list(chunks(ids, 250))
-    assert [len(p) for p in parts] == [250, 250, 1] and sum(parts, []) == ids
+    assert [len(p) for p in parts] == [250, 250, 1] and [i for p in parts for i in p] == ids
 
 
 def _response(status: int, body: object, headers: dict | None = None) -> httpx.Response:

@@ -49,6 +49,7 @@ from decimal import Decimal
 from typing import Any
 
 from socialwh.config import Config
+
 from socialwh_dev.sandbox import paid_world
 from socialwh_dev.sandbox.paid_world import AccountSpec, Ad, AdDay, Campaign, Style, World
 from socialwh_dev.sandbox.server import Request, Response, Router

@@ -441,7 +441,7 @@ def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
 
 
 def _number(value: Any, acct: str, what: str, field_name: str) -> Decimal:
-    if value is None or isinstance(value, bool) or isinstance(value, dict | list):
+    if value is None or isinstance(value, bool | dict | list):
         raise _fail(acct, what, field_name, f"is not a number: {value!r}")
     try:
         # str() of a JSON float is its shortest repr, so the digits arrive exactly.
