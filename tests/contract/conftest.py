@@ -29,7 +29,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from socialwh.config import Config, load_config
 from socialwh_dev.sandbox.server import SandboxServer, start_in_thread
 
@@ -55,7 +54,7 @@ class RunningSandbox:
     root: str
 
     @property
-    def faults(self):  # noqa: ANN201 - socialwh_dev.sandbox.server.FaultInjector
+    def faults(self):
         return self.server.faults
 
     def url(self, prefix: str) -> str:

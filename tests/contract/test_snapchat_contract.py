@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-
 from socialwh.connectors.http import AuthError, RetryPolicy, ThrottledError
 from socialwh.connectors.snapchat import (
     InvalidRequestError,
@@ -28,6 +27,7 @@ from socialwh.connectors.snapchat import (
     extract_tables,
 )
 from socialwh_dev.sandbox import snapchat as sandbox_snapchat
+
 from tests.contract.conftest import BASE_CONFIG, in_order
 
 AS_OF = date(2026, 11, 20)

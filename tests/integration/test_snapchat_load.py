@@ -13,12 +13,12 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-
 from socialwh.config import load_config
 from socialwh.connectors.base import ConnectionInfo
 from socialwh.pipeline import nightly
 from socialwh_dev.sandbox import snapchat as sandbox_snapchat
 from socialwh_dev.sandbox.server import start_in_thread
+
 from tests.contract.test_snapchat_contract import http_spend
 
 pytestmark = pytest.mark.integration

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-
-from socialwh.connectors.http import ApiError, AuthError, RetryPolicy, ThrottledError, TransientError
+from socialwh.connectors.http import (
+    ApiError,
+    AuthError,
+    RetryPolicy,
+    ThrottledError,
+    TransientError,
+)
 from socialwh.connectors.snapchat import (
     InvalidRequestError,
     Lookup,
@@ -55,7 +61,7 @@ def test_windows_are_at_most_31_days_contiguous_and_end_exclusive():
     assert [(a, b) for a, b, *_ in windows] == [
         (date(2026, 1, 1), date(2026, 1, 31)), (date(2026, 2, 1), date(2026, 3, 3)),
         (date(2026, 3, 4), date(2026, 4, 3)), (date(2026, 4, 4), date(2026, 4, 30))]
-    for (_, _, _, end), (_, _, start, _) in zip(windows, windows[1:], strict=False):
+    for (_, _, _, end), (_, _, start, _) in itertools.pairwise(windows):
         assert end == start  # exclusive end = next window's start: no day lost or doubled
     assert [len(list(range((b - a).days + 1))) for a, b, *_ in stats_windows(
         date(2026, 1, 1), date(2026, 1, 10), LA, max_days=3)] == [3, 3, 3, 1]
@@ -83,7 +89,7 @@ def test_local_day_requires_a_local_midnight():
 def test_stats_row_maps_micro_currency_exactly_and_joins_names():
     row = stats_row("a1", entry(), ACCOUNT, LOOKUP)
     assert row["spend"] == Decimal("1.234567") and isinstance(row["spend"], Decimal)
-    assert row["conversion_purchases_value"] == Decimal("25")
+    assert row["conversion_purchases_value"] == Decimal(25)
     assert (row["date_day"], row["impressions"], row["swipes"]) == (date(2026, 11, 1), 100, 3)
     assert (row["campaign_id"], row["campaign_name"], row["adsquad_id"], row["adsquad_name"],
             row["ad_name"]) == ("c1", "2026Q4_Prospecting_US_Video", "s1", "US_Broad", "Video_v1")

@@ -52,11 +52,12 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from socialwh.config import Config
+
 from socialwh_dev.sandbox.datagen import campaign_name, quarter_label, seeded_rng
 
 DEFAULT_START = date(2025, 1, 1)
@@ -297,7 +298,7 @@ def _broken_names(audience: str, country: str, fmt: str, start: date) -> tuple[s
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
     """The k-th campaign of a slot: slots run campaigns back to back with small gaps."""
     r = seeded_rng(world.seed, world.platform, "flight", acct.id, slot, k)

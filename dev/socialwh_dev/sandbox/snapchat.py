@@ -55,6 +55,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from socialwh.config import Config
+
 from socialwh_dev.sandbox import paid_world
 from socialwh_dev.sandbox.paid_world import AccountSpec, AdDay, Style, World
 from socialwh_dev.sandbox.server import Request, Response, Router
@@ -518,7 +519,7 @@ class SnapchatSandbox:
             if not raw:
                 raise _bad(f"{name} is required for granularity DAY")
             try:
-                moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+                moment = datetime.fromisoformat(raw)
             except ValueError:
                 raise _bad(f"{name} {raw!r} is not an ISO-8601 date-time") from None
             if moment.tzinfo is None:

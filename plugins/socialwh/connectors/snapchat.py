@@ -504,7 +504,7 @@ def _instant(value: Any, acct: str, what: str, field_name: str) -> datetime | No
     if value in (None, ""):
         return None
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(str(value))
     except ValueError:
         raise _fail(acct, what, field_name, f"is not an ISO-8601 date-time: {value!r}") from None
     if moment.tzinfo is None:
