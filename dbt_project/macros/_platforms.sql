@@ -6,6 +6,8 @@
         {'key': 'google_ads', 'ad_stats': 'stg_google_ads__ad_stats', 'campaigns': 'int_google_ads__campaigns'},
         {'key': 'linkedin', 'ad_stats': 'stg_linkedin__ad_stats', 'campaigns': 'int_linkedin__campaigns'},
         {'key': 'meta', 'ad_stats': 'int_meta__ad_stats', 'campaigns': 'int_meta__campaigns'},
+        {'key': 'pinterest', 'ad_stats': 'stg_pinterest__ad_stats', 'campaigns': 'stg_pinterest__campaigns'},
+        {'key': 'snapchat', 'ad_stats': 'stg_snapchat__ad_stats', 'campaigns': 'stg_snapchat__campaigns'},
         {'key': 'tiktok', 'ad_stats': 'stg_tiktok__ad_stats', 'campaigns': 'int_tiktok__campaigns'},
         {'key': 'x', 'ad_stats': 'stg_x__ad_stats', 'campaigns': 'int_x__campaigns'},
     ]) }}

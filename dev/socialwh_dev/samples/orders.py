@@ -95,9 +95,14 @@ def generate(config: Config, start: date = START, end: date = END) -> list[dict[
 
 
 def _sandbox(platform: str):
+    """The platform's sandbox module; its SAMPLE_UTM_SOURCES default to the declaration's."""
     from socialwh import registry  # noqa: PLC0415
 
-    return importlib.import_module(registry.platform(platform).sandbox)
+    declared = registry.platform(platform)
+    module = importlib.import_module(declared.sandbox)
+    if not hasattr(module, "SAMPLE_UTM_SOURCES"):
+        module.SAMPLE_UTM_SOURCES = declared.utm_sources
+    return module
 
 
 def _touch(r, campaigns: list[SandboxCampaign], day: date, repeat: bool) -> dict[str, str]:

@@ -1,0 +1,645 @@
+"""Pinterest API v5 (ads): client, error classification, raw-row mapping.
+
+Airflow connection (``platforms.pinterest.conn_id``, ``pinterest_ads``):
+
+- host: the API root, ``https://api.pinterest.com`` in production or the sandbox's
+  ``http://host:port/pinterest``; ``/{api_version}/...`` (``/v5/...``) is appended to it;
+- with ``extra.refresh_token`` (the normal setup): login = the app's client_id, password = its
+  client_secret. At the start of the run (and shortly before ``expires_in`` runs out, and once
+  more on a 401) the client calls ``POST /v5/oauth/token`` (``Authorization: Basic
+  base64(client_id:client_secret)``, form ``grant_type=refresh_token&refresh_token=...``).
+  Pinterest's continuous refresh tokens expire after 60 days and may come back renewed: a new one
+  is handed to ``on_refresh_token`` (else a warning says to store it), and one that expires
+  within 14 days is warned about. A refused refresh is a terminal :class:`AuthError` (re-authorise;
+  no retry loop). ``extra.token_url`` overrides the endpoint (default ``<host>/v5/oauth/token``);
+- without a refresh token: password = an access token (scope ``ads:read``).
+- Either way requests carry ``Authorization: Bearer <access token>``; no secret ever reaches an
+  error message.
+
+Options read from ``platforms.pinterest`` in config/warehouse.yml, all optional:
+``api_version`` (``v5``), ``page_size`` (1..250, default 250), ``max_days_per_request``
+(1..90, default 90), ``click_window_days`` (default 30) and ``view_window_days`` (default 1),
+sent explicitly so the numbers do not depend on account defaults, and ``account_timezones``
+(``{ad_account_id: IANA zone}``, default UTC): v5's AdAccount object carries no time zone,
+yet Pinterest reports days in the zone the account was set up with in Ads Manager.
+
+Why the synchronous ad analytics endpoint and not the async reports: the nightly window (30
+days) is well inside its limits (at most 90 days back and a 90-day range, at most 250 ad_ids per
+request), it answers in one round trip without polling and without a download URL that expires
+after 5 minutes, and it forces us to enumerate ads ourselves, which is where the ARCHIVED rule
+is enforced explicitly. The price: history older than 90 days cannot be backfilled through this
+path (the API answers 400; the error says so); async reports (914 days back) would be needed.
+
+What the real contract does, and what this module does about it:
+
+- list endpoints (``/ad_accounts/{id}/campaigns|ad_groups|ads``) page with ``page_size`` and
+  ``bookmark``: the response is ``{"items": [...], "bookmark": str|null}``; we follow the
+  bookmark until it is null;
+- ``entity_statuses`` defaults to ACTIVE,PAUSED: an ad archived after it spent would vanish
+  from the list and its spend from the warehouse. We always ask for ACTIVE,PAUSED,ARCHIVED;
+- ``GET /ad_accounts/{id}/ads/analytics`` takes ``ad_ids`` (at most 250, comma-separated),
+  ``start_date``/``end_date`` (YYYY-MM-DD), ``granularity=DAY`` and ``columns``; it answers a
+  JSON array of ``{"AD_ID", "DATE", <COLUMN>: number}``; columns without a value may be
+  missing (read as 0: the row exists because the ad delivered, a missing count is none);
+- ``*_IN_MICRO_DOLLAR`` columns are micro-units of the ad account's currency (not USD), which
+  ``GET /ad_accounts/{id}`` reports; divided by 10^6 as Decimal, never float;
+- errors are ``{"code": int, "message": str}`` with HTTP 400/401/403/404/429; 429 is retried
+  after ``Retry-After`` or ``x-ratelimit-reset`` when sent, else with exponential backoff;
+  401/403 are :class:`AuthError`; 5xx, timeouts and truncated bodies are retried.
+
+The mapping functions return dicts keyed by the ``raw.pinterest_*`` column names (declared in
+socialwh.platforms.pinterest); the loader adds ``batch_id``, ``extracted_at`` and ``as_of_date``.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+
+from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.http import (
+    ApiClient,
+    ApiError,
+    AuthError,
+    HttpClient,
+    RetryPolicy,
+    ThrottledError,
+    TransientError,
+    classify_status,
+    json_or_none,
+    retry_after_seconds,
+)
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "pinterest"
+DEFAULT_API_VERSION = "v5"
+DEFAULT_CONN_ID = "pinterest_ads"
+MAX_PAGE_SIZE = 250
+MAX_IDS_PER_REQUEST = 250  # ad_ids of the analytics endpoint
+MAX_DAYS_PER_REQUEST = 90  # non-HOUR granularity
+ENTITY_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED")
+ATTRIBUTION_WINDOWS = frozenset({0, 1, 7, 14, 30, 60})
+
+#: The analytics columns we ask for (all documented valid columns of the v5 spec).
+COLUMNS: tuple[str, ...] = (
+    "SPEND_IN_MICRO_DOLLAR",
+    "IMPRESSION_1",
+    "CLICKTHROUGH_1",
+    "TOTAL_CONVERSIONS",
+    "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR",
+)
+MICRO = Decimal(10) ** 6
+REFRESH_MARGIN_SECONDS = 300.0  # refresh this long before the access token expires
+REFRESH_TOKEN_WARN_SECONDS = 14 * 86_400  # warn when the refresh token expires sooner than this
+
+
+class InvalidParameterError(ApiError):
+    """Pinterest rejected the request (HTTP 400): our request or configuration is wrong."""
+
+
+class NotFoundError(ApiError):
+    """Pinterest does not know the ad account (HTTP 404)."""
+
+
+def default_retry_policy() -> RetryPolicy:
+    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=120.0)
+
+
+def throttle_wait(response: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds to wait after a 429: ``Retry-After``, else ``x-ratelimit-reset``.
+
+    ``x-ratelimit-reset`` is read as seconds until the window resets; a value that looks like an
+    epoch timestamp (> 10^9) is turned into the seconds until then.
+    """
+    wait = retry_after_seconds(response, now)
+    if wait is not None:
+        return wait
+    reset = response.headers.get("x-ratelimit-reset")
+    if not reset:
+        return None
+    try:
+        value = float(reset)
+    except ValueError:
+        return None
+    if value > 1e9:
+        now = time.time() if now is None else now
+        return max(0.0, value - now)
+    return max(0.0, value)
+
+
+def classify_pinterest(response: httpx.Response) -> ApiError | None:
+    """Map a Pinterest response to None (success) or a typed error."""
+    if response.is_success:
+        return None
+    body = json_or_none(response)
+    url = str(response.request.url) if response.request else ""
+    status = response.status_code
+    code = body.get("code") if isinstance(body, dict) else None
+    message = body.get("message") if isinstance(body, dict) else None
+    message = str(message or response.reason_phrase or "request failed")
+    details = {"category": response.headers["x-ratelimit-category"]} if (
+        "x-ratelimit-category" in response.headers) else {}
+    if status == 429:
+        return ThrottledError(PLATFORM, status, code, message, url,
+                              retry_after=throttle_wait(response), details=details)
+    if status in (401, 403):
+        return AuthError(PLATFORM, status, code, message, url)
+    if status == 400:
+        return InvalidParameterError(PLATFORM, status, code, message, url)
+    if status == 404:
+        return NotFoundError(PLATFORM, status, code, message, url)
+    generic = classify_status(PLATFORM, response)
+    if generic is not None:
+        generic.code = code
+    return generic
+
+
+def classify_token(response: httpx.Response) -> ApiError | None:
+    """The token endpoint: a refused refresh (400/401/403) is terminal; 429 and 5xx retried."""
+    if response.status_code in (400, 401, 403):
+        body = json_or_none(response)
+        text = None
+        if isinstance(body, dict):
+            text = body.get("message") or body.get("error_description") or body.get("error")
+        return AuthError(PLATFORM, response.status_code,
+                         body.get("code") if isinstance(body, dict) else None,
+                         str(text or response.reason_phrase or "token refresh refused"),
+                         str(response.request.url) if response.request else "")
+    return classify_pinterest(response)
+
+
+def windows(since: date, until: date, max_days: int) -> Iterator[tuple[date, date]]:
+    """``since..until`` cut into consecutive inclusive slices of at most ``max_days`` days."""
+    if since > until:
+        raise ValueError(f"window: since {since} is after until {until}")
+    start = since
+    while start <= until:
+        end = min(until, start + timedelta(days=max_days - 1))
+        yield start, end
+        start = end + timedelta(days=1)
+
+
+def chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(ids), size):
+        yield list(ids[i : i + size])
+
+
+class PinterestAdsClient(ApiClient):
+    """An API v5 client for one access token: ad account, entity lists, ad analytics.
+
+    ``extra_params`` are added to every request; production leaves them empty, the demo and
+    tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str | None = None,
+        api_version: str = DEFAULT_API_VERSION,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        refresh_token: str | None = None,
+        token_url: str | None = None,
+        on_refresh_token: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        page_size: int = MAX_PAGE_SIZE,
+        max_days: int = MAX_DAYS_PER_REQUEST,
+        click_window_days: int = 30,
+        view_window_days: int = 1,
+        account_timezones: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+        client: httpx.Client | None = None,
+        extra_params: Mapping[str, str] | None = None,
+        conn_id: str = DEFAULT_CONN_ID,
+    ) -> None:
+        if refresh_token and not (client_id and client_secret):
+            raise ValueError(
+                "Pinterest: a refresh token needs the app's client_id and client_secret: set "
+                f"login and password of the Airflow connection {conn_id}")
+        if not refresh_token and not access_token:
+            raise ValueError(
+                "Pinterest: no credentials: set extra.refresh_token (with login = client_id, "
+                f"password = client_secret) or an access token as the password of the Airflow "
+                f"connection {conn_id}")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"Pinterest page_size must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
+        if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
+            raise ValueError(
+                f"Pinterest max_days_per_request must be within 1..{MAX_DAYS_PER_REQUEST}, "
+                f"got {max_days}"
+            )
+        for name, value in (("click_window_days", click_window_days),
+                            ("view_window_days", view_window_days)):
+            if value not in ATTRIBUTION_WINDOWS:
+                raise ValueError(f"Pinterest {name} must be one of {sorted(ATTRIBUTION_WINDOWS)}, "
+                                 f"got {value}")
+        self.timezones = {str(k): str(v) for k, v in (account_timezones or {}).items()}
+        for acct, zone in self.timezones.items():
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"platforms.pinterest.account_timezones[{acct!r}]: "
+                                 f"{zone!r} is not an IANA time zone") from None
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self.page_size = page_size
+        self.max_days = max_days
+        self.click_window_days = click_window_days
+        self.view_window_days = view_window_days
+        self.conn_id = conn_id
+        self.extra_params = dict(extra_params or {})
+        self.token_url = token_url or f"{self.base_url}/{api_version}/oauth/token"
+        self.refresh_token = refresh_token
+        self._basic = (base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+                       if refresh_token else None)
+        self._access_token = None if refresh_token else access_token
+        self._expires_at: float | None = None
+        self._on_refresh_token = on_refresh_token
+        self._clock = clock
+        secrets = [s for s in (access_token, client_secret, refresh_token, self._basic) if s]
+        self._owns_transport = client is None
+        self._transport = client or httpx.Client(timeout=timeout)
+        policy = retry or default_retry_policy()
+        self._http = HttpClient(PLATFORM, classify=classify_pinterest, retry=policy,
+                                headers={"Accept": "application/json"}, secrets=secrets,
+                                client=self._transport)
+        self._oauth = HttpClient(PLATFORM, classify=classify_token, retry=policy,
+                                 secrets=secrets, client=self._transport)
+
+    def close(self) -> None:
+        if self._owns_transport:
+            self._transport.close()
+
+    # -- OAuth -------------------------------------------------------------------------------
+
+    def _token(self) -> str:
+        if self.refresh_token and (
+            self._access_token is None
+            or (self._expires_at is not None
+                and self._clock() >= self._expires_at - REFRESH_MARGIN_SECONDS)
+        ):
+            self.refresh()
+        assert self._access_token is not None
+        return self._access_token
+
+    def refresh(self) -> None:
+        """``POST /v5/oauth/token`` with ``grant_type=refresh_token``: a new access token."""
+        form = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
+        headers = {"Authorization": f"Basic {self._basic}"}
+        try:
+            body = self._oauth.request_json("POST", self.token_url, data=form, headers=headers)
+        except AuthError as exc:
+            raise exc.with_message(
+                f"Pinterest refused to refresh the access token (HTTP {exc.status}: "
+                f"{exc.message}); the refresh token expired (60 days unused) or was revoked, or "
+                "the app's credentials changed: re-authorise the app and update login, password "
+                f"and extra.refresh_token of the Airflow connection {self.conn_id}"
+            ) from None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise TransientError(PLATFORM, 200, "shape", "token response without access_token",
+                                 self.token_url)
+        self._access_token = token
+        try:
+            self._expires_at = self._clock() + float(body["expires_in"])
+        except (KeyError, TypeError, ValueError):
+            self._expires_at = None
+        rotated = body.get("refresh_token")
+        if isinstance(rotated, str) and rotated and rotated != self.refresh_token:
+            self.refresh_token = rotated
+            if self._on_refresh_token is not None:
+                self._on_refresh_token(rotated)
+            else:
+                log.warning("pinterest: Pinterest issued a new refresh token; store it in "
+                            "extra.refresh_token of the Airflow connection %s", self.conn_id)
+        left = body.get("refresh_token_expires_in")
+        if isinstance(left, int | float) and left < REFRESH_TOKEN_WARN_SECONDS:
+            log.warning("pinterest: the refresh token of the Airflow connection %s expires in "
+                        "%.1f days; re-authorise the app before then", self.conn_id, left / 86_400)
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
+
+    def _get(self, path: str, params: Mapping[str, str], account_id: str) -> Any:
+        url = self._url(path)
+        refreshed = False
+        while True:
+            try:
+                return self._http.request_json(
+                    "GET", url, params={**self.extra_params, **params},
+                    headers={"Authorization": f"Bearer {self._token()}"})
+            except AuthError as exc:
+                if exc.status == 401 and self.refresh_token and not refreshed:
+                    refreshed = True  # expired early or revoked: one fresh token, then give up
+                    self._access_token = None
+                    continue
+                raise self._reworded(exc, path, params, account_id) from None
+            except (NotFoundError, InvalidParameterError) as exc:
+                raise self._reworded(exc, path, params, account_id) from None
+
+    def _reworded(self, exc: ApiError, path: str, params: Mapping[str, str],
+                  account_id: str) -> ApiError:
+        if isinstance(exc, AuthError):
+            return exc.with_message(
+                f"Pinterest rejected the access token for ad account {account_id} (HTTP "
+                f"{exc.status}): check the credentials of the Airflow connection "
+                f"{self.conn_id}, the token's scope ads:read and its role on the account "
+                f"(Pinterest said: {exc.message})")
+        if isinstance(exc, NotFoundError):
+            return exc.with_message(
+                f"Pinterest does not know ad account {account_id} ({exc.message}); check "
+                "platforms.pinterest.accounts in config/warehouse.yml")
+        sent = ", ".join(f"{k}={v}" for k, v in params.items() if k != "ad_ids")
+        return exc.with_message(
+            f"Pinterest rejected {path} for ad account {account_id} ({sent}): {exc.message}")
+
+    def _paged(self, path: str, params: Mapping[str, str], account_id: str) -> Iterator[dict]:
+        """Every item of a bookmark-paged list, following ``bookmark`` until it is null."""
+        bookmark: str | None = None
+        seen: set[str] = set()
+        page = 0
+        while True:
+            page += 1
+            query = {**params, "page_size": str(self.page_size)}
+            if bookmark:
+                query["bookmark"] = bookmark
+            body = self._get(path, query, account_id)
+            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+                raise TransientError(PLATFORM, 200, "shape",
+                                     f"{path} page {page} for ad account {account_id} has no "
+                                     "'items' list", self._url(path))
+            yield from body["items"]
+            bookmark = body.get("bookmark")
+            if not bookmark:
+                return
+            if bookmark in seen:
+                raise ApiError(PLATFORM, 200, "paging", f"{path} for ad account {account_id} "
+                               f"returned bookmark {bookmark!r} twice; paging would not end",
+                               self._url(path))
+            seen.add(bookmark)
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def get_ad_account(self, account_id: str) -> dict:
+        """``GET /ad_accounts/{id}``: name and currency."""
+        body = self._get(f"ad_accounts/{account_id}", {}, account_id)
+        if not isinstance(body, dict):
+            raise TransientError(PLATFORM, 200, "shape", f"ad_accounts/{account_id} is not an "
+                                 "object", self._url(f"ad_accounts/{account_id}"))
+        return body
+
+    def list_entities(self, account_id: str, kind: str) -> Iterator[dict]:
+        """``GET /ad_accounts/{id}/{kind}`` (campaigns, ad_groups, ads), ACTIVE, PAUSED and
+        ARCHIVED: the API's default (ACTIVE,PAUSED) would drop archived ads and their spend."""
+        params = {"entity_statuses": ",".join(ENTITY_STATUSES), "order": "ASCENDING"}
+        yield from self._paged(f"ad_accounts/{account_id}/{kind}", params, account_id)
+
+    def ad_analytics(self, account_id: str, ad_ids: Sequence[str], since: date,
+                     until: date) -> list[dict]:
+        """Daily rows for ``ad_ids`` over ``since..until``: sliced to the API's limits."""
+        rows: list[dict] = []
+        path = f"ad_accounts/{account_id}/ads/analytics"
+        for start, end in windows(since, until, self.max_days):
+            for ids in chunks(sorted(ad_ids), MAX_IDS_PER_REQUEST):
+                params = {
+                    "start_date": start.isoformat(),
+                    "end_date": end.isoformat(),
+                    "granularity": "DAY",
+                    "columns": ",".join(COLUMNS),
+                    "ad_ids": ",".join(ids),
+                    "click_window_days": str(self.click_window_days),
+                    "view_window_days": str(self.view_window_days),
+                    "conversion_report_time": "TIME_OF_AD_ACTION",
+                }
+                body = self._get(path, params, account_id)
+                if not isinstance(body, list):
+                    raise TransientError(PLATFORM, 200, "shape", f"{path} for {start}..{end} "
+                                         "did not answer a JSON array", self._url(path))
+                rows.extend(body)
+        return rows
+
+
+# -- mapping to raw rows ---------------------------------------------------------------------
+
+
+def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
+    return ValueError(f"Pinterest ad account {acct}: {what}: field '{field_name}' {problem}")
+
+
+def _number(value: Any, acct: str, what: str, field_name: str) -> Decimal:
+    if value is None or isinstance(value, bool | dict | list):
+        raise _fail(acct, what, field_name, f"is not a number: {value!r}")
+    try:
+        # str() of a JSON float is its shortest repr, so the digits arrive exactly.
+        result = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _fail(acct, what, field_name, f"is not a number: {value!r}") from None
+    if not result.is_finite() or result < 0:
+        raise _fail(acct, what, field_name, f"is not a finite non-negative number: {value!r}")
+    return result
+
+
+def micro_to_major(value: Any, acct: str, what: str, field_name: str) -> Decimal:
+    """Micro-currency (an integer, sometimes sent as 1234.0) to exact major units."""
+    micro = _number(value, acct, what, field_name)
+    if micro != micro.to_integral_value():
+        raise _fail(acct, what, field_name, f"is not a whole number of micro-units: {value!r}")
+    return micro / MICRO
+
+
+def _count(value: Any, acct: str, what: str, field_name: str) -> int:
+    number = _number(value, acct, what, field_name)
+    if number != number.to_integral_value():
+        raise _fail(acct, what, field_name, f"is not a whole number: {value!r}")
+    return int(number)
+
+
+def _optional_micro(value: Any, acct: str, what: str, field_name: str) -> Decimal | None:
+    return None if value is None else micro_to_major(value, acct, what, field_name)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _timestamp(value: Any, acct: str, what: str, field_name: str) -> datetime | None:
+    """Pinterest sends Unix seconds (start_time, end_time); null when unset."""
+    if value is None:
+        return None
+    seconds = _number(value, acct, what, field_name)
+    return datetime.fromtimestamp(int(seconds), UTC)
+
+
+def account_settings(record: Mapping[str, Any], account_id: str, timezone: str) -> dict[str, Any]:
+    """The ad account's id, name, currency (``GET /ad_accounts/{id}``) and configured zone."""
+    acct = str(account_id)
+    what = "ad account record"
+    if str(record.get("id")) != acct:
+        raise _fail(acct, what, "id", f"is {record.get('id')!r}, not the account asked for")
+    currency = record.get("currency")
+    if not isinstance(currency, str) or len(currency.strip()) != 3:
+        raise _fail(acct, what, "currency", f"is not an ISO 4217 code: {currency!r}")
+    return {"account_id": acct, "account_name": _text(record.get("name")),
+            "currency": currency.strip().upper(), "timezone": timezone}
+
+
+def stats_row(record: Mapping[str, Any], account: Mapping[str, Any],
+              ads: Mapping[str, Mapping[str, Any]], ad_groups: Mapping[str, Mapping[str, Any]],
+              campaigns: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """``raw.pinterest_ad_stats`` row from one analytics row and the listed entities."""
+    acct = account["account_id"]
+    if not isinstance(record, Mapping):
+        raise _fail(acct, "analytics row", "(row)", f"is not an object: {record!r:.80}")
+    ad_id, raw_day = record.get("AD_ID"), record.get("DATE")
+    what = f"analytics row AD_ID={ad_id!r} DATE={raw_day!r}"
+    if ad_id in (None, ""):
+        raise _fail(acct, what, "AD_ID", "is missing")
+    try:
+        day = date.fromisoformat(str(raw_day))
+    except ValueError:
+        raise _fail(acct, what, "DATE", f"is not a YYYY-MM-DD day: {raw_day!r}") from None
+    ad = ads.get(str(ad_id)) or {}
+    group = ad_groups.get(str(ad.get("ad_group_id"))) or {}
+    campaign = campaigns.get(str(ad.get("campaign_id"))) or {}
+
+    def metric(name: str) -> Any:
+        return record.get(name, 0)  # columns without a value may be missing: none of it
+
+    return {
+        "account_id": acct,
+        "account_name": account.get("account_name"),
+        "date_day": day,
+        "campaign_id": _text(ad.get("campaign_id")),
+        "campaign_name": _text(campaign.get("name")),
+        "ad_group_id": _text(ad.get("ad_group_id")),
+        "ad_group_name": _text(group.get("name")),
+        "ad_id": str(ad_id),
+        "ad_name": _text(ad.get("name")),
+        "ad_status": _text(ad.get("status")),
+        "pin_id": _text(ad.get("pin_id")),
+        "currency": account["currency"],
+        "account_timezone": account["timezone"],
+        "spend": micro_to_major(metric("SPEND_IN_MICRO_DOLLAR"), acct, what, "SPEND_IN_MICRO_DOLLAR"),
+        "impressions": _count(metric("IMPRESSION_1"), acct, what, "IMPRESSION_1"),
+        "clicks": _count(metric("CLICKTHROUGH_1"), acct, what, "CLICKTHROUGH_1"),
+        "conversions": _number(metric("TOTAL_CONVERSIONS"), acct, what, "TOTAL_CONVERSIONS"),
+        "conversion_value": micro_to_major(metric("TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"), acct,
+                                           what, "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"),
+        "record": dict(record),
+    }
+
+
+def campaign_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw.pinterest_campaigns`` row; spend caps are micro-currency of the account."""
+    acct = account["account_id"]
+    campaign_id = record.get("id")
+    what = f"campaign record id={campaign_id!r}"
+    if campaign_id in (None, ""):
+        raise _fail(acct, what, "id", "is missing")
+    owner = record.get("ad_account_id")
+    if owner not in (None, "") and str(owner) != acct:
+        raise _fail(acct, what, "ad_account_id", f"is {owner!r}, not the account asked for")
+    daily = _optional_micro(record.get("daily_spend_cap"), acct, what, "daily_spend_cap")
+    lifetime = _optional_micro(record.get("lifetime_spend_cap"), acct, what, "lifetime_spend_cap")
+    return {
+        "account_id": acct,
+        "campaign_id": str(campaign_id),
+        "campaign_name": _text(record.get("name")),
+        "status": _text(record.get("status")),
+        "objective_type": _text(record.get("objective_type")),
+        "daily_spend_cap": daily,
+        "lifetime_spend_cap": lifetime,
+        "budget_currency": account["currency"] if daily is not None or lifetime is not None else None,
+        "start_time": _timestamp(record.get("start_time"), acct, what, "start_time"),
+        "end_time": _timestamp(record.get("end_time"), acct, what, "end_time"),
+        "record": dict(record),
+    }
+
+
+@dataclass(frozen=True)
+class PinterestExtract:
+    account: dict[str, Any]
+    stats: list[dict[str, Any]] = field(default_factory=list)
+    campaigns: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _by_id(items: Sequence[Mapping[str, Any]], acct: str, kind: str) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for item in items:
+        if not isinstance(item, Mapping) or item.get("id") in (None, ""):
+            raise _fail(acct, f"{kind} record", "id", f"is missing: {item!r:.80}")
+        out.setdefault(str(item["id"]), dict(item))
+    return out
+
+
+def extract_account(client: PinterestAdsClient, account_id: str, since: date,
+                    until: date) -> PinterestExtract:
+    """Account settings, every campaign, and ad-level daily stats for ``since..until``."""
+    acct = str(account_id).strip()
+    zone = client.timezones.get(acct, "UTC")
+    account = account_settings(client.get_ad_account(acct), acct, zone)
+    campaigns = _by_id(list(client.list_entities(acct, "campaigns")), acct, "campaign")
+    ad_groups = _by_id(list(client.list_entities(acct, "ad_groups")), acct, "ad group")
+    ads = _by_id(list(client.list_entities(acct, "ads")), acct, "ad")
+    stats = [stats_row(r, account, ads, ad_groups, campaigns)
+             for r in client.ad_analytics(acct, list(ads), since, until)]
+    seen: set[tuple[date, str]] = set()
+    for row in stats:
+        key = (row["date_day"], row["ad_id"])
+        if key in seen:
+            raise ValueError(f"Pinterest ad account {acct}: analytics for {since}..{until} hold "
+                             f"AD_ID={key[1]} on {key[0]} twice")
+        if not since <= key[0] <= until:
+            raise ValueError(f"Pinterest ad account {acct}: analytics row AD_ID={key[1]} has "
+                             f"DATE {key[0]} outside the requested {since}..{until}")
+        seen.add(key)
+    log.info("pinterest %s: %d ads, %d stats rows for %s..%s, %d campaigns", acct, len(ads),
+             len(stats), since, until, len(campaigns))
+    return PinterestExtract(account, stats, [campaign_row(c, account) for c in campaigns.values()])
+
+
+def make_client(conn: ConnectionInfo, options: Mapping[str, Any],
+                extra_params: Mapping[str, str] | None) -> PinterestAdsClient:
+    """The nightly job's entry point: a client from the Airflow connection ``pinterest_ads``."""
+    extra = conn.extra or {}
+    refresh_token = extra.get("refresh_token") or None
+    return PinterestAdsClient(
+        conn.base_url,
+        None if refresh_token else (conn.password or None),
+        client_id=conn.login if refresh_token else None,
+        client_secret=conn.password if refresh_token else None,
+        refresh_token=refresh_token,
+        token_url=extra.get("token_url") or None,
+        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
+        page_size=int(options.get("page_size", MAX_PAGE_SIZE)),
+        max_days=int(options.get("max_days_per_request", MAX_DAYS_PER_REQUEST)),
+        click_window_days=int(options.get("click_window_days", 30)),
+        view_window_days=int(options.get("view_window_days", 1)),
+        account_timezones=options.get("account_timezones") or {},
+        extra_params=dict(extra_params) if extra_params else None,
+        conn_id=str(options.get("conn_id", DEFAULT_CONN_ID)),
+    )
+
+
+def extract_tables(client: PinterestAdsClient, account_id: str, since: date,
+                   until: date) -> list[TableLoad]:
+    """One ad account's night: its stats window (replaced by day) and its campaigns."""
+    extract = extract_account(client, account_id, since, until)
+    return [
+        TableLoad("raw.pinterest_ad_stats", extract.stats, date_column="date_day"),
+        TableLoad("raw.pinterest_campaigns", extract.campaigns),
+    ]

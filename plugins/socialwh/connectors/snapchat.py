@@ -1,0 +1,710 @@
+"""Snapchat Marketing API (v1): OAuth refresh, error classification, paging, raw-row mapping.
+
+Airflow connection (``platforms.snapchat.conn_id``, ``snapchat_ads``):
+
+- host: the API base URL, ``https://adsapi.snapchat.com`` in production or the sandbox's
+  ``http://host:port/snapchat``; ``/{api_version}/...`` (``v1``) is appended to it;
+- login / password: the OAuth app's ``client_id`` / ``client_secret``;
+- extra: ``refresh_token`` (the long-lived grant; Snapchat access tokens live about an hour, so
+  the client refreshes at the start of the run, again shortly before ``expires_in`` runs out and
+  once on a 401) and optionally ``token_url`` (default
+  ``https://accounts.snapchat.com/login/oauth2/access_token``). Without a refresh token,
+  ``extra.access_token`` is used as is (short-lived: for tests and one-off runs).
+
+Options read from ``platforms.snapchat`` in config/warehouse.yml, all optional: ``api_version``
+(``v1``), ``max_days_per_request`` (1..31, default 31), ``page_size`` (50..1000, default 1000),
+``swipe_up_attribution_window`` and ``view_attribution_window`` (default: the account's setting).
+
+What the real contract does, and what this module does about it:
+
+- every answer is an envelope ``{request_status, request_id, ...}``; ``request_status`` is
+  compared case-insensitively ("success" in the docs, "SUCCESS" live); errors carry
+  ``debug_message``, ``display_message`` and ``error_code`` with HTTP 400/401/403/404/429/5xx;
+- 429 and 5xx are retried (``X-Rate-Limit-Reset`` epoch seconds or ``Retry-After`` when sent,
+  else exponential backoff); 401/403 are :class:`AuthError` (one token refresh is tried on 401);
+  400 names the parameters we sent;
+- lists (``/adaccounts/{id}/campaigns|adsquads|ads``) are wrapped per item
+  (``{sub_request_status, campaign: {...}}``) and paged with ``limit`` and the absolute
+  ``paging.next_link`` until it is absent;
+- ad-level daily stats: ``GET /adaccounts/{id}/stats?granularity=DAY&breakdown=ad``; the stats
+  carry no currency (it is the ad account's) and no names (they come from the entity lists);
+  ``start_time``/``end_time`` must be midnights in the ad account's time zone with the offset of
+  that day (DST), ``end_time`` exclusive, at most 31 days per request: the window is sliced;
+- ``spend`` and ``conversion_purchases_value`` are micro-currency: divided by 10^6 exactly
+  (Decimal, never float). Entries with no delivery at all (``omit_empty=false`` zero days) are
+  not loaded: they carry nothing, and raw stays proportional to delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+
+from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.http import (
+    ApiClient,
+    ApiError,
+    AuthError,
+    HttpClient,
+    RetryPolicy,
+    ThrottledError,
+    TransientError,
+    json_or_none,
+    retry_after_seconds,
+)
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "snapchat"
+DEFAULT_API_VERSION = "v1"
+DEFAULT_CONN_ID = "snapchat_ads"
+DEFAULT_TOKEN_URL = "https://accounts.snapchat.com/login/oauth2/access_token"
+MAX_DAYS_PER_REQUEST = 31  # granularity=DAY
+MIN_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
+REFRESH_MARGIN_SECONDS = 120.0  # refresh this long before the access token expires
+MICRO = 6  # 10^6 micro-currency units per unit
+
+STATS_FIELDS: tuple[str, ...] = (
+    "impressions",
+    "swipes",
+    "spend",
+    "conversion_purchases",
+    "conversion_purchases_value",
+)
+ATTRIBUTION_OPTIONS = ("swipe_up_attribution_window", "view_attribution_window")
+
+
+class InvalidRequestError(ApiError):
+    """Snapchat rejected a parameter (HTTP 400): our request or configuration is wrong."""
+
+
+def classify_snapchat(response: httpx.Response) -> ApiError | None:
+    """None for a success envelope, else a typed error from the status and the envelope."""
+    body = json_or_none(response)
+    status = response.status_code
+    envelope = body if isinstance(body, dict) else {}
+    failed = str(envelope.get("request_status", "")).lower() == "error"
+    if 200 <= status < 300 and not failed:
+        return None  # non-JSON success bodies are retried by HttpClient
+    url = str(response.request.url) if response.request else ""
+    code = envelope.get("error_code")
+    message = str(
+        envelope.get("debug_message")
+        or envelope.get("display_message")
+        or response.reason_phrase
+        or "request failed"
+    )
+    details = {"request_id": envelope["request_id"]} if envelope.get("request_id") else {}
+    wait = retry_after_seconds(response)
+    if status == 429:
+        return ThrottledError(PLATFORM, status, code, message, url, retry_after=wait,
+                              details=details)
+    if status >= 500 or status == 408:
+        return TransientError(PLATFORM, status, code, message, url, retry_after=wait,
+                              details=details)
+    if status in (401, 403):
+        return AuthError(PLATFORM, status, code, message, url, details=details)
+    if status == 400:
+        return InvalidRequestError(PLATFORM, status, code, message, url, details=details)
+    return ApiError(PLATFORM, status, code, message, url, details=details)
+
+
+def classify_token(response: httpx.Response) -> ApiError | None:
+    """The OAuth token endpoint answers in OAuth's shape ``{error, error_description}``."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return None
+    body = json_or_none(response)
+    envelope = body if isinstance(body, dict) else {}
+    code = envelope.get("error")
+    message = str(envelope.get("error_description") or code or response.reason_phrase or "")
+    url = str(response.request.url) if response.request else ""
+    if status == 429:
+        return ThrottledError(PLATFORM, status, code, message, url,
+                              retry_after=retry_after_seconds(response))
+    if status >= 500:
+        return TransientError(PLATFORM, status, code, message, url)
+    # invalid_grant (revoked or expired refresh token), invalid_client: a human must re-authorise.
+    return AuthError(PLATFORM, status, code, message, url)
+
+
+def default_retry_policy() -> RetryPolicy:
+    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=120.0)
+
+
+def zone_of(name: str, account_id: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"Snapchat ad account {account_id}: field 'timezone' is not an IANA time zone: {name!r}"
+        ) from None
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> str:
+    """``2026-11-01T00:00:00-07:00``: the start of ``day`` there, with that day's offset."""
+    return datetime.combine(day, dtime.min, zone).isoformat()
+
+
+def stats_windows(since: date, until: date, zone: ZoneInfo,
+                  max_days: int = MAX_DAYS_PER_REQUEST) -> list[tuple[date, date, str, str]]:
+    """(first day, last day, start_time, end_time) slices of since..until (inclusive days).
+
+    ``end_time`` is the exclusive next local midnight; each boundary carries its own offset, so
+    a slice across a DST change starts at -07:00 and ends at -08:00 (Los Angeles, November).
+    """
+    if since > until:
+        raise ValueError(f"stats window: since {since} is after until {until}")
+    if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
+        raise ValueError(f"max_days must be within 1..{MAX_DAYS_PER_REQUEST}, got {max_days}")
+    out = []
+    start = since
+    while start <= until:
+        end = min(until, start + timedelta(days=max_days - 1))
+        out.append((start, end, local_midnight(start, zone),
+                    local_midnight(end + timedelta(days=1), zone)))
+        start = end + timedelta(days=1)
+    return out
+
+
+def _success(value: Any) -> bool:
+    return str(value or "").lower() == "success"
+
+
+class SnapchatAdsClient(ApiClient):
+    """A Marketing API client for one OAuth grant: ad account, entity lists, ad-level stats.
+
+    ``extra_params`` are added to every request; production leaves them empty, the demo and
+    tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``. ``on_refresh_token`` is called with a new
+    refresh token when Snapchat rotates it (the caller persists it); without it, a warning asks
+    the operator to update the connection.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        refresh_token: str | None = None,
+        access_token: str | None = None,
+        token_url: str = DEFAULT_TOKEN_URL,
+        api_version: str = DEFAULT_API_VERSION,
+        page_size: int = MAX_PAGE_SIZE,
+        max_days: int = MAX_DAYS_PER_REQUEST,
+        attribution: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+        client: httpx.Client | None = None,
+        extra_params: Mapping[str, str] | None = None,
+        conn_id: str = DEFAULT_CONN_ID,
+        on_refresh_token: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if refresh_token:
+            if not client_id or not client_secret:
+                raise ValueError(
+                    "Snapchat: a refresh token needs the OAuth app's client_id and client_secret: "
+                    f"set login and password of the Airflow connection {conn_id}"
+                )
+        elif not access_token:
+            raise ValueError(
+                "Snapchat: no credentials: set extra.refresh_token (with login = client_id, "
+                f"password = client_secret) of the Airflow connection {conn_id}"
+            )
+        if not MIN_PAGE_SIZE <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(
+                f"Snapchat page_size must be within {MIN_PAGE_SIZE}..{MAX_PAGE_SIZE}, got {page_size}"
+            )
+        if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
+            raise ValueError(
+                f"Snapchat max_days_per_request must be within 1..{MAX_DAYS_PER_REQUEST}, "
+                f"got {max_days}"
+            )
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self.page_size = page_size
+        self.max_days = max_days
+        self.attribution = {k: v for k, v in (attribution or {}).items() if v}
+        self.conn_id = conn_id
+        self.extra_params = dict(extra_params or {})
+        self.token_url = token_url
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.refresh_token = refresh_token
+        self._access_token = access_token if not refresh_token else None
+        self._expires_at: float | None = None
+        self._on_refresh_token = on_refresh_token
+        self._clock = clock
+        secrets = [s for s in (client_secret, refresh_token, access_token) if s]
+        # One connection pool for the API and the token endpoint; closed here if we made it.
+        self._owns_transport = client is None
+        self._transport = client or httpx.Client(timeout=timeout)
+        policy = retry or default_retry_policy()
+        self._http = HttpClient(PLATFORM, classify=classify_snapchat, retry=policy,
+                                secrets=secrets, client=self._transport)
+        self._oauth = HttpClient(PLATFORM, classify=classify_token, retry=policy,
+                                 secrets=secrets, client=self._transport)
+
+    def close(self) -> None:
+        if self._owns_transport:
+            self._transport.close()
+
+    # -- OAuth -------------------------------------------------------------------------------
+
+    def _token(self) -> str:
+        if self.refresh_token and (
+            self._access_token is None
+            or (self._expires_at is not None
+                and self._clock() >= self._expires_at - REFRESH_MARGIN_SECONDS)
+        ):
+            self.refresh()
+        assert self._access_token is not None
+        return self._access_token
+
+    def refresh(self) -> None:
+        """Exchange the refresh token for an access token (``grant_type=refresh_token``)."""
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+            "refresh_token": self.refresh_token,
+        }
+        try:
+            body = self._oauth.request_json("POST", self.token_url, data=form)
+        except AuthError as exc:
+            raise exc.with_message(
+                f"Snapchat refused to refresh the access token ({exc.code or exc.status}: "
+                f"{exc.message}); the grant was revoked or the app's credentials changed: "
+                f"re-authorise the app and update login, password and extra.refresh_token of the "
+                f"Airflow connection {self.conn_id}"
+            ) from None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise TransientError(PLATFORM, 200, "shape", "token response without access_token",
+                                 self.token_url)
+        self._access_token = token
+        expires_in = body.get("expires_in")
+        try:
+            self._expires_at = self._clock() + float(expires_in) if expires_in is not None else None
+        except (TypeError, ValueError):
+            self._expires_at = None
+        rotated = body.get("refresh_token")
+        if isinstance(rotated, str) and rotated and rotated != self.refresh_token:
+            self.refresh_token = rotated
+            if self._on_refresh_token is not None:
+                self._on_refresh_token(rotated)
+            else:
+                log.warning(
+                    "snapchat: the refresh token was rotated; store the new one in "
+                    "extra.refresh_token of the Airflow connection %s", self.conn_id)
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
+
+    def _get(self, url: str, params: Mapping[str, str] | None, account_id: str) -> dict:
+        """One GET returning a SUCCESS envelope; errors reworded for the on-call."""
+        refreshed = False
+        while True:
+            headers = {"Authorization": f"Bearer {self._token()}"}
+            try:
+                body = self._http.request_json("GET", url, params=params, headers=headers)
+                break
+            except AuthError as exc:
+                if exc.status == 401 and self.refresh_token and not refreshed:
+                    refreshed = True  # expired early or revoked: one fresh token, then give up
+                    self._access_token = None
+                    continue
+                raise exc.with_message(
+                    f"Snapchat rejected the access token for ad account {account_id} "
+                    f"(HTTP {exc.status} {exc.code or ''}): check the Airflow connection "
+                    f"{self.conn_id} and that the app's user can read this ad account "
+                    f"(Snapchat said: {exc.message})"
+                ) from None
+            except InvalidRequestError as exc:
+                sent = ", ".join(f"{k}={v}" for k, v in (params or {}).items()
+                                 if k not in self.extra_params)
+                raise exc.with_message(
+                    f"Snapchat rejected the request for ad account {account_id} "
+                    f"(sent {sent or 'no parameters'}): {exc.message}"
+                ) from None
+        if not isinstance(body, dict) or not _success(body.get("request_status")):
+            status = body.get("request_status") if isinstance(body, dict) else None
+            raise TransientError(PLATFORM, 200, "shape",
+                                 f"answer without request_status SUCCESS (got {status!r})", url)
+        return body
+
+    def _paged(self, path: str, params: Mapping[str, str], key: str, singular: str,
+               account_id: str) -> Iterator[dict]:
+        """Items of a list endpoint, following ``paging.next_link`` until it is absent."""
+        url: str = self._url(path)
+        query: dict[str, str] | None = {**self.extra_params, **params}
+        seen: set[str] = set()
+        while True:
+            body = self._get(url, query, account_id)
+            items = body.get(key)
+            if not isinstance(items, list):
+                raise TransientError(PLATFORM, 200, "shape",
+                                     f"{path} answered without a '{key}' list", url)
+            for item in items:
+                if not isinstance(item, dict) or not _success(item.get("sub_request_status")):
+                    raise ApiError(PLATFORM, 200, "sub_request",
+                                   f"{path} for ad account {account_id}: an item failed: "
+                                   f"{item!r:.200}", url)
+                obj = item.get(singular)
+                if not isinstance(obj, dict):
+                    raise TransientError(PLATFORM, 200, "shape",
+                                         f"{path}: item without '{singular}'", url)
+                yield obj
+            next_link = (body.get("paging") or {}).get("next_link")
+            if not next_link:
+                return
+            if next_link in seen:
+                raise ApiError(PLATFORM, 200, "paging",
+                               f"{path} for ad account {account_id}: next_link repeats", url)
+            seen.add(next_link)
+            url, query = self._next(next_link)
+
+    def _next(self, next_link: str) -> tuple[str, dict[str, str] | None]:
+        """The next page as Snapchat linked it, plus our extra parameters when it lost them."""
+        link = httpx.URL(next_link)
+        missing = {k: v for k, v in self.extra_params.items() if k not in link.params}
+        return (str(link.copy_merge_params(missing)) if missing else next_link), None
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def get_ad_account(self, account_id: str) -> dict:
+        """``GET /adaccounts/{id}``: name, currency and IANA time zone."""
+        acct = str(account_id).strip()
+        body = self._get(self._url(f"adaccounts/{acct}"), self.extra_params or None, acct)
+        for item in body.get("adaccounts") or []:
+            obj = item.get("adaccount") if isinstance(item, dict) else None
+            if isinstance(obj, dict) and str(obj.get("id")) == acct:
+                return obj
+        raise ApiError(PLATFORM, 200, "missing",
+                       f"/adaccounts/{acct} did not return the ad account", self._url("adaccounts"))
+
+    def iter_entities(self, account_id: str, kind: str) -> Iterator[dict]:
+        """Every campaign, ad squad or ad of the account (``kind``: campaigns|adsquads|ads)."""
+        singular = {"campaigns": "campaign", "adsquads": "adsquad", "ads": "ad"}[kind]
+        acct = str(account_id).strip()
+        yield from self._paged(f"adaccounts/{acct}/{kind}", {"limit": str(self.page_size)},
+                               kind, singular, acct)
+
+    def stats_params(self, start_time: str, end_time: str) -> dict[str, str]:
+        return {
+            "granularity": "DAY",
+            "breakdown": "ad",
+            "fields": ",".join(STATS_FIELDS),
+            "start_time": start_time,
+            "end_time": end_time,
+            "omit_empty": "false",
+            **self.attribution,
+        }
+
+    def iter_ad_stats(self, account_id: str, zone: ZoneInfo, since: date,
+                      until: date) -> Iterator[tuple[str, dict]]:
+        """(ad id, timeseries entry) for every ad and local day of since..until."""
+        acct = str(account_id).strip()
+        for first, last, start_time, end_time in stats_windows(since, until, zone, self.max_days):
+            url = self._url(f"adaccounts/{acct}/stats")
+            query: dict[str, str] | None = {**self.extra_params,
+                                            **self.stats_params(start_time, end_time)}
+            while True:
+                body = self._get(url, query, acct)
+                yield from _breakdown_entries(body, acct, first, last)
+                next_link = (body.get("paging") or {}).get("next_link")
+                if not next_link:
+                    break
+                url, query = self._next(next_link)
+
+
+def _breakdown_entries(body: Mapping[str, Any], acct: str, first: date,
+                       last: date) -> Iterator[tuple[str, dict]]:
+    stats = body.get("timeseries_stats")
+    if not isinstance(stats, list):
+        raise TransientError(PLATFORM, 200, "shape",
+                             f"stats for ad account {acct} {first}..{last}: no timeseries_stats", "")
+    for wrapper in stats:
+        if not isinstance(wrapper, dict) or not _success(wrapper.get("sub_request_status")):
+            raise ApiError(PLATFORM, 200, "sub_request",
+                           f"stats for ad account {acct} {first}..{last} failed: {wrapper!r:.200}",
+                           "")
+        stat = wrapper.get("timeseries_stat") or {}
+        for ad in (stat.get("breakdown_stats") or {}).get("ad") or []:
+            ad_id = ad.get("id") if isinstance(ad, dict) else None
+            if not ad_id:
+                raise ValueError(f"Snapchat ad account {acct}: breakdown_stats.ad entry without "
+                                 f"'id': {ad!r:.120}")
+            for entry in ad.get("timeseries") or []:
+                yield str(ad_id), entry
+
+
+# -- mapping to raw rows ---------------------------------------------------------------------
+
+
+def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
+    return ValueError(f"Snapchat ad account {acct}: {what}: field '{field_name}' {problem}")
+
+
+def _whole(value: Any, acct: str, what: str, field_name: str) -> int:
+    """A non-negative whole number (JSON int, digit string, or an integral JSON float)."""
+    if isinstance(value, bool) or value is None:
+        raise _fail(acct, what, field_name, f"is missing or not a number: {value!r}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _fail(acct, what, field_name, f"is not a number: {value!r}") from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise _fail(acct, what, field_name, f"is not a whole number: {value!r}")
+    if number < 0:
+        raise _fail(acct, what, field_name, f"is negative: {value!r}")
+    return int(number)
+
+
+def _micro(value: Any, acct: str, what: str, field_name: str) -> Decimal:
+    """Micro-currency to major units, exactly (39470000 -> 39.47)."""
+    return Decimal(_whole(value, acct, what, field_name)).scaleb(-MICRO)
+
+
+def _optional_micro(value: Any, acct: str, what: str, field_name: str) -> Decimal | None:
+    return None if value is None else _micro(value, acct, what, field_name)
+
+
+def _optional_number(value: Any, acct: str, what: str, field_name: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _fail(acct, what, field_name, f"is not a number: {value!r}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _fail(acct, what, field_name, f"is not a number: {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise _fail(acct, what, field_name, f"is not a finite non-negative number: {value!r}")
+    return number
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _instant(value: Any, acct: str, what: str, field_name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise _fail(acct, what, field_name, f"is not an ISO-8601 date-time: {value!r}") from None
+    if moment.tzinfo is None:
+        raise _fail(acct, what, field_name, f"has no UTC offset: {value!r}")
+    return moment
+
+
+def local_day(value: Any, zone: ZoneInfo, acct: str, what: str) -> date:
+    """The local day a DAY timeseries entry starts: its start_time must be midnight there."""
+    moment = _instant(value, acct, what, "start_time")
+    if moment is None:
+        raise _fail(acct, what, "start_time", "is missing")
+    local = moment.astimezone(zone)
+    if (local.hour, local.minute, local.second) != (0, 0, 0):
+        raise _fail(acct, what, "start_time",
+                    f"is not a midnight in {zone.key} ({local.isoformat()}): not a DAY bucket")
+    return local.date()
+
+
+def account_settings(record: Mapping[str, Any], account_id: str) -> dict[str, Any]:
+    """id, name, currency and time zone of the ad account (``GET /adaccounts/{id}``)."""
+    acct = str(account_id).strip()
+    what = "ad account record"
+    if str(record.get("id")) != acct:
+        raise _fail(acct, what, "id", f"is {record.get('id')!r}, not the ad account asked for")
+    for name in ("currency", "timezone"):
+        if not record.get(name):
+            raise _fail(acct, what, name, "is missing")
+    timezone = str(record["timezone"])
+    zone_of(timezone, acct)
+    return {
+        "account_id": acct,
+        "account_name": _text(record.get("name")),
+        "currency": str(record["currency"]).strip().upper(),
+        "timezone": timezone,
+    }
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Names and parents of the account's entities, for the id-only stats."""
+
+    campaigns: dict[str, dict] = field(default_factory=dict)
+    adsquads: dict[str, dict] = field(default_factory=dict)
+    ads: dict[str, dict] = field(default_factory=dict)
+
+    def parents(self, ad_id: str) -> dict[str, str | None]:
+        ad = self.ads.get(ad_id) or {}
+        squad_id = _text(ad.get("ad_squad_id"))
+        squad = self.adsquads.get(squad_id or "") or {}
+        campaign_id = _text(squad.get("campaign_id"))
+        campaign = self.campaigns.get(campaign_id or "") or {}
+        return {
+            "campaign_id": campaign_id,
+            "campaign_name": _text(campaign.get("name")),
+            "adsquad_id": squad_id,
+            "adsquad_name": _text(squad.get("name")),
+            "ad_name": _text(ad.get("name")),
+        }
+
+
+def stats_row(ad_id: str, entry: Mapping[str, Any], account: Mapping[str, Any],
+              lookup: Lookup) -> dict[str, Any] | None:
+    """``raw.snapchat_ad_stats`` row of one ad's day; None when the day had no delivery."""
+    acct = str(account["account_id"])
+    zone = zone_of(account["timezone"], acct)
+    if not isinstance(entry, Mapping):
+        raise _fail(acct, f"stats of ad {ad_id}", "timeseries",
+                    f"entry is not an object: {entry!r:.80}")
+    what = f"stats of ad {ad_id} starting {entry.get('start_time')!r}"
+    stats = entry.get("stats")
+    if not isinstance(stats, Mapping):
+        raise _fail(acct, what, "stats", f"is not an object: {stats!r:.80}")
+    day = local_day(entry.get("start_time"), zone, acct, what)
+    spend = _micro(stats.get("spend"), acct, what, "spend")
+    impressions = _whole(stats.get("impressions"), acct, what, "impressions")
+    swipes = _whole(stats.get("swipes"), acct, what, "swipes")
+    purchases = _optional_number(stats.get("conversion_purchases"), acct, what,
+                                 "conversion_purchases")
+    value = _optional_micro(stats.get("conversion_purchases_value"), acct, what,
+                            "conversion_purchases_value")
+    if not (spend or impressions or swipes or purchases or value):
+        return None
+    return {
+        "account_id": acct,
+        "account_name": account.get("account_name"),
+        "date_day": day,
+        **lookup.parents(ad_id),
+        "ad_id": ad_id,
+        "currency": account["currency"],
+        "account_timezone": account["timezone"],
+        "spend": spend,
+        "impressions": impressions,
+        "swipes": swipes,
+        "conversion_purchases": purchases,
+        "conversion_purchases_value": value,
+        "record": {"ad_id": ad_id, **dict(entry)},
+    }
+
+
+def campaign_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw.snapchat_campaigns`` row; budgets from micro-currency to account-currency units."""
+    acct = str(account["account_id"])
+    campaign_id = record.get("id")
+    what = f"campaign record id={campaign_id!r}"
+    if not campaign_id:
+        raise _fail(acct, what, "id", "is missing")
+    owner = record.get("ad_account_id")
+    if owner and str(owner) != acct:
+        raise _fail(acct, what, "ad_account_id", f"is {owner!r}, not the ad account asked for")
+    daily = _optional_micro(record.get("daily_budget_micro"), acct, what, "daily_budget_micro")
+    cap = _optional_micro(record.get("lifetime_spend_cap_micro"), acct, what,
+                          "lifetime_spend_cap_micro")
+    period = "daily" if daily else "lifetime" if cap else None
+    return {
+        "account_id": acct,
+        "campaign_id": str(campaign_id),
+        "campaign_name": _text(record.get("name")),
+        "status": _text(record.get("status")),
+        "objective": _text(record.get("objective")),
+        "start_time": _instant(record.get("start_time"), acct, what, "start_time"),
+        "end_time": _instant(record.get("end_time"), acct, what, "end_time"),
+        "daily_budget": daily,
+        "lifetime_spend_cap": cap,
+        "budget_period": period,
+        "budget_currency": account["currency"] if period else None,
+        "record": dict(record),
+    }
+
+
+@dataclass(frozen=True)
+class SnapchatExtract:
+    account: dict[str, Any]
+    stats: list[dict[str, Any]] = field(default_factory=list)
+    campaigns: list[dict[str, Any]] = field(default_factory=list)
+
+
+def extract_account(client: SnapchatAdsClient, account_id: str, since: date,
+                    until: date) -> SnapchatExtract:
+    """The ad account's settings, its entities and its ad-level daily stats for since..until."""
+    acct = str(account_id).strip()
+    account = account_settings(client.get_ad_account(acct), acct)
+    zone = zone_of(account["timezone"], acct)
+    lookup = Lookup(
+        campaigns={str(c["id"]): c for c in client.iter_entities(acct, "campaigns")},
+        adsquads={str(s["id"]): s for s in client.iter_entities(acct, "adsquads")},
+        ads={str(a["id"]): a for a in client.iter_entities(acct, "ads")},
+    )
+    stats: list[dict[str, Any]] = []
+    seen: set[tuple[date, str]] = set()
+    unknown: set[str] = set()
+    for ad_id, entry in client.iter_ad_stats(acct, zone, since, until):
+        row = stats_row(ad_id, entry, account, lookup)
+        if row is None:
+            continue
+        if not since <= row["date_day"] <= until:
+            raise ValueError(
+                f"Snapchat ad account {acct}: stats of ad {ad_id} for {row['date_day']} are "
+                f"outside the requested {since}..{until}; check the account's time zone")
+        key = (row["date_day"], ad_id)
+        if key in seen:
+            raise ValueError(f"Snapchat ad account {acct}: ad {ad_id} on {key[0]} was returned "
+                             f"twice for {since}..{until}; rerun the extraction")
+        seen.add(key)
+        if ad_id not in lookup.ads:
+            unknown.add(ad_id)
+        stats.append(row)
+    if unknown:
+        log.warning("snapchat %s: %d ads with stats are not in /ads (deleted?): loaded without "
+                    "names or campaign: %s", acct, len(unknown), sorted(unknown)[:5])
+    campaigns = [campaign_row(c, account) for c in lookup.campaigns.values()]
+    log.info("snapchat %s: %d stats rows for %s..%s, %d campaigns", acct, len(stats), since,
+             until, len(campaigns))
+    return SnapchatExtract(account=account, stats=stats, campaigns=campaigns)
+
+
+def make_client(conn: ConnectionInfo, options: Mapping[str, Any],
+                extra_params: Mapping[str, str] | None) -> SnapchatAdsClient:
+    """The nightly job's entry point: a client from the Airflow connection ``snapchat_ads``."""
+    extra = conn.extra or {}
+    return SnapchatAdsClient(
+        conn.base_url,
+        client_id=conn.login,
+        client_secret=conn.password,
+        refresh_token=extra.get("refresh_token"),
+        access_token=extra.get("access_token"),
+        token_url=str(extra.get("token_url") or DEFAULT_TOKEN_URL),
+        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
+        page_size=int(options.get("page_size", MAX_PAGE_SIZE)),
+        max_days=int(options.get("max_days_per_request", MAX_DAYS_PER_REQUEST)),
+        attribution={k: str(options[k]) for k in ATTRIBUTION_OPTIONS if options.get(k)},
+        extra_params=dict(extra_params) if extra_params else None,
+    )
+
+
+def extract_tables(client: SnapchatAdsClient, account_id: str, since: date,
+                   until: date) -> list[TableLoad]:
+    """One ad account's night: its stats window (replaced by day) and its campaigns."""
+    extract = extract_account(client, account_id, since, until)
+    return [
+        TableLoad("raw.snapchat_ad_stats", extract.stats, date_column="date_day"),
+        TableLoad("raw.snapchat_campaigns", extract.campaigns),
+    ]
