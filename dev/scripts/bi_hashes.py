@@ -3,7 +3,8 @@
     python dev/scripts/bi_hashes.py [WAREHOUSE_URL] > hashes.txt
 
 One line per table: name, rows, md5 over the sorted md5s of its rows. Columns that record when
-something ran (published/loaded/extracted timestamps, batch ids, run ids) differ between two runs
+something ran (published/loaded/extracted timestamps, the snapshot time a campaign was first seen, batch
+ids, run ids) differ between two runs
 of the same nights and are left out; everything the dashboards read is in.
 """
 
@@ -14,7 +15,7 @@ import sys
 
 import psycopg
 
-VOLATILE = re.compile(r"(loaded_at|extracted_at|_run_id|batch_id|run_id|dbt_updated_at|dbt_valid_from|dbt_valid_to|dbt_scd_id|generated_at|snapshotted_at)$")
+VOLATILE = re.compile(r"(first_seen_at|loaded_at|extracted_at|_run_id|batch_id|run_id|dbt_updated_at|dbt_valid_from|dbt_valid_to|dbt_scd_id|generated_at|snapshotted_at)$")
 
 
 def main(url: str) -> None:
