@@ -183,7 +183,9 @@ def load_raw(conn: Conn, insights: list[tuple]) -> None:
 # --- expectations computed by hand ------------------------------------------------------------
 
 def conversions(actions: list[dict] | None) -> Decimal:
-    kinds = {"purchase", "offsite_conversion.fb_pixel_purchase"}
+    # The one default (dbt_project.yml): Meta's `purchase` already includes the pixel purchases,
+    # so offsite_conversion.fb_pixel_purchase is not counted again (issue #11's contradiction).
+    kinds = {"purchase"}
     return sum((D(a["value"]) for a in actions or [] if a["action_type"] in kinds), D(0))
 
 

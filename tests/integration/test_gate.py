@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from socialwh import registry
 from socialwh.paths import GX_DIR
 from socialwh.quality.gate import GateError, GateFailed, run_gate
 from socialwh.warehouse import db
@@ -35,10 +36,12 @@ DAYS = [FIRST_DAY + timedelta(days=i) for i in range(4)]  # crosses into Novembe
 FRESH = DAYS[-1]
 BATCHES = {"1000000001": uuid.uuid4(), "1000000002": uuid.uuid4()}
 # Only Meta has data here: the other platforms' raw tables are empty, so their freshness warns.
-EMPTY_SOURCES = ["google_ads_ad_stats", "tiktok_ad_stats", "linkedin_ad_stats", "x_ad_stats"]
+# Only Meta has raw data here: every other declared platform's dated raw tables are empty.
+EMPTY_SOURCES = [t.name for p in registry.of_kind("paid") if p.key != "meta"
+                 for t in p.tables if t.windowed]
 STALE = {f"raw.{t}.warning:fresh:date_day" for t in EMPTY_SOURCES} | {
-    f"raw.{p}_post_snapshots.warning:fresh:snapshot_date"  # no organic raw data here
-    for p in ("facebook_pages", "instagram", "tiktok_organic", "x_organic", "linkedin_organic", "youtube")
+    f"raw.{p.key}_post_snapshots.warning:fresh:snapshot_date"  # no organic raw data here
+    for p in registry.of_kind("organic")
 }
 # account, name, currency, timezone, fx to EUR; campaign id and name; ad ids
 ACCOUNTS = [

@@ -231,12 +231,11 @@ def test_a_failure_midway_rolls_back_raw_and_quarantine(conn):
     broken = [
         TableLoad("raw.meta_ad_insights", [insight(s, "41"), insight(u, "47", spend=Decimal(-1))],
                   date_column="date_start"),
-        # account_timezone is NOT NULL in raw and no rule covers it: the COPY fails on the 2nd table
-        TableLoad("raw.meta_campaigns", [campaign("2001"), campaign(None)]),
-        TableLoad("raw.meta_ad_insights", [insight(u, "48", account_timezone=None)],
-                  date_column="date_start"),
+        # every NOT NULL column has its `required` rule now (one declaration), so a record rule
+        # cannot break the COPY; a duplicate key can: the 2nd table's COPY fails
+        TableLoad("raw.meta_campaigns", [campaign("2001"), campaign("2001"), campaign(None)]),
     ]
-    with pytest.raises(psycopg.errors.NotNullViolation):
+    with pytest.raises(psycopg.errors.UniqueViolation):
         run(conn, broken, W1, NIGHT1)
     conn.rollback()
     assert quarantine_content(conn) == before_q
