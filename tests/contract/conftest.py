@@ -14,7 +14,8 @@
   ``{(method, path_regex): response}`` and recording every request (``.requests``); a response is
   JSON (status 200), an ``httpx.Response``, or a callable ``(request) -> either``; a request no
   route matches fails the test naming it. ``in_order(*responses)`` answers a route with one
-  response per call (the last one repeats).
+  response per call (the last one repeats). In place of the route table a single callable
+  ``(request) -> answer`` (a hand-written handler) answers every request.
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ def sandbox_config() -> Callable[..., Config]:
 
 
 @pytest.fixture(scope="module")
-def _module_sandbox() -> Iterator[RunningSandbox]:
-    running = _start(BASE_CONFIG)
+def _module_sandbox(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
+    running = _start(getattr(request.module, "SANDBOX_CONFIG", BASE_CONFIG))
     yield running
     running.stop()
 
@@ -138,13 +139,13 @@ def in_order(*answers: Answer) -> Callable[[httpx.Request], Answer]:
 
 @dataclasses.dataclass
 class Replay:
-    """A MockTransport over a route table, with the requests it saw."""
+    """A MockTransport over a route table (or one handler), with the requests it saw."""
 
-    routes: dict[tuple[str, str], Answer]
+    routes: dict[tuple[str, str], Answer] | Callable[[httpx.Request], Answer]
     requests: list[httpx.Request] = dataclasses.field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._compiled = [
+        self._compiled = [] if callable(self.routes) else [
             (method.upper(), re.compile(pattern), answer)
             for (method, pattern), answer in self.routes.items()
         ]
@@ -152,6 +153,8 @@ class Replay:
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if callable(self.routes):
+            return _as_response(self.routes, request)
         for method, pattern, answer in self._compiled:
             if method == request.method and pattern.search(request.url.path):
                 return _as_response(answer, request)
@@ -165,5 +168,5 @@ class Replay:
 
 
 @pytest.fixture
-def replay() -> Callable[[Mapping[tuple[str, str], Answer]], Replay]:
-    return lambda routes: Replay(dict(routes))
+def replay() -> Callable[..., Replay]:
+    return lambda routes: Replay(routes if callable(routes) else dict(routes))

@@ -11,45 +11,23 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-from socialwh.config import load_config
 from socialwh.connectors import facebook_pages as fb
 from socialwh.connectors.graph_organic import GraphError
 from socialwh.connectors.http import ApiError, AuthError, RetryPolicy
 from socialwh_dev.sandbox import facebook_pages as sandbox_fb
-from socialwh_dev.sandbox.server import SandboxServer, build_server
 
-FIXTURES = Path(__file__).parent / "fixtures" / "facebook_pages"
-CONFIG = load_config()
+from tests.contract.conftest import BASE_CONFIG, Replay, RunningSandbox, load_recorded
+
 TOKEN = sandbox_fb.DEFAULT_TOKEN
 PAGE = "104000000000001"
-TZ = CONFIG.sandbox["facebook_pages"]["accounts"][PAGE]["timezone"]
+TZ = BASE_CONFIG.sandbox["facebook_pages"]["accounts"][PAGE]["timezone"]
 AS_OF = date(2026, 11, 20)
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[tuple[SandboxServer, str]]:
-    server = build_server(CONFIG, modules=("socialwh_dev.sandbox.facebook_pages",))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server, server.base_url
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def faults_off(sandbox: tuple[SandboxServer, str]) -> Iterator[None]:
-    sandbox[0].faults.configure(seed=0)
-    yield
-    sandbox[0].faults.configure(seed=0)
 
 
 @dataclasses.dataclass
@@ -92,12 +70,12 @@ def paths(probe: Probe) -> list[str]:
 # -- the happy path -------------------------------------------------------------------------
 
 
-def test_connector_output_equals_the_expected_helpers(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1], page_limit=10)
+def test_connector_output_equals_the_expected_helpers(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root, page_limit=10)
     since = AS_OF - timedelta(days=6)
     daily, posts = extract(probe, since, AS_OF)
-    assert strip(daily) == sandbox_fb.expected_account_daily(CONFIG, PAGE, since, AS_OF, AS_OF)
-    assert strip(posts) == sandbox_fb.expected_post_snapshots(CONFIG, PAGE, AS_OF)
+    assert strip(daily) == sandbox_fb.expected_account_daily(BASE_CONFIG, PAGE, since, AS_OF, AS_OF)
+    assert strip(posts) == sandbox_fb.expected_post_snapshots(BASE_CONFIG, PAGE, AS_OF)
     assert len(daily) == 7 and len(posts) > 40
     # The lookback: 90 local days ending on the night, and nothing published after it.
     assert min(p["published_at"] for p in posts).astimezone(sandbox_fb.ZoneInfo(TZ)).date() >= AS_OF - timedelta(days=89)
@@ -115,21 +93,21 @@ def test_connector_output_equals_the_expected_helpers(sandbox: tuple[SandboxServ
     assert (insights.url.params["since"], insights.url.params["until"]) == (str(since), str(AS_OF + timedelta(days=1)))
 
 
-def test_long_windows_are_sliced_to_90_days_across_dst(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_long_windows_are_sliced_to_90_days_across_dst(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     since, until = date(2026, 3, 1), date(2026, 11, 10)  # both DST switches inside
     rows = fb.account_daily_rows(probe.client.day_insights(PAGE, since, until), PAGE, "Acme Brand Page", TZ, since, until)
-    truth = sandbox_fb.expected_account_daily(CONFIG, PAGE, since, until, AS_OF)
+    truth = sandbox_fb.expected_account_daily(BASE_CONFIG, PAGE, since, until, AS_OF)
     assert strip(rows) == [{**t, "account_name": "Acme Brand Page"} for t in truth]
     assert [r["date_day"] for r in rows] == [since + timedelta(days=i) for i in range((until - since).days + 1)]
     spans = [(date.fromisoformat(r.url.params["since"]), date.fromisoformat(r.url.params["until"])) for r in probe.requests]
     assert len(spans) == 3 and all((u - s).days <= 90 for s, u in spans)
 
 
-def test_newest_days_grow_then_settle_and_future_days_are_absent(sandbox: tuple[SandboxServer, str]) -> None:
+def test_newest_days_grow_then_settle_and_future_days_are_absent(sandbox: RunningSandbox) -> None:
     def day_rows(as_of: date) -> dict[date, dict]:
         rows = fb.account_daily_rows(
-            connect(sandbox[1], as_of=as_of).client.day_insights(PAGE, AS_OF - 3 * timedelta(days=1), AS_OF + timedelta(days=2)),
+            connect(sandbox.root, as_of=as_of).client.day_insights(PAGE, AS_OF - 3 * timedelta(days=1), AS_OF + timedelta(days=2)),
             PAGE, None, TZ, AS_OF - timedelta(days=3), AS_OF + timedelta(days=2),
         )
         return {r["date_day"]: r for r in rows}
@@ -144,28 +122,28 @@ def test_newest_days_grow_then_settle_and_future_days_are_absent(sandbox: tuple[
 # -- what the API throws at us -------------------------------------------------------------
 
 
-def test_throttling_then_success_gives_identical_data(sandbox: tuple[SandboxServer, str]) -> None:
+def test_throttling_then_success_gives_identical_data(sandbox: RunningSandbox) -> None:
     since = AS_OF - timedelta(days=2)
-    clean = extract(connect(sandbox[1], page_limit=25), since, AS_OF)
-    sandbox[0].faults.configure(seed=7, throttle=0.3)
-    probe = connect(sandbox[1], page_limit=25)
+    clean = extract(connect(sandbox.root, page_limit=25), since, AS_OF)
+    sandbox.faults.configure(seed=7, throttle=0.3)
+    probe = connect(sandbox.root, page_limit=25)
     assert extract(probe, since, AS_OF) == clean
-    assert sandbox[0].faults.counts["throttle"] >= 3
+    assert sandbox.faults.counts["throttle"] >= 3
     assert any(s in (60.0, 120.0) for s in probe.sleeps)  # estimated_time_to_regain_access honoured
 
 
-def test_5xx_dropped_connections_and_truncated_bodies_are_retried(sandbox: tuple[SandboxServer, str]) -> None:
+def test_5xx_dropped_connections_and_truncated_bodies_are_retried(sandbox: RunningSandbox) -> None:
     since = AS_OF - timedelta(days=2)
-    clean = extract(connect(sandbox[1], page_limit=25), since, AS_OF)
-    sandbox[0].faults.configure(seed=3, server_error=0.15, truncated_body=0.1, timeout=0.05, timeout_seconds=0.01)
-    assert extract(connect(sandbox[1], page_limit=25), since, AS_OF) == clean
-    counts = sandbox[0].faults.counts
+    clean = extract(connect(sandbox.root, page_limit=25), since, AS_OF)
+    sandbox.faults.configure(seed=3, server_error=0.15, truncated_body=0.1, timeout=0.05, timeout_seconds=0.01)
+    assert extract(connect(sandbox.root, page_limit=25), since, AS_OF) == clean
+    counts = sandbox.faults.counts
     assert counts["server_error"] and counts["truncated_body"]
 
 
-def test_bad_token_is_a_clear_auth_error(sandbox: tuple[SandboxServer, str]) -> None:
+def test_bad_token_is_a_clear_auth_error(sandbox: RunningSandbox) -> None:
     secret = "EAAG-wrong-page-token"
-    probe = connect(sandbox[1], token=secret)
+    probe = connect(sandbox.root, token=secret)
     with pytest.raises(AuthError) as info:
         extract(probe, AS_OF, AS_OF)
     message = str(info.value)
@@ -175,8 +153,8 @@ def test_bad_token_is_a_clear_auth_error(sandbox: tuple[SandboxServer, str]) -> 
     assert len(probe.requests) == 1
 
 
-def test_old_metric_names_and_over_90_days_are_graph_errors(sandbox: tuple[SandboxServer, str]) -> None:
-    url = f"{sandbox[1]}/facebook_pages/v23.0/{PAGE}/insights"
+def test_old_metric_names_and_over_90_days_are_graph_errors(sandbox: RunningSandbox) -> None:
+    url = f"{sandbox.root}/facebook_pages/v23.0/{PAGE}/insights"
     base = {"access_token": TOKEN, "period": "day", "sandbox_as_of": str(AS_OF)}
     for metric in ("page_fans", "page_impressions_unique"):
         body = httpx.get(url, params={**base, "metric": metric, "since": "2026-11-01", "until": "2026-11-05"}).json()
@@ -190,8 +168,8 @@ def test_old_metric_names_and_over_90_days_are_graph_errors(sandbox: tuple[Sandb
     assert set(ok["paging"]) == {"previous", "next"}
 
 
-def test_unknown_page_is_not_retried(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_unknown_page_is_not_retried(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     with pytest.raises(GraphError) as info:
         probe.client.get_page("999")
     assert info.value.code == 100 and info.value.subcode == 33 and len(probe.requests) == 1
@@ -200,7 +178,7 @@ def test_unknown_page_is_not_retried(sandbox: tuple[SandboxServer, str]) -> None
 # -- restatement -------------------------------------------------------------------------------
 
 
-def test_lifetime_counters_grow_and_a_few_restate_down(sandbox: tuple[SandboxServer, str]) -> None:
+def test_lifetime_counters_grow_and_a_few_restate_down(sandbox: RunningSandbox) -> None:
     # Find a night on which the sandbox restates some post's likes, then snapshot both nights.
     night = next(
         AS_OF + timedelta(days=n)
@@ -208,14 +186,14 @@ def test_lifetime_counters_grow_and_a_few_restate_down(sandbox: tuple[SandboxSer
         if any(
             b["likes"] < a["likes"]
             for a, b in zip(
-                sandbox_fb.expected_post_snapshots(CONFIG, PAGE, AS_OF + timedelta(days=n - 1), 30),
-                sandbox_fb.expected_post_snapshots(CONFIG, PAGE, AS_OF + timedelta(days=n), 30),
+                sandbox_fb.expected_post_snapshots(BASE_CONFIG, PAGE, AS_OF + timedelta(days=n - 1), 30),
+                sandbox_fb.expected_post_snapshots(BASE_CONFIG, PAGE, AS_OF + timedelta(days=n), 30),
             )
             if a["post_id"] == b["post_id"]
         )
     )
-    before = {r["post_id"]: r for r in extract(connect(sandbox[1], as_of=night - timedelta(days=1)), night - timedelta(days=1), night - timedelta(days=1))[1]}
-    after = {r["post_id"]: r for r in extract(connect(sandbox[1], as_of=night), night, night)[1]}
+    before = {r["post_id"]: r for r in extract(connect(sandbox.root, as_of=night - timedelta(days=1)), night - timedelta(days=1), night - timedelta(days=1))[1]}
+    after = {r["post_id"]: r for r in extract(connect(sandbox.root, as_of=night), night, night)[1]}
     common = before.keys() & after.keys()
     assert len(common) > 30
     dropped = [p for p in common if after[p]["likes"] < before[p]["likes"]]
@@ -234,25 +212,17 @@ GRAPH = "https://graph.facebook.com"
 REAL_TOKEN = "EAAGrealLookingPageToken"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def replay(handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> tuple[fb.FacebookPagesClient, list[httpx.Request], list[float]]:
-    seen: list[httpx.Request] = []
+def graph_client(replay: Callable[..., Replay], handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> tuple[fb.FacebookPagesClient, list[httpx.Request], list[float]]:
+    """A connector on ``handler`` (replayed), with the requests it sent and the sleeps it took."""
+    rp = replay(handler)
     sleeps: list[float] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
     client = fb.FacebookPagesClient(
         GRAPH, REAL_TOKEN,
-        client=httpx.Client(transport=httpx.MockTransport(record)),
+        client=rp.client(),
         retry=RetryPolicy(sleep=sleeps.append, rng=random.Random(0)),
         **kwargs,
     )
-    return client, seen, sleeps
+    return client, rp.requests, sleeps
 
 
 def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
@@ -261,32 +231,32 @@ def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
     def handle(request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == f"/v23.0/{PAGE}":
-            return httpx.Response(200, json=fixture("page.json"))
+            return httpx.Response(200, json=load_recorded("facebook_pages", "page"))
         if path == f"/v23.0/{PAGE}/insights":
             state["insights"] += 1
             if state["insights"] == 1:  # throttled once, with Meta's usage headers
                 usage = {PAGE: [{"type": "pages", "call_count": 100, "total_cputime": 20, "total_time": 31, "estimated_time_to_regain_access": 1}]}
-                return httpx.Response(400, json=fixture("error_throttle_32.json"), headers={
+                return httpx.Response(400, json=load_recorded("facebook_pages", "error_throttle_32"), headers={
                     "x-business-use-case-usage": json.dumps(usage),
                     "x-app-usage": '{"call_count":100,"total_cputime":12,"total_time":18}',
                 })
-            return httpx.Response(200, json=fixture("page_insights.json"))
+            return httpx.Response(200, json=load_recorded("facebook_pages", "page_insights"))
         if path == f"/v23.0/{PAGE}/published_posts":
             page = 2 if "after" in request.url.params else 1
-            return httpx.Response(200, json=fixture(f"posts_page_{page}.json"))
+            return httpx.Response(200, json=load_recorded("facebook_pages", f"posts_page_{page}"))
         if path.endswith("/insights") and "_" in path:
             post = path.split("/")[2].split("_")[1]
             state["post"] += 1
             if state["post"] == 1:  # a 500 with Graph's transient code 2, then success
-                return httpx.Response(500, json=fixture("error_server_2.json"))
-            return httpx.Response(200, json=fixture(f"post_insights_{post}.json"))
+                return httpx.Response(500, json=load_recorded("facebook_pages", "error_server_2"))
+            return httpx.Response(200, json=load_recorded("facebook_pages", f"post_insights_{post}"))
         return httpx.Response(404, json={"error": {"message": "unexpected", "code": 2500}})
 
     return handle
 
 
-def test_recorded_responses_replay_through_the_connector() -> None:
-    client, seen, sleeps = replay(graph_handler(), post_lookback_days=3)
+def test_recorded_responses_replay_through_the_connector(replay) -> None:
+    client, seen, sleeps = graph_client(replay, graph_handler(), post_lookback_days=3)
     until = date(2026, 11, 2)
     daily, posts = fb.extract_tables(client, PAGE, date(2026, 10, 31), until)
     rows = daily.rows
@@ -309,18 +279,18 @@ def test_recorded_responses_replay_through_the_connector() -> None:
     assert followed[0].url.params.get_list("access_token") == [REAL_TOKEN]
 
 
-def test_recorded_expired_token() -> None:
-    client, seen, _ = replay(lambda r: httpx.Response(400, json=fixture("error_token_190.json")))
+def test_recorded_expired_token(replay) -> None:
+    client, seen, _ = graph_client(replay, lambda r: httpx.Response(400, json=load_recorded("facebook_pages", "error_token_190")))
     with pytest.raises(AuthError) as info:
         fb.extract_tables(client, PAGE, date(2026, 11, 1), date(2026, 11, 2))
     assert PAGE in str(info.value) and "session has been invalidated" in str(info.value)
     assert REAL_TOKEN not in str(info.value) and len(seen) == 1
 
 
-def test_paging_next_to_another_host_is_refused() -> None:
-    page = fixture("posts_page_1.json")
+def test_paging_next_to_another_host_is_refused(replay) -> None:
+    page = load_recorded("facebook_pages", "posts_page_1")
     page["paging"]["next"] = page["paging"]["next"].replace("graph.facebook.com", "evil.example")
-    client, seen, _ = replay(lambda r: httpx.Response(200, json=page))
+    client, seen, _ = graph_client(replay, lambda r: httpx.Response(200, json=page))
     with pytest.raises(ApiError, match="another host"):
         client.posts(PAGE, date(2026, 10, 1), date(2026, 11, 2))
     assert all(r.url.host == "graph.facebook.com" for r in seen)

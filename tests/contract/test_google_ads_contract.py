@@ -14,17 +14,13 @@ import dataclasses
 import json
 import logging
 import random
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-from socialwh.config import Config, load_config
 from socialwh.connectors.google_ads import (
     CustomerNotAccessibleError,
     GoogleAdsClient,
@@ -33,10 +29,15 @@ from socialwh.connectors.google_ads import (
 )
 from socialwh.connectors.http import ApiError, AuthError, RetryPolicy
 from socialwh_dev.sandbox import google_ads as sandbox_google_ads
-from socialwh_dev.sandbox.server import SandboxServer, build_server
 
-FIXTURES = Path(__file__).parent / "fixtures" / "google_ads"
-CONFIG = load_config()
+from tests.contract.conftest import (
+    BASE_CONFIG,
+    Replay,
+    RunningSandbox,
+    load_recorded,
+    make_sandbox_config,
+)
+
 TOKEN = sandbox_google_ads.DEFAULT_ACCESS_TOKEN
 DEVELOPER_TOKEN = sandbox_google_ads.DEFAULT_DEVELOPER_TOKEN
 MANAGER = sandbox_google_ads.DEFAULT_LOGIN_CUSTOMER_ID
@@ -45,31 +46,10 @@ US, FR, CLOSED = "1234567890", "2345678901", "3456789012"
 BATCH_ROWS, PAGE_SIZE = 40, 7  # small, so a test window spans several batches and pages
 
 
-def with_google_ads(**settings: Any) -> Config:
-    sandbox = {**CONFIG.sandbox, "google_ads": {**CONFIG.sandbox["google_ads"], **settings}}
-    return dataclasses.replace(CONFIG, sandbox=sandbox)
-
-
-SANDBOX_CONFIG = with_google_ads(stream_batch_rows=BATCH_ROWS, page_size=PAGE_SIZE)
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[tuple[SandboxServer, str]]:
-    server = build_server(SANDBOX_CONFIG, modules=("socialwh_dev.sandbox.google_ads",))
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield server, f"{server.base_url}/googleads"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def faults_off(sandbox: tuple[SandboxServer, str]) -> Iterator[None]:
-    sandbox[0].faults.configure(seed=0)
-    yield
-    sandbox[0].faults.configure(seed=0)
+# the module sandbox (conftest reads SANDBOX_CONFIG)
+SANDBOX_CONFIG = make_sandbox_config(
+    google_ads={"stream_batch_rows": BATCH_ROWS, "page_size": PAGE_SIZE}
+)
 
 
 @dataclasses.dataclass
@@ -141,8 +121,8 @@ def body(request: httpx.Request) -> dict:
 # -- the happy path ---------------------------------------------------------------------------
 
 
-def test_stream_arrives_in_batches_in_one_request(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_stream_arrives_in_batches_in_one_request(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.url("googleads"))
     since, until = AS_OF - timedelta(days=9), AS_OF
     rows = probe.client.ad_stats(US, since, until)
     truth = expected(US, since, until)
@@ -164,8 +144,8 @@ def test_stream_arrives_in_batches_in_one_request(sandbox: tuple[SandboxServer, 
     assert f"'{since}' AND '{until}'" in query and "metrics.cost_micros" in query
 
 
-def test_campaigns_are_paged_with_page_tokens(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_campaigns_are_paged_with_page_tokens(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.url("googleads"))
     campaigns = list(probe.client.iter_campaigns(US))
     truth = sandbox_google_ads.expected_campaigns(SANDBOX_CONFIG, US, AS_OF)
     assert campaigns == truth
@@ -180,11 +160,11 @@ def test_campaigns_are_paged_with_page_tokens(sandbox: tuple[SandboxServer, str]
     assert {c["campaign"]["status"] for c in campaigns} <= {"ENABLED", "PAUSED", "REMOVED"}
 
 
-def test_extract_tables_spend_to_the_cent(sandbox: tuple[SandboxServer, str]) -> None:
+def test_extract_tables_spend_to_the_cent(sandbox: RunningSandbox) -> None:
     since, until = AS_OF - timedelta(days=30), AS_OF
     for account in (US, FR):
-        spec = CONFIG.sandbox["google_ads"]["accounts"][account]
-        loads = extract_tables(connect(sandbox[1]).client, account, since, until)
+        spec = BASE_CONFIG.sandbox["google_ads"]["accounts"][account]
+        loads = extract_tables(connect(sandbox.url("googleads")).client, account, since, until)
         stats, campaigns = loads
         assert (stats.table, stats.date_column) == ("raw.google_ads_ad_stats", "date_day")
         assert (campaigns.table, campaigns.date_column) == ("raw.google_ads_campaigns", None)
@@ -205,7 +185,7 @@ def test_extract_tables_spend_to_the_cent(sandbox: tuple[SandboxServer, str]) ->
         assert {c["budget_currency"] for c in campaigns.rows} == {spec["currency"]}
 
 
-def test_days_are_days_in_the_customers_time_zone(sandbox: tuple[SandboxServer, str]) -> None:
+def test_days_are_days_in_the_customers_time_zone(sandbox: RunningSandbox) -> None:
     settings = sandbox_google_ads.settings_from_config(SANDBOX_CONFIG)
     us, fr = settings.account(US), settings.account(FR)
     assert us is not None and fr is not None
@@ -213,7 +193,7 @@ def test_days_are_days_in_the_customers_time_zone(sandbox: tuple[SandboxServer, 
     assert sandbox_google_ads.account_today(us, late_evening_in_new_york) == date(2026, 11, 20)
     assert sandbox_google_ads.account_today(fr, late_evening_in_new_york) == date(2026, 11, 21)
     # Without sandbox_as_of the sandbox answers as of today in the customer's own zone.
-    probe = connect(sandbox[1], as_of=None)
+    probe = connect(sandbox.url("googleads"), as_of=None)
     today_ny = sandbox_google_ads.account_today(us)
     rows = probe.client.ad_stats(US, today_ny - timedelta(days=2), today_ny + timedelta(days=2))
     assert rows and max(r["segments"]["date"] for r in rows) <= today_ny.isoformat()
@@ -237,45 +217,45 @@ def retry_delays(responses: list[httpx.Response]) -> list[float]:
 
 
 def test_throttling_waits_as_long_as_google_asks(
-    sandbox: tuple[SandboxServer, str], caplog: pytest.LogCaptureFixture
+    sandbox: RunningSandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     since, until = AS_OF - timedelta(days=6), AS_OF
-    clean = extract_account(connect(sandbox[1]).client, US, since, until)
-    sandbox[0].faults.configure(seed=11, throttle=0.4)
-    probe = connect(sandbox[1], attempts=10)
+    clean = extract_account(connect(sandbox.url("googleads")).client, US, since, until)
+    sandbox.faults.configure(seed=11, throttle=0.4)
+    probe = connect(sandbox.url("googleads"), attempts=10)
     throttled = extract_account(probe.client, US, since, until)
     assert throttled == clean
-    assert sandbox[0].faults.counts["throttle"] >= 3
+    assert sandbox.faults.counts["throttle"] >= 3
     assert probe.sleeps == retry_delays(probe.responses)  # retryDelay honoured, every time
-    assert len(probe.sleeps) == sandbox[0].faults.counts["throttle"]
+    assert len(probe.sleeps) == sandbox.faults.counts["throttle"]
     assert TOKEN not in caplog.text and DEVELOPER_TOKEN not in caplog.text
 
 
 def test_server_errors_failed_streams_and_broken_connections(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
     since, until = AS_OF - timedelta(days=4), AS_OF
     truth = expected(FR, since, until)
-    sandbox[0].faults.configure(
+    sandbox.faults.configure(
         seed=5, server_error=0.25, truncated_body=0.2, timeout=0.15, timeout_seconds=0.01
     )
-    counts = sandbox[0].faults.counts
+    counts = sandbox.faults.counts
     for _ in range(20):  # until every kind of fault has happened at least once
-        probe = connect(sandbox[1], attempts=12)
+        probe = connect(sandbox.url("googleads"), attempts=12)
         assert probe.client.ad_stats(FR, since, until) == truth
         if counts["server_error"] and counts["truncated_body"] and counts["timeout"]:
             return
     pytest.fail(f"not every fault kind was injected: {counts}")
 
 
-def test_a_stream_that_fails_part_way_is_retried_whole(sandbox: tuple[SandboxServer, str]) -> None:
+def test_a_stream_that_fails_part_way_is_retried_whole(sandbox: RunningSandbox) -> None:
     """HTTP 200 with a trailing error element: the partial rows are never used."""
     since, until = AS_OF - timedelta(days=4), AS_OF
     truth = expected(US, since, until)
     for seed in range(40):
-        sandbox[0].faults.configure(seed=seed, server_error=0.5)
-        probe = connect(sandbox[1], attempts=20)
+        sandbox.faults.configure(seed=seed, server_error=0.5)
+        probe = connect(sandbox.url("googleads"), attempts=20)
         assert probe.client.ad_stats(US, since, until) == truth
         broken = [
             r for r in probe.responses if r.status_code == 200 and "error" in r.json()[-1]
@@ -287,10 +267,10 @@ def test_a_stream_that_fails_part_way_is_retried_whole(sandbox: tuple[SandboxSer
 
 
 def test_bad_credentials_are_a_clear_auth_error_without_secrets(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
     secret = "ya29.a0-wrong-token-123"
-    probe = connect(sandbox[1], token=secret)
+    probe = connect(sandbox.url("googleads"), token=secret)
     with pytest.raises(AuthError) as info:
         extract_tables(probe.client, US, AS_OF, AS_OF)
     message = str(info.value)
@@ -299,28 +279,28 @@ def test_bad_credentials_are_a_clear_auth_error_without_secrets(
     assert secret not in message and secret not in repr(info.value)
     assert len(probe.requests) == 1  # not retried
     wrong_dev = "dev-token-that-is-wrong"
-    probe = connect(sandbox[1], developer_token=wrong_dev)
+    probe = connect(sandbox.url("googleads"), developer_token=wrong_dev)
     with pytest.raises(AuthError, match="DEVELOPER_TOKEN_INVALID") as info:
         extract_tables(probe.client, US, AS_OF, AS_OF)
     assert wrong_dev not in str(info.value) and len(probe.requests) == 1
 
 
 def test_disabled_customer_is_skipped_without_touching_raw(
-    sandbox: tuple[SandboxServer, str], caplog: pytest.LogCaptureFixture
+    sandbox: RunningSandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    probe = connect(sandbox[1])
+    probe = connect(sandbox.url("googleads"))
     assert extract_tables(probe.client, CLOSED, AS_OF - timedelta(days=30), AS_OF) == []
     assert len(probe.requests) == 1  # not retried
     warning = next(r for r in caplog.records if r.levelno == logging.WARNING)
     assert CLOSED in warning.getMessage() and "CUSTOMER_NOT_ENABLED" in warning.getMessage()
     assert "left as they were" in warning.getMessage()
     with pytest.raises(CustomerNotAccessibleError):
-        extract_account(connect(sandbox[1]).client, CLOSED, AS_OF, AS_OF)
+        extract_account(connect(sandbox.url("googleads")).client, CLOSED, AS_OF, AS_OF)
 
 
-def test_empty_results(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_empty_results(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.url("googleads"))
     before_any_campaign = (date(2024, 12, 1), date(2024, 12, 31))
     loads = extract_tables(probe.client, FR, *before_any_campaign)
     assert loads[0].table == "raw.google_ads_ad_stats" and loads[0].rows == []  # replaces window
@@ -333,11 +313,12 @@ def test_empty_results(sandbox: tuple[SandboxServer, str]) -> None:
 # -- restatement -------------------------------------------------------------------------------
 
 
-def test_conversions_restate_for_30_days_then_freeze(sandbox: tuple[SandboxServer, str]) -> None:
+def test_conversions_restate_for_30_days_then_freeze(sandbox: RunningSandbox) -> None:
     earlier, later = AS_OF, AS_OF + timedelta(days=10)
     fresh = (AS_OF - timedelta(days=6), AS_OF - timedelta(days=1))
     old = (AS_OF - timedelta(days=45), AS_OF - timedelta(days=40))
-    first, second = connect(sandbox[1], as_of=earlier), connect(sandbox[1], as_of=later)
+    base = sandbox.url("googleads")
+    first, second = connect(base, as_of=earlier), connect(base, as_of=later)
     fresh_1, fresh_2 = first.client.ad_stats(US, *fresh), second.client.ad_stats(US, *fresh)
     key = [(r["segments"]["date"], r["adGroupAd"]["ad"]["id"]) for r in fresh_1]
     assert key == [(r["segments"]["date"], r["adGroupAd"]["ad"]["id"]) for r in fresh_2]
@@ -361,8 +342,8 @@ def post(base: str, path: str, payload: Any, **headers: str) -> httpx.Response:
     )
 
 
-def test_wire_shapes_and_error_envelopes(sandbox: tuple[SandboxServer, str]) -> None:
-    base = sandbox[1]
+def test_wire_shapes_and_error_envelopes(sandbox: RunningSandbox) -> None:
+    base = sandbox.url("googleads")
     stream = f"/v21/customers/{US}/googleAds:searchStream"
     search = f"/v21/customers/{US}/googleAds:search"
     query = (
@@ -402,11 +383,8 @@ def test_wire_shapes_and_error_envelopes(sandbox: tuple[SandboxServer, str]) -> 
 GOOGLE = "https://googleads.googleapis.com"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def replay(
+def recorded_probe(
+    replay: Callable[..., Replay],
     stream: Callable[[int], httpx.Response],
     search: Callable[[dict], httpx.Response] | None = None,
 ) -> Probe:
@@ -421,20 +399,20 @@ def replay(
         if search is not None:
             return search(payload)
         if "FROM customer" in payload["query"]:
-            return httpx.Response(200, json=fixture("customer.json"))
+            return httpx.Response(200, json=load_recorded("google_ads", "customer"))
         page = 2 if payload.get("pageToken") else 1
-        return httpx.Response(200, json=fixture(f"campaigns_page_{page}.json"))
+        return httpx.Response(200, json=load_recorded("google_ads", f"campaigns_page_{page}"))
 
-    return connect(GOOGLE, as_of=None, transport=httpx.MockTransport(handle))
+    return connect(GOOGLE, as_of=None, transport=replay(handle).transport)
 
 
-def test_recorded_responses_replay_through_the_connector() -> None:
+def test_recorded_responses_replay_through_the_connector(replay) -> None:
     def stream(n: int) -> httpx.Response:
         if n == 1:
-            return httpx.Response(429, json=fixture("error_quota_429.json"))
-        return httpx.Response(200, json=fixture("ad_stats_stream.json"))
+            return httpx.Response(429, json=load_recorded("google_ads", "error_quota_429"))
+        return httpx.Response(200, json=load_recorded("google_ads", "ad_stats_stream"))
 
-    probe = replay(stream)
+    probe = recorded_probe(replay, stream)
     extract = extract_account(probe.client, US, date(2026, 11, 1), date(2026, 11, 2))
     assert probe.sleeps == [30.0]  # quotaErrorDetails.retryDelay = "30s"
     stats = extract.ad_stats
@@ -465,26 +443,28 @@ def test_recorded_responses_replay_through_the_connector() -> None:
     assert all("sandbox_as_of" not in r.url.params for r in probe.requests)
 
 
-def test_recorded_retry_after_header_wins_over_the_body() -> None:
+def test_recorded_retry_after_header_wins_over_the_body(replay) -> None:
     def stream(n: int) -> httpx.Response:
         if n == 1:
             return httpx.Response(
-                429, json=fixture("error_quota_429.json"), headers={"Retry-After": "7"}
+                429,
+                json=load_recorded("google_ads", "error_quota_429"),
+                headers={"Retry-After": "7"},
             )
-        return httpx.Response(200, json=fixture("ad_stats_stream_empty.json"))
+        return httpx.Response(200, json=load_recorded("google_ads", "ad_stats_stream_empty"))
 
-    probe = replay(stream)
+    probe = recorded_probe(replay, stream)
     assert probe.client.ad_stats(US, date(2026, 11, 1), date(2026, 11, 2)) == []
     assert probe.sleeps == [7.0]
 
 
-def test_recorded_server_error_is_retried_with_backoff() -> None:
+def test_recorded_server_error_is_retried_with_backoff(replay) -> None:
     def stream(n: int) -> httpx.Response:
         if n <= 2:
-            return httpx.Response(500, json=fixture("error_internal_500.json"))
-        return httpx.Response(200, json=fixture("ad_stats_stream.json"))
+            return httpx.Response(500, json=load_recorded("google_ads", "error_internal_500"))
+        return httpx.Response(200, json=load_recorded("google_ads", "ad_stats_stream"))
 
-    probe = replay(stream)
+    probe = recorded_probe(replay, stream)
     assert len(probe.client.ad_stats(US, date(2026, 11, 1), date(2026, 11, 2))) == 5
     policy = probe.client._http.retry
     assert len(probe.sleeps) == 2
@@ -493,32 +473,38 @@ def test_recorded_server_error_is_retried_with_backoff() -> None:
         assert ceiling * (1 - policy.jitter) <= slept <= ceiling
 
 
-def test_recorded_expired_token_fails_the_night() -> None:
-    probe = replay(lambda n: httpx.Response(401, json=fixture("error_unauthenticated_401.json")))
+def test_recorded_expired_token_fails_the_night(replay) -> None:
+    expired = load_recorded("google_ads", "error_unauthenticated_401")
+    probe = recorded_probe(replay, lambda n: httpx.Response(401, json=expired))
     with pytest.raises(AuthError) as info:
         probe.client.ad_stats(US, date(2026, 11, 1), date(2026, 11, 2))
     assert "Oauth token in the header has expired" in str(info.value)
     assert TOKEN not in str(info.value) and len(probe.requests) == 1
 
 
-def test_recorded_disabled_customer_and_unapproved_token() -> None:
-    not_enabled = replay(
-        lambda n: httpx.Response(500),
-        search=lambda p: httpx.Response(403, json=fixture("error_customer_not_enabled_403.json")),
-    )
-    assert extract_tables(not_enabled.client, US, date(2026, 11, 1), date(2026, 11, 2)) == []
-    unapproved = replay(
+def test_recorded_disabled_customer_and_unapproved_token(replay) -> None:
+    not_enabled = recorded_probe(
+        replay,
         lambda n: httpx.Response(500),
         search=lambda p: httpx.Response(
-            403, json=fixture("error_developer_token_not_approved_403.json")
+            403, json=load_recorded("google_ads", "error_customer_not_enabled_403")
+        ),
+    )
+    assert extract_tables(not_enabled.client, US, date(2026, 11, 1), date(2026, 11, 2)) == []
+    unapproved = recorded_probe(
+        replay,
+        lambda n: httpx.Response(500),
+        search=lambda p: httpx.Response(
+            403, json=load_recorded("google_ads", "error_developer_token_not_approved_403")
         ),
     )
     with pytest.raises(AuthError, match="DEVELOPER_TOKEN_NOT_APPROVED"):
         extract_tables(unapproved.client, US, date(2026, 11, 1), date(2026, 11, 2))
 
 
-def test_recorded_query_error_is_not_retried() -> None:
-    probe = replay(lambda n: httpx.Response(400, json=fixture("error_query_400.json")))
+def test_recorded_query_error_is_not_retried(replay) -> None:
+    query_error = load_recorded("google_ads", "error_query_400")
+    probe = recorded_probe(replay, lambda n: httpx.Response(400, json=query_error))
     with pytest.raises(ApiError, match="UNRECOGNIZED_FIELD") as info:
         probe.client.ad_stats(US, date(2026, 11, 1), date(2026, 11, 2))
     assert not info.value.retryable and len(probe.requests) == 1

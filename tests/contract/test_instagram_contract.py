@@ -13,50 +13,24 @@ import dataclasses
 import json
 import logging
 import random
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-
-from socialwh.config import Config, load_config
 from socialwh.connectors import instagram as ig
 from socialwh.connectors.graph_organic import GraphError
 from socialwh.connectors.http import AuthError, RetryPolicy
 from socialwh_dev.sandbox import instagram as sandbox_ig
-from socialwh_dev.sandbox.server import SandboxServer, build_server
 
-FIXTURES = Path(__file__).parent / "fixtures" / "instagram"
-CONFIG = load_config()
+from tests.contract.conftest import BASE_CONFIG, Replay, RunningSandbox, load_recorded
+
 TOKEN = sandbox_ig.DEFAULT_TOKEN
 USER = "17841400000000001"
-TZ = CONFIG.sandbox["instagram"]["accounts"][USER]["timezone"]
+TZ = BASE_CONFIG.sandbox["instagram"]["accounts"][USER]["timezone"]
 AS_OF = date(2026, 11, 20)
-
-
-def serve(config: Config) -> tuple[SandboxServer, str]:
-    server = build_server(config, modules=("socialwh_dev.sandbox.instagram",))
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return server, server.base_url
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[tuple[SandboxServer, str]]:
-    server, root = serve(CONFIG)
-    yield server, root
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def faults_off(sandbox: tuple[SandboxServer, str]) -> Iterator[None]:
-    sandbox[0].faults.configure(seed=0)
-    yield
-    sandbox[0].faults.configure(seed=0)
 
 
 @dataclasses.dataclass
@@ -100,12 +74,12 @@ def params_of(probe: Probe, path_end: str) -> list[httpx.QueryParams]:
 # -- the happy path -------------------------------------------------------------------------
 
 
-def test_connector_output_equals_the_expected_helpers(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1], page_limit=20)
+def test_connector_output_equals_the_expected_helpers(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root, page_limit=20)
     since = AS_OF - timedelta(days=6)
     daily, posts = extract(probe, since, AS_OF)
-    assert strip(daily) == sandbox_ig.expected_account_daily(CONFIG, USER, since, AS_OF, AS_OF)
-    assert strip(posts) == sandbox_ig.expected_post_snapshots(CONFIG, USER, AS_OF)
+    assert strip(daily) == sandbox_ig.expected_account_daily(BASE_CONFIG, USER, since, AS_OF, AS_OF)
+    assert strip(posts) == sandbox_ig.expected_post_snapshots(BASE_CONFIG, USER, AS_OF)
     assert len(daily) == 7 and len(posts) > 50
     assert [r["followers"] is not None for r in daily] == [False] * 6 + [True]  # "now" = the night
     assert daily[-1]["followers_gained"] is None and daily[-2]["followers_gained"] is not None
@@ -124,17 +98,17 @@ def test_connector_output_equals_the_expected_helpers(sandbox: tuple[SandboxServ
     assert all(r.url.params["access_token"] == TOKEN for r in probe.requests)
 
 
-def test_day_boundaries_in_the_account_zone_or_graphs_default(sandbox: tuple[SandboxServer, str]) -> None:
+def test_day_boundaries_in_the_account_zone_or_graphs_default(sandbox: RunningSandbox) -> None:
     since = AS_OF - timedelta(days=3)
-    berlin = connect(sandbox[1]).client.series_insights(USER, since, AS_OF)
+    berlin = connect(sandbox.root).client.series_insights(USER, since, AS_OF)
     rows_berlin = ig.account_daily_rows(berlin, {}, USER, None, TZ, since, AS_OF)
     rows_default = ig.account_daily_rows(berlin, {}, USER, None, "America/Los_Angeles", since, AS_OF)
     assert [r["date_day"] for r in rows_berlin] == [r["date_day"] for r in rows_default]
     assert [r["date_day"] for r in rows_berlin] == [since + timedelta(days=i) for i in range(4)]
 
 
-def test_follower_count_only_for_the_last_30_days(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_follower_count_only_for_the_last_30_days(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     since = AS_OF - timedelta(days=70)
     rows = ig.account_daily_rows(probe.client.series_insights(USER, since, AS_OF), {}, USER, None, TZ, since, AS_OF)
     assert len(rows) == 71
@@ -145,14 +119,14 @@ def test_follower_count_only_for_the_last_30_days(sandbox: tuple[SandboxServer, 
     calls = params_of(probe, f"/{USER}/insights")
     assert [c["metric"] for c in calls] == ["reach", "reach", "reach,follower_count", "reach,follower_count"]
     assert all(int(c["until"]) - int(c["since"]) <= 30 * 86400 + 3600 for c in calls)
-    truth = sandbox_ig.expected_account_daily(CONFIG, USER, since, AS_OF, AS_OF)
+    truth = sandbox_ig.expected_account_daily(BASE_CONFIG, USER, since, AS_OF, AS_OF)
     assert [(r["date_day"], r["followers_gained"], r["reach"]) for r in rows] == [
         (t["date_day"], t["followers_gained"], t["reach"]) for t in truth
     ]
 
 
-def test_deprecated_impressions_and_missing_metric_type_are_refused(sandbox: tuple[SandboxServer, str]) -> None:
-    url = f"{sandbox[1]}/instagram/v23.0/{USER}/insights"
+def test_deprecated_impressions_and_missing_metric_type_are_refused(sandbox: RunningSandbox) -> None:
+    url = f"{sandbox.root}/instagram/v23.0/{USER}/insights"
     base = {"access_token": TOKEN, "period": "day", "since": "2026-11-10", "until": "2026-11-11"}
     assert httpx.get(url, params={**base, "metric": "impressions"}).json()["error"]["code"] == 100
     body = httpx.get(url, params={**base, "metric": "views"}).json()
@@ -165,27 +139,27 @@ def test_deprecated_impressions_and_missing_metric_type_are_refused(sandbox: tup
 # -- what the API throws at us -------------------------------------------------------------
 
 
-def test_throttling_then_success_gives_identical_data(sandbox: tuple[SandboxServer, str]) -> None:
+def test_throttling_then_success_gives_identical_data(sandbox: RunningSandbox) -> None:
     since = AS_OF - timedelta(days=2)
-    clean = extract(connect(sandbox[1], page_limit=30), since, AS_OF)
-    sandbox[0].faults.configure(seed=5, throttle=0.3)
-    probe = connect(sandbox[1], page_limit=30)
+    clean = extract(connect(sandbox.root, page_limit=30), since, AS_OF)
+    sandbox.faults.configure(seed=5, throttle=0.3)
+    probe = connect(sandbox.root, page_limit=30)
     assert extract(probe, since, AS_OF) == clean
-    assert sandbox[0].faults.counts["throttle"] >= 3
+    assert sandbox.faults.counts["throttle"] >= 3
     assert any(s in (60.0, 120.0) for s in probe.sleeps)
 
 
-def test_5xx_dropped_connections_and_truncated_bodies_are_retried(sandbox: tuple[SandboxServer, str]) -> None:
+def test_5xx_dropped_connections_and_truncated_bodies_are_retried(sandbox: RunningSandbox) -> None:
     since = AS_OF - timedelta(days=2)
-    clean = extract(connect(sandbox[1], page_limit=30), since, AS_OF)
-    sandbox[0].faults.configure(seed=9, server_error=0.15, truncated_body=0.1, timeout=0.05, timeout_seconds=0.01)
-    assert extract(connect(sandbox[1], page_limit=30), since, AS_OF) == clean
-    assert sandbox[0].faults.counts["server_error"] and sandbox[0].faults.counts["truncated_body"]
+    clean = extract(connect(sandbox.root, page_limit=30), since, AS_OF)
+    sandbox.faults.configure(seed=9, server_error=0.15, truncated_body=0.1, timeout=0.05, timeout_seconds=0.01)
+    assert extract(connect(sandbox.root, page_limit=30), since, AS_OF) == clean
+    assert sandbox.faults.counts["server_error"] and sandbox.faults.counts["truncated_body"]
 
 
-def test_bad_token_is_a_clear_auth_error(sandbox: tuple[SandboxServer, str]) -> None:
+def test_bad_token_is_a_clear_auth_error(sandbox: RunningSandbox) -> None:
     secret = "IGQ-wrong-token"
-    probe = connect(sandbox[1], token=secret)
+    probe = connect(sandbox.root, token=secret)
     with pytest.raises(AuthError) as info:
         extract(probe, AS_OF, AS_OF)
     message = str(info.value)
@@ -194,31 +168,27 @@ def test_bad_token_is_a_clear_auth_error(sandbox: tuple[SandboxServer, str]) -> 
     assert len(probe.requests) == 1
 
 
-def test_media_older_than_the_business_account_are_skipped(caplog: pytest.LogCaptureFixture) -> None:
-    accounts = {USER: {**CONFIG.sandbox["instagram"]["accounts"][USER], "business_since": str(AS_OF - timedelta(days=20))}}
-    config = dataclasses.replace(CONFIG, sandbox={**CONFIG.sandbox, "instagram": {"accounts": accounts}})
-    server, root = serve(config)
-    try:
-        caplog.set_level(logging.WARNING)
-        probe = connect(root)
-        _, posts = extract(probe, AS_OF, AS_OF)
-        assert strip(posts) == sandbox_ig.expected_post_snapshots(config, USER, AS_OF)
-        first = AS_OF - timedelta(days=20)
-        assert posts and all(p["published_at"].astimezone(ZoneInfo(TZ)).date() >= first for p in posts)
-        skipped = [r for r in caplog.records if "2108006" in r.getMessage()]
-        media_insights = [r for r in probe.requests if r.url.path.endswith("/insights") and f"/{USER}/" not in r.url.path]
-        assert len(skipped) == len(media_insights) - len(posts) > 10
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_media_older_than_the_business_account_are_skipped(sandbox_server, caplog: pytest.LogCaptureFixture) -> None:
+    accounts = {USER: {**BASE_CONFIG.sandbox["instagram"]["accounts"][USER], "business_since": str(AS_OF - timedelta(days=20))}}
+    config = dataclasses.replace(BASE_CONFIG, sandbox={**BASE_CONFIG.sandbox, "instagram": {"accounts": accounts}})
+    root = sandbox_server(config).root
+    caplog.set_level(logging.WARNING)
+    probe = connect(root)
+    _, posts = extract(probe, AS_OF, AS_OF)
+    assert strip(posts) == sandbox_ig.expected_post_snapshots(config, USER, AS_OF)
+    first = AS_OF - timedelta(days=20)
+    assert posts and all(p["published_at"].astimezone(ZoneInfo(TZ)).date() >= first for p in posts)
+    skipped = [r for r in caplog.records if "2108006" in r.getMessage()]
+    media_insights = [r for r in probe.requests if r.url.path.endswith("/insights") and f"/{USER}/" not in r.url.path]
+    assert len(skipped) == len(media_insights) - len(posts) > 10
 
 
 # -- restatement -------------------------------------------------------------------------------
 
 
-def test_lifetime_counters_grow_and_a_few_restate_down(sandbox: tuple[SandboxServer, str]) -> None:
+def test_lifetime_counters_grow_and_a_few_restate_down(sandbox: RunningSandbox) -> None:
     def snap(as_of: date, lookback: int = 30) -> dict[str, dict]:
-        return {r["post_id"]: r for r in sandbox_ig.expected_post_snapshots(CONFIG, USER, as_of, lookback)}
+        return {r["post_id"]: r for r in sandbox_ig.expected_post_snapshots(BASE_CONFIG, USER, as_of, lookback)}
 
     night = next(
         AS_OF + timedelta(days=n)
@@ -230,8 +200,8 @@ def test_lifetime_counters_grow_and_a_few_restate_down(sandbox: tuple[SandboxSer
         )
     )
     eve = night - timedelta(days=1)
-    before = {r["post_id"]: r for r in extract(connect(sandbox[1], as_of=eve, post_lookback_days=30), eve, eve)[1]}
-    after = {r["post_id"]: r for r in extract(connect(sandbox[1], as_of=night, post_lookback_days=30), night, night)[1]}
+    before = {r["post_id"]: r for r in extract(connect(sandbox.root, as_of=eve, post_lookback_days=30), eve, eve)[1]}
+    after = {r["post_id"]: r for r in extract(connect(sandbox.root, as_of=night, post_lookback_days=30), night, night)[1]}
     common = before.keys() & after.keys()
     assert len(common) > 15
     dropped = [p for p in common if after[p]["likes"] < before[p]["likes"]]
@@ -248,62 +218,54 @@ REAL_TOKEN = "EAAGrealLookingIgToken"
 LA = ZoneInfo("America/Los_Angeles")
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
 def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
     state = {"throttled": False}
 
     def handle(request: httpx.Request) -> httpx.Response:
         path, params = request.url.path, request.url.params
         if path == f"/v23.0/{USER}":
-            return httpx.Response(200, json=fixture("user.json"))
+            return httpx.Response(200, json=load_recorded("instagram", "user"))
         if path == f"/v23.0/{USER}/insights":
             if params.get("metric_type") == "total_value":
                 day = datetime.fromtimestamp(int(params["since"]), UTC).astimezone(LA).date()
-                return httpx.Response(200, json=fixture(f"total_value_{day}.json"))
+                return httpx.Response(200, json=load_recorded("instagram", f"total_value_{day}"))
             if not state["throttled"]:
                 state["throttled"] = True
                 usage = {USER: [{"type": "instagram", "call_count": 100, "total_cputime": 9, "total_time": 14, "estimated_time_to_regain_access": 2}]}
-                return httpx.Response(400, json=fixture("error_throttle_80002.json"),
+                return httpx.Response(400, json=load_recorded("instagram", "error_throttle_80002"),
                                       headers={"x-business-use-case-usage": json.dumps(usage)})
-            return httpx.Response(200, json=fixture("insights_series.json"))
+            return httpx.Response(200, json=load_recorded("instagram", "insights_series"))
         if path == f"/v23.0/{USER}/media":
             page = 2 if "after" in params else 1
-            return httpx.Response(200, json=fixture(f"media_page_{page}.json"))
+            return httpx.Response(200, json=load_recorded("instagram", f"media_page_{page}"))
         if path.endswith("/insights"):
             media = path.split("/")[2]
-            name = f"media_insights_{media}.json"
-            if not (FIXTURES / name).exists():
-                return httpx.Response(400, json=fixture("error_media_2108006.json"))
-            return httpx.Response(200, json=fixture(name))
+            try:
+                return httpx.Response(200, json=load_recorded("instagram", f"media_insights_{media}"))
+            except FileNotFoundError:
+                return httpx.Response(400, json=load_recorded("instagram", "error_media_2108006"))
         return httpx.Response(404, json={"error": {"message": "unexpected", "code": 2500}})
 
     return handle
 
 
-def replay(handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> tuple[ig.InstagramClient, list[httpx.Request], list[float]]:
-    seen: list[httpx.Request] = []
+def graph_client(replay: Callable[..., Replay], handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> tuple[ig.InstagramClient, list[httpx.Request], list[float]]:
+    """A connector on ``handler`` (replayed), with the requests it sent and the sleeps it took."""
+    rp = replay(handler)
     sleeps: list[float] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
     client = ig.InstagramClient(
         GRAPH, REAL_TOKEN,
-        client=httpx.Client(transport=httpx.MockTransport(record)),
+        client=rp.client(),
         retry=RetryPolicy(sleep=sleeps.append, rng=random.Random(0)),
         **kwargs,
     )
-    return client, seen, sleeps
+    return client, rp.requests, sleeps
 
 
-def test_recorded_responses_replay_through_the_connector(caplog: pytest.LogCaptureFixture) -> None:
+def test_recorded_responses_replay_through_the_connector(replay, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
     nov1, nov2 = date(2026, 11, 1), date(2026, 11, 2)
-    client, seen, sleeps = replay(graph_handler(), post_lookback_days=3, extra_params={"sandbox_as_of": str(nov2)})
+    client, seen, sleeps = graph_client(replay, graph_handler(), post_lookback_days=3, extra_params={"sandbox_as_of": str(nov2)})
     daily, posts = ig.extract_tables(client, USER, nov1, nov2)
     assert [(r["date_day"], r["reach"], r["views"], r["engagements"], r["followers_gained"], r["followers"]) for r in daily.rows] == [
         (nov1, 6120, 10433, 265, 58, None),
@@ -320,16 +282,16 @@ def test_recorded_responses_replay_through_the_connector(caplog: pytest.LogCaptu
     assert all(r.url.params["access_token"] == REAL_TOKEN for r in seen)
 
 
-def test_recorded_expired_token() -> None:
-    client, seen, _ = replay(lambda r: httpx.Response(400, json=fixture("error_token_190.json")))
+def test_recorded_expired_token(replay) -> None:
+    client, seen, _ = graph_client(replay, lambda r: httpx.Response(400, json=load_recorded("instagram", "error_token_190")))
     with pytest.raises(AuthError) as info:
         ig.extract_tables(client, USER, date(2026, 11, 1), date(2026, 11, 2))
     assert USER in str(info.value) and "Session has expired" in str(info.value)
     assert REAL_TOKEN not in str(info.value) and len(seen) == 1
 
 
-def test_other_media_errors_still_fail() -> None:
+def test_other_media_errors_still_fail(replay) -> None:
     error = {"error": {"message": "(#100) Unsupported metric for this media", "type": "OAuthException", "code": 100, "fbtrace_id": "x"}}
-    client, _, _ = replay(lambda r: httpx.Response(400, json=error))
+    client, _, _ = graph_client(replay, lambda r: httpx.Response(400, json=error))
     with pytest.raises(GraphError, match="Unsupported metric"):
         client.media_insights(USER, "18046512345678901")

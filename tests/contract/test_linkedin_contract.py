@@ -11,20 +11,15 @@ correct against a server of our own invention.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import random
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-from socialwh.config import Config, load_config
 from socialwh.connectors.http import ApiError, AuthError, RetryPolicy, ThrottledError
 from socialwh.connectors.linkedin import (
     DATA_VOLUME_WAIT_SECONDS,
@@ -36,43 +31,18 @@ from socialwh.connectors.linkedin import (
     extract_tables,
 )
 from socialwh_dev.sandbox import linkedin as sandbox_linkedin
-from socialwh_dev.sandbox.server import SandboxServer, build_server
 
-FIXTURES = Path(__file__).parent / "fixtures" / "linkedin"
-CONFIG = load_config()
+from tests.contract.conftest import (
+    BASE_CONFIG,
+    Replay,
+    RunningSandbox,
+    load_recorded,
+    make_sandbox_config,
+)
+
 TOKEN = sandbox_linkedin.DEFAULT_TOKEN
 AS_OF = date(2026, 11, 20)
 US, EU = "500000001", "500000002"
-MODULES = ("socialwh_dev.sandbox.linkedin",)
-
-
-def with_linkedin(**settings: Any) -> Config:
-    sandbox = {**CONFIG.sandbox, "linkedin": {**CONFIG.sandbox["linkedin"], **settings}}
-    return dataclasses.replace(CONFIG, sandbox=sandbox)
-
-
-def serve(config: Config) -> tuple[SandboxServer, str]:
-    server = build_server(config, modules=MODULES)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    return server, server.base_url
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[tuple[SandboxServer, str]]:
-    server, root = serve(CONFIG)
-    yield server, root
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def faults_off(sandbox: tuple[SandboxServer, str]) -> Iterator[None]:
-    sandbox[0].faults.configure(seed=0)
-    yield
-    sandbox[0].faults.configure(seed=0)
 
 
 @dataclasses.dataclass
@@ -112,7 +82,7 @@ def expected(account: str, since: date, until: date, as_of: date = AS_OF) -> lis
     out: list[dict] = []
     day = since
     while day <= until:
-        out += sandbox_linkedin.expected_ad_stats(CONFIG, account, day, as_of)
+        out += sandbox_linkedin.expected_ad_stats(BASE_CONFIG, account, day, as_of)
         day += timedelta(days=1)
     return out
 
@@ -140,9 +110,9 @@ def spend(rows: list[dict]) -> Decimal:
 # -- the happy path ---------------------------------------------------------------------------
 
 
-def test_analytics_request_on_the_wire(sandbox: tuple[SandboxServer, str]) -> None:
+def test_analytics_request_on_the_wire(sandbox: RunningSandbox) -> None:
     """Rest.li structure characters unencoded, URNs encoded inside List(), LinkedIn's headers."""
-    probe = connect(sandbox[1])
+    probe = connect(sandbox.root)
     since, until = AS_OF - timedelta(days=9), AS_OF
     assert by_key(stats(probe, US, since, until)) == by_key(expected(US, since, until))
     sent = analytics_requests(probe)
@@ -163,8 +133,8 @@ def test_analytics_request_on_the_wire(sandbox: tuple[SandboxServer, str]) -> No
         assert request.headers["x-restli-protocol-version"] == "2.0.0"
 
 
-def test_field_slices_are_merged_on_creative_and_day(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1], max_fields_per_request=5)  # 2 key fields + 3 metrics a request
+def test_field_slices_are_merged_on_creative_and_day(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root, max_fields_per_request=5)  # 2 key fields + 3 metrics a request
     since, until = AS_OF - timedelta(days=13), AS_OF
     rows = stats(probe, EU, since, until)
     truth = expected(EU, since, until)
@@ -176,17 +146,17 @@ def test_field_slices_are_merged_on_creative_and_day(sandbox: tuple[SandboxServe
         assert len(fields) <= 5 and fields[:2] == ["dateRange", "pivotValues"]
 
 
-def test_extract_spend_to_the_cent_per_account(sandbox: tuple[SandboxServer, str]) -> None:
+def test_extract_spend_to_the_cent_per_account(sandbox: RunningSandbox) -> None:
     since, until = AS_OF - timedelta(days=30), AS_OF  # the configured 30-day lookback
     for account in (US, EU):
-        probe = connect(sandbox[1])
+        probe = connect(sandbox.root)
         loads = {t.table: t for t in extract_tables(probe.client, account, since, until)}
         rows = loads["raw.linkedin_ad_stats"].rows
         truth = expected(account, since, until)
         assert len(rows) == len(truth) > 0
         total = sum((r["cost_in_local_currency"] for r in rows), Decimal(0))
         assert total == spend(truth) and total.quantize(Decimal("0.01")) > 0
-        currency = CONFIG.sandbox["linkedin"]["accounts"][account]["currency"]
+        currency = BASE_CONFIG.sandbox["linkedin"]["accounts"][account]["currency"]
         assert {r["currency"] for r in rows} == {currency}
         assert {r["account_timezone"] for r in rows} == {"UTC"}
         assert all(r["campaign_id"] and r["campaign_group_name"] for r in rows)
@@ -196,12 +166,12 @@ def test_extract_spend_to_the_cent_per_account(sandbox: tuple[SandboxServer, str
         assert {r["campaign_id"] for r in rows} <= {c["campaign_id"] for c in campaigns}
 
 
-def test_finders_are_paged_completely(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1], campaign_page_size=4, creative_page_size=5)
+def test_finders_are_paged_completely(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root, campaign_page_size=4, creative_page_size=5)
     campaigns = list(probe.client.iter_campaigns(US))
     creatives = list(probe.client.iter_creatives(US))
     groups = list(probe.client.iter_campaign_groups(US))
-    settings = sandbox_linkedin.settings_from_config(CONFIG)
+    settings = sandbox_linkedin.settings_from_config(BASE_CONFIG)
     account = settings.account(US)
     assert account is not None
     truth = sandbox_linkedin.groups_as_of(settings.seed, account, AS_OF)
@@ -219,8 +189,8 @@ def test_finders_are_paged_completely(sandbox: tuple[SandboxServer, str]) -> Non
     assert 0 < len(convention) < len(names)  # mostly by the convention, not all
 
 
-def test_empty_windows_and_no_future_days(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_empty_windows_and_no_future_days(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     assert stats(probe, US, date(2024, 12, 1), date(2024, 12, 31)) == []
     rows = stats(probe, EU, AS_OF - timedelta(days=1), AS_OF + timedelta(days=5))
     days = {by for _, by in by_key(rows)}
@@ -229,8 +199,8 @@ def test_empty_windows_and_no_future_days(sandbox: tuple[SandboxServer, str]) ->
     assert stats(probe, "500000999", AS_OF, AS_OF) == []
 
 
-def test_unknown_account_object_is_an_error_not_retried(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_unknown_account_object_is_an_error_not_retried(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     with pytest.raises(ApiError) as info:
         probe.client.get_account("500000999")
     assert not isinstance(info.value, AuthError)
@@ -242,15 +212,15 @@ def test_unknown_account_object_is_an_error_not_retried(sandbox: tuple[SandboxSe
 
 
 def test_throttling_is_survived_with_linkedins_wait(
-    sandbox: tuple[SandboxServer, str], caplog: pytest.LogCaptureFixture
+    sandbox: RunningSandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     since, until = AS_OF - timedelta(days=9), AS_OF
-    clean = extract_account(connect(sandbox[1]).client, US, since, until)
-    sandbox[0].faults.configure(seed=7, throttle=0.35)
-    probe = connect(sandbox[1], campaign_page_size=3, creative_page_size=4)
+    clean = extract_account(connect(sandbox.root).client, US, since, until)
+    sandbox.faults.configure(seed=7, throttle=0.35)
+    probe = connect(sandbox.root, campaign_page_size=3, creative_page_size=4)
     throttled = extract_account(probe.client, US, since, until)
-    assert sandbox[0].faults.counts["throttle"] >= 3
+    assert sandbox.faults.counts["throttle"] >= 3
     assert throttled == clean
     # The data-volume throttle's 5-minute window is waited out; the count throttle backs off.
     assert DATA_VOLUME_WAIT_SECONDS in probe.sleeps
@@ -259,25 +229,25 @@ def test_throttling_is_survived_with_linkedins_wait(
 
 
 def test_server_errors_dropped_connections_and_truncated_bodies(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
     since, until = AS_OF - timedelta(days=6), AS_OF
     truth = by_key(expected(EU, since, until))
-    sandbox[0].faults.configure(
+    sandbox.faults.configure(
         seed=11, server_error=0.2, truncated_body=0.15, timeout=0.1, timeout_seconds=0.01
     )
-    probe = connect(sandbox[1], max_fields_per_request=6, days_per_request=1)
+    probe = connect(sandbox.root, max_fields_per_request=6, days_per_request=1)
     assert by_key(stats(probe, EU, since, until)) == truth
     assert len(analytics_requests(probe)) > 14  # 7 days x 2 field slices, plus the retries
-    counts = sandbox[0].faults.counts
+    counts = sandbox.faults.counts
     assert counts["server_error"] and counts["truncated_body"] and counts["timeout"]
 
 
 def test_bad_token_is_a_clear_auth_error_without_the_token(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
     secret = "AQV-wrong-token-123"
-    probe = connect(sandbox[1], token=secret)
+    probe = connect(sandbox.root, token=secret)
     with pytest.raises(AuthError) as info:
         stats(probe, US, AS_OF, AS_OF)
     message = str(info.value)
@@ -286,11 +256,11 @@ def test_bad_token_is_a_clear_auth_error_without_the_token(
     assert secret not in message and secret not in repr(info.value)
     assert len(probe.requests) == 1  # not retried
     with pytest.raises(ValueError, match="linkedin_ads"):
-        LinkedInAdsClient(f"{sandbox[1]}/linkedin", "")
+        LinkedInAdsClient(f"{sandbox.root}/linkedin", "")
 
 
-def test_linkedin_envelopes_on_the_wire(sandbox: tuple[SandboxServer, str]) -> None:
-    url = f"{sandbox[1]}/linkedin/rest/adAccounts/{US}"
+def test_linkedin_envelopes_on_the_wire(sandbox: RunningSandbox) -> None:
+    url = f"{sandbox.root}/linkedin/rest/adAccounts/{US}"
     good = {"LinkedIn-Version": "202610", "X-Restli-Protocol-Version": "2.0.0"}
     missing = httpx.get(url, headers=good)
     assert missing.status_code == 401 and missing.json()["serviceErrorCode"] == 65604
@@ -308,18 +278,18 @@ def test_linkedin_envelopes_on_the_wire(sandbox: tuple[SandboxServer, str]) -> N
     assert sunset.status_code == 426 and sunset.json()["code"] == "NONEXISTENT_VERSION"
     account = httpx.get(url, headers={**auth, **good}).json()
     assert account["id"] == int(US) and account["currency"] == "USD"
-    unknown = httpx.get(f"{sandbox[1]}/linkedin/rest/nothing", headers={**auth, **good})
+    unknown = httpx.get(f"{sandbox.root}/linkedin/rest/nothing", headers={**auth, **good})
     assert unknown.status_code == 404 and unknown.json()["message"] == "No virtual resource found"
 
 
-def test_sunset_version_names_the_setting(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1], linkedin_version="202306")
+def test_sunset_version_names_the_setting(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root, linkedin_version="202306")
     with pytest.raises(VersionError, match="extra linkedin_version of the connection linkedin_ads"):
         probe.client.get_account(US)
     assert len(probe.requests) == 1
 
 
-def test_raw_analytics_contract(sandbox: tuple[SandboxServer, str]) -> None:
+def test_raw_analytics_contract(sandbox: RunningSandbox) -> None:
     """Numbers as numbers, money as strings, only the projected fields, no paging links."""
     headers = {
         "Authorization": f"Bearer {TOKEN}",
@@ -332,7 +302,7 @@ def test_raw_analytics_contract(sandbox: tuple[SandboxServer, str]) -> None:
         "&accounts=List(urn%3Ali%3AsponsoredAccount%3A500000002)"
         "&fields=dateRange,pivotValues,impressions,costInLocalCurrency&sandbox_as_of=2026-11-20"
     )
-    body = httpx.get(f"{sandbox[1]}/linkedin/rest/adAnalytics?{query}", headers=headers).json()
+    body = httpx.get(f"{sandbox.root}/linkedin/rest/adAnalytics?{query}", headers=headers).json()
     assert body["paging"] == {"start": 0, "count": 10, "links": []}
     assert body["elements"]
     for element in body["elements"]:
@@ -342,36 +312,28 @@ def test_raw_analytics_contract(sandbox: tuple[SandboxServer, str]) -> None:
         assert element["pivotValues"][0].startswith("urn:li:sponsoredCreative:")
     too_many = ",".join(sandbox_linkedin.FIELDS[:21])
     over_limit = f"{query.replace('fields=', 'x=')}&fields={too_many}"
-    refused = httpx.get(f"{sandbox[1]}/linkedin/rest/adAnalytics?{over_limit}", headers=headers)
+    refused = httpx.get(f"{sandbox.root}/linkedin/rest/adAnalytics?{over_limit}", headers=headers)
     assert refused.status_code == 400 and "maximum of 20 fields" in refused.json()["message"]
 
 
 # -- the element cap -------------------------------------------------------------------------
 
 
-def test_a_response_at_the_element_cap_is_split_by_date() -> None:
-    server, root = serve(with_linkedin(max_elements=40))
-    try:
-        since, until = AS_OF - timedelta(days=6), AS_OF
-        truth = expected(US, since, until)
-        assert len(truth) > 40
-        probe = connect(root, element_cap=40)  # the client's cap is LinkedIn's 15,000
-        rows = stats(probe, US, since, until)
-        assert by_key(rows) == by_key(truth) and len(rows) == len(truth)
-        assert len(analytics_requests(probe)) > 2
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_a_response_at_the_element_cap_is_split_by_date(sandbox_server) -> None:
+    root = sandbox_server(make_sandbox_config(linkedin={"max_elements": 40})).root
+    since, until = AS_OF - timedelta(days=6), AS_OF
+    truth = expected(US, since, until)
+    assert len(truth) > 40
+    probe = connect(root, element_cap=40)  # the client's cap is LinkedIn's 15,000
+    rows = stats(probe, US, since, until)
+    assert by_key(rows) == by_key(truth) and len(rows) == len(truth)
+    assert len(analytics_requests(probe)) > 2
 
 
-def test_one_day_at_the_cap_fails_instead_of_loading_short() -> None:
-    server, root = serve(with_linkedin(max_elements=3))
-    try:
-        with pytest.raises(TooManyElementsError, match="ad account 500000001 .* cap"):
-            stats(connect(root, element_cap=3), US, AS_OF - timedelta(days=2), AS_OF)
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_one_day_at_the_cap_fails_instead_of_loading_short(sandbox_server) -> None:
+    root = sandbox_server(make_sandbox_config(linkedin={"max_elements": 3})).root
+    with pytest.raises(TooManyElementsError, match="ad account 500000001 .* cap"):
+        stats(connect(root, element_cap=3), US, AS_OF - timedelta(days=2), AS_OF)
 
 
 # -- restatement ---------------------------------------------------------------------------
@@ -381,11 +343,11 @@ def conversions(rows: list[dict]) -> int:
     return sum(r["externalWebsiteConversions"] for r in rows)
 
 
-def test_conversions_restate_for_30_days_then_freeze(sandbox: tuple[SandboxServer, str]) -> None:
+def test_conversions_restate_for_30_days_then_freeze(sandbox: RunningSandbox) -> None:
     earlier, later = AS_OF, AS_OF + timedelta(days=10)
     fresh = (AS_OF - timedelta(days=6), AS_OF - timedelta(days=1))
     old = (AS_OF - timedelta(days=45), AS_OF - timedelta(days=40))
-    first, second = connect(sandbox[1], as_of=earlier), connect(sandbox[1], as_of=later)
+    first, second = connect(sandbox.root, as_of=earlier), connect(sandbox.root, as_of=later)
     fresh_1, fresh_2 = stats(first, US, *fresh), stats(second, US, *fresh)
     assert spend(fresh_1) == spend(fresh_2)  # spend never restates
     assert {k: e["impressions"] for k, e in by_key(fresh_1).items()} == {
@@ -403,28 +365,20 @@ LINKEDIN = "https://api.linkedin.com"
 REAL_TOKEN = "AQXrealLookingLinkedInToken"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def replay(
-    handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any
+def api_client(
+    replay: Callable[..., Replay], handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any
 ) -> tuple[LinkedInAdsClient, list[httpx.Request], list[float]]:
-    seen: list[httpx.Request] = []
+    """A connector on ``handler`` (replayed), with the requests it sent and the sleeps it took."""
+    rp = replay(handler)
     sleeps: list[float] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
     client = LinkedInAdsClient(
         LINKEDIN,
         REAL_TOKEN,
-        client=httpx.Client(transport=httpx.MockTransport(record)),
+        client=rp.client(),
         retry=RetryPolicy(max_wait=600.0, sleep=sleeps.append, rng=random.Random(0)),
         **kwargs,
     )
-    return client, seen, sleeps
+    return client, rp.requests, sleeps
 
 
 def linkedin_handler(throttle_first: bool = False) -> Callable[[httpx.Request], httpx.Response]:
@@ -433,26 +387,26 @@ def linkedin_handler(throttle_first: bool = False) -> Callable[[httpx.Request], 
     def handle(request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/rest/adAccounts/500000001":
-            return httpx.Response(200, json=fixture("account.json"))
+            return httpx.Response(200, json=load_recorded("linkedin", "account"))
         if path == "/rest/adAccounts/500000001/adCampaignGroups":
-            return httpx.Response(200, json=fixture("campaign_groups.json"))
+            return httpx.Response(200, json=load_recorded("linkedin", "campaign_groups"))
         if path == "/rest/adAccounts/500000001/adCampaigns":
             page = 2 if "pageToken" in request.url.params else 1
-            return httpx.Response(200, json=fixture(f"campaigns_page_{page}.json"))
+            return httpx.Response(200, json=load_recorded("linkedin", f"campaigns_page_{page}"))
         if path == "/rest/adAccounts/500000001/creatives":
-            return httpx.Response(200, json=fixture("creatives.json"))
+            return httpx.Response(200, json=load_recorded("linkedin", "creatives"))
         if path == "/rest/adAnalytics":
             if not state["throttled"]:
                 state["throttled"] = True
-                return httpx.Response(429, json=fixture("error_429_data_volume.json"))
-            return httpx.Response(200, json=fixture("analytics_creative_daily.json"))
+                return httpx.Response(429, json=load_recorded("linkedin", "error_429_data_volume"))
+            return httpx.Response(200, json=load_recorded("linkedin", "analytics_creative_daily"))
         return httpx.Response(404, json={"status": 404, "message": "No virtual resource found"})
 
     return handle
 
 
-def test_recorded_responses_replay_through_the_connector() -> None:
-    client, seen, sleeps = replay(linkedin_handler(throttle_first=True))
+def test_recorded_responses_replay_through_the_connector(replay) -> None:
+    client, seen, sleeps = api_client(replay, linkedin_handler(throttle_first=True))
     extract = extract_account(client, "500000001", date(2026, 11, 1), date(2026, 11, 2))
     rows = extract.stats
     assert [(str(r["date_day"]), r["creative_id"]) for r in rows] == [
@@ -488,32 +442,36 @@ def test_recorded_responses_replay_through_the_connector() -> None:
     assert b"accounts=List(urn%3Ali%3AsponsoredAccount%3A500000001)" in analytics[0].url.query
 
 
-def test_recorded_expired_token() -> None:
-    client, seen, _ = replay(lambda r: httpx.Response(401, json=fixture("error_401_expired.json")))
+def test_recorded_expired_token(replay) -> None:
+    expired = load_recorded("linkedin", "error_401_expired")
+    client, seen, _ = api_client(replay, lambda r: httpx.Response(401, json=expired))
     with pytest.raises(AuthError) as info:
         client.get_account("500000001")
     assert "500000001" in str(info.value) and "has expired" in str(info.value)
     assert REAL_TOKEN not in str(info.value) and len(seen) == 1
 
 
-def test_recorded_day_limit_fails_at_once() -> None:
-    client, seen, sleeps = replay(
-        lambda r: httpx.Response(429, json=fixture("error_429_day_limit.json"))
+def test_recorded_day_limit_fails_at_once(replay) -> None:
+    client, seen, sleeps = api_client(
+        replay,
+        lambda r: httpx.Response(429, json=load_recorded("linkedin", "error_429_day_limit"))
     )
     with pytest.raises(DailyLimitError, match="midnight UTC"):
         list(client.iter_ad_stats("500000001", date(2026, 11, 1), date(2026, 11, 2)))
     assert len(seen) == 1 and sleeps == []
 
 
-def test_recorded_sunset_version() -> None:
-    client, _, _ = replay(lambda r: httpx.Response(426, json=fixture("error_426_version.json")))
+def test_recorded_sunset_version(replay) -> None:
+    sunset = load_recorded("linkedin", "error_426_version")
+    client, _, _ = api_client(replay, lambda r: httpx.Response(426, json=sunset))
     with pytest.raises(VersionError, match="not active"):
         client.get_account("500000001")
 
 
-def test_persistent_throttling_surfaces_as_throttled_error() -> None:
-    client, seen, sleeps = replay(
-        lambda r: httpx.Response(429, json=fixture("error_429_data_volume.json"))
+def test_persistent_throttling_surfaces_as_throttled_error(replay) -> None:
+    client, seen, sleeps = api_client(
+        replay,
+        lambda r: httpx.Response(429, json=load_recorded("linkedin", "error_429_data_volume"))
     )
     with pytest.raises(ThrottledError):
         client.get_account("500000001")

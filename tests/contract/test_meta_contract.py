@@ -12,16 +12,13 @@ import dataclasses
 import json
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-from socialwh.config import Config, load_config
 from socialwh.connectors.http import ApiError, AuthError, RetryPolicy
 from socialwh.connectors.meta import (
     INSIGHT_FIELDS,
@@ -31,33 +28,19 @@ from socialwh.connectors.meta import (
     extract_account,
 )
 from socialwh_dev.sandbox import meta as sandbox_meta
-from socialwh_dev.sandbox.server import FunctionApp, SandboxServer, start_in_thread
+from socialwh_dev.sandbox.server import FunctionApp
 
-FIXTURES = Path(__file__).parent / "fixtures" / "meta"
-CONFIG = load_config()
+from tests.contract.conftest import (
+    BASE_CONFIG,
+    Replay,
+    RunningSandbox,
+    load_recorded,
+    make_sandbox_config,
+)
+
 TOKEN = sandbox_meta.DEFAULT_TOKEN
 AS_OF = date(2026, 11, 20)
 EU, US, UK = "1000000001", "1000000002", "1000000003"
-
-
-def with_meta(**settings: Any) -> Config:
-    sandbox = {**CONFIG.sandbox, "meta": {**CONFIG.sandbox["meta"], **settings}}
-    return dataclasses.replace(CONFIG, sandbox=sandbox)
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[tuple[SandboxServer, str]]:
-    server, root = start_in_thread(CONFIG)
-    yield server, root
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def faults_off(sandbox: tuple[SandboxServer, str]) -> Iterator[None]:
-    sandbox[0].faults.configure(seed=0)
-    yield
-    sandbox[0].faults.configure(seed=0)
 
 
 @dataclasses.dataclass
@@ -97,7 +80,7 @@ def expected(account: str, since: date, until: date, as_of: date = AS_OF) -> lis
     out: list[dict] = []
     day = since
     while day <= until:
-        out += sandbox_meta.expected_insights(CONFIG, account, day, as_of)
+        out += sandbox_meta.expected_insights(BASE_CONFIG, account, day, as_of)
         day += timedelta(days=1)
     return out
 
@@ -113,8 +96,8 @@ def paths(probe: Probe) -> list[str]:
 # -- the happy path ---------------------------------------------------------------------------
 
 
-def test_sync_paging_across_many_pages(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1], page_limit=7)
+def test_sync_paging_across_many_pages(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root, page_limit=7)
     since, until = AS_OF - timedelta(days=11), AS_OF - timedelta(days=10)
     rows = records(probe, EU, since, until, use_async=False)
     truth = expected(EU, since, until)
@@ -130,8 +113,8 @@ def test_sync_paging_across_many_pages(sandbox: tuple[SandboxServer, str]) -> No
     assert first["fields"].split(",") == list(INSIGHT_FIELDS)
 
 
-def test_async_report_run_is_polled_until_completed(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1], page_limit=40)
+def test_async_report_run_is_polled_until_completed(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root, page_limit=40)
     since, until = AS_OF - timedelta(days=6), AS_OF
     rows = records(probe, US, since, until, use_async=True)
     assert rows == expected(US, since, until)
@@ -144,10 +127,10 @@ def test_async_report_run_is_polled_until_completed(sandbox: tuple[SandboxServer
     assert sum(p == f"GET {run_path}/insights" for p in sent) == -(-len(rows) // 40)
 
 
-def test_extract_account_rows_and_spend_to_the_cent(sandbox: tuple[SandboxServer, str]) -> None:
+def test_extract_account_rows_and_spend_to_the_cent(sandbox: RunningSandbox) -> None:
     since, until = AS_OF - timedelta(days=27), AS_OF
     for account in (EU, US, UK):
-        probe = connect(sandbox[1], page_limit=250)
+        probe = connect(sandbox.root, page_limit=250)
         extract = extract_account(probe.client, account, since, until)
         truth = expected(account, since, until)
         assert extract.account["account_id"] == account
@@ -155,17 +138,17 @@ def test_extract_account_rows_and_spend_to_the_cent(sandbox: tuple[SandboxServer
         total = sum((r["spend"] for r in extract.insights), Decimal(0))
         assert total == sum(Decimal(t["spend"]) for t in truth)
         assert all(isinstance(r["spend"], Decimal) for r in extract.insights)
-        currency = CONFIG.sandbox["meta"]["accounts"][account]["currency"]
+        currency = BASE_CONFIG.sandbox["meta"]["accounts"][account]["currency"]
         assert {r["account_currency"] for r in extract.insights} == {currency}
         assert extract.campaigns and len({c["campaign_id"] for c in extract.campaigns}) == len(
             extract.campaigns
         )
 
 
-def test_campaigns_are_paged_completely(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1], page_limit=4)
+def test_campaigns_are_paged_completely(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root, page_limit=4)
     campaigns = list(probe.client.iter_campaigns(US))
-    settings = sandbox_meta.settings_from_config(CONFIG)
+    settings = sandbox_meta.settings_from_config(BASE_CONFIG)
     account = settings.account(US)
     assert account is not None
     truth = sandbox_meta.campaigns_as_of(settings.seed, account, AS_OF)
@@ -178,9 +161,9 @@ def test_campaigns_are_paged_completely(sandbox: tuple[SandboxServer, str]) -> N
 
 
 def test_no_future_days_and_nothing_before_the_first_campaign(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
-    probe = connect(sandbox[1])
+    probe = connect(sandbox.root)
     rows = records(probe, EU, AS_OF - timedelta(days=1), AS_OF + timedelta(days=5))
     assert {r["date_start"] for r in rows} == {str(AS_OF - timedelta(days=1)), str(AS_OF)}
     assert records(probe, EU, date(2024, 12, 1), date(2024, 12, 31)) == []
@@ -190,15 +173,15 @@ def test_no_future_days_and_nothing_before_the_first_campaign(
 
 
 def test_throttling_is_survived_with_identical_data(
-    sandbox: tuple[SandboxServer, str], caplog: pytest.LogCaptureFixture
+    sandbox: RunningSandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     since, until = AS_OF - timedelta(days=9), AS_OF
-    clean = extract_account(connect(sandbox[1], page_limit=60).client, EU, since, until)
-    sandbox[0].faults.configure(seed=11, throttle=0.35)
-    probe = connect(sandbox[1], page_limit=60)
+    clean = extract_account(connect(sandbox.root, page_limit=60).client, EU, since, until)
+    sandbox.faults.configure(seed=11, throttle=0.35)
+    probe = connect(sandbox.root, page_limit=60)
     throttled = extract_account(probe.client, EU, since, until)
-    assert sandbox[0].faults.counts["throttle"] >= 3
+    assert sandbox.faults.counts["throttle"] >= 3
     assert throttled == clean
     # Meta's estimated_time_to_regain_access (minutes) is honoured where it was given.
     assert any(s in (60.0, 120.0) for s in probe.sleeps)
@@ -206,25 +189,25 @@ def test_throttling_is_survived_with_identical_data(
 
 
 def test_server_errors_dropped_connections_and_truncated_bodies(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
     since, until = AS_OF - timedelta(days=4), AS_OF
     truth = expected(UK, since, until)
-    sandbox[0].faults.configure(
+    sandbox.faults.configure(
         seed=5, server_error=0.15, truncated_body=0.15, timeout=0.1, timeout_seconds=0.01
     )
     for use_async in (False, True):
-        probe = connect(sandbox[1], page_limit=15)
+        probe = connect(sandbox.root, page_limit=15)
         assert records(probe, UK, since, until, use_async=use_async) == truth
-    counts = sandbox[0].faults.counts
+    counts = sandbox.faults.counts
     assert counts["server_error"] and counts["truncated_body"] and counts["timeout"]
 
 
 def test_bad_token_is_a_clear_auth_error_without_the_token(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
     secret = "EAAG-wrong-token-123"
-    probe = connect(sandbox[1], token=secret)
+    probe = connect(sandbox.root, token=secret)
     with pytest.raises(AuthError) as info:
         list(probe.client.iter_insights(EU, AS_OF, AS_OF))
     message = str(info.value)
@@ -233,11 +216,11 @@ def test_bad_token_is_a_clear_auth_error_without_the_token(
     assert secret not in message and secret not in repr(info.value)
     assert len(probe.requests) == 1  # not retried
     with pytest.raises(ValueError, match="meta_ads"):
-        MetaAdsClient(f"{sandbox[1]}/meta", "")
+        MetaAdsClient(f"{sandbox.root}/meta", "")
 
 
-def test_graph_auth_envelopes_on_the_wire(sandbox: tuple[SandboxServer, str]) -> None:
-    url = f"{sandbox[1]}/meta/v23.0/act_{EU}"
+def test_graph_auth_envelopes_on_the_wire(sandbox: RunningSandbox) -> None:
+    url = f"{sandbox.root}/meta/v23.0/act_{EU}"
     missing = httpx.get(url).json()["error"]
     assert missing["code"] == 104 and missing["type"] == "OAuthException"
     bad = httpx.get(url, params={"access_token": "nope"})
@@ -245,8 +228,8 @@ def test_graph_auth_envelopes_on_the_wire(sandbox: tuple[SandboxServer, str]) ->
     assert httpx.get(url, params={"access_token": TOKEN}).json()["id"] == f"act_{EU}"
 
 
-def test_unknown_account_is_a_graph_error_not_retried(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_unknown_account_is_a_graph_error_not_retried(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     with pytest.raises(ApiError) as info:
         probe.client.get_account("999")
     assert not isinstance(info.value, AuthError)
@@ -254,7 +237,7 @@ def test_unknown_account_is_a_graph_error_not_retried(sandbox: tuple[SandboxServ
     assert len(probe.requests) == 1
 
 
-def test_raw_paging_contract(sandbox: tuple[SandboxServer, str]) -> None:
+def test_raw_paging_contract(sandbox: RunningSandbox) -> None:
     """Graph keeps every query parameter, the token included, in an absolute paging.next."""
     params = {
         "access_token": TOKEN,
@@ -265,24 +248,24 @@ def test_raw_paging_contract(sandbox: tuple[SandboxServer, str]) -> None:
         "limit": "3",
         "sandbox_as_of": str(AS_OF),
     }
-    response = httpx.get(f"{sandbox[1]}/meta/v23.0/act_{EU}/insights", params=params)
+    response = httpx.get(f"{sandbox.root}/meta/v23.0/act_{EU}/insights", params=params)
     body = response.json()
     assert len(body["data"]) == 3
     for row in body["data"]:
         assert isinstance(row["spend"], str) and isinstance(row["impressions"], str)
     assert set(body["paging"]["cursors"]) == {"before", "after"}
     nxt = httpx.URL(body["paging"]["next"])
-    assert str(nxt).startswith(f"{sandbox[1]}/meta/v23.0/act_{EU}/insights?")
+    assert str(nxt).startswith(f"{sandbox.root}/meta/v23.0/act_{EU}/insights?")
     assert nxt.params["access_token"] == TOKEN and nxt.params["fields"] == params["fields"]
     assert nxt.params["after"] == body["paging"]["cursors"]["after"]
     assert "x-business-use-case-usage" in response.headers
 
 
-def test_faults_replay_from_the_seed(sandbox: tuple[SandboxServer, str]) -> None:
-    url = f"{sandbox[1]}/meta/v23.0/act_{EU}"
+def test_faults_replay_from_the_seed(sandbox: RunningSandbox) -> None:
+    url = f"{sandbox.root}/meta/v23.0/act_{EU}"
 
     def statuses() -> list[int]:
-        sandbox[0].faults.configure(seed=3, throttle=0.3, server_error=0.3)
+        sandbox.faults.configure(seed=3, throttle=0.3, server_error=0.3)
         with httpx.Client() as http:
             return [http.get(url, params={"access_token": TOKEN}).status_code for _ in range(20)]
 
@@ -291,55 +274,44 @@ def test_faults_replay_from_the_seed(sandbox: tuple[SandboxServer, str]) -> None
     assert {200, 400, 500} <= set(first)
 
 
-def test_server_health_and_function_mounts() -> None:
-    server, root = start_in_thread(CONFIG)
-    try:
-        server.mount(FunctionApp("files", lambda path, query: (200, {}, path.encode())))
-        health = httpx.get(f"{root}/healthz").json()
-        assert health["status"] == "ok"
-        assert {"ecb", "files", "meta"} <= set(health["platforms"])
-        assert health["platforms"] == sorted(health["platforms"])
-        assert httpx.get(f"{root}/files/a/b.csv").text == "/a/b.csv"
-        assert httpx.get(f"{root}/nowhere/x").status_code == 404
-        server.faults.configure(seed=1, throttle=1.0)
-        assert httpx.get(f"{root}/files/a").status_code == 429
-        assert httpx.get(f"{root}/healthz").status_code == 200  # never faulted
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_server_health_and_function_mounts(sandbox_server) -> None:
+    running = sandbox_server(BASE_CONFIG)
+    server, root = running.server, running.root
+    server.mount(FunctionApp("files", lambda path, query: (200, {}, path.encode())))
+    health = httpx.get(f"{root}/healthz").json()
+    assert health["status"] == "ok"
+    assert {"ecb", "files", "meta"} <= set(health["platforms"])
+    assert health["platforms"] == sorted(health["platforms"])
+    assert httpx.get(f"{root}/files/a/b.csv").text == "/a/b.csv"
+    assert httpx.get(f"{root}/nowhere/x").status_code == 404
+    server.faults.configure(seed=1, throttle=1.0)
+    assert httpx.get(f"{root}/files/a").status_code == 429
+    assert httpx.get(f"{root}/healthz").status_code == 200  # never faulted
 
 
 # -- size limits -------------------------------------------------------------------------------
 
 
-def test_too_much_data_splits_the_range() -> None:
-    server, root = start_in_thread(with_meta(max_rows_per_query=60))
-    try:
-        since, until = AS_OF - timedelta(days=9), AS_OF
-        truth = expected(EU, since, until)
-        assert len(truth) > 60
-        for use_async in (False, True):
-            probe = connect(root, page_limit=25)
-            assert records(probe, EU, since, until, use_async=use_async) == truth
-        posts = [p for p in paths(probe) if p.startswith("POST")]
-        assert len(posts) > 3
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_too_much_data_splits_the_range(sandbox_server) -> None:
+    root = sandbox_server(make_sandbox_config(meta={"max_rows_per_query": 60})).root
+    since, until = AS_OF - timedelta(days=9), AS_OF
+    truth = expected(EU, since, until)
+    assert len(truth) > 60
+    for use_async in (False, True):
+        probe = connect(root, page_limit=25)
+        assert records(probe, EU, since, until, use_async=use_async) == truth
+    posts = [p for p in paths(probe) if p.startswith("POST")]
+    assert len(posts) > 3
 
 
-def test_one_day_that_is_still_too_much_fails_clearly() -> None:
-    server, root = start_in_thread(with_meta(max_rows_per_query=5))
-    try:
-        with pytest.raises(TooMuchDataError, match="one day .* act_1000000001"):
-            records(connect(root), EU, AS_OF - timedelta(days=3), AS_OF)
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_one_day_that_is_still_too_much_fails_clearly(sandbox_server) -> None:
+    root = sandbox_server(make_sandbox_config(meta={"max_rows_per_query": 5})).root
+    with pytest.raises(TooMuchDataError, match="one day .* act_1000000001"):
+        records(connect(root), EU, AS_OF - timedelta(days=3), AS_OF)
 
 
-def test_range_over_400_days_is_split(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_range_over_400_days_is_split(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     assert records(probe, UK, date(2023, 6, 1), date(2024, 12, 31), use_async=False) == []
     assert len(probe.requests) >= 3  # refused once, then two halves
 
@@ -355,11 +327,11 @@ def conversions(rows: list[dict]) -> int:
     )
 
 
-def test_restatement_until_28_days_then_frozen(sandbox: tuple[SandboxServer, str]) -> None:
+def test_restatement_until_28_days_then_frozen(sandbox: RunningSandbox) -> None:
     earlier, later = AS_OF, AS_OF + timedelta(days=5)
     fresh_day, old_day = AS_OF - timedelta(days=3), AS_OF - timedelta(days=40)
-    first = connect(sandbox[1], as_of=earlier)
-    second = connect(sandbox[1], as_of=later)
+    first = connect(sandbox.root, as_of=earlier)
+    second = connect(sandbox.root, as_of=later)
     fresh_1 = records(first, EU, fresh_day, fresh_day)
     fresh_2 = records(second, EU, fresh_day, fresh_day)
     assert [r["spend"] for r in fresh_1] == [r["spend"] for r in fresh_2]  # spend never restates
@@ -374,28 +346,20 @@ def test_restatement_until_28_days_then_frozen(sandbox: tuple[SandboxServer, str
 GRAPH = "https://graph.facebook.com"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def replay(
-    handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any
+def graph_client(
+    replay: Callable[..., Replay], handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any
 ) -> tuple[MetaAdsClient, list[httpx.Request], list[float]]:
-    seen: list[httpx.Request] = []
+    """A connector on ``handler`` (replayed), with the requests it sent and the sleeps it took."""
+    rp = replay(handler)
     sleeps: list[float] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
     client = MetaAdsClient(
         GRAPH,
         "EAAGrealLookingToken",
-        client=httpx.Client(transport=httpx.MockTransport(record)),
+        client=rp.client(),
         retry=RetryPolicy(sleep=sleeps.append, rng=random.Random(0)),
         **kwargs,
     )
-    return client, seen, sleeps
+    return client, rp.requests, sleeps
 
 
 def graph_handler(throttle_first: bool = False) -> Callable[[httpx.Request], httpx.Response]:
@@ -404,9 +368,9 @@ def graph_handler(throttle_first: bool = False) -> Callable[[httpx.Request], htt
     def handle(request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/v23.0/act_1000000001":
-            return httpx.Response(200, json=fixture("account.json"))
+            return httpx.Response(200, json=load_recorded("meta", "account"))
         if path == "/v23.0/act_1000000001/campaigns":
-            return httpx.Response(200, json=fixture("campaigns.json"))
+            return httpx.Response(200, json=load_recorded("meta", "campaigns"))
         if path == "/v23.0/act_1000000001/insights":
             if not state["throttled"]:
                 state["throttled"] = True
@@ -420,18 +384,18 @@ def graph_handler(throttle_first: bool = False) -> Callable[[httpx.Request], htt
                 usage = {"1000000001": [entry]}
                 return httpx.Response(
                     400,
-                    json=fixture("error_throttle_80000.json"),
+                    json=load_recorded("meta", "error_throttle_80000"),
                     headers={"x-business-use-case-usage": json.dumps(usage)},
                 )
             page = 2 if "after" in request.url.params else 1
-            return httpx.Response(200, json=fixture(f"insights_page_{page}.json"))
+            return httpx.Response(200, json=load_recorded("meta", f"insights_page_{page}"))
         return httpx.Response(404, json={"error": {"message": "unexpected", "code": 2500}})
 
     return handle
 
 
-def test_recorded_responses_replay_through_the_connector() -> None:
-    client, seen, sleeps = replay(graph_handler(throttle_first=True), page_limit=2)
+def test_recorded_responses_replay_through_the_connector(replay) -> None:
+    client, seen, sleeps = graph_client(replay, graph_handler(throttle_first=True), page_limit=2)
     since, until = date(2026, 11, 1), date(2026, 11, 2)
     extract = extract_account(client, "1000000001", since, until, use_async=False)
     assert [r["ad_id"] for r in extract.insights] == [
@@ -452,18 +416,19 @@ def test_recorded_responses_replay_through_the_connector() -> None:
     assert all(r.headers["authorization"] == "Bearer EAAGrealLookingToken" for r in seen)
 
 
-def test_recorded_expired_token() -> None:
-    client, _, _ = replay(lambda r: httpx.Response(400, json=fixture("error_token_190.json")))
+def test_recorded_expired_token(replay) -> None:
+    expired = load_recorded("meta", "error_token_190")
+    client, _, _ = graph_client(replay, lambda r: httpx.Response(400, json=expired))
     with pytest.raises(AuthError) as info:
         client.get_account("act_1000000001")
     assert "act_1000000001" in str(info.value) and "Session has expired" in str(info.value)
     assert "EAAGrealLookingToken" not in str(info.value)
 
 
-def test_paging_next_to_another_host_is_refused() -> None:
-    page = fixture("insights_page_1.json")
+def test_paging_next_to_another_host_is_refused(replay) -> None:
+    page = load_recorded("meta", "insights_page_1")
     page["paging"]["next"] = page["paging"]["next"].replace("graph.facebook.com", "evil.example")
-    client, seen, _ = replay(lambda r: httpx.Response(200, json=page))
+    client, seen, _ = graph_client(replay, lambda r: httpx.Response(200, json=page))
     since, until = date(2026, 11, 1), date(2026, 11, 2)
     with pytest.raises(ApiError, match="another host"):
         list(client.iter_insights("1000000001", since, until, use_async=False))
@@ -471,7 +436,7 @@ def test_paging_next_to_another_host_is_refused() -> None:
 
 
 @pytest.mark.parametrize("final", ["Job Failed", "Job Skipped"])
-def test_failed_async_run_fails_clearly(final: str) -> None:
+def test_failed_async_run_fails_clearly(replay, final: str) -> None:
     statuses = iter(["Job Not Started", "Job Running", final])
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -486,13 +451,13 @@ def test_failed_async_run_fails_clearly(final: str) -> None:
             },
         )
 
-    client, _, sleeps = replay(handle)
+    client, _, sleeps = graph_client(replay, handle)
     with pytest.raises(MetaAsyncJobError, match=f"6120000000000042 for act_1000000001.*'{final}'"):
         list(client.iter_insights("1000000001", date(2026, 11, 1), date(2026, 11, 2)))
     assert len(sleeps) == 2
 
 
-def test_async_run_that_never_completes_times_out() -> None:
+def test_async_run_that_never_completes_times_out(replay) -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
             return httpx.Response(200, json={"report_run_id": "6120000000000043"})
@@ -500,7 +465,7 @@ def test_async_run_that_never_completes_times_out() -> None:
             200, json={"async_status": "Job Completed", "async_percent_completion": 99}
         )
 
-    client, _, sleeps = replay(handle, poll_interval=10.0, poll_timeout=60.0)
+    client, _, sleeps = graph_client(replay, handle, poll_interval=10.0, poll_timeout=60.0)
     with pytest.raises(MetaAsyncJobError, match=r"after 6\d(\.\d+)?s"):
         list(client.iter_insights("1000000001", date(2026, 11, 1), date(2026, 11, 1)))
     assert 60.0 <= sum(sleeps) < 60.0 + 10.0  # gives up within one poll interval of the timeout

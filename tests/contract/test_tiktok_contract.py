@@ -13,18 +13,14 @@ import dataclasses
 import json
 import logging
 import random
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-
-from socialwh.config import Config, load_config
 from socialwh.connectors.http import ApiError, AuthError, RetryPolicy
 from socialwh.connectors.tiktok import (
     REPORT_METRICS,
@@ -35,47 +31,19 @@ from socialwh.connectors.tiktok import (
     extract_tables,
 )
 from socialwh_dev.sandbox import tiktok as sandbox_tiktok
-from socialwh_dev.sandbox.server import SandboxServer, build_server
 
-FIXTURES = Path(__file__).parent / "fixtures" / "tiktok"
-CONFIG = load_config()
+from tests.contract.conftest import (
+    BASE_CONFIG,
+    Replay,
+    RunningSandbox,
+    load_recorded,
+    make_sandbox_config,
+)
+
 TOKEN = sandbox_tiktok.DEFAULT_ACCESS_TOKEN
 AS_OF = date(2026, 11, 20)
 US, UK = "7000000000000000001", "7000000000000000002"
 REPORT_PATH = "/tiktok/open_api/v1.3/report/integrated/get/"
-
-
-def with_tiktok(**settings: Any) -> Config:
-    sandbox = {**CONFIG.sandbox, "tiktok": {**CONFIG.sandbox["tiktok"], **settings}}
-    return dataclasses.replace(CONFIG, sandbox=sandbox)
-
-
-def serve(config: Config) -> tuple[SandboxServer, str]:
-    server = build_server(config, modules=("socialwh_dev.sandbox.tiktok",))
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    return server, server.base_url
-
-
-def stop(server: SandboxServer) -> None:
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[tuple[SandboxServer, str]]:
-    server, root = serve(CONFIG)
-    yield server, root
-    stop(server)
-
-
-@pytest.fixture(autouse=True)
-def faults_off(sandbox: tuple[SandboxServer, str]) -> Iterator[None]:
-    sandbox[0].faults.configure(seed=0)
-    yield
-    sandbox[0].faults.configure(seed=0)
 
 
 @dataclasses.dataclass
@@ -113,7 +81,7 @@ def expected(account: str, since: date, until: date, as_of: date = AS_OF) -> lis
     out: list[dict] = []
     day = since
     while day <= until:
-        out += sandbox_tiktok.expected_ad_stats(CONFIG, account, day, as_of)
+        out += sandbox_tiktok.expected_ad_stats(BASE_CONFIG, account, day, as_of)
         day += timedelta(days=1)
     return out
 
@@ -133,8 +101,8 @@ def ordered(rows: list[dict]) -> list[tuple[str, str]]:
 # -- the happy path ---------------------------------------------------------------------------
 
 
-def test_paging_across_many_pages(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1], page_size=7)
+def test_paging_across_many_pages(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root, page_size=7)
     since, until = AS_OF - timedelta(days=11), AS_OF - timedelta(days=10)
     rows = records(probe, US, since, until)
     truth = expected(US, since, until)
@@ -155,10 +123,10 @@ def test_paging_across_many_pages(sandbox: tuple[SandboxServer, str]) -> None:
     assert (first["start_date"], first["end_date"]) == (str(since), str(until))
 
 
-def test_extract_tables_rows_and_spend_to_the_cent(sandbox: tuple[SandboxServer, str]) -> None:
+def test_extract_tables_rows_and_spend_to_the_cent(sandbox: RunningSandbox) -> None:
     since, until = AS_OF - timedelta(days=28), AS_OF  # the configured 28-day lookback
     for account in (US, UK):
-        probe = connect(sandbox[1], page_size=250)
+        probe = connect(sandbox.root, page_size=250)
         stats, campaigns = extract_tables(probe.client, account, since, until)
         truth = expected(account, since, until)
         assert (stats.table, stats.date_column) == ("raw.tiktok_ad_stats", "date_day")
@@ -169,12 +137,12 @@ def test_extract_tables_rows_and_spend_to_the_cent(sandbox: tuple[SandboxServer,
         value = sum((r["conversion_value"] for r in stats.rows), Decimal(0))
         assert value == sum(Decimal(t["metrics"]["total_complete_payment_rate"]) for t in truth)
         assert all(isinstance(r["spend"], Decimal) for r in stats.rows)
-        spec = CONFIG.sandbox["tiktok"]["accounts"][account]
+        spec = BASE_CONFIG.sandbox["tiktok"]["accounts"][account]
         assert {(r["currency"], r["account_timezone"], r["account_name"]) for r in stats.rows} == {
             (spec["currency"], spec["timezone"], spec["name"])
         }
         assert {r["date_day"] for r in stats.rows} <= {since + timedelta(days=d) for d in range(29)}
-        truth_campaigns = sandbox_tiktok.expected_campaigns(CONFIG, account, AS_OF)
+        truth_campaigns = sandbox_tiktok.expected_campaigns(BASE_CONFIG, account, AS_OF)
         assert [c["campaign_id"] for c in campaigns.rows] == [
             c["campaign_id"] for c in truth_campaigns
         ]
@@ -182,11 +150,11 @@ def test_extract_tables_rows_and_spend_to_the_cent(sandbox: tuple[SandboxServer,
 
 
 def test_campaigns_are_paged_completely_with_realistic_names(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
-    probe = connect(sandbox[1], page_size=4)
+    probe = connect(sandbox.root, page_size=4)
     campaigns = list(probe.client.iter_campaigns(US))
-    truth = sandbox_tiktok.expected_campaigns(CONFIG, US, AS_OF)
+    truth = sandbox_tiktok.expected_campaigns(BASE_CONFIG, US, AS_OF)
     assert [c["campaign_id"] for c in campaigns] == [c["campaign_id"] for c in truth]
     assert len(probe.requests) == -(-len(truth) // 4) > 3
     assert json.loads(probe.requests[0].url.params["fields"])[0] == "advertiser_id"
@@ -197,8 +165,8 @@ def test_campaigns_are_paged_completely_with_realistic_names(
     assert 0 < len(convention) < len(names)  # mostly by the convention, not all
 
 
-def test_a_window_longer_than_30_days_is_sliced(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_a_window_longer_than_30_days_is_sliced(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     since, until = AS_OF - timedelta(days=44), AS_OF
     rows = records(probe, UK, since, until)
     assert rows == expected(UK, since, until)
@@ -209,8 +177,8 @@ def test_a_window_longer_than_30_days_is_sliced(sandbox: tuple[SandboxServer, st
     assert spans == [(since, since + timedelta(days=29)), (since + timedelta(days=30), until)]
 
 
-def test_empty_results_and_no_future_days(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_empty_results_and_no_future_days(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     assert records(probe, US, date(2024, 6, 1), date(2024, 6, 30)) == []  # before any campaign
     assert len(probe.requests) == 1  # total_page 0 ends paging
     rows = records(probe, US, AS_OF - timedelta(days=1), AS_OF + timedelta(days=5))
@@ -219,10 +187,10 @@ def test_empty_results_and_no_future_days(sandbox: tuple[SandboxServer, str]) ->
 
 
 def test_default_as_of_is_today_in_the_advertisers_time_zone(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
     today = datetime.now(ZoneInfo("Europe/London")).date()
-    probe = connect(sandbox[1], as_of=None)
+    probe = connect(sandbox.root, as_of=None)
     rows = records(probe, UK, today - timedelta(days=3), today + timedelta(days=2))
     assert "sandbox_as_of" not in probe.requests[0].url.params
     assert max(r["dimensions"]["stat_time_day"] for r in rows) <= f"{today} 00:00:00"
@@ -232,16 +200,16 @@ def test_default_as_of_is_today_in_the_advertisers_time_zone(
 
 
 def test_throttling_waits_as_long_as_tiktok_asks(
-    sandbox: tuple[SandboxServer, str], caplog: pytest.LogCaptureFixture
+    sandbox: RunningSandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     since, until = AS_OF - timedelta(days=9), AS_OF
-    clean = extract_account(connect(sandbox[1], page_size=40).client, US, since, until)
-    sandbox[0].faults.configure(seed=11, throttle=0.35)
-    probe = connect(sandbox[1], page_size=40)
+    clean = extract_account(connect(sandbox.root, page_size=40).client, US, since, until)
+    sandbox.faults.configure(seed=11, throttle=0.35)
+    probe = connect(sandbox.root, page_size=40)
     throttled = extract_account(probe.client, US, since, until)
     assert throttled == clean
-    count = sandbox[0].faults.counts["throttle"]
+    count = sandbox.faults.counts["throttle"]
     assert count >= 3 and len(probe.sleeps) == count
     # No rate-limit headers exist: the wait is TikTok's documented recovery for the limit hit,
     # 1 s after a QPS limit (40100 or 40133) and 5 minutes after a QPM limit.
@@ -250,25 +218,25 @@ def test_throttling_waits_as_long_as_tiktok_asks(
 
 
 def test_server_errors_dropped_connections_and_truncated_bodies(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
     since, until = AS_OF - timedelta(days=4), AS_OF
     truth = expected(UK, since, until)
-    sandbox[0].faults.configure(
+    sandbox.faults.configure(
         seed=4, server_error=0.2, truncated_body=0.15, timeout=0.1, timeout_seconds=0.01
     )
-    probe = connect(sandbox[1], page_size=5, attempts=10)
+    probe = connect(sandbox.root, page_size=5, attempts=10)
     assert records(probe, UK, since, until) == truth
-    counts = sandbox[0].faults.counts
+    counts = sandbox.faults.counts
     assert counts["server_error"] and counts["truncated_body"] and counts["timeout"]
     assert len(probe.sleeps) == sum(counts.values())
 
 
 def test_bad_token_is_a_clear_auth_error_without_the_token(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
     secret = "act.wrong-token-0123456789abcdef"
-    probe = connect(sandbox[1], token=secret)
+    probe = connect(sandbox.root, token=secret)
     with pytest.raises(AuthError) as info:
         list(probe.client.iter_ad_stats(US, AS_OF, AS_OF))
     message = str(info.value)
@@ -277,20 +245,20 @@ def test_bad_token_is_a_clear_auth_error_without_the_token(
     assert secret not in message and secret not in repr(info.value)
     assert len(probe.requests) == 1  # not retried
     with pytest.raises(ValueError, match="tiktok_ads"):
-        TikTokAdsClient(f"{sandbox[1]}/tiktok", "")
+        TikTokAdsClient(f"{sandbox.root}/tiktok", "")
 
 
 def test_advertiser_the_token_cannot_access_fails_clearly(
-    sandbox: tuple[SandboxServer, str],
+    sandbox: RunningSandbox,
 ) -> None:
-    probe = connect(sandbox[1])
+    probe = connect(sandbox.root)
     with pytest.raises(AuthError, match="advertiser 7999999999999999999.*No permission"):
         probe.client.get_advertiser("7999999999999999999")
     assert len(probe.requests) == 1
 
 
-def test_a_rejected_parameter_fails_naming_it(sandbox: tuple[SandboxServer, str]) -> None:
-    probe = connect(sandbox[1])
+def test_a_rejected_parameter_fails_naming_it(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     probe.client.max_days = 45  # bypass the constructor's check: the API must refuse it
     with pytest.raises(InvalidParameterError) as info:
         records(probe, US, AS_OF - timedelta(days=44), AS_OF)
@@ -300,8 +268,8 @@ def test_a_rejected_parameter_fails_naming_it(sandbox: tuple[SandboxServer, str]
     assert len(probe.requests) == 1
 
 
-def test_envelopes_on_the_wire(sandbox: tuple[SandboxServer, str]) -> None:
-    base = f"{sandbox[1]}/tiktok/open_api/v1.3"
+def test_envelopes_on_the_wire(sandbox: RunningSandbox) -> None:
+    base = f"{sandbox.root}/tiktok/open_api/v1.3"
     missing = httpx.get(f"{base}/advertiser/info/", params={"advertiser_ids": f'["{US}"]'})
     assert missing.status_code == 200 and missing.json()["code"] == 40104
     assert set(missing.json()) == {"code", "message", "request_id", "data"}
@@ -337,11 +305,11 @@ def test_envelopes_on_the_wire(sandbox: tuple[SandboxServer, str]) -> None:
     assert too_big["code"] == 40002 and too_big["message"].startswith("page_size")
 
 
-def test_faults_replay_from_the_seed(sandbox: tuple[SandboxServer, str]) -> None:
-    url = f"{sandbox[1]}/tiktok/open_api/v1.3/advertiser/info/"
+def test_faults_replay_from_the_seed(sandbox: RunningSandbox) -> None:
+    url = f"{sandbox.root}/tiktok/open_api/v1.3/advertiser/info/"
 
     def codes() -> list[int]:
-        sandbox[0].faults.configure(seed=3, throttle=0.3, server_error=0.3)
+        sandbox.faults.configure(seed=3, throttle=0.3, server_error=0.3)
         with httpx.Client(headers={"Access-Token": TOKEN}) as http:
             responses = [http.get(url, params={"advertiser_ids": f'["{US}"]'}) for _ in range(20)]
         return [r.json()["code"] if r.status_code == 200 else r.status_code for r in responses]
@@ -354,26 +322,20 @@ def test_faults_replay_from_the_seed(sandbox: tuple[SandboxServer, str]) -> None
 # -- size limits -------------------------------------------------------------------------------
 
 
-def test_too_large_reports_are_halved() -> None:
-    server, root = serve(with_tiktok(max_rows_per_query=40))
-    try:
-        since, until = AS_OF - timedelta(days=9), AS_OF
-        truth = expected(US, since, until)
-        assert len(truth) > 40
-        probe = connect(root, page_size=25)
-        assert records(probe, US, since, until) == truth
-        assert len(report_requests(probe)) > 3
-    finally:
-        stop(server)
+def test_too_large_reports_are_halved(sandbox_server) -> None:
+    root = sandbox_server(make_sandbox_config(tiktok={"max_rows_per_query": 40})).root
+    since, until = AS_OF - timedelta(days=9), AS_OF
+    truth = expected(US, since, until)
+    assert len(truth) > 40
+    probe = connect(root, page_size=25)
+    assert records(probe, US, since, until) == truth
+    assert len(report_requests(probe)) > 3
 
 
-def test_one_day_that_is_still_too_large_fails_clearly() -> None:
-    server, root = serve(with_tiktok(max_rows_per_query=3))
-    try:
-        with pytest.raises(QueryTooLargeError, match=f"one day .* advertiser {US}"):
-            records(connect(root), US, AS_OF - timedelta(days=3), AS_OF)
-    finally:
-        stop(server)
+def test_one_day_that_is_still_too_large_fails_clearly(sandbox_server) -> None:
+    root = sandbox_server(make_sandbox_config(tiktok={"max_rows_per_query": 3})).root
+    with pytest.raises(QueryTooLargeError, match=f"one day .* advertiser {US}"):
+        records(connect(root), US, AS_OF - timedelta(days=3), AS_OF)
 
 
 # -- restatement ---------------------------------------------------------------------------
@@ -385,10 +347,10 @@ def purchases(rows: list[dict]) -> tuple[int, Decimal]:
     return count, value
 
 
-def test_restatement_until_28_days_then_frozen(sandbox: tuple[SandboxServer, str]) -> None:
+def test_restatement_until_28_days_then_frozen(sandbox: RunningSandbox) -> None:
     earlier, later = AS_OF, AS_OF + timedelta(days=6)
     fresh_day, old_day = AS_OF - timedelta(days=1), AS_OF - timedelta(days=40)
-    first, second = connect(sandbox[1], as_of=earlier), connect(sandbox[1], as_of=later)
+    first, second = connect(sandbox.root, as_of=earlier), connect(sandbox.root, as_of=later)
     fresh_1 = records(first, US, fresh_day, fresh_day)
     fresh_2 = records(second, US, fresh_day, fresh_day)
     spend = [r["metrics"]["spend"] for r in fresh_1]
@@ -406,28 +368,20 @@ API = "https://business-api.tiktok.com"
 REAL_TOKEN = "a1b2c3d4e5f6realLookingAccessToken0987"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def replay(
-    handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any
+def api_client(
+    replay: Callable[..., Replay], handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any
 ) -> tuple[TikTokAdsClient, list[httpx.Request], list[float]]:
-    seen: list[httpx.Request] = []
+    """A connector on ``handler`` (replayed), with the requests it sent and the sleeps it took."""
+    rp = replay(handler)
     sleeps: list[float] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
     client = TikTokAdsClient(
         API,
         REAL_TOKEN,
-        client=httpx.Client(transport=httpx.MockTransport(record)),
+        client=rp.client(),
         retry=RetryPolicy(sleep=sleeps.append, rng=random.Random(0), jitter=0.0),
         **kwargs,
     )
-    return client, seen, sleeps
+    return client, rp.requests, sleeps
 
 
 def api_handler(*throttles: str) -> Callable[[httpx.Request], httpx.Response]:
@@ -436,21 +390,23 @@ def api_handler(*throttles: str) -> Callable[[httpx.Request], httpx.Response]:
     def handle(request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/open_api/v1.3/advertiser/info/":
-            return httpx.Response(200, json=fixture("advertiser_info.json"))
+            return httpx.Response(200, json=load_recorded("tiktok", "advertiser_info"))
         if path == "/open_api/v1.3/campaign/get/":
-            return httpx.Response(200, json=fixture("campaign_get.json"))
+            return httpx.Response(200, json=load_recorded("tiktok", "campaign_get"))
         if path == "/open_api/v1.3/report/integrated/get/":
             if pending:
-                return httpx.Response(200, json=fixture(pending.pop(0)))
+                name = pending.pop(0).removesuffix(".json")
+                return httpx.Response(200, json=load_recorded("tiktok", name))
             page = request.url.params["page"]
-            return httpx.Response(200, json=fixture(f"report_page_{page}.json"))
+            return httpx.Response(200, json=load_recorded("tiktok", f"report_page_{page}"))
         return httpx.Response(404, text="404 page not found")
 
     return handle
 
 
-def test_recorded_responses_replay_through_the_connector() -> None:
-    client, seen, sleeps = replay(
+def test_recorded_responses_replay_through_the_connector(replay) -> None:
+    client, seen, sleeps = api_client(
+        replay,
         api_handler("error_qps_40133.json", "error_rate_limit_40100.json"), page_size=2
     )
     extract = extract_account(client, US, date(2026, 11, 1), date(2026, 11, 2))
@@ -476,24 +432,26 @@ def test_recorded_responses_replay_through_the_connector() -> None:
 
 
 @pytest.mark.parametrize("name", ["error_token_40105.json", "error_no_token_40104.json"])
-def test_recorded_token_errors(name: str) -> None:
-    client, seen, _ = replay(lambda r: httpx.Response(200, json=fixture(name)))
+def test_recorded_token_errors(replay, name: str) -> None:
+    recorded_error = load_recorded("tiktok", name.removesuffix(".json"))
+    client, seen, _ = api_client(replay, lambda r: httpx.Response(200, json=recorded_error))
     with pytest.raises(AuthError) as info:
         client.get_advertiser(US)
     message = str(info.value)
-    assert US in message and fixture(name)["message"] in message
+    assert US in message and recorded_error["message"] in message
     assert REAL_TOKEN not in message and len(seen) == 1
 
 
-def test_recorded_parameter_error_names_the_parameter() -> None:
-    client, seen, _ = replay(lambda r: httpx.Response(200, json=fixture("error_param_40002.json")))
+def test_recorded_parameter_error_names_the_parameter(replay) -> None:
+    param_error = load_recorded("tiktok", "error_param_40002")
+    client, seen, _ = api_client(replay, lambda r: httpx.Response(200, json=param_error))
     with pytest.raises(InvalidParameterError, match="parameter 'page_size'.*sent page_size='1000'"):
         list(client.iter_campaigns(US))
     assert len(seen) == 1
 
 
-def test_unexpected_shape_is_an_api_error() -> None:
+def test_unexpected_shape_is_an_api_error(replay) -> None:
     body = {"code": 0, "message": "OK", "request_id": "x", "data": {"list": [{"a": 1}]}}
-    client, _, _ = replay(lambda r: httpx.Response(200, json=body))
+    client, _, _ = api_client(replay, lambda r: httpx.Response(200, json=body))
     with pytest.raises(ApiError, match="page_info.total_page"):
         list(client.iter_campaigns(US))
