@@ -5,10 +5,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help install demo test test-fast airflow warehouse docs finance-export down lock lint bench clean
+.PHONY: help install demo dashboards test test-fast airflow warehouse docs finance-export down lock lint bench clean
 
 help:
 	@echo "make demo     run the nightly DAG end to end for the last 7 logical dates (embedded defaults)"
+	@echo "make dashboards  the dashboards on http://127.0.0.1:8501 (after make demo)"
 	@echo "make test     the whole test suite (starts its own PostgreSQL)"
 	@echo "make airflow  Airflow UI + scheduler (standalone) on the same warehouse"
 	@echo "make finance-export MONTH=2026-11   the month's budget variance + reconciliation (CSV, XLSX)"
@@ -27,6 +28,9 @@ $(STAMP): requirements.lock pyproject.toml
 demo:
 	@s=$$(date +%s%N); $(MAKE) --no-print-directory install; e=$$(date +%s%N); \
 	SOCIALWH_INSTALL_SECONDS=$$(( (e - s) / 1000000 ))e-3 $(BIN)/socialwh demo
+
+dashboards: install
+	@$(BIN)/socialwh dashboards
 
 test: install
 	@$(BIN)/python -m pytest -q
