@@ -66,8 +66,7 @@ def reader(bi_url):
 def test_every_card_runs_as_bi_reader_with_the_columns_its_chart_needs(reader):
     options = app.filter_options(reader)
     last = options["last_day"]
-    platform, account, _ = options["accounts"][0]
-    campaign = next(c[2] for c in options["campaigns"] if c[1] == account)
+    platform, account, campaign, _ = options["campaigns"][0]
     checked = 0
     for dashboard in load_spec():
         for card in dashboard.cards:
