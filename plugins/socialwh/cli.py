@@ -5,6 +5,7 @@
     socialwh airflow -- <airflow args>      run the Airflow CLI against the local setup
     socialwh demo [--days 7]                the whole nightly job for the last N logical dates
     socialwh dashboards [--port 8501]       the dashboards of dashboards/ on localhost (Streamlit)
+    socialwh dashboards --screenshots       a PNG of each dashboard in .local/screenshots (headless Chromium)
     socialwh down                           stop everything started locally
 """
 
@@ -249,6 +250,13 @@ def cmd_dashboards(args: argparse.Namespace) -> int:
 
     with psycopg.connect(_warehouse_url(), autocommit=True) as conn:
         trust.ensure_views(conn)  # a warehouse published before the views existed gets them too
+    if args.screenshots:
+        from socialwh.paths import REPO_ROOT  # noqa: PLC0415
+
+        sys.path.insert(0, str(REPO_ROOT / "dev"))  # dev tooling, not part of the installed package
+        from socialwh_dev import screenshot  # noqa: PLC0415
+
+        return screenshot.main([])
     env = {**os.environ, "SOCIALWH_BI_URL": app.bi_url()}
     url = f"http://127.0.0.1:{args.port}"
     print(f"dashboards (read as bi_reader): {url}  (Ctrl-C stops)", flush=True)
@@ -290,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_finance_export)
     p = sub.add_parser("dashboards", help="serve the dashboards of dashboards/ on localhost as bi_reader")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--screenshots", action="store_true",
+                   help="instead: start the app, save a PNG of each dashboard in .local/screenshots, stop")
     p.set_defaults(fn=cmd_dashboards)
     p = sub.add_parser("down", help="stop the sandbox and the embedded warehouse")
     p.set_defaults(fn=cmd_down)
