@@ -48,6 +48,10 @@ class FakeMetabase:
             return httpx.Response(200, json=fixture("session_properties_setup" if self.user else "session_properties_fresh"))
         if path == "/api/setup" and method == "POST":
             assert body["token"] == fixture("session_properties_fresh")["setup-token"]
+            # what metabase.setup.api's POST / destructures (see tests/fixtures/metabase/README.md)
+            assert set(body) <= {"token", "user", "invite", "prefs"}, body
+            assert set(body["user"]) <= {"first_name", "last_name", "email", "password"}, body["user"]
+            assert body["prefs"]["site_name"].strip() and set(body["prefs"]) <= {"site_name", "site_locale"}
             self.user = body["user"]
             return httpx.Response(200, json=fixture("session"))
         if path == "/api/session" and method == "POST":
@@ -96,6 +100,13 @@ class FakeMetabase:
                     for dc in body["dashcards"]:
                         assert dc["id"] < 0 or any(d["id"] == dc["id"] for d in board["dashcards"]), dc
                         assert dc["card_id"] is None or dc["card_id"] in self.cards
+                        # dashboards/api.clj UpdatedDashboardCard: int id, positive sizes, row/col >= 0,
+                        # every mapping a non-blank parameter_id and a target; ids unique
+                        assert isinstance(dc["id"], int) and dc["size_x"] > 0 and dc["size_y"] > 0, dc
+                        assert dc["row"] >= 0 and dc["col"] >= 0, dc
+                        assert all(pm["parameter_id"] and "target" in pm for pm in dc["parameter_mappings"]), dc
+                    assert len({dc["id"] for dc in body["dashcards"]}) == len(body["dashcards"])
+                    for dc in body["dashcards"]:
                         kept.append({**fixture("dashcard"), **dc, "dashboard_id": board["id"],
                                      "id": dc["id"] if dc["id"] > 0 else next(self.ids)})
                     body = {**body, "dashcards": kept}
@@ -130,7 +141,7 @@ def test_first_run_sets_up_metabase_from_the_spec(spec):
     assert posts.count("/api/database") == 1 and posts.count("/api/collection") == 1
     assert posts.count("/api/card") == n_questions >= 25
     assert posts.count("/api/dashboard") == len(spec) == 6
-    assert not any(p.endswith("/cards") for _, p, _ in fake.requests)  # removed in v0.47+: never used
+    assert not any(p.endswith("/cards") for _, p, _ in fake.requests)  # deprecated (dashboards/api.clj): never used
     db = next(b for m, p, b in fake.requests if m == "POST" and p == "/api/database")
     assert db["engine"] == "postgres" and db["details"]["user"] == "bi_reader"
     assert db["details"]["schema-filters-type"] == "inclusion" and db["details"]["schema-filters-patterns"] == "bi"

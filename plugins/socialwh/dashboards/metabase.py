@@ -11,7 +11,7 @@ Steps, each idempotent (found by name; a second run updates, never duplicates):
    settings (POST or PUT /api/card), named "<dashboard> · <card>" inside the collection;
 5. one dashboard per spec file, its filters as dashboard parameters, and its cards laid out and
    wired to the questions' template tags with ONE PUT /api/dashboard/:id carrying `dashcards`
-   (existing dashcard ids kept, negative ids for new ones; POST /api/dashboard/:id/cards is gone).
+   (existing dashcard ids kept, negative ids for new ones; PUT /api/dashboard/:id/cards is deprecated).
 Serialization (export/import) is a paid feature and is not used. The card SQL is the spec's SQL
 as is: its `{{var}}` / `[[ ... ]]` syntax is Metabase's own.
 """
@@ -199,8 +199,9 @@ class Provisioner:
             session = self._call("POST", "/api/setup", json={
                 "token": props["setup-token"],
                 "user": {"email": self.s.admin_email, "password": self.s.admin_password,
-                         "first_name": "socialwh", "last_name": "admin", "site_name": self.s.site_name},
-                "prefs": {"site_name": self.s.site_name, "site_locale": "en", "allow_tracking": False},
+                         "first_name": "socialwh", "last_name": "admin"},
+                # setup/api.clj reads only prefs.site_name (required) and prefs.site_locale
+                "prefs": {"site_name": self.s.site_name, "site_locale": "en"},
             })
         else:
             session = self._call("POST", "/api/session",
