@@ -1,51 +1,85 @@
-"""The dashboards against a demo-shaped warehouse: one real night of social_nightly (sandbox APIs,
-finance files, dbt, the GX gate, publish) into this module's database, then every card's SQL as
+"""The dashboards against a demo-shaped warehouse: one night of social_nightly's steps (sandbox APIs,
+finance files, dbt, the GX gate, publish; the same functions the DAG's tasks call, without Airflow)
+into this module's database, then every card's SQL as
 `bi_reader`, the Streamlit app in its own test harness (AppTest), card numbers against SQL over
 `bi` computed independently, and a headless Chromium screenshot of every dashboard."""
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
-import socket
-import struct
 import subprocess
 import sys
-import time
-import zlib
-from datetime import date, datetime, timezone
-from decimal import Decimal
-from pathlib import Path
+from datetime import datetime, timezone
 from urllib.parse import quote, urlsplit
 
-import httpx
 import psycopg
 import pytest
 
-from socialwh import cli, transform
+from socialwh import transform
 from socialwh.dashboards import app
 from socialwh.dashboards.spec import load_spec
 from socialwh.paths import REPO_ROOT
 from socialwh.sandbox import process
 from socialwh.warehouse.publish import READER_ROLE, ensure_reader_role, reader_password
 
+sys.path.insert(0, str(REPO_ROOT / "dev"))  # dev tooling: the screenshot driver
+from socialwh_dev import screenshot  # noqa: E402
+
 pytestmark = pytest.mark.integration
 
 NIGHT = datetime(2026, 11, 21, 4, tzinfo=timezone.utc)
-META_DB = "t_dashboards_airflow"
 SCREENSHOTS = REPO_ROOT / ".local" / "screenshots"
 MAY_BE_EMPTY = {"data_trust.quarantine"}  # the sandbox's clean night quarantines nothing
 
 
+class _Conn:
+    """An AIRFLOW_CONN_* JSON as the attributes airflow_support reads from an Airflow Connection."""
+
+    def __init__(self, spec: dict) -> None:
+        self.host, self.port, self.schema = spec.get("host"), spec.get("port"), spec.get("schema")
+        self.login, self.password = spec.get("login"), spec.get("password")
+        self.extra_dejson = spec.get("extra") or {}
+
+
 @pytest.fixture(scope="module")
-def bi_url(module_database, tmp_path_factory) -> str:
+def bi_url(module_database) -> str:
+    """One night built by the nightly steps themselves (socialwh.pipeline.nightly: the functions the
+    DAG's tasks call) in the DAG's order, without Airflow's scheduling around them: every enabled
+    account extracted from the sandbox over HTTP, finance files, one `dbt build` with the DAG's
+    vars, the GX gate, publish. A full Airflow night cost ~250 s here; Airflow itself is covered by
+    tests/e2e and the demo."""
+    from socialwh.pipeline import airflow_support as af
+    from socialwh.pipeline import nightly
+    from socialwh.pipeline.airflow_env import airflow_env
+
     sandbox_url = process.start()
-    env = {"warehouse_url": module_database, "sandbox_url": sandbox_url, "metadata_db": META_DB}
-    cli.migrate_metadata_db(module_database, sandbox_url, META_DB)
-    transform.parse_manifest(module_database, if_stale=True)
-    log = tmp_path_factory.mktemp("airflow") / "social_nightly.log"
-    for night, (state, _) in cli.run_nights([NIGHT], log, **env).items():
-        assert state == "success", f"social_nightly {night:%Y-%m-%d} ended {state}:\n{log.read_text()[-8000:]}"
+    night = NIGHT.date()
+    conns = {k.removeprefix("AIRFLOW_CONN_").lower(): _Conn(json.loads(v))
+             for k, v in airflow_env(module_database, sandbox_url).items()
+             if k.startswith("AIRFLOW_CONN_") and k != "AIRFLOW_CONN_WAREHOUSE"}
+    for platform in af.enabled_platforms():
+        for account in nightly.list_accounts(platform):
+            conn = conns[account["conn_id"]]
+            nightly.extract_load_account(
+                platform, account["account_id"], night, connection=af.connection_info(conn),
+                warehouse_url=module_database, extra_params=af.sandbox_params(conn, night))
+    fx_conn = conns["ecb_fx"]
+    nightly.load_finance(night, warehouse_url=module_database, fx_base_url=af.base_url(fx_conn),
+                         fx_extra_params=af.sandbox_params(fx_conn, night))
+    previous = os.environ.get("SOCIALWH_AS_OF_DATE")
+    os.environ["SOCIALWH_AS_OF_DATE"] = night.isoformat()  # what the DAG passes as {{ ds }}
+    try:
+        transform.run_dbt(["build", "--exclude-resource-type", "unit_test"], url=module_database,
+                          vars=af.dbt_vars())
+    finally:
+        if previous is None:
+            os.environ.pop("SOCIALWH_AS_OF_DATE", None)
+        else:
+            os.environ["SOCIALWH_AS_OF_DATE"] = previous
+    gate = nightly.run_gate(night, warehouse_url=module_database)
+    assert gate, "the gate returned nothing"
+    nightly.publish(night, warehouse_url=module_database)
     with psycopg.connect(module_database, autocommit=True) as conn:
         ensure_reader_role(conn)  # other modules may have reset the shared role's password
     parts = urlsplit(module_database)
@@ -160,14 +194,8 @@ def test_the_app_renders_every_dashboard(bi_url, reader):
             assert only_meta["spend"][0] < spend["spend"][0]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = screenshot.find_chromium()
     if found:
         return found
     sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
@@ -177,78 +205,26 @@ def _chromium() -> str:
                        timeout=600, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     except (subprocess.SubprocessError, OSError) as exc:
         pytest.skip(f"Debian's chromium is not installed and `apt-get install chromium` failed: {exc}")
-    return shutil.which("chromium") or pytest.skip("chromium installed but not on PATH")
+    return screenshot.find_chromium() or pytest.skip("chromium installed but not on PATH")
 
 
-def _png_colours(path: Path) -> int:
-    """Distinct pixel values of a sample of rows of an 8-bit RGB(A) PNG (stdlib only)."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, width, height, channels = 8, b"", 0, 0, 0
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", chunk[:10])
-            assert depth == 8 and colour in (2, 6)
-            channels = 3 if colour == 2 else 4
-        elif kind == b"IDAT":
-            idat += chunk
-        pos += 12 + length
-    raw, stride, prev, colours = zlib.decompress(idat), width * channels, bytearray(width * channels), set()
-    for y in range(height):
-        filt, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - channels] if i >= channels else 0
-            b, c = prev[i], prev[i - channels] if i >= channels else 0
-            if filt == 1:
-                line[i] = (line[i] + a) & 255
-            elif filt == 2:
-                line[i] = (line[i] + b) & 255
-            elif filt == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif filt == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        if y % 10 == 0:
-            colours.update(bytes(line[i:i + 3]) for i in range(0, stride, channels * 4))
-        prev = line
-    return len(colours)
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: headless Chromium 156 captures Streamlit's loading skeleton (~15 KB PNG) even with"
-    " --virtual-time-budget/--timeout; the page needs its websocket rerun before the capture"))
 def test_screenshot_of_every_dashboard_in_headless_chromium(bi_url):
+    """Chromium over the DevTools protocol waits until every card of the spec is drawn (headings,
+    Plotly charts, metrics, tables), so the PNG shows the dashboard, not Streamlit's loading shell."""
+    from PIL import Image
+
     chromium = _chromium()
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", app.__file__, "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        env={**os.environ, "SOCIALWH_BI_URL": bi_url}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server, base = screenshot.start_app(bi_url)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).text.strip() == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, server.stdout.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "streamlit did not become healthy in 90 s"
-            time.sleep(0.5)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        for dashboard in load_spec():
-            shot = SCREENSHOTS / f"{dashboard.name}.png"
-            shot.unlink(missing_ok=True)
-            subprocess.run(
-                [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                 f"--screenshot={shot}", "--window-size=1400,2200", "--virtual-time-budget=25000",
-                 f"http://127.0.0.1:{port}/?dashboard={dashboard.name}"],
-                check=True, capture_output=True, timeout=180)
-            assert shot.stat().st_size > 50_000, f"{shot}: {shot.stat().st_size} bytes, looks blank"
-            assert _png_colours(shot) > 50, f"{shot} has hardly any colours: not rendered"
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
+        shots = screenshot.screenshot_dashboards(base, SCREENSHOTS, chromium=chromium)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        screenshot.stop_app(server)
+    assert [p.stem for p in shots] == [d.name for d in load_spec()]
+    for shot in shots:
+        assert shot.stat().st_size > 80_000, f"{shot}: {shot.stat().st_size} bytes, looks blank"
+        with Image.open(shot) as image:
+            assert image.width == screenshot.WIDTH and image.height > 1000, (shot, image.size)
+            colours = image.convert("RGB").getcolors(1 << 24) or []
+        assert len(colours) > 300, f"{shot} has {len(colours)} colours: charts not drawn"
