@@ -5,10 +5,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock pyproject.toml dev/pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help install demo test test-fast airflow warehouse docs finance-export down lock lint bench clean
+.PHONY: help install demo dashboards screenshots test test-fast airflow warehouse docs finance-export down lock lint bench clean
 
 help:
 	@echo "make demo     run the nightly DAG end to end for the last 7 logical dates (embedded defaults)"
+	@echo "make dashboards  the dashboards on http://127.0.0.1:8501 (after make demo)"
+	@echo "make screenshots a PNG of each dashboard in .local/screenshots (headless Chromium)"
 	@echo "make test     the whole test suite (starts its own PostgreSQL)"
 	@echo "make airflow  Airflow UI + scheduler (standalone) on the same warehouse"
 	@echo "make finance-export MONTH=2026-11   the month's budget variance + reconciliation (CSV, XLSX)"
@@ -29,6 +31,12 @@ $(STAMP): requirements.lock requirements-dev.lock pyproject.toml dev/pyproject.t
 demo:
 	@s=$$(date +%s%N); $(MAKE) --no-print-directory install; e=$$(date +%s%N); \
 	SOCIALWH_INSTALL_SECONDS=$$(( (e - s) / 1000000 ))e-3 $(BIN)/socialwh demo
+
+dashboards: install
+	@$(BIN)/socialwh dashboards
+
+screenshots: install
+	@$(BIN)/socialwh dashboards --screenshots
 
 test: install
 	@$(BIN)/python -m pytest -q

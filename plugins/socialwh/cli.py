@@ -4,6 +4,8 @@
     socialwh sandbox start|stop|status
     socialwh airflow -- <airflow args>      run the Airflow CLI against the local setup
     socialwh demo [--days 7]                the whole nightly job for the last N logical dates
+    socialwh dashboards [--port 8501]       the dashboards of dashboards/ on localhost (Streamlit)
+    socialwh dashboards --screenshots       a PNG of each dashboard in .local/screenshots (headless Chromium)
     socialwh down                           stop everything started locally
 """
 
@@ -184,6 +186,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from socialwh.report import demo_summary  # noqa: PLC0415
 
     print(demo_summary(url, sandbox_url))
+    print("\nDashboards: `make dashboards` serves the six dashboards of dashboards/ on http://127.0.0.1:8501")
     print("\nWall time per stage:")
     for name, took in timer.stages:
         print(f"  {name:<45} {took:7.1f}s")
@@ -240,6 +243,29 @@ def cmd_finance_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboards(args: argparse.Namespace) -> int:
+    import psycopg  # noqa: PLC0415
+
+    from socialwh.dashboards import app, trust  # noqa: PLC0415
+
+    with psycopg.connect(_warehouse_url(), autocommit=True) as conn:
+        trust.ensure_views(conn)  # a warehouse published before the views existed gets them too
+    if args.screenshots:
+        from socialwh.paths import REPO_ROOT  # noqa: PLC0415
+
+        sys.path.insert(0, str(REPO_ROOT / "dev"))  # dev tooling, not part of the installed package
+        from socialwh_dev import screenshot  # noqa: PLC0415
+
+        return screenshot.main([])
+    env = {**os.environ, "SOCIALWH_BI_URL": app.bi_url()}
+    url = f"http://127.0.0.1:{args.port}"
+    print(f"dashboards (read as bi_reader): {url}  (Ctrl-C stops)", flush=True)
+    return subprocess.call(
+        [sys.executable, "-m", "streamlit", "run", app.__file__, "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(args.port),
+         "--browser.gatherUsageStats", "false"], env=env)
+
+
 def cmd_down(_: argparse.Namespace) -> int:
     from socialwh_dev.sandbox import process  # noqa: PLC0415
     from socialwh.warehouse import embedded  # noqa: PLC0415
@@ -270,6 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--out", help="folder (default .local/exports/<month>)")
     p.set_defaults(fn=cmd_finance_export)
+    p = sub.add_parser("dashboards", help="serve the dashboards of dashboards/ on localhost as bi_reader")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--screenshots", action="store_true",
+                   help="instead: start the app, save a PNG of each dashboard in .local/screenshots, stop")
+    p.set_defaults(fn=cmd_dashboards)
     p = sub.add_parser("down", help="stop the sandbox and the embedded warehouse")
     p.set_defaults(fn=cmd_down)
     args = parser.parse_args(argv)

@@ -153,6 +153,7 @@ def _record_gate(warehouse_url: str, night: date, passed: bool, summary: str) ->
 
 def publish(night: date, *, warehouse_url: str) -> dict[str, Any]:
     """Replace `bi` with the validated marts in one transaction; make sure the reader role exists."""
+    from socialwh.dashboards import trust  # noqa: PLC0415
     from socialwh.warehouse import db  # noqa: PLC0415
     from socialwh.warehouse.publish import ensure_reader_role  # noqa: PLC0415
     from socialwh.warehouse.publish import publish as do_publish  # noqa: PLC0415
@@ -160,4 +161,6 @@ def publish(night: date, *, warehouse_url: str) -> dict[str, Any]:
     with db.connect(warehouse_url) as conn:
         ensure_reader_role(conn)
         result = do_publish(conn, logical_date=night)
+        # the Data trust dashboard's views (gate, freshness, quarantine) in `bi`
+        trust.ensure_views(conn)
     return {"published_at": result.published_at.isoformat(), "tables": result.tables}

@@ -1,0 +1,13 @@
+select
+    platform,
+    sum(spend_reporting) as spend
+from bi.fct_campaign_kpis_daily
+where true
+    [[ and date_day >= {{date_from}} ]]
+    [[ and date_day <= {{date_to}} ]]
+    [[ and platform = {{platform}} ]]
+    [[ and account_id = {{account}} ]]
+    [[ and campaign_id = {{campaign}} ]]
+group by platform
+having sum(spend_reporting) > 0
+order by spend desc

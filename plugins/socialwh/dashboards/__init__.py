@@ -1,0 +1,1 @@
+"""Dashboards from one spec (`dashboards/`): a local Streamlit app and Metabase provisioning."""
