@@ -147,7 +147,11 @@ class TokenAuthority:
                 raise GrantRefused("invalid_grant", "The refresh token has expired.")
             n = next(self._ids)
             access = f"sbx-{self.platform}-at-{n}-" + _digest(f"{self.platform}{n}{now}")[:12]
-            self.issued[access] = now + self.token_lifetime if self.token_lifetime else None
+            expires_at = now + self.token_lifetime if self.token_lifetime else None
+            if self.hard_refresh_limit and state.expires_at is not None:
+                # LinkedIn: "on day 360 both expire in 5 days": never past the refresh token.
+                expires_at = min(expires_at, state.expires_at) if expires_at else state.expires_at
+            self.issued[access] = expires_at
             new_refresh = refresh_token
             if self.rotate:
                 state.active = False
@@ -156,7 +160,8 @@ class TokenAuthority:
                     now + self.refresh_lifetime if self.refresh_lifetime else None)
             expires = self.refresh_tokens[new_refresh].expires_at
             self.events.append(("refresh", _digest(access)))
-            return {"access_token": access, "expires_in": self.token_lifetime,
+            return {"access_token": access,
+                    "expires_in": int(expires_at - now) if expires_at is not None else self.token_lifetime,
                     "refresh_token": new_refresh,
                     "refresh_token_expires_in": int(expires - now) if expires is not None else None}
 
