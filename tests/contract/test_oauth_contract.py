@@ -18,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from socialwh.config import load_config
 from socialwh.connectors import oauth
 from socialwh.connectors.base import ConnectionInfo

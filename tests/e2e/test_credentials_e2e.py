@@ -17,7 +17,6 @@ from datetime import date, timedelta
 
 import psycopg
 import pytest
-
 from socialwh.config import load_config
 from socialwh.connectors import oauth
 from socialwh.pipeline import nightly

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from socialwh import registry
 from socialwh.connectors import oauth
 from socialwh.connectors.base import ConnectionInfo

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from socialwh.config import Config
+
 from socialwh_dev.sandbox.server import Request, Response
 
 #: Per platform: (token lifetime, refresh-token lifetime, rotate, refresh lifetime from first auth)

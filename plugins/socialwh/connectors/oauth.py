@@ -86,7 +86,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import httpx
 
@@ -223,7 +223,7 @@ class VariableTokenStore:
     """The Airflow Variable ``socialwh_oauth_token__<conn_id>`` via the Task SDK (no cross-process lock)."""
 
     kind = "variable"
-    _locks: dict[str, threading.Lock] = {}
+    _locks: ClassVar[dict[str, threading.Lock]] = {}
 
     def load(self, key: str) -> TokenState | None:
         from airflow.sdk import Variable  # noqa: PLC0415
@@ -289,7 +289,7 @@ def _epoch(value: Any) -> float | None:
     text = str(value).strip()
     if text.replace(".", "", 1).isdigit():
         return float(text)
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(text)  # 3.11 reads a trailing Z
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
