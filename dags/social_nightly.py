@@ -66,7 +66,7 @@ def social_nightly():
 
         return [account for platform in PLATFORMS for account in accounts(platform)]
 
-    @task(retries=0)
+    @task
     def check_credentials(**context) -> list[dict]:
         """Refresh due OAuth tokens once per connection before the extracts; alert 14 days before
         a credential that cannot renew (Meta token, LinkedIn refresh token) expires."""
