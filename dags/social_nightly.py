@@ -14,6 +14,9 @@ The nightly warehouse build for paid social, budgets and FX, in write-audit-publ
    without fresh data raises a webhook alert (connection `alerts_webhook`).
 5. **publish**: only then is `bi` (the schema BI tools read) replaced, in one transaction.
 
+Before them, **check_credentials** refreshes every OAuth token that is due (once per connection)
+and sends a webhook alert 14 days before a credential that cannot renew expires.
+
 Any failed task sends a webhook alert with the DAG, task, date and failed checks.
 
 Accounts and lookback windows live in `config/warehouse.yml`; API base URLs and tokens in the
@@ -63,6 +66,14 @@ def social_nightly():
 
         return [account for platform in PLATFORMS for account in accounts(platform)]
 
+    @task
+    def check_credentials(**context) -> list[dict]:
+        """Refresh due OAuth tokens once per connection before the extracts; alert 14 days before
+        a credential that cannot renew (Meta token, LinkedIn refresh token) expires."""
+        from socialwh.pipeline import airflow_support as af
+
+        return af.check_credentials(context, PLATFORMS)
+
     @task(map_index_template="{{ account_label }}")
     def extract(account: dict, **context) -> dict:
         """Re-extract this account's lookback window and replace it in raw, in one transaction."""
@@ -80,7 +91,7 @@ def social_nightly():
             account["platform"], account["account_id"], night,
             connection=af.connection_info(conn),
             warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)),
-            extra_params=af.sandbox_params(conn, night),
+            extra_params=af.sandbox_params(conn, night), conn_id=account["conn_id"],
         )
 
     @task
@@ -152,6 +163,7 @@ def social_nightly():
 
     watch_after_producer(transform)
     extracted = extract.override(doc_md=extract.function.__doc__).expand(account=list_accounts())
+    check_credentials() >> extracted
     [extracted, load_finance()] >> transform >> validate() >> publish()
 
 

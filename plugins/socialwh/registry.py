@@ -128,6 +128,10 @@ class Platform:
     # Paid: the dbt models that feed the unions (union columns, see int_ad_performance_unioned and
     # int_campaigns_unioned); default stg_<key>__ad_stats and stg_<key>__campaigns.
     union_models: dict = field(default_factory=dict)
+    # How its credentials renew (socialwh.connectors.oauth.FLOWS): google | linkedin |
+    # tiktok_organic (refresh grants), meta (cannot renew: checked nightly with debug_token);
+    # None: a static token (or the connector refreshes itself).
+    oauth: str | None = None
 
     @property
     def connector_module(self) -> str:

@@ -55,6 +55,7 @@ from socialwh.config import Config
 
 from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
+from socialwh_dev.sandbox import oauth
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "googleads"
@@ -995,6 +996,9 @@ class GoogleAdsSandbox:
         v, c = r"/(?P<version>v\d+)", r"/customers/(?P<customer_id>[^/:]+)"
         self.router.add("POST", f"{v}{c}/googleAds:searchStream", self._search_stream)
         self.router.add("POST", f"{v}{c}/googleAds:search", self._search)
+        # oauth2.googleapis.com/token stand-in: expiring access tokens from the refresh grant
+        self.oauth = oauth.authority(config, "google_ads", self.settings.access_token)
+        self.router.add("POST", "/token", lambda request: oauth.google_token(self.oauth, request))
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -1072,7 +1076,15 @@ class GoogleAdsSandbox:
                 "See https://developers.google.com/identity/sign-in/web/devconsole-project.",
                 headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
             )
-        if credential.strip() != self.settings.access_token:
+        state = self.oauth.check(credential.strip())
+        if state == "expired":
+            raise AdsError(
+                "UNAUTHENTICATED", "authenticationError", "OAUTH_TOKEN_EXPIRED",
+                "Authentication of the request failed: the OAuth access token has expired.",
+                headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
+                         'error="invalid_token"'},
+            )
+        if state != "valid":
             raise AdsError(
                 "UNAUTHENTICATED",
                 headers={

@@ -52,6 +52,7 @@ from socialwh.config import Config
 
 from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
+from socialwh_dev.sandbox import oauth
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "linkedin"
@@ -688,6 +689,7 @@ class LinkedInSandbox:
     def __init__(self, config: Config) -> None:
         self.settings = settings_from_config(config)
         self.router = Router()
+        self.oauth = oauth.authority(config, "linkedin", self.settings.token)
         self._calls = itertools.count(1)
         acct = r"/rest/adAccounts/(?P<account_id>[^/]+)"
         self.router.add("GET", acct, self._get_account)
@@ -698,6 +700,10 @@ class LinkedInSandbox:
     # -- plumbing --------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        if request.method == "POST" and request.path == "/oauth/v2/accessToken":  # www.linkedin.com
+            return oauth.linkedin_token(self.oauth, request)
+        if request.method == "POST" and request.path == "/oauth/v2/introspectToken":
+            return oauth.linkedin_introspect(self.oauth, request)
         headers = self._headers()
         try:
             self._authenticate(request)
@@ -744,7 +750,13 @@ class LinkedInSandbox:
         token = token or request.query.get("oauth2_access_token", "")
         if not token:
             raise LinkedInError(401, "Empty oauth2_access_token", "EMPTY_ACCESS_TOKEN", 65604)
-        if token != self.settings.token:
+        state = self.oauth.check(token)
+        if state == "expired":
+            raise LinkedInError(401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN", 65601)
+        if state == "revoked":
+            raise LinkedInError(401, "The token used in the request has been revoked by the user",
+                                "REVOKED_ACCESS_TOKEN", 65602)
+        if state != "valid":
             raise LinkedInError(401, "Invalid access token", "INVALID_ACCESS_TOKEN", 65600)
 
     def _check_headers(self, request: Request) -> None:

@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 
 from socialwh.config import Config
 
+from socialwh_dev.sandbox import oauth
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.linkedin import (
     OLDEST_VERSION,
@@ -452,6 +453,7 @@ class LinkedInOrganicSandbox:
     def __init__(self, config: Config) -> None:
         self.settings = settings_from_config(config)
         self.router = Router()
+        self.oauth = oauth.authority(config, "linkedin_organic", self.settings.token)
         self._calls = itertools.count(1)
         self.router.add("GET", r"/rest/organizations/(?P<org_id>[^/]+)", self._organization)
         self.router.add("GET", r"/rest/networkSizes/(?P<urn>[^/]+)", self._network_size)
@@ -464,6 +466,10 @@ class LinkedInOrganicSandbox:
     # -- plumbing --------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        if request.method == "POST" and request.path == "/oauth/v2/accessToken":  # www.linkedin.com
+            return oauth.linkedin_token(self.oauth, request)
+        if request.method == "POST" and request.path == "/oauth/v2/introspectToken":
+            return oauth.linkedin_introspect(self.oauth, request)
         headers = self._headers()
         try:
             self._authenticate(request)
@@ -500,7 +506,13 @@ class LinkedInOrganicSandbox:
         token = credential.strip() if scheme.lower() == "bearer" else ""
         if not token:
             raise LinkedInError(401, "Empty oauth2_access_token", "EMPTY_ACCESS_TOKEN", 65604)
-        if token != self.settings.token:
+        state = self.oauth.check(token)
+        if state == "expired":
+            raise LinkedInError(401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN", 65601)
+        if state == "revoked":
+            raise LinkedInError(401, "The token used in the request has been revoked by the user",
+                                "REVOKED_ACCESS_TOKEN", 65602)
+        if state != "valid":
             raise LinkedInError(401, "Invalid access token", "INVALID_ACCESS_TOKEN", 65600)
 
     def _check_headers(self, request: Request) -> None:

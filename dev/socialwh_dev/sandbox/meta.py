@@ -23,6 +23,7 @@ import hashlib
 import itertools
 import json
 import random
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,10 +38,13 @@ from socialwh.config import Config
 
 from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
+from socialwh_dev.sandbox import oauth
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "meta"
 DEFAULT_TOKEN = "sandbox-meta-token"
+APP_ID = "100000000000001"         # the app whose app token ({app_id}|{app_secret}) asks debug_token
+APP_SECRET = "sandbox-meta-app-secret"
 DEFAULT_START = date(2025, 1, 1)
 FREEZE_DAYS = 28  # Meta: insights are final 28 days after the day
 MAX_RANGE_DAYS = 400
@@ -695,11 +699,16 @@ class MetaSandbox:
         self.router.add("GET", f"{v}{act}/(?P<edge>campaigns|adsets|ads)", self._get_objects)
         self.router.add("GET", rf"{v}/(?P<run_id>\d+)", self._get_report_run)
         self.router.add("GET", rf"{v}/(?P<run_id>\d+)/insights", self._get_report_insights)
+        # Long-lived user tokens cannot be refreshed; debug_token says when they expire.
+        self.oauth = oauth.authority(config, "meta", self.settings.token)
+        self._debug_path = re.compile(r"/v\d+\.\d+/debug_token")
 
     # -- plumbing --------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
         trace = self._trace()
+        if request.method == "GET" and self._debug_path.fullmatch(request.path):
+            return oauth.meta_debug_token(self.oauth, request, APP_ID, APP_SECRET)
         try:
             self._authenticate(request)
             response = self.router.dispatch(request)
@@ -750,7 +759,14 @@ class MetaSandbox:
         token = token or request.params.get("access_token", "")
         if not token:
             raise GraphError("An access token is required to request this resource.", 104)
-        if token != self.settings.token:
+        state = self.oauth.check(token)
+        if state == "expired":
+            raise GraphError("Error validating access token: Session has expired. The current time "
+                             "is after the token's expiry.", 190, subcode=463)
+        if state == "revoked":
+            raise GraphError("Error validating access token: The user has not authorized application.",
+                             190, subcode=458)
+        if state != "valid":
             raise GraphError(
                 "Invalid OAuth access token - Cannot parse access token", 190, subcode=None
             )
@@ -1094,7 +1110,7 @@ __all__ = [
 
 
 #: The local Airflow connection to this sandbox (base URL = the mount; `{root}` = the server's URL).
-CONNECTION: dict = {"password": DEFAULT_TOKEN}
+CONNECTION: dict = {"password": DEFAULT_TOKEN, "extra": {"app_id": APP_ID, "app_secret": APP_SECRET}}  # app: debug_token nightly
 
 
 # --- sample finance data (dev/socialwh_dev/samples): the same protocol in every paid sandbox ---

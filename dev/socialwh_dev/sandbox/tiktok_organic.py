@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from socialwh.config import Config
 
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
+from socialwh_dev.sandbox import oauth
 from socialwh_dev.sandbox.server import Request, Response
 
 PREFIX = "tiktok_organic"
@@ -353,6 +354,8 @@ class TikTokOrganicSandbox:
         self.settings = settings_from_config(config)
         self._calls = itertools.count(1)
         base = f"/open_api/{API_VERSION}"
+        self.oauth = oauth.authority(config, "tiktok_organic", self.settings.token)
+        self._refresh_path = f"{base}/tt_user/oauth2/refresh_token/"
         self._routes = {
             f"{base}/business/get/": self._business_get,
             f"{base}/business/video/list/": self._video_list,
@@ -369,6 +372,8 @@ class TikTokOrganicSandbox:
         )
 
     def handle(self, request: Request) -> Response:
+        if request.path == self._refresh_path and request.method == "POST":
+            return oauth.tiktok_refresh(self.oauth, request, self._envelope)
         handler = self._routes.get(request.path)
         if handler is None:
             return Response(404, b"404 page not found", {"Content-Type": "text/plain"})
@@ -407,7 +412,10 @@ class TikTokOrganicSandbox:
                 40104,
                 "Access token is null, you should set it in http header with key Access-Token.",
             )
-        if token != self.settings.token:
+        state = self.oauth.check(token)
+        if state == "expired":
+            raise TikTokError(40102, "Access token has expired. Please refresh it with the refresh token.")
+        if state != "valid":
             raise TikTokError(40105, "Access token is incorrect or has been revoked.")
 
     def _account(self, request: Request) -> AccountSpec:

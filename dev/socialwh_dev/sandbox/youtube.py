@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from socialwh.config import Config
 
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
+from socialwh_dev.sandbox import oauth
 from socialwh_dev.sandbox.server import Request, Response
 
 PREFIX = "youtube"
@@ -438,6 +439,7 @@ class YouTubeSandbox:
 
     def __init__(self, config: Config) -> None:
         self.settings = settings_from_config(config)
+        self.oauth = oauth.authority(config, "youtube", self.settings.token)
         self._routes = (
             ("GET", "/v2/reports", self._reports),
             ("GET", "/youtube/v3/channels", self._channels),
@@ -450,6 +452,8 @@ class YouTubeSandbox:
     # -- plumbing ------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        if request.path == "/token" and request.method == "POST":  # oauth2.googleapis.com/token
+            return oauth.google_token(self.oauth, request)
         try:
             ch = self._authenticate(request)
             response = None
@@ -487,8 +491,11 @@ class YouTubeSandbox:
     def _authenticate(self, request: Request) -> ChannelSpec:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or token.strip() != self.settings.token:
-            raise GoogleError(401, "authError", _AUTH_MESSAGE, "UNAUTHENTICATED")
+        state = self.oauth.check(token.strip()) if scheme.lower() == "bearer" else "invalid"
+        if state != "valid":  # Google answers an expired token as any invalid one: 401 UNAUTHENTICATED
+            raise GoogleError(401, "authError", _AUTH_MESSAGE, "UNAUTHENTICATED",
+                              headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
+                                       'error="invalid_token"'})
         if not self.settings.channels:
             raise GoogleError(403, "forbidden", "The token has no YouTube channel.",
                               "PERMISSION_DENIED")

@@ -33,6 +33,7 @@ SECRET_PARAMS = frozenset(
         "appsecret_proof",
         "client_secret",
         "developer_token",
+        "input_token",
         "key",
         "password",
         "refresh_token",

@@ -30,7 +30,9 @@ Credentials (Airflow connection ``linkedin_ads``): host = API base URL (``api.li
 the sandbox), password = OAuth 2.0 access token of a member with ``r_ads`` and
 ``r_ads_reporting`` on the ad accounts, extra ``{"linkedin_version": "YYYYMM"}`` (optional; else
 the platform option ``api_version``, else :data:`DEFAULT_LINKEDIN_VERSION`). LinkedIn's access
-tokens live 60 days: rotating the connection's password is an operational step, not done here.
+tokens live 60 days: with extra ``client_id``, ``client_secret`` and ``refresh_token`` the nightly
+job refreshes them (socialwh.connectors.oauth) and alerts 14 days before the refresh token's
+365-day limit.
 
 Mapping to the cross-platform names happens in dbt (stg_linkedin__ad_stats): LinkedIn's
 campaign group is the campaign, LinkedIn's campaign the ad set, the creative the ad.

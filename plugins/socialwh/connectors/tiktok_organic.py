@@ -8,8 +8,9 @@ Airflow connection (``platforms.tiktok_organic.conn_id``, ``tiktok_organic``):
   ``http://host:port/tiktok_organic``; ``/open_api/{api_version}/...`` is appended;
 - password: the TikTok account holder's access token (from ``/tt_user/oauth2/token/``, scopes
   ``user.info.basic``, ``user.insights``, ``video.list``, ``video.insights``), sent in the
-  ``Access-Token`` header. These tokens live 24 hours; refreshing them with the refresh token
-  (``/tt_user/oauth2/refresh_token/``) happens outside the nightly job;
+  ``Access-Token`` header. These tokens live 24 hours: with extra ``client_id``,
+  ``client_secret`` and ``refresh_token`` the nightly job refreshes them itself
+  (``/tt_user/oauth2/refresh_token/``, rotating refresh token; socialwh.connectors.oauth);
 - the account id in config is the ``business_id``: the ``open_id`` the token endpoint returned.
 
 Options (``platforms.tiktok_organic``): ``api_version`` (default ``v1.3``), ``post_lookback_days``

@@ -40,6 +40,33 @@ def alert_stale_sources(context: dict[str, Any], gate: dict[str, Any]) -> bool:
     )
 
 
+def check_credentials(context: dict[str, Any], platforms: list[str]) -> list[dict[str, Any]]:
+    """The nightly credentials check of every enabled platform's connection (refresh what is due,
+    once, before the mapped extracts; alert 14 days before a token that cannot renew expires, or
+    at once when one was refused). Never fails the run: the platform's extract fails instead."""
+    from socialwh.config import load_config  # noqa: PLC0415
+    from socialwh.pipeline.nightly import check_credentials as check  # noqa: PLC0415
+
+    config = load_config()
+    connections: dict[str, tuple[str, Any]] = {}
+    for platform in platforms:
+        conn_id = config.platforms[platform].conn_id
+        try:
+            connections[conn_id] = (platform, connection_info(connection(conn_id)))
+        except Exception as exc:  # noqa: BLE001 - a missing connection fails its extract, with its name
+            log.warning("credentials check: connection %s (%s) not readable: %s", conn_id, platform, exc)
+    statuses = check(connections, warn_days=int(config.quality.get("credentials_warn_days", 14)))
+    due = [s for s in statuses if s.get("alert")]
+    if due:
+        from socialwh.pipeline.alerts import send_alert  # noqa: PLC0415
+
+        ti = context.get("task_instance") or context.get("ti")
+        send_alert("credentials", dag_id=getattr(ti, "dag_id", None), task_id=getattr(ti, "task_id", None),
+                   logical_date=context.get("logical_date"), run_id=context.get("run_id"),
+                   failed_checks=[s["message"] for s in due])
+    return statuses
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "data-engineering",
     "retries": 2,

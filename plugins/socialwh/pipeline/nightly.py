@@ -51,12 +51,17 @@ def extract_load_account(
     warehouse_url: str,
     extra_params: dict[str, str] | None = None,
     config: Config | None = None,
+    conn_id: str | None = None,
 ) -> dict[str, Any]:
     """Extract one account's lookback window from its platform and replace it in raw.
 
     Every table of the account is replaced in ONE transaction: a failure leaves raw as it was.
     Rows breaking a record-level rule go to raw.quarantine (same transaction), not to raw.
+    A connection with refresh settings gets a current access token first (socialwh.connectors.
+    oauth: refreshed when due, and once more on a 401 saying it expired); a credential that
+    cannot renew fails with what to re-authorize.
     """
+    from socialwh.connectors import oauth  # noqa: PLC0415
     from socialwh.warehouse import db, quarantine  # noqa: PLC0415
 
     config = config or load_config()
@@ -64,8 +69,12 @@ def extract_load_account(
     connector = importlib.import_module(f"socialwh.connectors.{platform}")
     since, until = extraction_window(night, settings.lookback_days)
     t0 = time.monotonic()
-    with connector.make_client(connection, settings.options, extra_params) as client:
-        loads = connector.extract_tables(client, account_id, since, until)
+
+    def extract(conn: ConnectionInfo) -> list:
+        with connector.make_client(conn, settings.options, extra_params) as client:
+            return connector.extract_tables(client, account_id, since, until)
+
+    loads = oauth.run_with_credentials(platform, conn_id or settings.conn_id, connection, extract)
     with db.connect(warehouse_url) as conn:
         db.ensure_raw_schema(conn)
         counts, held = quarantine.load_account_tables(conn, platform, account_id, loads, since, until, night)
@@ -73,6 +82,29 @@ def extract_load_account(
                              round(time.monotonic() - t0, 2), quarantined=held)
     log.info("%s account %s, %s..%s: %s in %.1fs", platform, account_id, since, until, counts, summary.seconds)
     return asdict(summary)
+
+
+def check_credentials(
+    connections: dict[str, tuple[str, ConnectionInfo]],
+    *,
+    warn_days: int = 14,
+) -> list[dict[str, Any]]:
+    """The nightly credentials check, before the extracts: {conn_id: (platform, connection)}.
+
+    Renewable credentials are refreshed here, once per connection and serially (so the mapped
+    extracts of a platform find a fresh token and a rotating refresh token is used once); those
+    that cannot renew (Meta's long-lived tokens, LinkedIn's 365-day refresh token) are compared
+    with ``warn_days``. Returns one status per managed connection; ``alert`` ones need a human."""
+    from socialwh.connectors import oauth  # noqa: PLC0415
+
+    out = []
+    for conn_id, (platform, conn) in sorted(connections.items()):
+        status = oauth.check_credentials(platform, conn_id, conn, warn_days=warn_days)
+        if status is not None:
+            (log.warning if status.alert else log.info)("credentials %s (%s): %s", conn_id, platform,
+                                                        status.message or "ok")
+            out.append(status.as_dict())
+    return out
 
 
 def load_finance(

@@ -18,6 +18,7 @@ PLATFORM = Platform(
     label='Facebook Pages',
     mart_platform='facebook',  # the marts name the network; the key tells paid and organic apart
     conn_id='facebook_pages',
+    oauth="meta",  # socialwh.connectors.oauth: how its credentials renew
     sandbox="socialwh_dev.sandbox.facebook_pages",
     description="Facebook Page insights (Graph API) as loaded by socialwh.connectors.facebook_pages into raw.* (docs/organic-contract.md).",
     tables=organic_tables('facebook_pages', 'Facebook Page insights (Graph API)'),

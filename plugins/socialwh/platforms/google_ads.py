@@ -13,6 +13,7 @@ PLATFORM = Platform(
     label='Google Ads',
     mart_platform='google_ads',
     conn_id='google_ads',
+    oauth="google",  # socialwh.connectors.oauth: how its credentials renew
     utm_sources=('google', 'google_ads', 'adwords'),
     sandbox="socialwh_dev.sandbox.google_ads",
     description='Google Ads API (REST, GAQL) as loaded by the google_ads connector into raw.*. The stats window (platforms.google_ads.lookback_days, 30: conversions keep being attributed for weeks) is replaced per customer every night in one transaction, so raw holds the latest restated numbers. A disabled or unreachable customer is skipped and keeps its last rows.',

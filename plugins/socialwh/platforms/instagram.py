@@ -19,6 +19,7 @@ PLATFORM = Platform(
     label='Instagram',
     mart_platform='instagram',  # the marts name the network; the key tells paid and organic apart
     conn_id='instagram',
+    oauth="meta",  # socialwh.connectors.oauth: how its credentials renew
     sandbox="socialwh_dev.sandbox.instagram",
     description="Instagram Graph API (user and media insights) as loaded by socialwh.connectors.instagram into raw.* (docs/organic-contract.md).",
     tables=organic_tables('instagram', 'Instagram Graph API (user and media insights)'),

@@ -13,6 +13,7 @@ PLATFORM = Platform(
     label='LinkedIn Ads',
     mart_platform='linkedin',
     conn_id='linkedin_ads',
+    oauth="linkedin",  # socialwh.connectors.oauth: how its credentials renew
     utm_sources=('linkedin',),
     sandbox="socialwh_dev.sandbox.linkedin",
     description='LinkedIn Marketing API (ads) as loaded by the linkedin connector into raw.*. Each extraction window (30 days by default) is replaced per account in one transaction, so raw holds the latest restated numbers (website conversions keep arriving for up to 30 days).',

@@ -15,6 +15,7 @@ PLATFORM = Platform(
     label='LinkedIn Pages',
     mart_platform='linkedin',  # the marts name the network; the key tells paid and organic apart
     conn_id='linkedin_organic',
+    oauth="linkedin",  # socialwh.connectors.oauth: how its credentials renew
     sandbox="socialwh_dev.sandbox.linkedin_organic",
     description="LinkedIn organization statistics (share and follower statistics, posts) as loaded by socialwh.connectors.linkedin_organic into raw.* (docs/organic-contract.md).",
     tables=organic_tables('linkedin_organic', 'LinkedIn organization statistics (share and follower statistics, posts)'),

@@ -11,6 +11,7 @@ PLATFORM = Platform(
     label='Meta Ads',
     mart_platform='meta',
     conn_id='meta_ads',
+    oauth="meta",  # socialwh.connectors.oauth: how its credentials renew
     utm_sources=('facebook', 'fb', 'instagram', 'ig', 'meta'),
     sandbox="socialwh_dev.sandbox.meta",
     description='Meta Marketing API (Facebook and Instagram ads) as loaded by the meta connector into raw.*. Each extraction window is replaced per account in one transaction, so raw holds the latest restated numbers.',

@@ -15,6 +15,7 @@ PLATFORM = Platform(
     label='TikTok (organic)',
     mart_platform='tiktok',  # the marts name the network; the key tells paid and organic apart
     conn_id='tiktok_organic',
+    oauth="tiktok_organic",  # socialwh.connectors.oauth: how its credentials renew
     sandbox="socialwh_dev.sandbox.tiktok_organic",
     description="TikTok Business API (organic account and video insights) as loaded by socialwh.connectors.tiktok_organic into raw.* (docs/organic-contract.md).",
     tables=organic_tables('tiktok_organic', 'TikTok Business API (organic account and video insights)'),

@@ -17,6 +17,7 @@ PLATFORM = Platform(
     label='YouTube',
     mart_platform='youtube',  # the marts name the network; the key tells paid and organic apart
     conn_id='youtube',
+    oauth="google",  # socialwh.connectors.oauth: how its credentials renew
     sandbox="socialwh_dev.sandbox.youtube",
     description="YouTube Analytics (day) and YouTube Data API (videos) as loaded by socialwh.connectors.youtube into raw.* (docs/organic-contract.md).",
     tables=organic_tables('youtube', 'YouTube Analytics (day) and YouTube Data API (videos)'),
