@@ -9,7 +9,8 @@
   switched on with ``sandbox.faults.configure(throttle=0.3, seed=1)``. ``sandbox.url("snapchat")``
   is a platform's base URL.
 - ``sandbox_server(config)``: a server for a config of the test's own (stopped after the test).
-- ``recorded(platform, name)``: the parsed ``fixtures/<platform>/<name>.json``.
+- ``recorded(platform, name)``: the parsed ``fixtures/<platform>/<name>.json``;
+  ``recorded_path(platform, name)`` is that file's path, for a test that needs its raw bytes.
 - ``replay(routes)``: an :class:`httpx.MockTransport` answering from
   ``{(method, path_regex): response}`` and recording every request (``.requests``); a response is
   JSON (status 200), an ``httpx.Response``, or a callable ``(request) -> either``; a request no
@@ -104,11 +105,16 @@ def sandbox_server() -> Iterator[Callable[[Config], RunningSandbox]]:
         running.stop()
 
 
-def load_recorded(platform: str, name: str) -> Any:
+def recorded_path(platform: str, name: str) -> Path:
+    """The path of ``fixtures/<platform>/<name>.json`` (which must exist)."""
     path = FIXTURES / platform / f"{name}.json"
     if not path.exists():
         raise FileNotFoundError(f"no recorded response {path}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return path
+
+
+def load_recorded(platform: str, name: str) -> Any:
+    return json.loads(recorded_path(platform, name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture
