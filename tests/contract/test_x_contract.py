@@ -12,20 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import json
 import logging
 import random
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-from socialwh.config import load_config
 from socialwh.connectors.http import ApiError, AuthError, RetryPolicy
 from socialwh.connectors.x import (
     OAuth1Auth,
@@ -36,10 +31,15 @@ from socialwh.connectors.x import (
     extract_tables,
 )
 from socialwh_dev.sandbox import x as sandbox_x
-from socialwh_dev.sandbox.server import SandboxServer, build_server
 
-FIXTURES = Path(__file__).parent / "fixtures" / "x"
-CONFIG = load_config()
+from tests.contract.conftest import (
+    BASE_CONFIG,
+    Replay,
+    RunningSandbox,
+    load_recorded,
+    recorded_path,
+)
+
 CREDS = OAuthCredentials(**sandbox_x.DEFAULT_CREDENTIALS)
 AS_OF = date(2026, 11, 20)
 US, JP = "18ce54d4x5t", "18ce55jp0aa"
@@ -47,27 +47,6 @@ POLL = 0.25  # poll interval: tells job polls apart from retry waits in the reco
 TINY = 0.001  # backoff base (capped at 4x): waits the server asked for stand out against it
 SIGNED_BY_SANDBOX_KEYS = 'OAuth oauth_consumer_key="sandbox-x-consumer-key"'
 NAMES = ("campaign_id", "campaign_name", "line_item_id", "line_item_name", "tweet_id")
-
-Sandbox = tuple[SandboxServer, str]
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    server = build_server(CONFIG, modules=("socialwh_dev.sandbox.x",))
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield server, server.base_url
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def faults_off(sandbox: Sandbox) -> Iterator[None]:
-    sandbox[0].faults.configure(seed=0)
-    yield
-    sandbox[0].faults.configure(seed=0)
 
 
 @dataclasses.dataclass
@@ -114,7 +93,7 @@ def truth(account: str, since: date, until: date, as_of: date = AS_OF) -> list[d
     out: list[dict] = []
     day = since
     while day <= until:
-        out += sandbox_x.expected_ad_stats(CONFIG, account, day, as_of)
+        out += sandbox_x.expected_ad_stats(BASE_CONFIG, account, day, as_of)
         day += timedelta(days=1)
     return out
 
@@ -141,7 +120,7 @@ def posts(probe: Probe) -> list[httpx.Request]:
 
 
 def sandbox_spec(account: str) -> tuple[int, sandbox_x.AccountSpec]:
-    settings = sandbox_x.settings_from_config(CONFIG)
+    settings = sandbox_x.settings_from_config(BASE_CONFIG)
     spec = settings.account(account)
     assert spec is not None
     return settings.seed, spec
@@ -150,10 +129,10 @@ def sandbox_spec(account: str) -> tuple[int, sandbox_x.AccountSpec]:
 # -- the happy path ---------------------------------------------------------------------------
 
 
-def test_extract_matches_the_sandbox_truth_to_the_cent(sandbox: Sandbox) -> None:
+def test_extract_matches_the_sandbox_truth_to_the_cent(sandbox: RunningSandbox) -> None:
     since, until = AS_OF - timedelta(days=14), AS_OF
     for account, currency, zone in ((US, "USD", "America/New_York"), (JP, "JPY", "Asia/Tokyo")):
-        probe = connect(sandbox[1])
+        probe = connect(sandbox.root)
         extract = extract_account(probe.client, account, since, until)
         expected = truth(account, since, until)
         got = keyed(extract.stats)
@@ -181,8 +160,8 @@ def test_extract_matches_the_sandbox_truth_to_the_cent(sandbox: Sandbox) -> None
             assert sandbox_x.DEFAULT_TOKEN_SECRET not in str(request.url)
 
 
-def test_async_jobs_are_created_polled_and_downloaded(sandbox: Sandbox) -> None:
-    probe = connect(sandbox[1], max_concurrent_jobs=1)
+def test_async_jobs_are_created_polled_and_downloaded(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root, max_concurrent_jobs=1)
     since, until = AS_OF - timedelta(days=14), AS_OF
     extract = extract_account(probe.client, US, since, until)
     jobs = posts(probe)
@@ -206,10 +185,10 @@ def test_async_jobs_are_created_polled_and_downloaded(sandbox: Sandbox) -> None:
     assert all("sandbox_as_of" not in r.url.params for r in downloads)  # result links used as given
 
 
-def test_sync_stats_equal_async_stats(sandbox: Sandbox) -> None:
+def test_sync_stats_equal_async_stats(sandbox: RunningSandbox) -> None:
     since, until = AS_OF - timedelta(days=9), AS_OF
-    asynchronous = extract_account(connect(sandbox[1]).client, JP, since, until)
-    probe = connect(sandbox[1], use_async=False)
+    asynchronous = extract_account(connect(sandbox.root).client, JP, since, until)
+    probe = connect(sandbox.root, use_async=False)
     synchronous = extract_account(probe.client, JP, since, until)
 
     def comparable(rows: list[dict]) -> dict:
@@ -224,8 +203,8 @@ def test_sync_stats_equal_async_stats(sandbox: Sandbox) -> None:
     assert not posts(probe)
 
 
-def test_cursor_paging_follows_next_cursor_to_the_end(sandbox: Sandbox) -> None:
-    probe = connect(sandbox[1], page_size=3)
+def test_cursor_paging_follows_next_cursor_to_the_end(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root, page_size=3)
     tweets = list(probe.client.iter_promoted_tweets(US))
     seed, spec = sandbox_spec(US)
     expected = [
@@ -243,8 +222,8 @@ def test_cursor_paging_follows_next_cursor_to_the_end(sandbox: Sandbox) -> None:
         assert request.url.params["count"] == "3" and request.url.params["with_deleted"] == "true"
 
 
-def test_raw_paging_and_parameter_contract(sandbox: Sandbox) -> None:
-    url = f"{sandbox[1]}/x/12/accounts/{US}/campaigns"
+def test_raw_paging_and_parameter_contract(sandbox: RunningSandbox) -> None:
+    url = f"{sandbox.root}/x/12/accounts/{US}/campaigns"
     base = {"sandbox_as_of": str(AS_OF)}
     first = signed("GET", url, params={**base, "count": "2", "with_total_count": "true"}).json()
     assert len(first["data"]) == 2 and first["data_type"] == "campaign"
@@ -267,15 +246,15 @@ def test_raw_paging_and_parameter_contract(sandbox: Sandbox) -> None:
     cursor_and_total = {**base, "cursor": first["next_cursor"], "with_total_count": "true"}
     both = signed("GET", url, params=cursor_and_total)
     assert both.status_code == 400 and both.json()["errors"][0]["code"] == "EXCLUSIVE_PARAMETERS"
-    account = signed("GET", f"{sandbox[1]}/x/12/accounts/{US}")
+    account = signed("GET", f"{sandbox.root}/x/12/accounts/{US}")
     assert account.json()["data"]["timezone"] == "America/New_York"
     assert "currency" not in account.json()["data"]  # X keeps it on the funding instruments
     assert "x-account-rate-limit-remaining" in account.headers
     assert "x-rate-limit-reset" in account.headers
 
 
-def test_non_midnight_windows_are_refused_not_retried(sandbox: Sandbox) -> None:
-    probe = connect(sandbox[1])
+def test_non_midnight_windows_are_refused_not_retried(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     pt = next(iter(probe.client.iter_promoted_tweets(US)))["id"]
     probe.requests.clear()
     with pytest.raises(ApiError) as info:
@@ -294,7 +273,7 @@ def test_non_midnight_windows_are_refused_not_retried(sandbox: Sandbox) -> None:
         "placement": "ALL_ON_TWITTER",
         "sandbox_as_of": str(AS_OF),
     }
-    response = signed("POST", f"{sandbox[1]}/x/12/stats/jobs/accounts/{US}", params=params)
+    response = signed("POST", f"{sandbox.root}/x/12/stats/jobs/accounts/{US}", params=params)
     assert response.status_code == 400
     assert "Maximum time span" in response.json()["errors"][0]["message"]  # 92 days > 90
 
@@ -302,26 +281,26 @@ def test_non_midnight_windows_are_refused_not_retried(sandbox: Sandbox) -> None:
 # -- time zones and restatement ---------------------------------------------------------------
 
 
-def test_days_are_account_local_across_a_dst_change(sandbox: Sandbox) -> None:
+def test_days_are_account_local_across_a_dst_change(sandbox: RunningSandbox) -> None:
     since, until = date(2026, 10, 28), date(2026, 11, 3)  # New York leaves DST on 2026-11-01
-    probe = connect(sandbox[1])
+    probe = connect(sandbox.root)
     extract = extract_account(probe.client, US, since, until)
     job = posts(probe)[0].url.params
     assert (job["start_time"], job["end_time"]) == ("2026-10-28T04:00:00Z", "2026-11-04T05:00:00Z")
     assert set(keyed(extract.stats)) == keys(truth(US, since, until))
     assert {r["date_day"] for r in extract.stats} == {since + timedelta(days=i) for i in range(7)}
-    tokyo = connect(sandbox[1])
+    tokyo = connect(sandbox.root)
     extract_account(tokyo.client, JP, since, until)
     job = posts(tokyo)[0].url.params
     assert (job["start_time"], job["end_time"]) == ("2026-10-27T15:00:00Z", "2026-11-03T15:00:00Z")
 
 
-def test_restated_days_change_and_settled_days_do_not(sandbox: Sandbox) -> None:
+def test_restated_days_change_and_settled_days_do_not(sandbox: RunningSandbox) -> None:
     later = AS_OF + timedelta(days=6)
     fresh, settled = AS_OF - timedelta(days=1), AS_OF - timedelta(days=20)
 
     def stats(as_of: date, day: date) -> dict[tuple[date, str], dict]:
-        return keyed(extract_account(connect(sandbox[1], as_of=as_of).client, US, day, day).stats)
+        return keyed(extract_account(connect(sandbox.root, as_of=as_of).client, US, day, day).stats)
 
     def total(rows: dict[tuple[date, str], dict], name: str) -> Decimal:
         return sum((r[name] for r in rows.values()), Decimal(0))
@@ -342,12 +321,12 @@ def test_restated_days_change_and_settled_days_do_not(sandbox: Sandbox) -> None:
 # -- empty answers ----------------------------------------------------------------------------
 
 
-def test_empty_results(sandbox: Sandbox) -> None:
-    probe = connect(sandbox[1])
+def test_empty_results(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     before_anything = extract_account(probe.client, JP, date(2024, 6, 1), date(2024, 6, 14))
     assert before_anything.stats == [] and not posts(probe)  # no promoted tweet existed yet
     assert before_anything.campaigns  # campaigns are replaced whatever the window
-    network = connect(sandbox[1], placement="PUBLISHER_NETWORK")
+    network = connect(sandbox.root, placement="PUBLISHER_NETWORK")
     loads = extract_tables(network.client, JP, AS_OF - timedelta(days=3), AS_OF)
     assert posts(network)  # jobs ran, every metric came back null
     assert [(t.table, len(t.rows)) for t in loads] == [
@@ -361,15 +340,15 @@ def test_empty_results(sandbox: Sandbox) -> None:
 
 
 def test_throttling_waits_as_long_as_x_asks(
-    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+    sandbox: RunningSandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     since, until = AS_OF - timedelta(days=6), AS_OF
-    clean = extract_account(connect(sandbox[1]).client, US, since, until)
-    sandbox[0].faults.configure(seed=7, throttle=0.3)
-    probe = connect(sandbox[1], attempts=12)
+    clean = extract_account(connect(sandbox.root).client, US, since, until)
+    sandbox.faults.configure(seed=7, throttle=0.3)
+    probe = connect(sandbox.root, attempts=12)
     throttled = extract_account(probe.client, US, since, until)
-    assert sandbox[0].faults.counts["throttle"] >= 3
+    assert sandbox.faults.counts["throttle"] >= 3
     assert throttled == clean
     # The sandbox resets the exhausted limit 2, 5 or 10 s ahead in epoch seconds (so up to 1 s
     # less by the time the client reads it); on account-scoped GETs the user-level limit resets
@@ -382,28 +361,28 @@ def test_throttling_waits_as_long_as_x_asks(
         assert secret not in caplog.text
 
 
-def test_server_errors_dropped_connections_and_truncated_bodies(sandbox: Sandbox) -> None:
+def test_server_errors_dropped_connections_and_truncated_bodies(sandbox: RunningSandbox) -> None:
     since, until = AS_OF - timedelta(days=5), AS_OF
-    clean = extract_account(connect(sandbox[1]).client, JP, since, until)
-    sandbox[0].faults.configure(
+    clean = extract_account(connect(sandbox.root).client, JP, since, until)
+    sandbox.faults.configure(
         seed=5, server_error=0.15, truncated_body=0.15, timeout=0.1, timeout_seconds=0.01
     )
     for use_async in (True, False):
-        probe = connect(sandbox[1], attempts=12, use_async=use_async)
+        probe = connect(sandbox.root, attempts=12, use_async=use_async)
         assert extract_account(probe.client, JP, since, until) == clean
         # 503s carry Retry-After (1-3 s) and it is honoured; everything else backs off.
         waits = (1.0, 2.0, 3.0, POLL)
         assert all(s in waits or s <= 4 * TINY for s in probe.sleeps), probe.sleeps
-    counts = sandbox[0].faults.counts
+    counts = sandbox.faults.counts
     assert counts["server_error"] and counts["truncated_body"] and counts["timeout"]
 
 
-def test_bad_credentials_are_a_clear_auth_error_without_secrets(sandbox: Sandbox) -> None:
+def test_bad_credentials_are_a_clear_auth_error_without_secrets(sandbox: RunningSandbox) -> None:
     for creds in (
         dataclasses.replace(CREDS, consumer_secret="wrong-consumer-secret-123"),
         dataclasses.replace(CREDS, token="someone-elses-token"),
     ):
-        probe = connect(sandbox[1], creds=creds)
+        probe = connect(sandbox.root, creds=creds)
         with pytest.raises(AuthError) as info:
             extract_account(probe.client, US, AS_OF, AS_OF)
         message = str(info.value)
@@ -414,8 +393,8 @@ def test_bad_credentials_are_a_clear_auth_error_without_secrets(sandbox: Sandbox
         assert len(probe.requests) == 1  # not retried
 
 
-def test_oauth_is_verified_on_the_wire(sandbox: Sandbox) -> None:
-    url = f"{sandbox[1]}/x/12/accounts/{US}"
+def test_oauth_is_verified_on_the_wire(sandbox: RunningSandbox) -> None:
+    url = f"{sandbox.root}/x/12/accounts/{US}"
     unsigned = httpx.get(url)
     assert unsigned.status_code == 401
     assert unsigned.json() == {
@@ -434,15 +413,15 @@ def test_oauth_is_verified_on_the_wire(sandbox: Sandbox) -> None:
     assert httpx.get(url, headers=bearer).status_code == 401
 
 
-def test_unknown_account_is_a_config_error_not_an_auth_error(sandbox: Sandbox) -> None:
-    probe = connect(sandbox[1])
+def test_unknown_account_is_a_config_error_not_an_auth_error(sandbox: RunningSandbox) -> None:
+    probe = connect(sandbox.root)
     with pytest.raises(ApiError) as info:
         probe.client.get_account("zzzzzzzz")
     assert not isinstance(info.value, AuthError)
     assert info.value.code == "ACCOUNT_NOT_FOUND"
     assert "platforms.x.accounts" in info.value.message
     assert len(probe.requests) == 1
-    missing = signed("GET", f"{sandbox[1]}/x/12/nowhere")
+    missing = signed("GET", f"{sandbox.root}/x/12/nowhere")
     assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "ROUTE_NOT_FOUND"
 
 
@@ -459,30 +438,22 @@ REAL_LOOKING = OAuthCredentials(
 )
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def replay(
-    handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any
+def api_client(
+    replay: Callable[..., Replay], handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any
 ) -> tuple[XAdsClient, list[httpx.Request], list[float]]:
-    seen: list[httpx.Request] = []
+    """A connector on ``handler`` (replayed), with the requests it sent and the sleeps it took."""
+    rp = replay(handler)
     sleeps: list[float] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
     client = XAdsClient(
         API,
         REAL_LOOKING,
-        transport=httpx.MockTransport(record),
+        transport=rp.transport,
         retry=RetryPolicy(sleep=sleeps.append, rng=random.Random(0)),
         poll_interval=5.0,
         clock=lambda: NOW,
         **kwargs,
     )
-    return client, seen, sleeps
+    return client, rp.requests, sleeps
 
 
 def api_handler() -> Callable[[httpx.Request], httpx.Response]:
@@ -490,10 +461,10 @@ def api_handler() -> Callable[[httpx.Request], httpx.Response]:
     acct = f"/12/accounts/{ACCOUNT_ID}"
     jobs = f"/12/stats/jobs/accounts/{ACCOUNT_ID}"
     lists = {
-        f"{acct}/funding_instruments": "funding_instruments.json",
-        f"{acct}/line_items": "line_items.json",
-        f"{acct}/promoted_tweets": "promoted_tweets.json",
-        acct: "account.json",
+        f"{acct}/funding_instruments": "funding_instruments",
+        f"{acct}/line_items": "line_items",
+        f"{acct}/promoted_tweets": "promoted_tweets",
+        acct: "account",
     }
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -501,15 +472,15 @@ def api_handler() -> Callable[[httpx.Request], httpx.Response]:
         if request.url.host == "ton.twimg.com":
             state["file"] += 1
             if state["file"] == 1:
-                error = fixture("error_service_unavailable.json")
+                error = load_recorded("x", "error_service_unavailable")
                 return httpx.Response(503, json=error, headers={"retry-after": "3"})
-            body = gzip.compress((FIXTURES / "stats_result.json").read_bytes())
+            body = gzip.compress(recorded_path("x", "stats_result").read_bytes())
             return httpx.Response(200, content=body, headers={"content-type": "application/gzip"})
         if path in lists:
-            return httpx.Response(200, json=fixture(lists[path]))
+            return httpx.Response(200, json=load_recorded("x", lists[path]))
         if path == f"{acct}/campaigns":
             page = 2 if request.url.params.get("cursor") == "8x7v00oow" else 1
-            return httpx.Response(200, json=fixture(f"campaigns_page_{page}.json"))
+            return httpx.Response(200, json=load_recorded("x", f"campaigns_page_{page}"))
         if path == jobs and request.method == "POST":
             state["post"] += 1
             if state["post"] == 1:
@@ -518,19 +489,20 @@ def api_handler() -> Callable[[httpx.Request], httpx.Response]:
                     "x-rate-limit-remaining": "0",
                     "x-rate-limit-reset": str(int(NOW) + 42),
                 }
-                return httpx.Response(429, json=fixture("error_rate_limit.json"), headers=limits)
-            return httpx.Response(200, json=fixture("stats_job_post.json"))
+                error = load_recorded("x", "error_rate_limit")
+                return httpx.Response(429, json=error, headers=limits)
+            return httpx.Response(200, json=load_recorded("x", "stats_job_post"))
         if path == jobs:
             state["poll"] += 1
             done = "success" if state["poll"] > 1 else "processing"
-            return httpx.Response(200, json=fixture(f"stats_job_get_{done}.json"))
+            return httpx.Response(200, json=load_recorded("x", f"stats_job_get_{done}"))
         return httpx.Response(404, json={"errors": [{"code": "ROUTE_NOT_FOUND", "message": path}]})
 
     return handle
 
 
-def test_recorded_responses_replay_through_the_connector() -> None:
-    client, seen, sleeps = replay(api_handler())
+def test_recorded_responses_replay_through_the_connector(replay) -> None:
+    client, seen, sleeps = api_client(replay, api_handler())
     extract = extract_account(client, ACCOUNT_ID, NOV_1, NOV_3)
     assert extract.account == {
         "account_id": ACCOUNT_ID,
@@ -571,9 +543,9 @@ def test_recorded_responses_replay_through_the_connector() -> None:
         assert REAL_LOOKING.token_secret not in header
 
 
-def test_recorded_unauthorized() -> None:
-    unauthorized = fixture("error_unauthorized.json")
-    client, seen, _ = replay(lambda r: httpx.Response(401, json=unauthorized))
+def test_recorded_unauthorized(replay) -> None:
+    unauthorized = load_recorded("x", "error_unauthorized")
+    client, seen, _ = api_client(replay, lambda r: httpx.Response(401, json=unauthorized))
     with pytest.raises(AuthError) as info:
         client.get_account(ACCOUNT_ID)
     message = str(info.value)
@@ -583,54 +555,54 @@ def test_recorded_unauthorized() -> None:
     assert len(seen) == 1
 
 
-def test_recorded_invalid_parameter_is_not_retried() -> None:
-    invalid = fixture("error_invalid_parameter.json")
-    client, seen, _ = replay(lambda r: httpx.Response(400, json=invalid))
+def test_recorded_invalid_parameter_is_not_retried(replay) -> None:
+    invalid = load_recorded("x", "error_invalid_parameter")
+    client, seen, _ = api_client(replay, lambda r: httpx.Response(400, json=invalid))
     expected = r"INVALID_PARAMETER: Expected time as ISO 8601.*\(parameter start_time\)"
     with pytest.raises(ApiError, match=expected):
         client.fetch_stats(ACCOUNT_ID, ["6thl4"], NOV_1, NOV_1, NEW_YORK)
     assert len(seen) == 1
 
 
-def test_result_file_on_another_host_is_refused() -> None:
-    success = fixture("stats_job_get_success.json")
+def test_result_file_on_another_host_is_refused(replay) -> None:
+    success = load_recorded("x", "stats_job_get_success")
     success["data"][0]["url"] = "https://evil.example/stats.json.gz"
 
     def handle(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
-            return httpx.Response(200, json=fixture("stats_job_post.json"))
+            return httpx.Response(200, json=load_recorded("x", "stats_job_post"))
         return httpx.Response(200, json=success)
 
-    client, seen, _ = replay(handle)
+    client, seen, _ = api_client(replay, handle)
     with pytest.raises(ApiError, match="unexpected host"):
         client.fetch_stats(ACCOUNT_ID, ["6thl4"], NOV_1, NOV_3, NEW_YORK)
     assert all(r.url.host == "ads-api.x.com" for r in seen)
 
 
 @pytest.mark.parametrize("final", ["FAILED", "EXPIRED"])
-def test_failed_job_fails_clearly(final: str) -> None:
+def test_failed_job_fails_clearly(replay, final: str) -> None:
     statuses = iter(["PROCESSING", final])
 
     def handle(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
-            return httpx.Response(200, json=fixture("stats_job_post.json"))
-        body = fixture("stats_job_get_processing.json")
+            return httpx.Response(200, json=load_recorded("x", "stats_job_post"))
+        body = load_recorded("x", "stats_job_get_processing")
         body["data"][0]["status"] = next(statuses)
         return httpx.Response(200, json=body)
 
-    client, _, sleeps = replay(handle)
+    client, _, sleeps = api_client(replay, handle)
     with pytest.raises(XAsyncJobError, match=f"{JOB_ID} for account {ACCOUNT_ID} .*status {final}"):
         client.fetch_stats(ACCOUNT_ID, ["6thl4"], NOV_1, NOV_3, NEW_YORK)
     assert sleeps == [0.25]
 
 
-def test_job_that_never_finishes_times_out() -> None:
+def test_job_that_never_finishes_times_out(replay) -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         post = request.method == "POST"
         name = "stats_job_post" if post else "stats_job_get_processing"
-        return httpx.Response(200, json=fixture(f"{name}.json"))
+        return httpx.Response(200, json=load_recorded("x", name))
 
-    client, _, sleeps = replay(handle, poll_timeout=30.0)
+    client, _, sleeps = api_client(replay, handle, poll_timeout=30.0)
     with pytest.raises(XAsyncJobError, match=rf"not done after 33s \({JOB_ID}=PROCESSING\)"):
         client.fetch_stats(ACCOUNT_ID, ["6thl4"], NOV_1, NOV_3, NEW_YORK)
     assert sleeps == [0.25, 0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0, 5.0, 5.0]  # 0.25 s, doubling up to 5 s
