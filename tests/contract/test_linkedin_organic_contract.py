@@ -7,17 +7,13 @@ restatement of day statistics and of post counters).
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from socialwh.config import load_config
 from socialwh.connectors.base import ConnectionInfo
 from socialwh.connectors.http import ApiError, AuthError, RetryPolicy
 from socialwh.connectors.linkedin_organic import (
@@ -26,77 +22,71 @@ from socialwh.connectors.linkedin_organic import (
     make_client,
 )
 from socialwh_dev.sandbox import linkedin_organic as sandbox_li
-from socialwh_dev.sandbox.server import SandboxServer, build_server
 
-FIXTURES = Path(__file__).parent / "fixtures" / "linkedin_organic"
-CONFIG = load_config()
+from tests.contract.conftest import BASE_CONFIG, Replay, load_recorded
+
 ORG = "80000001"
 AS_OF = date(2026, 11, 20)
 SINCE = AS_OF - timedelta(days=6)
-MODULES = ("socialwh_dev.sandbox.linkedin_organic",)
-POST_KEYS = tuple(sandbox_li.expected_post_snapshots(CONFIG, ORG, AS_OF)[0])
-DAY_KEYS = tuple(sandbox_li.expected_account_daily(CONFIG, ORG, SINCE, AS_OF, AS_OF)[0])
+POST_KEYS = tuple(sandbox_li.expected_post_snapshots(BASE_CONFIG, ORG, AS_OF)[0])
+DAY_KEYS = tuple(sandbox_li.expected_account_daily(BASE_CONFIG, ORG, SINCE, AS_OF, AS_OF)[0])
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
+@dataclasses.dataclass
+class Probe:
+    client: LinkedInOrganicClient
+    requests: list[httpx.Request]
+    sleeps: list[float]
 
 
 # -- recorded responses -----------------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class Replay:
-    requests: list[httpx.Request]
-    sleeps: list[float]
-    client: LinkedInOrganicClient
-
-
-def replay(handler, **kwargs: Any) -> Replay:
-    requests: list[httpx.Request] = []
+def api_client(
+    replay: Callable[..., Replay], handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any
+) -> Probe:
+    """A connector on ``handler`` (replayed), with the requests it sent and the sleeps it took."""
+    rp = replay(handler)
     sleeps: list[float] = []
-
-    def transport(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return handler(request)
-
     client = LinkedInOrganicClient(
         "https://api.linkedin.com",
         "li-token-secret",
         "202610",
         retry=RetryPolicy(max_attempts=4, sleep=sleeps.append, rng=random.Random(0)),
-        client=httpx.Client(transport=httpx.MockTransport(transport)),
+        client=rp.client(),
         **kwargs,
     )
-    return Replay(requests, sleeps, client)
+    return Probe(client, rp.requests, sleeps)
 
 
-def recorded(request: httpx.Request) -> httpx.Response:
+def recorded_api(request: httpx.Request) -> httpx.Response:
     path, query = request.url.path, request.url.query.decode()
     if path == f"/rest/organizations/{ORG}":
-        return httpx.Response(200, json=fixture("organization.json"))
-    if path.startswith("/rest/networkSizes/"):
-        return httpx.Response(200, json=fixture("network_size.json"))
-    if path == "/rest/organizationalEntityFollowerStatistics":
-        return httpx.Response(200, json=fixture("follower_statistics_daily.json"))
-    if path == "/rest/organizationalEntityShareStatistics":
+        name = "organization"
+    elif path.startswith("/rest/networkSizes/"):
+        name = "network_size"
+    elif path == "/rest/organizationalEntityFollowerStatistics":
+        name = "follower_statistics_daily"
+    elif path == "/rest/organizationalEntityShareStatistics":
         if "shares=List(" in query:
-            return httpx.Response(200, json=fixture("share_statistics_shares.json"))
-        if "ugcPosts=List(" in query:
-            return httpx.Response(200, json=fixture("share_statistics_ugc_posts.json"))
-        return httpx.Response(200, json=fixture("share_statistics_daily.json"))
-    if path == "/rest/posts":
-        page = "posts_page_2.json" if "start=2" in query else "posts_page_1.json"
-        return httpx.Response(200, json=fixture(page))
-    return httpx.Response(404, json={"status": 404, "message": "No virtual resource found"})
+            name = "share_statistics_shares"
+        elif "ugcPosts=List(" in query:
+            name = "share_statistics_ugc_posts"
+        else:
+            name = "share_statistics_daily"
+    elif path == "/rest/posts":
+        name = "posts_page_2" if "start=2" in query else "posts_page_1"
+    else:
+        return httpx.Response(404, json={"status": 404, "message": "No virtual resource found"})
+    return httpx.Response(200, json=load_recorded("linkedin_organic", name))
 
 
 def raw_query(request: httpx.Request) -> str:
     return request.url.query.decode()
 
 
-def test_recorded_night_is_mapped_with_rest_li_encoding() -> None:
-    r = replay(recorded, posts_page_size=2)
+def test_recorded_night_is_mapped_with_rest_li_encoding(replay) -> None:
+    r = api_client(replay, recorded_api, posts_page_size=2)
     days_load, posts_load = extract_tables(r.client, ORG, date(2026, 11, 18), AS_OF)
     assert days_load.table == "raw.linkedin_organic_account_daily"
     assert days_load.window == (date(2026, 11, 18), AS_OF)
@@ -141,69 +131,41 @@ def test_recorded_night_is_mapped_with_rest_li_encoding() -> None:
     assert not any("timeIntervals" in q for q in stats)  # lifetime, not time-bound
 
 
-def test_recorded_429_backs_off_then_succeeds() -> None:
+def test_recorded_429_backs_off_then_succeeds(replay) -> None:
     calls = {"n": 0}
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls["n"] += 1
         if calls["n"] == 2:
-            return httpx.Response(429, json=fixture("error_429.json"))
-        return recorded(request)
+            return httpx.Response(429, json=load_recorded("linkedin_organic", "error_429"))
+        return recorded_api(request)
 
-    r = replay(handler, posts_page_size=2)
+    r = api_client(replay, handler, posts_page_size=2)
     days, posts = extract_tables(r.client, ORG, date(2026, 11, 18), AS_OF)
     assert len(r.sleeps) == 1 and len(days.rows) == 3 and len(posts.rows) == 2
 
 
-def test_recorded_401_is_an_auth_error_naming_the_connection() -> None:
-    r = replay(lambda request: httpx.Response(401, json=fixture("error_401.json")))
+def test_recorded_401_is_an_auth_error_naming_the_connection(replay) -> None:
+    unauthorized = load_recorded("linkedin_organic", "error_401")
+    r = api_client(replay, lambda request: httpx.Response(401, json=unauthorized))
     with pytest.raises(AuthError, match="Airflow connection linkedin_organic") as info:
         extract_tables(r.client, ORG, SINCE, AS_OF)
     assert "revoked" in str(info.value) and "li-token-secret" not in str(info.value)
     assert len(r.requests) == 1
 
 
-def test_recorded_403_not_an_admin_is_an_auth_error() -> None:
+def test_recorded_403_not_an_admin_is_an_auth_error(replay) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if "Statistics" in request.url.path:
-            return httpx.Response(403, json=fixture("error_403_not_admin.json"))
-        return recorded(request)
+            not_admin = load_recorded("linkedin_organic", "error_403_not_admin")
+            return httpx.Response(403, json=not_admin)
+        return recorded_api(request)
 
     with pytest.raises(AuthError, match="administers the page"):
-        extract_tables(replay(handler).client, ORG, SINCE, AS_OF)
+        extract_tables(api_client(replay, handler).client, ORG, SINCE, AS_OF)
 
 
 # -- the sandbox over HTTP --------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[tuple[SandboxServer, str]]:
-    server = build_server(CONFIG, modules=MODULES)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield server, server.base_url
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def faults_off(request) -> Iterator[None]:
-    if "sandbox" not in request.fixturenames:
-        yield
-        return
-    server = request.getfixturevalue("sandbox")[0]
-    server.faults.configure(seed=0)
-    yield
-    server.faults.configure(seed=0)
-
-
-@dataclasses.dataclass
-class Probe:
-    client: LinkedInOrganicClient
-    requests: list[httpx.Request]
-    sleeps: list[float]
 
 
 def connect(
@@ -241,13 +203,13 @@ def posts_of(load) -> list[dict]:
 
 
 def test_sandbox_night_equals_the_expected_helpers(sandbox) -> None:
-    probe = connect(sandbox[1], posts_page_size=7, stats_batch=5)
+    probe = connect(sandbox.root, posts_page_size=7, stats_batch=5)
     days, posts = run(probe)
-    expected_days = sandbox_li.expected_account_daily(CONFIG, ORG, SINCE, AS_OF, AS_OF)
+    expected_days = sandbox_li.expected_account_daily(BASE_CONFIG, ORG, SINCE, AS_OF, AS_OF)
     assert days_of(days) == expected_days
     assert [d["date_day"] for d in expected_days] == [SINCE + timedelta(days=k) for k in range(7)]
     assert expected_days[-1]["views"] is None  # the night itself is not reported yet
-    expected_posts = sandbox_li.expected_post_snapshots(CONFIG, ORG, AS_OF, 90)
+    expected_posts = sandbox_li.expected_post_snapshots(BASE_CONFIG, ORG, AS_OF, 90)
     assert len(expected_posts) > 20
     assert posts_of(posts) == expected_posts
     assert {p["post_id"].split(":")[2] for p in posts.rows} == {"share", "ugcPost"}
@@ -258,40 +220,42 @@ def test_sandbox_night_equals_the_expected_helpers(sandbox) -> None:
 
 
 def test_sandbox_rolling_twelve_months_are_clamped(sandbox) -> None:
-    probe = connect(sandbox[1])
+    probe = connect(sandbox.root)
     since = AS_OF - timedelta(days=500)
     days, _ = run(probe, since=since)
     clamped = AS_OF - timedelta(days=364)
     assert days.window == (clamped, AS_OF)
     assert days.rows[0]["date_day"] == clamped
-    assert days_of(days) == sandbox_li.expected_account_daily(CONFIG, ORG, clamped, AS_OF, AS_OF)
+    assert days_of(days) == sandbox_li.expected_account_daily(
+        BASE_CONFIG, ORG, clamped, AS_OF, AS_OF
+    )
     with pytest.raises(ApiError, match="12 months"):
-        connect(sandbox[1]).client.follower_statistics(ORG, since, AS_OF)
+        connect(sandbox.root).client.follower_statistics(ORG, since, AS_OF)
 
 
 def test_sandbox_throttling_then_success(sandbox) -> None:
-    sandbox[0].faults.configure(seed=2, throttle=0.35)
-    probe = connect(sandbox[1], posts_page_size=10)
+    sandbox.faults.configure(seed=2, throttle=0.35)
+    probe = connect(sandbox.root, posts_page_size=10)
     days, posts = run(probe)
-    assert sandbox[0].faults.counts["throttle"] > 0 and probe.sleeps
-    assert days_of(days) == sandbox_li.expected_account_daily(CONFIG, ORG, SINCE, AS_OF, AS_OF)
-    assert posts_of(posts) == sandbox_li.expected_post_snapshots(CONFIG, ORG, AS_OF, 90)
+    assert sandbox.faults.counts["throttle"] > 0 and probe.sleeps
+    assert days_of(days) == sandbox_li.expected_account_daily(BASE_CONFIG, ORG, SINCE, AS_OF, AS_OF)
+    assert posts_of(posts) == sandbox_li.expected_post_snapshots(BASE_CONFIG, ORG, AS_OF, 90)
 
 
 def test_sandbox_5xx_dropped_connections_and_truncated_bodies_are_retried(sandbox) -> None:
-    sandbox[0].faults.configure(
+    sandbox.faults.configure(
         seed=4, server_error=0.25, timeout=0.1, truncated_body=0.15, timeout_seconds=0.05
     )
-    probe = connect(sandbox[1], posts_page_size=10, attempts=10)
+    probe = connect(sandbox.root, posts_page_size=10, attempts=10)
     days, posts = run(probe)
-    counts = sandbox[0].faults.counts
+    counts = sandbox.faults.counts
     assert counts["server_error"] > 0 and counts["timeout"] + counts["truncated_body"] > 0
-    assert days_of(days) == sandbox_li.expected_account_daily(CONFIG, ORG, SINCE, AS_OF, AS_OF)
-    assert posts_of(posts) == sandbox_li.expected_post_snapshots(CONFIG, ORG, AS_OF, 90)
+    assert days_of(days) == sandbox_li.expected_account_daily(BASE_CONFIG, ORG, SINCE, AS_OF, AS_OF)
+    assert posts_of(posts) == sandbox_li.expected_post_snapshots(BASE_CONFIG, ORG, AS_OF, 90)
 
 
 def test_sandbox_rejects_a_wrong_token_with_a_clear_auth_error(sandbox) -> None:
-    probe = connect(sandbox[1], token="wrong-token")
+    probe = connect(sandbox.root, token="wrong-token")
     with pytest.raises(AuthError, match="rejected the access token") as info:
         run(probe)
     assert "wrong-token" not in str(info.value) and info.value.code == "INVALID_ACCESS_TOKEN"
@@ -300,15 +264,17 @@ def test_sandbox_rejects_a_wrong_token_with_a_clear_auth_error(sandbox) -> None:
 
 def test_sandbox_unknown_organization_is_refused(sandbox) -> None:
     with pytest.raises(AuthError, match="Not enough permissions"):
-        extract_tables(connect(sandbox[1]).client, "80000009", SINCE, AS_OF)
+        extract_tables(connect(sandbox.root).client, "80000009", SINCE, AS_OF)
 
 
 def test_sandbox_restatement_at_two_as_of_dates(sandbox) -> None:
     """Day statistics settle a day late; post likes are restated downwards for a few posts."""
     night = AS_OF
     for k in range(60):  # the first night the sandbox restates a post's likes
-        before = {p["post_id"]: p for p in sandbox_li.expected_post_snapshots(CONFIG, ORG, night)}
-        after = sandbox_li.expected_post_snapshots(CONFIG, ORG, night + timedelta(days=1))
+        before = {
+            p["post_id"]: p for p in sandbox_li.expected_post_snapshots(BASE_CONFIG, ORG, night)
+        }
+        after = sandbox_li.expected_post_snapshots(BASE_CONFIG, ORG, night + timedelta(days=1))
         if any(
             p["post_id"] in before and p["likes"] < before[p["post_id"]]["likes"] for p in after
         ):
@@ -317,12 +283,12 @@ def test_sandbox_restatement_at_two_as_of_dates(sandbox) -> None:
     else:
         raise AssertionError("no restated post within 60 nights")
     after_night = night + timedelta(days=1)
-    days_d, posts_d = run(connect(sandbox[1], as_of=night), night - timedelta(days=6), night)
+    days_d, posts_d = run(connect(sandbox.root, as_of=night), night - timedelta(days=6), night)
     days_e, posts_e = run(
-        connect(sandbox[1], as_of=after_night), night - timedelta(days=5), after_night
+        connect(sandbox.root, as_of=after_night), night - timedelta(days=5), after_night
     )
-    assert posts_of(posts_d) == sandbox_li.expected_post_snapshots(CONFIG, ORG, night)
-    assert posts_of(posts_e) == sandbox_li.expected_post_snapshots(CONFIG, ORG, after_night)
+    assert posts_of(posts_d) == sandbox_li.expected_post_snapshots(BASE_CONFIG, ORG, night)
+    assert posts_of(posts_e) == sandbox_li.expected_post_snapshots(BASE_CONFIG, ORG, after_night)
     # the newest reported day grows when it settles; the night itself appears a day later
     d_rows = {d["date_day"]: d for d in days_d.rows}
     e_rows = {d["date_day"]: d for d in days_e.rows}
@@ -344,12 +310,12 @@ def test_sandbox_restatement_at_two_as_of_dates(sandbox) -> None:
 
 def test_make_client_reads_the_connection(sandbox) -> None:
     conn = ConnectionInfo(
-        f"{sandbox[1]}/linkedin_organic",
+        f"{sandbox.root}/linkedin_organic",
         password=sandbox_li.DEFAULT_TOKEN,
         extra=sandbox_li.DEFAULT_CREDENTIALS["extra"],
     )
     with make_client(conn, {"post_lookback_days": 30}, {"sandbox_as_of": AS_OF.isoformat()}) as c:
         _, posts = extract_tables(c, ORG, AS_OF, AS_OF)
-    assert posts_of(posts) == sandbox_li.expected_post_snapshots(CONFIG, ORG, AS_OF, 30)
+    assert posts_of(posts) == sandbox_li.expected_post_snapshots(BASE_CONFIG, ORG, AS_OF, 30)
     with pytest.raises(ValueError, match="LinkedIn-Version must be YYYYMM"):
         make_client(ConnectionInfo("x", password="t", extra={"linkedin_version": "2026"}), {}, None)
