@@ -20,7 +20,7 @@ from socialwh import transform
 from socialwh.dashboards import app
 from socialwh.dashboards.spec import load_spec
 from socialwh.paths import REPO_ROOT
-from socialwh.sandbox import process
+from socialwh_dev.sandbox import process
 from socialwh.warehouse.publish import READER_ROLE, ensure_reader_role, reader_password
 
 sys.path.insert(0, str(REPO_ROOT / "dev"))  # dev tooling: the screenshot driver
