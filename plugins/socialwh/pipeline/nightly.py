@@ -116,13 +116,23 @@ def load_finance(
     }
 
 
-def run_gate(night: date, *, warehouse_url: str, config: Config | None = None) -> dict[str, Any]:
-    """Validate the marts; raise (failing the task) when a blocking check fails."""
+def run_gate(night: date, *, warehouse_url: str, config: Config | None = None,
+             failed_sources: list[str] | tuple[str, ...] = (), context_dir: Any = None) -> dict[str, Any]:
+    """Validate the marts; raise (failing the task) when a blocking check fails.
+
+    Only the suites of enabled platforms and configured domains run (GateScope); the freshness
+    checks of `failed_sources` (their extract failed tonight: their rows stay at the last good
+    night) warn instead of blocking. Stored results older than quality.results_retention_days
+    (default 30) are pruned."""
+    from socialwh.quality.gate import GateScope  # noqa: PLC0415
     from socialwh.quality.gate import run_gate as gx_run_gate  # noqa: PLC0415
 
     config = config or load_config()
     lag = int(config.quality.get("freshness_max_lag_days", 2))
-    result = gx_run_gate(warehouse_url, min_fresh_date=night - timedelta(days=lag))
+    extra = {"context_dir": context_dir} if context_dir is not None else {}
+    result = gx_run_gate(warehouse_url, min_fresh_date=night - timedelta(days=lag),
+                         retention_days=results_retention_days(config),
+                         scope=GateScope.from_config(config), failed_platforms=tuple(failed_sources), **extra)
     log.info("validation gate:\n%s", result.summary())
     _record_gate(warehouse_url, night, result.passed, result.summary())
     result.raise_for_blocking()
@@ -134,7 +144,19 @@ def run_gate(night: date, *, warehouse_url: str, config: Config | None = None) -
         # raw.<table>.warning freshness: the source delivered nothing recent (alerted, not blocking)
         "stale_sources": sorted({f.suite.split(".")[1] for f in stale}),
         "stale_checks": [f.label() for f in stale],
+        "skipped_suites": list(result.skipped_suites),
+        "failed_sources": list(result.failed_platforms),
     }
+
+
+def results_retention_days(config: Config) -> int:
+    """quality.results_retention_days: days of validation results and Data Docs kept (30)."""
+    from socialwh.config import ConfigError  # noqa: PLC0415
+
+    days = config.quality.get("results_retention_days", 30)
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise ConfigError(f"{config.path}: quality.results_retention_days must be a positive integer, got {days!r}")
+    return days
 
 
 def _record_gate(warehouse_url: str, night: date, passed: bool, summary: str) -> None:
