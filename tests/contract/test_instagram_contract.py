@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import logging
 import random
 import threading
@@ -152,7 +153,7 @@ def test_follower_count_only_for_the_last_30_days(sandbox: tuple[SandboxServer, 
 
 
 def test_deprecated_impressions_and_missing_metric_type_are_refused(sandbox: tuple[SandboxServer, str]) -> None:
-    url = f"{sandbox[1]}/instagram/v23.0/{USER}/insights"
+    url = f"{sandbox[1]}/instagram/v25.0/{USER}/insights"
     base = {"access_token": TOKEN, "period": "day", "since": "2026-11-10", "until": "2026-11-11"}
     assert httpx.get(url, params={**base, "metric": "impressions"}).json()["error"]["code"] == 100
     body = httpx.get(url, params={**base, "metric": "views"}).json()
@@ -257,9 +258,9 @@ def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
 
     def handle(request: httpx.Request) -> httpx.Response:
         path, params = request.url.path, request.url.params
-        if path == f"/v23.0/{USER}":
+        if path == f"/v25.0/{USER}":
             return httpx.Response(200, json=fixture("user.json"))
-        if path == f"/v23.0/{USER}/insights":
+        if path == f"/v25.0/{USER}/insights":
             if params.get("metric_type") == "total_value":
                 day = datetime.fromtimestamp(int(params["since"]), UTC).astimezone(LA).date()
                 return httpx.Response(200, json=fixture(f"total_value_{day}.json"))
@@ -269,7 +270,7 @@ def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
                 return httpx.Response(400, json=fixture("error_throttle_80002.json"),
                                       headers={"x-business-use-case-usage": json.dumps(usage)})
             return httpx.Response(200, json=fixture("insights_series.json"))
-        if path == f"/v23.0/{USER}/media":
+        if path == f"/v25.0/{USER}/media":
             page = 2 if "after" in params else 1
             return httpx.Response(200, json=fixture(f"media_page_{page}.json"))
         if path.endswith("/insights"):

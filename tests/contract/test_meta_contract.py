@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import logging
 import random
 from collections.abc import Callable, Iterator
@@ -136,7 +137,7 @@ def test_async_report_run_is_polled_until_completed(sandbox: tuple[SandboxServer
     rows = records(probe, US, since, until, use_async=True)
     assert rows == expected(US, since, until)
     sent = paths(probe)
-    assert sent[0] == "POST /meta/v23.0/act_1000000002/insights"
+    assert sent[0] == "POST /meta/v27.0/act_1000000002/insights"
     run_path = sent[1].split(" ", 1)[1]
     polls = [p for p in sent if p == f"GET {run_path}"]
     assert len(polls) == 2  # Running -> Completed
@@ -237,7 +238,7 @@ def test_bad_token_is_a_clear_auth_error_without_the_token(
 
 
 def test_graph_auth_envelopes_on_the_wire(sandbox: tuple[SandboxServer, str]) -> None:
-    url = f"{sandbox[1]}/meta/v23.0/act_{EU}"
+    url = f"{sandbox[1]}/meta/v27.0/act_{EU}"
     missing = httpx.get(url).json()["error"]
     assert missing["code"] == 104 and missing["type"] == "OAuthException"
     bad = httpx.get(url, params={"access_token": "nope"})
@@ -265,21 +266,21 @@ def test_raw_paging_contract(sandbox: tuple[SandboxServer, str]) -> None:
         "limit": "3",
         "sandbox_as_of": str(AS_OF),
     }
-    response = httpx.get(f"{sandbox[1]}/meta/v23.0/act_{EU}/insights", params=params)
+    response = httpx.get(f"{sandbox[1]}/meta/v27.0/act_{EU}/insights", params=params)
     body = response.json()
     assert len(body["data"]) == 3
     for row in body["data"]:
         assert isinstance(row["spend"], str) and isinstance(row["impressions"], str)
     assert set(body["paging"]["cursors"]) == {"before", "after"}
     nxt = httpx.URL(body["paging"]["next"])
-    assert str(nxt).startswith(f"{sandbox[1]}/meta/v23.0/act_{EU}/insights?")
+    assert str(nxt).startswith(f"{sandbox[1]}/meta/v27.0/act_{EU}/insights?")
     assert nxt.params["access_token"] == TOKEN and nxt.params["fields"] == params["fields"]
     assert nxt.params["after"] == body["paging"]["cursors"]["after"]
     assert "x-business-use-case-usage" in response.headers
 
 
 def test_faults_replay_from_the_seed(sandbox: tuple[SandboxServer, str]) -> None:
-    url = f"{sandbox[1]}/meta/v23.0/act_{EU}"
+    url = f"{sandbox[1]}/meta/v27.0/act_{EU}"
 
     def statuses() -> list[int]:
         sandbox[0].faults.configure(seed=3, throttle=0.3, server_error=0.3)
@@ -402,12 +403,13 @@ def graph_handler(throttle_first: bool = False) -> Callable[[httpx.Request], htt
     state = {"throttled": not throttle_first}
 
     def handle(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if path == "/v23.0/act_1000000001":
+        # recorded paging links carry the version they were recorded with
+        path = re.sub(r"^/v\d+\.\d+/", "/v27.0/", request.url.path)
+        if path == "/v27.0/act_1000000001":
             return httpx.Response(200, json=fixture("account.json"))
-        if path == "/v23.0/act_1000000001/campaigns":
+        if path == "/v27.0/act_1000000001/campaigns":
             return httpx.Response(200, json=fixture("campaigns.json"))
-        if path == "/v23.0/act_1000000001/insights":
+        if path == "/v27.0/act_1000000001/insights":
             if not state["throttled"]:
                 state["throttled"] = True
                 entry = {
