@@ -257,7 +257,8 @@ def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
     state = {"throttled": False}
 
     def handle(request: httpx.Request) -> httpx.Response:
-        path, params = request.url.path, request.url.params
+        # recorded paging links carry the version they were recorded with
+        path, params = re.sub(r"^/v\d+\.\d+/", "/v25.0/", request.url.path), request.url.params
         if path == f"/v25.0/{USER}":
             return httpx.Response(200, json=fixture("user.json"))
         if path == f"/v25.0/{USER}/insights":
