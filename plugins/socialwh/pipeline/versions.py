@@ -45,13 +45,14 @@ class VersionStatus:
 
 
 def status(config: Config, platform: str, night: date) -> VersionStatus | None:
-    pinned = config.api_versions.get(platform)
+    pinned = (getattr(config, "api_versions", None) or {}).get(platform)  # a stand-in config may lack it
     if pinned is None:
         return None
     if pinned.sunset is None:
         return VersionStatus(platform, pinned.version, None, None, UNKNOWN)
     left = (pinned.sunset - night).days
-    state = SUNSET if left <= 0 else WARNING if left <= config.api_version_warn_days else OK
+    warn_days = getattr(config, "api_version_warn_days", 60)
+    state = SUNSET if left <= 0 else WARNING if left <= warn_days else OK
     return VersionStatus(platform, pinned.version, pinned.sunset, left, state)
 
 
