@@ -17,6 +17,13 @@ The nightly warehouse build for paid social, budgets and FX, in write-audit-publ
 Before them, **check_credentials** refreshes every OAuth token that is due (once per connection)
 and sends a webhook alert 14 days before a credential that cannot renew expires.
 
+A platform that still fails after its retries does not block the others: `sources` (runs
+whatever the extracts did) names it, its rows stay at their last good night, the gate's freshness
+checks for it only warn tonight, `bi.publication_info` names it with since when, and
+`sources_complete` then fails the run with an alert naming it. The same holds for finance inputs
+that fail validation (the last good finance data stays). `api_versions` warns 60 days before a
+configured API version's sunset.
+
 Any failed task sends a webhook alert with the DAG, task, date and failed checks.
 
 Accounts and lookback windows live in `config/warehouse.yml`; API base URLs and tokens in the
@@ -33,7 +40,6 @@ from airflow.timetables.trigger import CronTriggerTimetable
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 from cosmos.profiles import PostgresUserPasswordProfileMapping
-
 from socialwh.pipeline.airflow_support import (
     DEFAULT_ARGS,
     dbt_vars,
@@ -78,7 +84,6 @@ def social_nightly():
     def extract(account: dict, **context) -> dict:
         """Re-extract this account's lookback window and replace it in raw, in one transaction."""
         from airflow.sdk import get_current_context
-
         from socialwh.pipeline import airflow_support as af
         from socialwh.pipeline.nightly import extract_load_account
 
@@ -87,26 +92,55 @@ def social_nightly():
         )
         night = af.run_date(context)
         conn = af.connection(account["conn_id"])
-        return extract_load_account(
-            account["platform"], account["account_id"], night,
-            connection=af.connection_info(conn),
-            warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)),
-            extra_params=af.sandbox_params(conn, night), conn_id=account["conn_id"],
+        warehouse_url = af.postgres_url(af.connection(WAREHOUSE_CONN))
+        return af.no_retry_for_sunset(
+            lambda: extract_load_account(
+                account["platform"], account["account_id"], night, connection=af.connection_info(conn),
+                warehouse_url=warehouse_url, extra_params=af.sandbox_params(conn, night),
+                conn_id=account["conn_id"]),
+            warehouse_url=warehouse_url, run_id=af.run_id(context), night=night,
+            source=account["platform"], account_id=account["account_id"],
         )
 
     @task
     def load_finance(**context) -> dict:
         """Budgets, invoices, orders and ECB FX rates; a bad file fails the task and loads nothing."""
         from socialwh.pipeline import airflow_support as af
+        from socialwh.pipeline.nightly import FINANCE_SOURCE, run_recorded
         from socialwh.pipeline.nightly import load_finance as run
 
         night = af.run_date(context)
         fx_conn = af.connection("ecb_fx")
-        return run(
-            night, warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)),
-            fx_base_url=af.base_url(fx_conn), fx_extra_params=af.sandbox_params(fx_conn, night),
-            resolve_conn_id=lambda conn_id: af.postgres_url(af.connection(conn_id)),
+        warehouse_url = af.postgres_url(af.connection(WAREHOUSE_CONN))
+        return run_recorded(
+            lambda: run(
+                night, warehouse_url=warehouse_url,
+                fx_base_url=af.base_url(fx_conn), fx_extra_params=af.sandbox_params(fx_conn, night),
+                resolve_conn_id=lambda conn_id: af.postgres_url(af.connection(conn_id)),
+            ),
+            warehouse_url=warehouse_url, run_id=af.run_id(context), night=night,
+            source=FINANCE_SOURCE, account_id="all",
         )
+
+    @task(trigger_rule="all_done")
+    def sources(accounts: list[dict], **context) -> dict:
+        """Runs whatever the extracts and the finance load did: names the sources that failed
+        (after their retries) and since when their data is stale (ops.source_status), and lets
+        the night go on with everything else."""
+        from socialwh.pipeline import airflow_support as af
+        from socialwh.pipeline.nightly import FINANCE_SOURCE, source_report
+
+        expected = [(a["platform"], a["account_id"]) for a in accounts] + [(FINANCE_SOURCE, "all")]
+        return source_report(af.run_date(context), af.run_id(context), expected,
+                             warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)))
+
+    @task
+    def api_versions(**context) -> dict:
+        """Warn (webhook) 60 days before a configured API version's sunset (config api_versions);
+        a platform past it fails its own extract with the version named."""
+        from socialwh.pipeline import airflow_support as af
+
+        return af.check_api_versions(context)
 
     transform = DbtTaskGroup(
         group_id="dbt",
@@ -144,27 +178,44 @@ def social_nightly():
     )
 
     @task(retries=0)  # a failed check fails again on retry: surface it at once
-    def validate(**context) -> dict:
-        """The Great Expectations gate over the marts: a blocking failure stops publication."""
+    def validate(report: dict, **context) -> dict:
+        """The Great Expectations gate over the marts: a blocking failure stops publication.
+        Freshness of sources that failed tonight warns instead of blocking."""
         from socialwh.pipeline import airflow_support as af
         from socialwh.pipeline.nightly import run_gate
 
-        gate = run_gate(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)))
-        af.alert_stale_sources(context, gate)
-        return gate
+        gate = run_gate(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)),
+                        failed_sources=report["failed"])
+        af.alert_stale_sources(context, gate, report["stale"])
+        return {**gate, "stale": report["stale"]}
 
     @task(outlets=[BI_ASSET], retries=0)
-    def publish(**context) -> dict:
-        """Replace `bi` with the validated marts in one transaction (readers see old or new)."""
+    def publish(gate: dict, **context) -> dict:
+        """Replace `bi` with the validated marts in one transaction (readers see old or new);
+        bi.publication_info names the sources that failed tonight and since when."""
         from socialwh.pipeline import airflow_support as af
         from socialwh.pipeline.nightly import publish as run
 
-        return run(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)))
+        return run(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)),
+                   stale=gate["stale"])
+
+    @task(retries=0)  # a verdict: a retry cannot change it
+    def sources_complete(published: dict) -> None:
+        """The night published; fail the run (and alert) when a source failed tonight."""
+        from socialwh.pipeline.nightly import sources_complete as check
+
+        check(published["stale"])
 
     watch_after_producer(transform)
-    extracted = extract.override(doc_md=extract.function.__doc__).expand(account=list_accounts())
+    accounts = list_accounts()
+    extracted = extract.override(doc_md=extract.function.__doc__).expand(account=accounts)
     check_credentials() >> extracted
-    [extracted, load_finance()] >> transform >> validate() >> publish()
+    report = sources(accounts)
+    [extracted, load_finance()] >> report >> transform
+    checked = validate(report)
+    transform >> checked
+    sources_complete(publish(checked))
+    api_versions()
 
 
 social_nightly()

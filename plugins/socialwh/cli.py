@@ -130,8 +130,9 @@ def airflow(
     metadata_db: str = "airflow", check: bool = True, capture: bool = False, log_path=None,
 ) -> subprocess.CompletedProcess:
     """Run the Airflow CLI against this project's warehouse, metadata DB and (sandbox) APIs."""
-    from socialwh.pipeline.airflow_env import merged_env  # noqa: PLC0415
     from socialwh_dev.sandbox import process  # noqa: PLC0415
+
+    from socialwh.pipeline.airflow_env import merged_env  # noqa: PLC0415
 
     url = warehouse_url or _warehouse_url()
     env = merged_env(url, sandbox_url or process.start(), metadata_db=metadata_db)
@@ -155,8 +156,9 @@ def last_logical_dates(n: int, now: datetime | None = None) -> list[datetime]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from socialwh import transform  # noqa: PLC0415
     from socialwh_dev.sandbox import process  # noqa: PLC0415
+
+    from socialwh import transform  # noqa: PLC0415
 
     timer = Timer()
     wall0 = time.monotonic()
@@ -268,6 +270,7 @@ def cmd_dashboards(args: argparse.Namespace) -> int:
 
 def cmd_down(_: argparse.Namespace) -> int:
     from socialwh_dev.sandbox import process  # noqa: PLC0415
+
     from socialwh.warehouse import embedded  # noqa: PLC0415
 
     print("sandbox:", "stopped" if process.stop() else "not running")

@@ -6,6 +6,7 @@ Adding an account or changing a lookback window is a config change, never a code
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,15 @@ class PlatformConfig:
 
 
 @dataclass(frozen=True)
+class ApiVersion:
+    """The API version a platform's connector calls and the day the platform retires it."""
+
+    platform: str
+    version: str
+    sunset: date | None = None  # None: no sunset announced yet
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     reporting_currency: str
@@ -45,6 +55,8 @@ class Config:
     quality: dict[str, Any]
     sandbox: dict[str, Any]
     campaign_naming: dict[str, Any] = field(default_factory=dict)
+    api_versions: dict[str, ApiVersion] = field(default_factory=dict)
+    api_version_warn_days: int = 60
 
     def enabled_platforms(self) -> list[PlatformConfig]:
         """The platforms the nightly job extracts (a disabled one keeps its config, runs nothing)."""
@@ -90,6 +102,19 @@ def parse_config(raw: dict, path: Path) -> Config:
             options=options,
             enabled=bool(spec.get("enabled", True)),
         )
+    versions = _api_versions(raw.get("api_versions") or {}, path)
+    for name, pinned in versions.items():
+        if name not in platforms:
+            continue
+        own = platforms[name].options.get("api_version")
+        if own is not None and str(own) != pinned.version:
+            raise ConfigError(
+                f"{path}: platforms.{name}.api_version ({own}) differs from api_versions.{name}.version "
+                f"({pinned.version}); set the version in api_versions only")
+        platforms[name].options["api_version"] = pinned.version
+    warn_days = raw.get("api_version_warn_days", 60)
+    if not isinstance(warn_days, int) or isinstance(warn_days, bool) or warn_days < 0:
+        raise ConfigError(f"{path}: api_version_warn_days must be a non-negative integer, got {warn_days!r}")
     currency = str(_require(raw, "reporting_currency", "", path))
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
         raise ConfigError(f"{path}: reporting_currency must be an ISO 4217 code like EUR, got {currency!r}")
@@ -101,7 +126,30 @@ def parse_config(raw: dict, path: Path) -> Config:
         quality=raw.get("quality") or {},
         sandbox=raw.get("sandbox") or _sandbox_world(),
         campaign_naming=raw.get("campaign_naming") or {},
+        api_versions=versions,
+        api_version_warn_days=warn_days,
     )
+
+
+def _api_versions(table: Any, path: Path) -> dict[str, ApiVersion]:
+    """api_versions: {platform: {version: .., sunset: YYYY-MM-DD | null}} (one place for both)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: api_versions must map platforms to {{version, sunset}}")
+    out: dict[str, ApiVersion] = {}
+    for name, spec in table.items():
+        where = f"api_versions.{name}"
+        if not isinstance(spec, dict) or spec.get("version") in (None, ""):
+            raise ConfigError(f"{path}: {where} needs a version (and a sunset date or null)")
+        sunset = spec.get("sunset")
+        if isinstance(sunset, str):
+            try:
+                sunset = date.fromisoformat(sunset)
+            except ValueError:
+                raise ConfigError(f"{path}: {where}.sunset must be a date YYYY-MM-DD, got {sunset!r}") from None
+        if sunset is not None and not isinstance(sunset, date):
+            raise ConfigError(f"{path}: {where}.sunset must be a date YYYY-MM-DD or null, got {sunset!r}")
+        out[str(name)] = ApiVersion(str(name), str(spec["version"]), sunset)
+    return out
 
 
 def _sandbox_world() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -154,7 +155,7 @@ def test_bad_token_is_a_clear_auth_error(sandbox: RunningSandbox) -> None:
 
 
 def test_old_metric_names_and_over_90_days_are_graph_errors(sandbox: RunningSandbox) -> None:
-    url = f"{sandbox.root}/facebook_pages/v23.0/{PAGE}/insights"
+    url = f"{sandbox.root}/facebook_pages/v25.0/{PAGE}/insights"
     base = {"access_token": TOKEN, "period": "day", "sandbox_as_of": str(AS_OF)}
     for metric in ("page_fans", "page_impressions_unique"):
         body = httpx.get(url, params={**base, "metric": metric, "since": "2026-11-01", "until": "2026-11-05"}).json()
@@ -229,10 +230,11 @@ def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
     state = {"insights": 0, "post": 0}
 
     def handle(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if path == f"/v23.0/{PAGE}":
+        # recorded paging links carry the version they were recorded with
+        path = re.sub(r"^/v\d+\.\d+/", "/v25.0/", request.url.path)
+        if path == f"/v25.0/{PAGE}":
             return httpx.Response(200, json=load_recorded("facebook_pages", "page"))
-        if path == f"/v23.0/{PAGE}/insights":
+        if path == f"/v25.0/{PAGE}/insights":
             state["insights"] += 1
             if state["insights"] == 1:  # throttled once, with Meta's usage headers
                 usage = {PAGE: [{"type": "pages", "call_count": 100, "total_cputime": 20, "total_time": 31, "estimated_time_to_regain_access": 1}]}
@@ -241,7 +243,7 @@ def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
                     "x-app-usage": '{"call_count":100,"total_cputime":12,"total_time":18}',
                 })
             return httpx.Response(200, json=load_recorded("facebook_pages", "page_insights"))
-        if path == f"/v23.0/{PAGE}/published_posts":
+        if path == f"/v25.0/{PAGE}/published_posts":
             page = 2 if "after" in request.url.params else 1
             return httpx.Response(200, json=load_recorded("facebook_pages", f"posts_page_{page}"))
         if path.endswith("/insights") and "_" in path:
@@ -271,7 +273,7 @@ def test_recorded_responses_replay_through_the_connector(replay) -> None:
     assert (album["shares"], album["clicks"], album["content_type"]) == (0, None, "carousel")
     assert sleeps[0] == 60.0  # estimated_time_to_regain_access = 1 minute
     assert len(sleeps) == 2  # one throttle, one 500
-    insights_calls = [r for r in seen if r.url.path == f"/v23.0/{PAGE}/insights"]
+    insights_calls = [r for r in seen if r.url.path == f"/v25.0/{PAGE}/insights"]
     assert len(insights_calls) == 2  # throttled + retried; paging.previous/next never followed
     followed = [r for r in seen if "after" in r.url.params]
     assert len(followed) == 1 and followed[0].url.host == "graph.facebook.com"

@@ -133,7 +133,7 @@ def test_stream_arrives_in_batches_in_one_request(sandbox: RunningSandbox) -> No
     assert "queryResourceConsumption" in batches[-1]
     request = probe.requests[0]
     assert request.method == "POST"
-    assert request.url.path == f"/googleads/v21/customers/{US}/googleAds:searchStream"
+    assert request.url.path == f"/googleads/v26/customers/{US}/googleAds:searchStream"
     assert request.url.params["sandbox_as_of"] == AS_OF.isoformat()
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
     assert request.headers["developer-token"] == DEVELOPER_TOKEN
@@ -344,8 +344,8 @@ def post(base: str, path: str, payload: Any, **headers: str) -> httpx.Response:
 
 def test_wire_shapes_and_error_envelopes(sandbox: RunningSandbox) -> None:
     base = sandbox.url("googleads")
-    stream = f"/v21/customers/{US}/googleAds:searchStream"
-    search = f"/v21/customers/{US}/googleAds:search"
+    stream = f"/v26/customers/{US}/googleAds:searchStream"
+    search = f"/v26/customers/{US}/googleAds:search"
     query = (
         "SELECT campaign.id, metrics.cost_micros, metrics.conversions FROM campaign "
         f"WHERE segments.date BETWEEN '{AS_OF - timedelta(days=3)}' AND '{AS_OF}'"
@@ -358,7 +358,7 @@ def test_wire_shapes_and_error_envelopes(sandbox: RunningSandbox) -> None:
     # Errors: wrapped in [ ] on searchStream, a plain object on search.
     unauth = post(base, stream, {"query": query}, Authorization="Bearer nope")
     assert unauth.status_code == 401 and unauth.json()[0]["error"]["status"] == "UNAUTHENTICATED"
-    closed = post(base, f"/v21/customers/{CLOSED}/googleAds:search", {"query": query})
+    closed = post(base, f"/v26/customers/{CLOSED}/googleAds:search", {"query": query})
     failure = closed.json()["error"]["details"][0]
     assert closed.status_code == 403 and failure["@type"].endswith("errors.GoogleAdsFailure")
     assert failure["errors"][0]["errorCode"] == {"authorizationError": "CUSTOMER_NOT_ENABLED"}
@@ -375,7 +375,7 @@ def test_wire_shapes_and_error_envelopes(sandbox: RunningSandbox) -> None:
     }
     forged = post(base, search, {"query": "SELECT campaign.id FROM campaign", "pageToken": "x"})
     assert forged.status_code == 400
-    assert post(base, f"/v21/customers/{US}/googleAds:mutate", {}).status_code == 404
+    assert post(base, f"/v26/customers/{US}/googleAds:mutate", {}).status_code == 404
 
 
 # -- recorded responses (googleads.googleapis.com shapes) -------------------------------------
@@ -437,8 +437,8 @@ def test_recorded_responses_replay_through_the_connector(replay) -> None:
     assert extract.campaigns[1]["budget_total_amount"] == Decimal("4500")
     assert all(r.url.host == "googleads.googleapis.com" for r in probe.requests)
     assert {r.url.path for r in probe.requests} == {
-        f"/v21/customers/{US}/googleAds:search",
-        f"/v21/customers/{US}/googleAds:searchStream",
+        f"/v26/customers/{US}/googleAds:search",
+        f"/v26/customers/{US}/googleAds:searchStream",
     }
     assert all("sandbox_as_of" not in r.url.params for r in probe.requests)
 

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import random
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -126,7 +127,7 @@ def test_follower_count_only_for_the_last_30_days(sandbox: RunningSandbox) -> No
 
 
 def test_deprecated_impressions_and_missing_metric_type_are_refused(sandbox: RunningSandbox) -> None:
-    url = f"{sandbox.root}/instagram/v23.0/{USER}/insights"
+    url = f"{sandbox.root}/instagram/v25.0/{USER}/insights"
     base = {"access_token": TOKEN, "period": "day", "since": "2026-11-10", "until": "2026-11-11"}
     assert httpx.get(url, params={**base, "metric": "impressions"}).json()["error"]["code"] == 100
     body = httpx.get(url, params={**base, "metric": "views"}).json()
@@ -222,10 +223,11 @@ def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
     state = {"throttled": False}
 
     def handle(request: httpx.Request) -> httpx.Response:
-        path, params = request.url.path, request.url.params
-        if path == f"/v23.0/{USER}":
+        # recorded paging links carry the version they were recorded with
+        path, params = re.sub(r"^/v\d+\.\d+/", "/v25.0/", request.url.path), request.url.params
+        if path == f"/v25.0/{USER}":
             return httpx.Response(200, json=load_recorded("instagram", "user"))
-        if path == f"/v23.0/{USER}/insights":
+        if path == f"/v25.0/{USER}/insights":
             if params.get("metric_type") == "total_value":
                 day = datetime.fromtimestamp(int(params["since"]), UTC).astimezone(LA).date()
                 return httpx.Response(200, json=load_recorded("instagram", f"total_value_{day}"))
@@ -235,7 +237,7 @@ def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
                 return httpx.Response(400, json=load_recorded("instagram", "error_throttle_80002"),
                                       headers={"x-business-use-case-usage": json.dumps(usage)})
             return httpx.Response(200, json=load_recorded("instagram", "insights_series"))
-        if path == f"/v23.0/{USER}/media":
+        if path == f"/v25.0/{USER}/media":
             page = 2 if "after" in params else 1
             return httpx.Response(200, json=load_recorded("instagram", f"media_page_{page}"))
         if path.endswith("/insights"):

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import logging
 import random
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -119,7 +120,7 @@ def test_async_report_run_is_polled_until_completed(sandbox: RunningSandbox) -> 
     rows = records(probe, US, since, until, use_async=True)
     assert rows == expected(US, since, until)
     sent = paths(probe)
-    assert sent[0] == "POST /meta/v23.0/act_1000000002/insights"
+    assert sent[0] == "POST /meta/v27.0/act_1000000002/insights"
     run_path = sent[1].split(" ", 1)[1]
     polls = [p for p in sent if p == f"GET {run_path}"]
     assert len(polls) == 2  # Running -> Completed
@@ -220,7 +221,7 @@ def test_bad_token_is_a_clear_auth_error_without_the_token(
 
 
 def test_graph_auth_envelopes_on_the_wire(sandbox: RunningSandbox) -> None:
-    url = f"{sandbox.root}/meta/v23.0/act_{EU}"
+    url = f"{sandbox.root}/meta/v27.0/act_{EU}"
     missing = httpx.get(url).json()["error"]
     assert missing["code"] == 104 and missing["type"] == "OAuthException"
     bad = httpx.get(url, params={"access_token": "nope"})
@@ -248,21 +249,21 @@ def test_raw_paging_contract(sandbox: RunningSandbox) -> None:
         "limit": "3",
         "sandbox_as_of": str(AS_OF),
     }
-    response = httpx.get(f"{sandbox.root}/meta/v23.0/act_{EU}/insights", params=params)
+    response = httpx.get(f"{sandbox.root}/meta/v27.0/act_{EU}/insights", params=params)
     body = response.json()
     assert len(body["data"]) == 3
     for row in body["data"]:
         assert isinstance(row["spend"], str) and isinstance(row["impressions"], str)
     assert set(body["paging"]["cursors"]) == {"before", "after"}
     nxt = httpx.URL(body["paging"]["next"])
-    assert str(nxt).startswith(f"{sandbox.root}/meta/v23.0/act_{EU}/insights?")
+    assert str(nxt).startswith(f"{sandbox.root}/meta/v27.0/act_{EU}/insights?")
     assert nxt.params["access_token"] == TOKEN and nxt.params["fields"] == params["fields"]
     assert nxt.params["after"] == body["paging"]["cursors"]["after"]
     assert "x-business-use-case-usage" in response.headers
 
 
 def test_faults_replay_from_the_seed(sandbox: RunningSandbox) -> None:
-    url = f"{sandbox.root}/meta/v23.0/act_{EU}"
+    url = f"{sandbox.root}/meta/v27.0/act_{EU}"
 
     def statuses() -> list[int]:
         sandbox.faults.configure(seed=3, throttle=0.3, server_error=0.3)
@@ -366,12 +367,13 @@ def graph_handler(throttle_first: bool = False) -> Callable[[httpx.Request], htt
     state = {"throttled": not throttle_first}
 
     def handle(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if path == "/v23.0/act_1000000001":
+        # recorded paging links carry the version they were recorded with
+        path = re.sub(r"^/v\d+\.\d+/", "/v27.0/", request.url.path)
+        if path == "/v27.0/act_1000000001":
             return httpx.Response(200, json=load_recorded("meta", "account"))
-        if path == "/v23.0/act_1000000001/campaigns":
+        if path == "/v27.0/act_1000000001/campaigns":
             return httpx.Response(200, json=load_recorded("meta", "campaigns"))
-        if path == "/v23.0/act_1000000001/insights":
+        if path == "/v27.0/act_1000000001/insights":
             if not state["throttled"]:
                 state["throttled"] = True
                 entry = {

@@ -164,7 +164,7 @@ def test_google_token_endpoint_speaks_googles_contract(server, clock) -> None:
     bad = httpx.post(url, data={**form, "refresh_token": "nope"})
     assert bad.status_code == 400 and bad.json() == {
         "error": "invalid_grant", "error_description": "Token has been expired or revoked."}
-    expired = httpx.post(f"{server.base_url}/googleads/v21/customers/1234567890/googleAds:searchStream",
+    expired = httpx.post(f"{server.base_url}/googleads/v26/customers/1234567890/googleAds:searchStream",
                          headers={"Authorization": f"Bearer {ok['access_token']}",
                                   "developer-token": "sandbox-google-ads-developer-token"},
                          json={"query": "SELECT campaign.id FROM campaign"})

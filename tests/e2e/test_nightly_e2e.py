@@ -46,7 +46,7 @@ def _run(nights: list[datetime], env: dict, tmp_path_factory) -> None:
 def api_spend(sandbox_url: str, account_id: str, since: date, until: date, as_of: date) -> dict[date, Decimal]:
     """Spend per day as the Meta insights endpoint returns it, paging like any API client."""
     totals: dict[date, Decimal] = defaultdict(Decimal)
-    url = f"{sandbox_url}/meta/v23.0/act_{account_id}/insights"
+    url = f"{sandbox_url}/meta/v27.0/act_{account_id}/insights"
     params = {
         "level": "ad", "time_increment": "1", "fields": "ad_id,date_start,spend", "limit": "200",
         "time_range": json.dumps({"since": since.isoformat(), "until": until.isoformat()}),
@@ -81,7 +81,7 @@ def google_ads_spend(sandbox_url: str, customer: str, since: date, until: date, 
     query = ("SELECT segments.date, metrics.cost_micros FROM ad_group_ad "
              f"WHERE segments.date BETWEEN '{since}' AND '{until}'")
     resp = httpx.post(
-        f"{sandbox_url}/googleads/v21/customers/{customer}/googleAds:searchStream",
+        f"{sandbox_url}/googleads/v26/customers/{customer}/googleAds:searchStream",
         params={"sandbox_as_of": as_of.isoformat()}, json={"query": query}, timeout=60,
         headers={"Authorization": "Bearer sandbox-google-ads-token",
                  "developer-token": "sandbox-google-ads-developer-token", "login-customer-id": "9999999999"},
@@ -258,7 +258,7 @@ def instagram_views_over_http(sandbox_url: str, ig_user_id: str, as_of: date, lo
     the media list with cursor paging, then each media's lifetime insights."""
     from socialwh_dev.sandbox import instagram
 
-    base = f"{sandbox_url}/{instagram.PREFIX}/v23.0"
+    base = f"{sandbox_url}/{instagram.PREFIX}/v25.0"
     auth = {"access_token": instagram.DEFAULT_TOKEN, "sandbox_as_of": as_of.isoformat()}
     first_day = as_of - timedelta(days=lookback_days - 1)
     views: dict[str, int] = {}

@@ -358,7 +358,7 @@ def test_make_client_reads_the_connection() -> None:
         assert headers["developer-token"] == "dev-token"
         assert headers["Authorization"] == "Bearer ya29.token"
     with make_client(conn, {}, None) as client:
-        assert client.api_version == "v21" and client.extra_params == {}
+        assert client.api_version == "v26" and client.extra_params == {}
 
 
 def test_missing_credentials_name_the_connection() -> None:

@@ -1,4 +1,4 @@
-"""The Google Ads API (REST, ``v21``) contract, sandboxed.
+"""The Google Ads API (REST, ``v26``; sunset versions answer UNSUPPORTED_VERSION, see versions.py) contract, sandboxed.
 
 Speaks what the real API speaks, below the ``/googleads`` prefix exactly the paths of
 ``https://googleads.googleapis.com``:
@@ -53,9 +53,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
 
+from socialwh_dev.sandbox import oauth, versions
 from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
-from socialwh_dev.sandbox import oauth
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "googleads"
@@ -1004,9 +1004,10 @@ class GoogleAdsSandbox:
 
     def handle(self, request: Request) -> Response:
         match = _PATH_RE.match(request.path)
-        version = match["version"] if match else "v21"
+        version = match["version"] if match else "v26"
         stream = bool(match) and match["method"] == "searchStream"
         try:
+            self._check_version(request, version)
             response = self.router.dispatch(request)
         except AdsError as exc:
             return exc.response(version, self._request_id(), stream)
@@ -1019,11 +1020,24 @@ class GoogleAdsSandbox:
             return Response(404, body, {"Content-Type": "text/html; charset=UTF-8"})
         return response
 
+    def _check_version(self, request: Request, version: str) -> None:
+        """A sunset major version: 400 INVALID_ARGUMENT whose GoogleAdsFailure carries
+        requestError UNSUPPORTED_VERSION, as the API answers it."""
+        raw = request.query.get("sandbox_as_of")
+        try:
+            as_of = date.fromisoformat(raw) if raw else datetime.now(UTC).date()
+        except ValueError:
+            as_of = datetime.now(UTC).date()
+        if versions.is_sunset(versions.GOOGLE_ADS, version, as_of):
+            raise AdsError(
+                "INVALID_ARGUMENT", "requestError", "UNSUPPORTED_VERSION",
+                f"Version {version} is deprecated. Requests to this version will be blocked.")
+
     def fault(self, kind: str, request: Request, rng: random.Random) -> Response:
         """Throttling: 429 RESOURCE_EXHAUSTED with quotaErrorDetails.retryDelay. Server errors:
         500 INTERNAL, 503 UNAVAILABLE, or (searchStream) a stream that fails part-way."""
         match = _PATH_RE.match(request.path)
-        version = match["version"] if match else "v21"
+        version = match["version"] if match else "v26"
         stream = bool(match) and match["method"] == "searchStream"
         request_id = self._request_id()
         if kind == "throttle":

@@ -50,9 +50,9 @@ from typing import Any
 
 from socialwh.config import Config
 
+from socialwh_dev.sandbox import oauth, versions
 from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
-from socialwh_dev.sandbox import oauth
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "linkedin"
@@ -769,7 +769,8 @@ class LinkedInSandbox:
                 "VERSION_MISSING",
             )
         valid = len(version) == 6 and version.isdigit() and 1 <= int(version[4:]) <= 12
-        if not valid or version < OLDEST_VERSION:
+        if not valid or version < OLDEST_VERSION or versions.is_sunset(
+                versions.LINKEDIN, version, self._as_of(request)):
             raise LinkedInError(
                 426, f"Requested version {version} is not active", "NONEXISTENT_VERSION"
             )

@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox import oauth
+from socialwh_dev.sandbox import oauth, versions
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.linkedin import (
     OLDEST_VERSION,
@@ -525,7 +525,8 @@ class LinkedInOrganicSandbox:
                 "VERSION_MISSING",
             )
         valid = len(version) == 6 and version.isdigit() and 1 <= int(version[4:]) <= 12
-        if not valid or version < OLDEST_VERSION:
+        if not valid or version < OLDEST_VERSION or versions.is_sunset(
+                versions.LINKEDIN, version, self._as_of(request)):
             raise LinkedInError(
                 426, f"Requested version {version} is not active", "NONEXISTENT_VERSION"
             )

@@ -1,4 +1,4 @@
-"""The Meta Marketing API (Graph ``v23.0``) contract, sandboxed.
+"""The Meta Marketing API (``v27.0``; expired versions answer (#2635), see versions.py) contract, sandboxed.
 
 Speaks what the real API speaks, so the connector is tested against the contract and not
 against a convenience of our own: ``/act_{id}``, ``/act_{id}/insights`` (GET, and POST for
@@ -36,9 +36,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
 
+from socialwh_dev.sandbox import oauth, versions
 from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
-from socialwh_dev.sandbox import oauth
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "meta"
@@ -711,12 +711,21 @@ class MetaSandbox:
             return oauth.meta_debug_token(self.oauth, request, APP_ID, APP_SECRET)
         try:
             self._authenticate(request)
+            self._check_version(request)
             response = self.router.dispatch(request)
             if response is None:
                 raise GraphError(f"Unknown path components: {request.path}", 2500)
             return response
         except GraphError as exc:
             return exc.response(trace)
+
+    def _check_version(self, request: Request) -> None:
+        """A Marketing API version past its expiry answers (#2635) as Meta does (HTTP 400)."""
+        match = re.match(r"^/(v\d+\.\d+)/", request.path)
+        if match and versions.is_sunset(versions.META_MARKETING, match.group(1), self._as_of(request)):
+            raise GraphError(
+                "(#2635) You are calling a deprecated version of the Ads API. Please update to "
+                f"the latest version: {versions.latest_meta()}.", 2635)
 
     def fault(self, kind: str, request: Request, rng: random.Random) -> Response:
         """Throttling: HTTP 400 with code 4/17/80000 and a usage header; 5xx: code 1 or 2."""

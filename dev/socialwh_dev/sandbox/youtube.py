@@ -42,8 +42,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox import oauth
+from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.server import Request, Response
 
 PREFIX = "youtube"

@@ -27,7 +27,7 @@ Credentials, from the Airflow connection (``platforms.google_ads.conn_id``, ``go
 - ``extra.developer_token`` (required): sent as the ``developer-token`` header;
 - ``extra.login_customer_id`` (optional): the manager (MCC) account the token's user reaches the
   customers through, sent as ``login-customer-id`` (digits; ``123-456-7890`` is accepted).
-``login`` is not used. Config options read: ``api_version`` (default ``v21``).
+``login`` is not used. Config options read: ``api_version`` (default ``v26``).
 
 Errors come in Google's envelope, ``{"error": {"code", "message", "status", "details": [
 {"@type": "type.googleapis.com/google.ads.googleads.vNN.errors.GoogleAdsFailure", "errors": [
@@ -79,7 +79,7 @@ from socialwh.connectors.http import (
 log = logging.getLogger(__name__)
 
 PLATFORM = "google_ads"
-DEFAULT_API_VERSION = "v21"
+DEFAULT_API_VERSION = "v26"  # see config api_versions
 DEFAULT_CONN_ID = "google_ads"
 
 #: Ad-level daily stats. FROM ad_group_ad: one row per ad group ad and day with activity.

@@ -40,7 +40,7 @@ from socialwh.connectors.meta import AUTH_CODES, THROTTLE_CODES, usage_wait_seco
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_VERSION = "v23.0"
+DEFAULT_API_VERSION = "v25.0"  # Graph API (expires 2028-07-29); see config api_versions
 #: Graph reports Page and Instagram day insights in Pacific time unless told otherwise.
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 #: Instagram: "media posted before the account became a business account" (code 100).

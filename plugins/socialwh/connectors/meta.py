@@ -43,7 +43,7 @@ from socialwh.connectors.numbers import FieldNumbers
 log = logging.getLogger(__name__)
 
 PLATFORM = "meta"
-DEFAULT_API_VERSION = "v23.0"
+DEFAULT_API_VERSION = "v27.0"  # Marketing API; see config api_versions
 
 #: Throttling codes: 4 app, 17 user, 32 page, 613 calls within time, 80000-80008 business use case.
 THROTTLE_CODES = frozenset({4, 17, 32, 613}) | frozenset(range(80000, 80009))

@@ -26,17 +26,22 @@ def on_failure(context: dict[str, Any]) -> None:
     task_failure_alert(context)
 
 
-def alert_stale_sources(context: dict[str, Any], gate: dict[str, Any]) -> bool:
-    """A passed gate may still say a source sent nothing fresh (a warning): tell the team."""
-    if not gate.get("stale_sources"):
+def alert_stale_sources(context: dict[str, Any], gate: dict[str, Any],
+                        failed: list[dict[str, Any]] | None = None) -> bool:
+    """A passed gate may still say a source sent nothing fresh (a warning), or a source's
+    extract failed tonight (`failed`, from source_report: named with since when): tell the team."""
+    failed = failed or []
+    names = sorted({*gate.get("stale_sources", []), *(s["source"] for s in failed)})
+    if not names:
         return False
     from socialwh.pipeline.alerts import send_alert  # noqa: PLC0415
+    from socialwh.pipeline.nightly import stale_lines  # noqa: PLC0415
 
     ti = context.get("task_instance") or context.get("ti")
     return send_alert(
         "stale_source", dag_id=getattr(ti, "dag_id", None), task_id=getattr(ti, "task_id", None),
         logical_date=context.get("logical_date"), run_id=context.get("run_id"),
-        stale_sources=gate["stale_sources"], failed_checks=gate.get("stale_checks", []),
+        stale_sources=names, failed_checks=[*stale_lines(failed), *gate.get("stale_checks", [])],
     )
 
 
@@ -65,6 +70,41 @@ def check_credentials(context: dict[str, Any], platforms: list[str]) -> list[dic
                    logical_date=context.get("logical_date"), run_id=context.get("run_id"),
                    failed_checks=[s["message"] for s in due])
     return statuses
+
+
+def no_retry_for_sunset(call: Any, *, warehouse_url: str, run_id: str, night: date, source: str,
+                        account_id: str) -> Any:
+    """Run one extract with its outcome recorded (nightly.run_recorded); a configured API version
+    past its sunset fails at once, without retries (a retry cannot fix the config)."""
+    from airflow.sdk.exceptions import AirflowFailException  # noqa: PLC0415
+
+    from socialwh.pipeline.nightly import run_recorded  # noqa: PLC0415
+    from socialwh.pipeline.versions import ApiVersionSunset  # noqa: PLC0415
+
+    try:
+        return run_recorded(call, warehouse_url=warehouse_url, run_id=run_id, night=night, source=source,
+                            account_id=account_id)
+    except ApiVersionSunset as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def run_id(context: dict[str, Any]) -> str:
+    return str(context.get("run_id") or getattr(context.get("dag_run"), "run_id", None) or run_date(context))
+
+
+def check_api_versions(context: dict[str, Any]) -> dict[str, Any]:
+    """The nightly API version watch (socialwh.pipeline.versions): a webhook warning for every
+    configured version within api_version_warn_days of its sunset or past it."""
+    from socialwh.pipeline.alerts import send_alert  # noqa: PLC0415
+    from socialwh.pipeline.versions import check_versions  # noqa: PLC0415
+
+    ti = context.get("task_instance") or context.get("ti")
+
+    def notify(lines: list[str]) -> None:
+        send_alert("api_version", dag_id=getattr(ti, "dag_id", None), task_id=getattr(ti, "task_id", None),
+                   logical_date=context.get("logical_date"), run_id=context.get("run_id"), failed_checks=lines)
+
+    return check_versions(run_date(context), notify=notify)
 
 
 DEFAULT_ARGS: dict[str, Any] = {

@@ -10,8 +10,10 @@ Contract
 * What: `{"text": <headline + lines>, "socialwh": {kind, dag_id, task_id, ...}}`, which Slack
   incoming webhooks and Teams (simple `text`) both accept. `kind` is `task_failed`,
   `gate_failed` (the exception is a `GateFailed`: its blocking checks are listed),
-  `stale_source` or `credentials` (the nightly credentials check: a token that cannot renew
-  expires within 14 days, or was refused; `failed_checks` says what to re-authorize).
+  `stale_source` (a source without fresh data, or whose extract failed: named with since when),
+  `credentials` (the nightly credentials check: a token that cannot renew expires within 14 days,
+  or was refused; `failed_checks` says what to re-authorize) or `api_version` (a configured API
+  version within its warning window or past its sunset).
 * Secrets never leave: passwords in URLs become `scheme://user:***@`; credential query
   parameters `?access_token=REDACTED` (socialwh.connectors.http); values of env vars whose name
   holds PASSWORD, TOKEN, SECRET or KEY (6+ characters), connection passwords from
@@ -47,7 +49,7 @@ log = logging.getLogger(__name__)
 CONN_ID = "alerts_webhook"
 URL_ENV = "SOCIALWH_ALERT_WEBHOOK_URL"
 DATA_DOCS_ENV = "SOCIALWH_DATA_DOCS_URL"
-KINDS = ("task_failed", "gate_failed", "stale_source", "credentials")
+KINDS = ("task_failed", "gate_failed", "stale_source", "credentials", "api_version")
 TIMEOUT = 10.0
 RETRY_DELAY = 1.0
 MAX_ERROR = 500
@@ -56,7 +58,8 @@ MAX_LINES = 30  # failed checks / stale sources listed in the text (the structur
 _SECRET_ENV = re.compile(r"PASSWORD|TOKEN|SECRET|KEY", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
 _HEADLINE = {"task_failed": ":red_circle:", "gate_failed": ":red_circle:", "stale_source": ":warning:",
-             "credentials": ":key:"}
+             "credentials": ":key:",
+             "api_version": ":warning:"}
 
 
 def data_docs_url() -> str:
@@ -86,6 +89,7 @@ class Alert:
             where += f"[{self.map_index}]"
         what = {"gate_failed": "quality gate failed",
                 "credentials": "credentials need re-authorization soon or now",
+                "api_version": "API version sunset ahead or passed",
                 "stale_source": "no fresh data from " + (", ".join(self.stale_sources) or "a source")
                 }.get(self.kind, "failed")
         day = (self.logical_date or "")[:10] or self.run_id or "?"

@@ -62,10 +62,12 @@ def extract_load_account(
     cannot renew fails with what to re-authorize.
     """
     from socialwh.connectors import oauth  # noqa: PLC0415
+    from socialwh.pipeline.versions import ensure_supported  # noqa: PLC0415
     from socialwh.warehouse import db, quarantine  # noqa: PLC0415
 
     config = config or load_config()
     settings = config.platforms[platform]
+    ensure_supported(platform, night, config)  # a sunset version fails here, naming it
     connector = importlib.import_module(f"socialwh.connectors.{platform}")
     since, until = extraction_window(night, settings.lookback_days)
     t0 = time.monotonic()
@@ -148,13 +150,23 @@ def load_finance(
     }
 
 
-def run_gate(night: date, *, warehouse_url: str, config: Config | None = None) -> dict[str, Any]:
-    """Validate the marts; raise (failing the task) when a blocking check fails."""
+def run_gate(night: date, *, warehouse_url: str, config: Config | None = None,
+             failed_sources: list[str] | tuple[str, ...] = (), context_dir: Any = None) -> dict[str, Any]:
+    """Validate the marts; raise (failing the task) when a blocking check fails.
+
+    Only the suites of enabled platforms and configured domains run (GateScope); the freshness
+    checks of `failed_sources` (their extract failed tonight: their rows stay at the last good
+    night) warn instead of blocking. Stored results older than quality.results_retention_days
+    (default 30) are pruned."""
+    from socialwh.quality.gate import GateScope  # noqa: PLC0415
     from socialwh.quality.gate import run_gate as gx_run_gate  # noqa: PLC0415
 
     config = config or load_config()
     lag = int(config.quality.get("freshness_max_lag_days", 2))
-    result = gx_run_gate(warehouse_url, min_fresh_date=night - timedelta(days=lag))
+    extra = {"context_dir": context_dir} if context_dir is not None else {}
+    result = gx_run_gate(warehouse_url, min_fresh_date=night - timedelta(days=lag),
+                         retention_days=results_retention_days(config),
+                         scope=GateScope.from_config(config), failed_platforms=tuple(failed_sources), **extra)
     log.info("validation gate:\n%s", result.summary())
     _record_gate(warehouse_url, night, result.passed, result.summary())
     result.raise_for_blocking()
@@ -166,7 +178,19 @@ def run_gate(night: date, *, warehouse_url: str, config: Config | None = None) -
         # raw.<table>.warning freshness: the source delivered nothing recent (alerted, not blocking)
         "stale_sources": sorted({f.suite.split(".")[1] for f in stale}),
         "stale_checks": [f.label() for f in stale],
+        "skipped_suites": list(result.skipped_suites),
+        "failed_sources": list(result.failed_platforms),
     }
+
+
+def results_retention_days(config: Config) -> int:
+    """quality.results_retention_days: days of validation results and Data Docs kept (30)."""
+    from socialwh.config import ConfigError  # noqa: PLC0415
+
+    days = config.quality.get("results_retention_days", 30)
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise ConfigError(f"{config.path}: quality.results_retention_days must be a positive integer, got {days!r}")
+    return days
 
 
 def _record_gate(warehouse_url: str, night: date, passed: bool, summary: str) -> None:
@@ -183,8 +207,9 @@ def _record_gate(warehouse_url: str, night: date, passed: bool, summary: str) ->
                      [night, passed, summary])
 
 
-def publish(night: date, *, warehouse_url: str) -> dict[str, Any]:
-    """Replace `bi` with the validated marts in one transaction; make sure the reader role exists."""
+def publish(night: date, *, warehouse_url: str, stale: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Replace `bi` with the validated marts in one transaction; make sure the reader role exists.
+    `stale`: sources that failed tonight (source_report), named in bi.publication_info."""
     from socialwh.dashboards import trust  # noqa: PLC0415
     from socialwh.warehouse import db  # noqa: PLC0415
     from socialwh.warehouse.publish import ensure_reader_role  # noqa: PLC0415
@@ -192,7 +217,137 @@ def publish(night: date, *, warehouse_url: str) -> dict[str, Any]:
 
     with db.connect(warehouse_url) as conn:
         ensure_reader_role(conn)
-        result = do_publish(conn, logical_date=night)
+        result = do_publish(conn, logical_date=night, stale_sources=stale or [])
         # the Data trust dashboard's views (gate, freshness, quarantine) in `bi`
         trust.ensure_views(conn)
-    return {"published_at": result.published_at.isoformat(), "tables": result.tables}
+    return {"published_at": result.published_at.isoformat(), "tables": result.tables, "stale": stale or []}
+
+
+# --- a failed source does not block the others ------------------------------------------------
+#
+# Every extract (one per account) and the finance load record their outcome per run in
+# ops.extract_runs. After them, `source_report` (a task that runs whatever they did) names the
+# sources that failed tonight, keeps ops.source_status (last good night, failing since when,
+# last error) and lets the night go on: a failed source's rows stay at its last good night (its
+# extraction replaces nothing), the gate's freshness checks for it only warn tonight, and
+# bi.publication_info names it with since when.
+
+FINANCE_SOURCE = "finance"
+
+_OPS_DDL = """
+create schema if not exists ops;
+create table if not exists ops.extract_runs (
+    run_id text not null, logical_date date not null, source text not null, account_id text not null,
+    status text not null, error text, updated_at timestamptz not null default now(),
+    primary key (run_id, source, account_id));
+create table if not exists ops.source_status (
+    source text primary key, last_good_night date, failing_since date, last_error text,
+    updated_at timestamptz not null default now());
+"""
+
+
+def _ensure_ops(conn) -> None:
+    conn.execute("select pg_advisory_xact_lock(hashtext('socialwh.ops_sources'))")
+    conn.execute(_OPS_DDL)
+
+
+def record_outcome(warehouse_url: str, run_id: str, night: date, source: str, account_id: str,
+                   error: BaseException | str | None = None) -> None:
+    """Record one extract's (or the finance load's) outcome for this run; never raises."""
+    from socialwh.pipeline.alerts import first_line, redact_text  # noqa: PLC0415
+    from socialwh.warehouse import db  # noqa: PLC0415
+
+    message = redact_text(first_line(error) or "") if error is not None else None
+    try:
+        with db.connect(warehouse_url) as conn, conn.transaction():
+            _ensure_ops(conn)
+            conn.execute(
+                "insert into ops.extract_runs (run_id, logical_date, source, account_id, status, error)"
+                " values (%s, %s, %s, %s, %s, %s) on conflict (run_id, source, account_id) do update"
+                " set status = excluded.status, error = excluded.error, updated_at = now()",
+                [run_id, night, source, account_id, "failed" if error is not None else "success", message])
+    except Exception:  # noqa: BLE001 - the outcome of the task itself must stand
+        log.exception("could not record the outcome of %s %s", source, account_id)
+
+
+def run_recorded(call, *, warehouse_url: str, run_id: str, night: date, source: str,
+                 account_id: str) -> Any:
+    """call(), its success or failure recorded in ops.extract_runs (the failure re-raised)."""
+    try:
+        result = call()
+    except BaseException as exc:
+        record_outcome(warehouse_url, run_id, night, source, account_id, exc)
+        raise
+    record_outcome(warehouse_url, run_id, night, source, account_id)
+    return result
+
+
+def source_report(night: date, run_id: str, expected: list[tuple[str, str]], *,
+                  warehouse_url: str) -> dict[str, Any]:
+    """Which sources failed in this run, and since when their data is stale.
+
+    `expected` is every (source, account_id) the run was to load (accounts of the enabled
+    platforms, and ("finance", "all")). A source fails when any of its units failed or recorded
+    nothing (killed, never ran). Updates ops.source_status and returns
+    {"failed": [source, ...], "stale": [{source, last_good_night, failing_since, error}, ...]}."""
+    from socialwh.warehouse import db  # noqa: PLC0415
+
+    units: dict[str, list[str]] = {}
+    for source, account in expected:
+        units.setdefault(source, []).append(account)
+    with db.connect(warehouse_url) as conn, conn.transaction():
+        _ensure_ops(conn)
+        rows = conn.execute("select source, account_id, status, error from ops.extract_runs where run_id = %s",
+                            [run_id]).fetchall()
+        outcome = {(s, a): (status, err) for s, a, status, err in rows}
+        stale = []
+        for source in sorted(units):
+            missing = [a for a in units[source] if outcome.get((source, a), ("missing", None))[0] != "success"]
+            if not missing:
+                conn.execute(
+                    "insert into ops.source_status (source, last_good_night, failing_since, last_error)"
+                    " values (%s, %s, null, null) on conflict (source) do update set"
+                    " last_good_night = greatest(ops.source_status.last_good_night, excluded.last_good_night),"
+                    " failing_since = case when ops.source_status.failing_since <= excluded.last_good_night"
+                    "   then null else ops.source_status.failing_since end,"
+                    " last_error = case when ops.source_status.failing_since <= excluded.last_good_night"
+                    "   then null else ops.source_status.last_error end, updated_at = now()",
+                    [source, night])
+                continue
+            errors = [outcome.get((source, a), (None, "no outcome recorded (task killed or never ran)"))[1]
+                      for a in missing]
+            error = f"{len(missing)} of {len(units[source])} failed: {errors[0] or 'failed'}"
+            conn.execute(
+                "insert into ops.source_status (source, last_good_night, failing_since, last_error)"
+                " values (%s, null, %s, %s) on conflict (source) do update set"
+                " failing_since = case when ops.source_status.failing_since is null"
+                "   or ops.source_status.failing_since > excluded.failing_since"
+                "   then excluded.failing_since else ops.source_status.failing_since end,"
+                " last_error = excluded.last_error, updated_at = now()",
+                [source, night, error])
+            last_good, since = conn.execute(
+                "select last_good_night, failing_since from ops.source_status where source = %s", [source]
+            ).fetchone()
+            stale.append({"source": source, "last_good_night": last_good.isoformat() if last_good else None,
+                          "failing_since": since.isoformat(), "error": error})
+    failed = [s["source"] for s in stale]
+    if failed:
+        log.warning("sources that failed tonight (their data stays at the last good night): %s", stale)
+    return {"failed": failed, "stale": stale}
+
+
+def stale_lines(stale: list[dict[str, Any]]) -> list[str]:
+    """One line per stale source, for alerts and logs."""
+    return [f"{s['source']}: extract failed, failing since {s['failing_since']}; data as of its last good "
+            f"night {s['last_good_night'] or '(none yet)'} ({s['error']})" for s in stale]
+
+
+class StaleSources(RuntimeError):
+    """The night published, but these sources failed and their data is stale."""
+
+
+def sources_complete(stale: list[dict[str, Any]]) -> None:
+    """Fail (so the run ends failed and alerts) when a source failed tonight; else nothing."""
+    if stale:
+        raise StaleSources("published without fresh data from " + ", ".join(s["source"] for s in stale)
+                           + ":\n" + "\n".join(stale_lines(stale)))

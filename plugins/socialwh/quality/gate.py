@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,9 @@ from socialwh.quality.suites import (
 )
 
 WARNING = "warning"
-# Stored validation results per suite (uncommitted/validations, git-ignored): two weeks of nights.
-KEEP_RESULTS = 14
+# Stored validation results and their Data Docs pages (uncommitted/, git-ignored) are kept this
+# many days (config: quality.results_retention_days); older ones are pruned at every gate run.
+RETENTION_DAYS = 30
 VALIDATIONS_DIR = "uncommitted/validations"
 # Failed rows/values quoted per failed check (the stored GX result keeps up to 200).
 MAX_EXAMPLES = 3
@@ -119,19 +121,23 @@ class GateResult:
     seconds: float = 0.0
     parameters: dict[str, str] = field(default_factory=dict)
     data_docs: str = ""  # the Data Docs index this run was rendered into ("" if rendering failed)
+    skipped_suites: tuple[str, ...] = ()  # not run: their platform / domain is not configured
+    failed_platforms: tuple[str, ...] = ()  # extract failed tonight: their freshness only warns
 
     @property
     def passed(self) -> bool:
-        """True when every blocking suite passed (warning suites never fail the gate)."""
-        return all(s.success for s in self.suites if s.blocking)
+        """True when no blocking check failed (warning suites, and checks demoted to warnings
+        for a night, never fail the gate); a failed blocking suite without a listed check fails."""
+        return not self.blocking_failures and all(
+            s.success or s.failures for s in self.suites if s.blocking)
 
     @property
     def blocking_failures(self) -> list[FailedCheck]:
-        return [f for s in self.suites if s.blocking for f in s.failures]
+        return [f for s in self.suites if s.blocking for f in s.failures if f.severity != WARNING]
 
     @property
     def warnings(self) -> list[FailedCheck]:
-        return [f for s in self.suites if not s.blocking for f in s.failures]
+        return [f for s in self.suites for f in s.failures if not s.blocking or f.severity == WARNING]
 
     def failed_checks(self, suite: str | None = None) -> set[str]:
         """`<suite>:<check>` of every failed check (of one suite when given)."""
@@ -150,13 +156,18 @@ class GateResult:
             f"{len(self.blocking_failures)} blocking failure(s), {len(self.warnings)} warning(s) "
             f"(min_fresh_date {self.min_fresh_date.isoformat()}, {self.seconds:.1f}s)"
         ]
+        if self.skipped_suites:
+            lines.append(f"  not run (platform or domain not configured): {len(self.skipped_suites)} suites")
+        if self.failed_platforms:
+            lines.append(f"  extract failed tonight (freshness warns only): {', '.join(self.failed_platforms)}")
         for s in self.suites:
             status = "ok" if s.success else "FAILED"
             lines.append(
                 f"  [{s.severity}] {s.name}: {status} "
                 f"({s.evaluated - s.failed}/{s.evaluated} passed)"
             )
-            lines += [f"      - {f.check}: {f.detail()}" for f in s.failures]
+            lines += [f"      - {f.check}{' (warning tonight)' if s.blocking and f.severity == WARNING else ''}:"
+                      f" {f.detail()}" for f in s.failures]
         return "\n".join(lines)
 
     def raise_for_blocking(self) -> GateResult:
@@ -172,12 +183,138 @@ class GateResult:
         return json.loads(json.dumps(data, default=str))
 
 
+# Which configured part of the warehouse a mart's suites check. A mart not listed is always checked.
+MART_DOMAINS = {
+    "fct_ad_performance_daily": "paid",
+    "fct_campaign_kpis_daily": "paid",
+    "fct_campaign_kpis_monthly": "paid",
+    "fct_roi_monthly": "paid",
+    "fct_roi_monthly_totals": "paid",
+    "fct_budget_variance_monthly": "budgets",
+    "fct_spend_reconciliation_monthly": "invoices",
+    "fct_post_performance_daily": "organic",
+    "fct_account_audience_daily": "organic",
+    "fct_organic_kpis_period": "organic",
+}
+# Finance raw tables -> the finance input that fills them (fx_rates: always loaded).
+FINANCE_DOMAINS = {"finance_budgets": "budgets", "finance_invoices": "invoices", "finance_orders": "orders"}
+
+
+@dataclass(frozen=True)
+class GateScope:
+    """What this deployment runs, so the gate checks only that (decided at run time from
+    config/warehouse.yml, without regenerating the suite files).
+
+    A suite of a platform that is not enabled, or of a domain with nothing configured (no paid
+    platform, no organic platform, no budget / invoice / order input), is not run; a check that
+    names a platform that is not enabled (``spend_matches_raw:tiktok``) is left out of the verdict
+    (GX runs a suite whole: its result is dropped)."""
+
+    platforms: frozenset[str]
+    domains: frozenset[str]
+
+    @classmethod
+    def everything(cls) -> GateScope:
+        from socialwh import registry  # noqa: PLC0415
+
+        return cls(frozenset(registry.platforms()),
+                   frozenset({"paid", "organic", "budgets", "invoices", "orders"}))
+
+    @classmethod
+    def from_config(cls, config: Any) -> GateScope:
+        from socialwh import registry  # noqa: PLC0415
+
+        enabled = frozenset(p.name for p in config.enabled_platforms())
+        kinds = {registry.platforms()[k].kind for k in enabled if k in registry.platforms()}
+        fin = config.finance or {}
+        domains = set(kinds)
+        for domain, key, default in (("budgets", "budgets_dir", "data/finance/budgets"),
+                                     ("invoices", "invoices_dir", "data/finance/invoices")):
+            if _has_files(config, fin.get(key, default)):
+                domains.add(domain)
+        orders = fin.get("orders", {"dir": "data/finance/orders"})
+        if isinstance(orders, dict) and (orders.get("conn_id") or _has_files(config, orders.get("dir"))):
+            domains.add("orders")
+        return cls(enabled, frozenset(domains))
+
+    def suite_applies(self, suite: str) -> bool:
+        from socialwh import registry  # noqa: PLC0415
+
+        layer, _, rest = suite.partition(".")
+        asset = rest.rsplit(".", 1)[0]
+        if layer == "raw":
+            found = registry.find_table(asset)
+            if found is not None:
+                return found[0].key in self.platforms
+            domain = FINANCE_DOMAINS.get(asset)
+            return domain is None or domain in self.domains
+        domain = MART_DOMAINS.get(asset)
+        return domain is None or domain in self.domains
+
+    def check_applies(self, check: str) -> bool:
+        from socialwh import registry  # noqa: PLC0415
+
+        target = check.rpartition(":")[2]
+        return target not in registry.platforms() or target in self.platforms
+
+    def skipped(self, suites: list[str]) -> list[str]:
+        return [s for s in suites if not self.suite_applies(s)]
+
+
+def _has_files(config: Any, folder: str | None) -> bool:
+    if not folder:
+        return False
+    path = config.resolve(folder)
+    return path.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in path.iterdir())
+
+
+def domain_platforms(suite: str) -> set[str] | None:
+    """The platforms whose data a suite's freshness depends on (None: not a platform's)."""
+    from socialwh import registry  # noqa: PLC0415
+
+    layer, _, rest = suite.partition(".")
+    asset = rest.rsplit(".", 1)[0]
+    if layer == "raw":
+        found = registry.find_table(asset)
+        return {found[0].key} if found else None
+    domain = MART_DOMAINS.get(asset)
+    if domain in ("paid", "organic"):
+        return {p.key for p in registry.of_kind(domain)}
+    return None
+
+
+def demote_freshness(gate: GateResult, failed_platforms: tuple[str, ...] | list[str]) -> GateResult:
+    """A night whose extract failed for some platforms: their data is stale by design (it stays
+    at the last good night), so failed blocking freshness checks of suites covering those
+    platforms become warnings for this night instead of stopping everything else."""
+    failed = set(failed_platforms)
+    if not failed:
+        return gate
+    suites = []
+    for s in gate.suites:
+        covers = domain_platforms(s.name) or set()
+        if not s.blocking or not (covers & failed):
+            suites.append(s)
+            continue
+        failures = tuple(
+            replace(f, severity=WARNING,
+                    description=f"{f.description} (warning tonight: extract failed for "
+                                f"{', '.join(sorted(covers & failed))})")
+            if f.check.startswith("fresh:") else f
+            for f in s.failures
+        )
+        suites.append(replace(s, failures=failures))
+    return replace(gate, suites=tuple(suites), failed_platforms=tuple(sorted(failed)))
+
+
 def run_gate(
     connection_string: str,
     *,
     min_fresh_date: date,
     context_dir: Path | str = GX_DIR,
-    keep_results: int = KEEP_RESULTS,
+    retention_days: int = RETENTION_DAYS,
+    scope: GateScope | None = None,
+    failed_platforms: tuple[str, ...] | list[str] = (),
 ) -> GateResult:
     """Run the `marts_gate` checkpoint over the marts. Failed checks do not raise here: log
     `.summary()` and call `.raise_for_blocking()` on the result.
@@ -187,8 +324,8 @@ def run_gate(
         min_fresh_date: the newest fact day must be on or after it (run-time suite parameter);
             monthly marts get the first day of its month.
         context_dir: the GX file data context (the repository's expectations/ by default).
-        keep_results: validation results (and their Data Docs pages) kept per suite; older ones
-            are deleted before the run, so the store and the docs build stay bounded.
+        retention_days: validation results (and their Data Docs pages) older than this many
+            days are deleted before the run, so the store and the docs build stay bounded.
 
     Raises:
         GateError: the gate could not run (warehouse unreachable, a mart missing, a suite file
@@ -213,22 +350,61 @@ def run_gate(
         )
         checkpoint = context.checkpoints.get(CHECKPOINT)
     _check_suites_complete(checkpoint, context_dir)
+    scope = scope or GateScope.everything()
+    definitions = [vd for vd in checkpoint.validation_definitions if scope.suite_applies(vd.suite.name)]
+    skipped = tuple(vd.suite.name for vd in checkpoint.validation_definitions
+                    if not scope.suite_applies(vd.suite.name))
+    if not definitions:
+        raise GateError("nothing to validate: no suite applies to the configured platforms and domains")
     parameters = {
         "min_fresh_date": min_fresh_date.isoformat(),
         "min_fresh_month": min_fresh_date.replace(day=1).isoformat(),
         # ECB rates exist for TARGET business days only: a weekend or holiday is no gap.
         "min_fresh_fx_date": (min_fresh_date - timedelta(days=2)).isoformat(),
     }
-    prune_results(context_dir, keep=keep_results)
+    prune_results(context_dir, retention_days=retention_days)
     datasource = context.data_sources.get(DATASOURCE)
     try:
         _preflight(datasource, connection_string)
-        result = checkpoint.run(expectation_parameters=parameters)
+        result = _run_checkpoint(checkpoint, definitions, parameters)
     finally:
         datasource.get_execution_engine().close()
     docs = build_docs(context, list(result.run_results.keys()))
-    gate = _gate_result(result, min_fresh_date, parameters, time.monotonic() - started)
+    gate = _gate_result(result, min_fresh_date, parameters, time.monotonic() - started, scope)
+    gate = demote_freshness(replace(gate, skipped_suites=skipped), failed_platforms)
     return replace(_redacted(gate, connection_string), data_docs=docs)
+
+
+@dataclass
+class _CheckpointRun:
+    run_id: Any
+    run_results: dict
+
+
+def _run_checkpoint(checkpoint: Any, definitions: list, parameters: dict) -> _CheckpointRun:
+    """Checkpoint.run over a subset of its validation definitions (the committed checkpoint and
+    suites stay as they are: GX refuses to run a checkpoint edited in memory). The checkpoint has
+    no actions; every result is stored under one run id, as Checkpoint.run does."""
+    import datetime as dt  # noqa: PLC0415
+
+    from great_expectations.core.run_identifier import RunIdentifier  # noqa: PLC0415
+    from great_expectations.data_context.types.resource_identifiers import (  # noqa: PLC0415
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    checkpoint.is_fresh().raise_for_error()
+    run_id = RunIdentifier(run_time=dt.datetime.now(dt.timezone.utc))
+    results = {}
+    for vd in definitions:
+        validation = vd.run(checkpoint_id=checkpoint.id, expectation_parameters=parameters,
+                            result_format=checkpoint.result_format, run_id=run_id)
+        validation.meta["checkpoint_id"] = checkpoint.id
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=vd.suite.name),
+            run_id=run_id, batch_identifier=validation.batch_id)
+        results[key] = validation
+    return _CheckpointRun(run_id=run_id, run_results=results)
 
 
 def build_docs(context: Any, result_ids: list[Any]) -> str:
@@ -244,28 +420,50 @@ def build_docs(context: Any, result_ids: list[Any]) -> str:
     return str(Path(context.root_directory) / DATA_DOCS_DIR / "index.html")
 
 
-def prune_results(context_dir: Path, keep: int = KEEP_RESULTS) -> int:
-    """Keep the newest `keep - 1` stored results per suite (this run adds one); drop the rest
-    with their Data Docs pages. Returns how many results were removed."""
+_RUN_TIME = re.compile(r"^(\d{8}T\d{6})")
+
+
+def _run_time(path: Path) -> datetime | None:
+    """When a stored result was written: its run-time folder (e.g. 20261202T040012.123456Z)."""
+    match = _RUN_TIME.match(path.parent.name)
+    if not match:
+        return None
+    return datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc)
+
+
+def prune_results(context_dir: Path, retention_days: int = RETENTION_DAYS,
+                  now: datetime | None = None) -> int:
+    """Delete stored validation results older than `retention_days` days (by their run time)
+    with their Data Docs pages. Returns how many results were removed.
+
+    Layout: uncommitted/validations/<suite path>/<run name>/<run time>/<batch>.json and the
+    same path under the Data Docs site's validations/ (.html). A result whose run time cannot be
+    read is kept (never delete what we cannot date)."""
+    if retention_days < 1:
+        raise ValueError(f"retention_days must be at least 1, got {retention_days!r}")
     store = context_dir / VALIDATIONS_DIR
     site = context_dir / DATA_DOCS_DIR / "validations"
+    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=retention_days)
     removed = 0
-    # <suite path>/<run name>/<run time>/<batch>.json: group by the suite's folder
-    by_suite: dict[Path, list[Path]] = {}
-    for path in store.rglob("*.json"):
-        by_suite.setdefault(path.parents[2], []).append(path)
-    for results in by_suite.values():
-        results.sort(key=lambda p: p.parent.name)  # run time stamps sort chronologically
-        for old in results[: max(len(results) - (keep - 1), 0)]:
-            rel = old.relative_to(store)
-            old.unlink()
-            page = (site / rel).with_suffix(".html")
-            page.unlink(missing_ok=True)
-            for folder in (old.parent, page.parent):
-                if folder.is_dir() and not any(folder.iterdir()):
-                    folder.rmdir()
-            removed += 1
+    for old in sorted(store.rglob("*.json")):
+        when = _run_time(old)
+        if when is None or when >= cutoff:
+            continue
+        rel = old.relative_to(store)
+        old.unlink()
+        page = (site / rel).with_suffix(".html")
+        page.unlink(missing_ok=True)
+        for leaf in (old.parent, page.parent):
+            _remove_empty(leaf, stop=store if leaf.is_relative_to(store) else site)
+        removed += 1
     return removed
+
+
+def _remove_empty(folder: Path, stop: Path) -> None:
+    """Remove `folder` and its parents up to (not including) `stop` while they are empty."""
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 def _quiet_gx_logs() -> None:
@@ -332,22 +530,25 @@ def _check_suites_complete(checkpoint: Any, context_dir: Path) -> None:
             )
 
 
-def _gate_result(result: Any, min_fresh_date: date, parameters: dict, seconds: float) -> GateResult:
+def _gate_result(result: Any, min_fresh_date: date, parameters: dict, seconds: float,
+                 scope: GateScope | None = None) -> GateResult:
     suites = []
     for suite_result in result.run_results.values():
         name = suite_result.suite_name
         severity = name.rsplit(".", 1)[-1]
+        # checks of platforms that are not enabled: not part of the verdict
+        kept = [r for r in suite_result.results
+                if scope is None or scope.check_applies((r.expectation_config.meta or {}).get("check") or "")]
         failures = tuple(
-            f for r in suite_result.results if not r.success for f in _failed_checks(name, severity, r)
+            f for r in kept if not r.success for f in _failed_checks(name, severity, r)
         )
-        stats = suite_result.statistics
         suites.append(
             SuiteResult(
                 name=name,
                 severity=severity,
-                success=bool(suite_result.success),
-                evaluated=int(stats["evaluated_expectations"]),
-                failed=int(stats["unsuccessful_expectations"]),
+                success=all(r.success for r in kept),
+                evaluated=len(kept),
+                failed=sum(1 for r in kept if not r.success),
                 failures=failures,
             )
         )

@@ -145,9 +145,47 @@ def _prepare_os_user(local_dir: Path) -> list[str]:
     if subprocess.run(["id", "-u", user], capture_output=True).returncode != 0:
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user],
                        check=True, capture_output=True)
+    check_reachable(local_dir, user)
     subprocess.run(["chown", "-R", user, str(local_dir)], check=True)
     # the binaries live under site-packages; they only need to be readable/executable
     return ["runuser", "-u", user, "--"]
+
+
+def _can_traverse(user: str, directory: Path) -> bool:
+    return subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(directory)],
+                          capture_output=True).returncode == 0
+
+
+def unreachable_dir(path: Path, user: str, can_traverse=None) -> Path | None:
+    """The first directory on `path`'s way from / that `user` cannot enter (search permission),
+    or None. `path` itself is left out: the warehouse hands it to the user (chown)."""
+    can_traverse = can_traverse or _can_traverse
+    for directory in reversed(Path(path).resolve().parents):
+        if not can_traverse(user, directory):
+            return directory
+    return None
+
+
+def check_reachable(local_dir: Path, user: str, can_traverse=None) -> None:
+    """Started as root, PostgreSQL runs as the system user `user`, which must be able to walk
+    down to the data directory. A checkout under /root (mode 700) otherwise fails in initdb with
+    a bare "Permission denied": say which directory and how to fix it instead."""
+    blocked = unreachable_dir(local_dir, user, can_traverse)
+    if blocked is None:
+        return
+    try:
+        st = blocked.stat()
+        mode = f"mode {st.st_mode & 0o777:o}, owner uid {st.st_uid}"
+    except OSError:
+        mode = "mode unknown"
+    raise EmbeddedWarehouseError(
+        f"the embedded PostgreSQL runs as the system user {user!r} (this process is root), and {user!r} "
+        f"cannot enter {blocked} ({mode}), which lies on the way to its data directory "
+        f"{local_dir / 'pgdata'}. Fix one of: `chmod o+x {blocked}` (lets other users pass through, "
+        f"not list it); or put the warehouse elsewhere, e.g. `export SOCIALWH_LOCAL_DIR=/var/lib/socialwh` "
+        f"(any directory {user!r} can reach); or run as a non-root user; or use an external PostgreSQL "
+        f"(WAREHOUSE_URL=postgresql://...)."
+    )
 
 
 def _initdb_cmd(data_dir: Path, password: str, local_dir: Path) -> list:

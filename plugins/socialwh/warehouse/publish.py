@@ -31,6 +31,12 @@ SOURCE_SCHEMA = "marts"
 TARGET_SCHEMA = "bi"
 STAGING_SCHEMA = "bi_next"  # unused since publish() stopped swapping schemas; kept for importers
 INFO_TABLE = "publication_info"
+STALE_COLUMNS = (
+    ("stale_sources", "text[]",
+     "Sources whose extract failed for this night (empty: none): their rows are those of their last good night."),
+    ("stale_since", "jsonb",
+     "Per stale source: last_good_night (its data is as of that night) and failing_since (first failed night)."),
+)
 
 
 @dataclass
@@ -171,8 +177,13 @@ def publish(
     logical_date: date | None = None,
     source_schema: str = SOURCE_SCHEMA,
     target_schema: str = TARGET_SCHEMA,
+    stale_sources: list[dict] | None = None,
 ) -> PublishResult:
-    """Make `target_schema` an exact copy of every table of `source_schema`, atomically."""
+    """Make `target_schema` an exact copy of every table of `source_schema`, atomically.
+
+    `stale_sources` ([{source, last_good_night, failing_since, error}]): sources whose extract
+    failed tonight; their rows are those of their last good night. publication_info names them
+    (stale_sources) and says since when (stale_since: source -> {last_good_night, failing_since})."""
     tables = _mart_tables(conn, source_schema)
     if not tables:
         raise RuntimeError(f"nothing to publish: schema {source_schema!r} has no tables (did dbt run?)")
@@ -220,10 +231,20 @@ def publish(
                     tgt, info, sql.Literal("When this bi publication passed the validation gate and was published.")
                 )
             )
+        have = {c for c, _ in _columns(conn, target_schema, INFO_TABLE)}
+        for column, kind, doc in STALE_COLUMNS:
+            if column not in have:  # added once (an older publication_info), commented once
+                conn.execute(sql.SQL("alter table {}.{} add column {} " + kind).format(
+                    tgt, info, sql.Identifier(column)))
+                conn.execute(sql.SQL("comment on column {}.{}.{} is {}").format(
+                    tgt, info, sql.Identifier(column), sql.Literal(doc)))
+        stale = list(stale_sources or [])
         conn.execute(
-            sql.SQL("insert into {}.{} (published_at, logical_date, table_count) values (%s, %s, %s)").format(
-                tgt, info),
-            [result.published_at, logical_date, len(tables)],
+            sql.SQL("insert into {}.{} (published_at, logical_date, table_count, stale_sources, stale_since)"
+                    " values (%s, %s, %s, %s, %s)").format(tgt, info),
+            [result.published_at, logical_date, len(tables), [s["source"] for s in stale],
+             psycopg.types.json.Jsonb({s["source"]: {"last_good_night": s.get("last_good_night"),
+                                                     "failing_since": s.get("failing_since")} for s in stale})],
         )
         if conn.execute("select 1 from pg_roles where rolname = %s", [READER_ROLE]).fetchone():
             # New tables only: the others keep their grant (no catalog update of every table each night).
