@@ -706,10 +706,18 @@ def check_credentials(platform: str, conn_id: str, conn: ConnectionInfo, *, warn
     return status
 
 
+def _meta_graph_version() -> str:
+    """The Graph version configured for Meta (config api_versions), for debug_token."""
+    from socialwh.config import load_config  # noqa: PLC0415
+
+    pinned = load_config().api_versions.get("meta")
+    return pinned.version if pinned else "v27.0"
+
+
 def _debug_token(conn: ConnectionInfo, http: httpx.Client | None) -> tuple[float | None, str, bool, str]:
     """Meta ``debug_token``: (earliest expiry, which one, is_valid, reason)."""
     extra = conn.extra or {}
-    version = str(extra.get("api_version") or "v23.0")
+    version = str(extra.get("api_version") or _meta_graph_version())
     url = str(extra.get("debug_token_url") or f"{conn.base_url.rstrip('/')}/{version}/debug_token")
     owns = http is None
     client = http or httpx.Client(timeout=TIMEOUT)
