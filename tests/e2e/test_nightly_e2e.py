@@ -151,6 +151,7 @@ def bi_fingerprint(url: str) -> dict[str, str]:
     with psycopg.connect(url) as conn:
         tables = [r[0] for r in conn.execute(
             "select table_name from information_schema.tables where table_schema = 'bi'"
+            " and table_type = 'BASE TABLE'"  # the trust_* views show live ops state, not the publication
             " and table_name <> 'publication_info' order by 1")]
         return {
             t: conn.execute(f'select md5(coalesce(string_agg(x::text, \'|\' order by x::text), \'\')) from bi."{t}" x').fetchone()[0]

@@ -199,6 +199,8 @@ def test_shipped_sample_folder_loads(conn: Conn) -> None:
         "budgets_2026_meta.csv": 22,
         "budgets_2026_meta_v3_draft.csv": 2,
         "budgets_2026_other_platforms.csv": 10,
+        "budgets_2026_pinterest.csv": 4,
+        "budgets_2026_snapchat.csv": 4,
     }
     statuses = dict(conn.execute(
         "select plan_status, count(*) from raw.finance_budgets group by 1").fetchall())

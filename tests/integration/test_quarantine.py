@@ -271,7 +271,7 @@ def test_extract_load_account_reports_and_logs_the_quarantine(url, conn, monkeyp
     fake.make_client = lambda connection, options, extra: nullcontext(object())
     fake.extract_tables = lambda client, account_id, since, until: loads_night1(account_id)
     monkeypatch.setitem(sys.modules, "socialwh.connectors.fakeplatform", fake)
-    settings = types.SimpleNamespace(lookback_days=LOOKBACK, options={})
+    settings = types.SimpleNamespace(lookback_days=LOOKBACK, options={}, conn_id="fakeplatform")
     config = types.SimpleNamespace(platforms={"fakeplatform": settings})
 
     with caplog.at_level("WARNING", logger="socialwh.warehouse.quarantine"):
