@@ -8,17 +8,19 @@ that rerunning a night changes nothing.
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import psycopg
 import pytest
-
-from socialwh import cli, transform
-from socialwh import registry
+import yaml
+from socialwh import cli, registry, transform
 from socialwh.config import load_config
+from socialwh.paths import CONFIG_FILE
 from socialwh_dev.sandbox import process
 from socialwh_dev.sandbox import x as sb_x
 
@@ -362,3 +364,88 @@ def test_organic_posts_publish_the_lifetime_views_the_api_serves(env, platform):
             assert published.get(post_id) == views, (platform, post_id, published.get(post_id), views)
             checked += 1
     assert checked >= 5, f"{platform}: only {checked} posts to compare"
+
+
+# --- issue #13: one platform's failure does not block the night -----------------------------
+
+SUNSET_NIGHT = datetime(2026, 11, 22, 4, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+
+
+def _platform_rows(url: str, platform: str) -> tuple:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select count(*), md5(coalesce(string_agg(concat_ws(',', account_id, ad_id, date_day, spend_local,"
+            " conversions), '|' order by account_id, ad_id, date_day), '')), max(date_day)"
+            " from bi.fct_ad_performance_daily where platform = %s", [platform]).fetchone()
+
+
+def test_zz_a_failed_platform_publishes_the_others_and_names_the_stale_source(
+        env, tmp_path, monkeypatch, receiver):
+    """Issue #13: a third night where TikTok's configured API version is past its sunset (its
+    extracts fail at once) still runs dbt, passes the gate and publishes: TikTok's rows stay at the
+    last good night (11-21), the others move on, bi.publication_info and an alert name tiktok, and
+    the run ends failed (sources_complete). Runs last in this module (it changes TikTok's state),
+    on the warehouse the two nights above built: no Airflow set-up of its own."""
+    module_database = env["warehouse_url"]
+    hook, received = receiver
+    config = yaml.safe_load(CONFIG_FILE.read_text())
+    config["api_versions"]["tiktok"]["sunset"] = "2026-11-22"  # live on the nights above, sunset on this one
+    for key in ("budgets_dir", "invoices_dir"):
+        config["finance"][key] = str(CONFIG_FILE.parents[1] / config["finance"][key])
+    config["finance"]["orders"]["dir"] = str(CONFIG_FILE.parents[1] / config["finance"]["orders"]["dir"])
+    path = tmp_path / "warehouse.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    monkeypatch.setenv("SOCIALWH_CONFIG", str(path))
+    monkeypatch.setenv("SOCIALWH_ALERT_WEBHOOK_URL", hook)
+
+    seen: dict[date, dict] = {date(2026, 11, 21): {p: _platform_rows(module_database, p)
+                                                   for p in ("tiktok", "meta", "google_ads")}}
+
+    def snapshot(night, state, took):
+        seen[night.date()] = {p: _platform_rows(module_database, p) for p in ("tiktok", "meta", "google_ads")}
+
+    log = tmp_path / "social_nightly.log"
+    states = cli.run_nights([SUNSET_NIGHT], log, on_result=snapshot, **env)
+    assert states[SUNSET_NIGHT][0] == "failed", log.read_text()[-6000:]  # sources_complete: not clean
+
+    n1, n2 = seen[date(2026, 11, 21)], seen[date(2026, 11, 22)]
+    assert n1["tiktok"][0] > 0
+    assert n2["tiktok"] == n1["tiktok"]  # TikTok's rows stay at their last good night
+    assert n2["meta"] != n1["meta"] and n2["google_ads"] != n1["google_ads"]  # the others moved on
+    assert n2["meta"][2] > n1["meta"][2]
+
+    with psycopg.connect(module_database) as conn:
+        info = conn.execute("select logical_date, stale_sources, stale_since from bi.publication_info").fetchone()
+        runs = dict(conn.execute(
+            "select source || '/' || account_id, status from ops.extract_runs"
+            " where logical_date = '2026-11-22' and source in ('tiktok', 'meta')").fetchall())
+    assert info == (date(2026, 11, 22), ["tiktok"],
+                    {"tiktok": {"last_good_night": "2026-11-21", "failing_since": "2026-11-22"}})
+    assert set(runs.values()) == {"success", "failed"}
+    assert all(status == "failed" for key, status in runs.items() if key.startswith("tiktok/"))
+
+    kinds = [(r["socialwh"]["kind"], r["socialwh"]["task_id"], r["text"]) for r in received]
+    stale = [t for k, task, t in kinds if k == "stale_source" and "tiktok" in t and "failing since 2026-11-22" in t]
+    assert stale, kinds
+    assert any(task == "sources_complete" and "tiktok" in t for k, task, t in kinds if k == "task_failed"), kinds
+    assert any(task == "extract" and "API version v1.3 was sunset on 2026-11-22" in t
+               for k, task, t in kinds if k == "task_failed"), kinds
