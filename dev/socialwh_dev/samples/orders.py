@@ -2,7 +2,7 @@
 
     python -m socialwh_dev.samples.orders [--out data/finance/orders] [--start 2026-10-01 --end 2026-11-30]
 
-A pure function of config/warehouse.yml's sandbox (seed, accounts): utm_campaign values are the
+A pure function of the sandbox world (dev/sandbox.yml: seed, accounts): utm_campaign values are the
 sandbox's own campaign ids or exact names (campaigns running on the order's day), so they join
 dim_campaigns after a nightly run against the sandbox. utm_source is one of facebook/instagram
 (meta), google, tiktok, linkedin, twitter/x; about a quarter of orders are direct (no UTM), a few
@@ -18,6 +18,7 @@ import importlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -94,15 +95,15 @@ def generate(config: Config, start: date = START, end: date = END) -> list[dict[
     return out
 
 
-def _sandbox(platform: str):
-    """The platform's sandbox module; its SAMPLE_UTM_SOURCES default to the declaration's."""
+@cache
+def _utm(platform: str) -> tuple[tuple[str, ...], str]:
+    """(utm_source values, utm_medium) a platform's sample orders are tagged with: its sandbox's
+    SAMPLE_UTM_SOURCES (default: the declaration's utm_sources) and UTM_MEDIUM."""
     from socialwh import registry  # noqa: PLC0415
 
     declared = registry.platform(platform)
     module = importlib.import_module(declared.sandbox)
-    if not hasattr(module, "SAMPLE_UTM_SOURCES"):
-        module.SAMPLE_UTM_SOURCES = declared.utm_sources
-    return module
+    return tuple(getattr(module, "SAMPLE_UTM_SOURCES", declared.utm_sources)), module.UTM_MEDIUM
 
 
 def _touch(r, campaigns: list[SandboxCampaign], day: date, repeat: bool) -> dict[str, str]:
@@ -118,10 +119,10 @@ def _touch(r, campaigns: list[SandboxCampaign], day: date, repeat: bool) -> dict
     if not running:
         return empty
     c = r.choice(running)
-    module = _sandbox(c.platform)
+    sources, medium = _utm(c.platform)
     return {
-        "utm_source": r.choice(module.SAMPLE_UTM_SOURCES),
-        "utm_medium": module.UTM_MEDIUM,
+        "utm_source": r.choice(sources),
+        "utm_medium": medium,
         "utm_campaign": c.campaign_id if r.random() < 0.5 else c.name,
         "utm_content": f"ad{r.randrange(1, 6)}" if r.random() < 0.5 else "",
     }
