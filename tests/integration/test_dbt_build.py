@@ -434,3 +434,19 @@ def test_column_rules_name_the_broken_rule(warehouse: Conn, tmp_path: Path) -> N
             warehouse.execute("insert into marts.fct_ad_performance_daily"
                               " select * from marts.fct_ad_performance_daily_backup")
             warehouse.execute("drop table marts.fct_ad_performance_daily_backup")
+
+
+def test_views_of_models_now_ephemeral_are_dropped(warehouse: Conn, tmp_path: Path) -> None:
+    """A deployment that ran before a model became ephemeral still has its view; the next run
+    drops it (it would keep reading raw, unseen), and leaves other relations alone."""
+    paths = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    with warehouse.transaction():
+        warehouse.execute("create schema if not exists staging")
+        warehouse.execute("create or replace view staging.stg_x__ad_stats as select 1 as leftover")
+        warehouse.execute("create or replace view staging.not_a_model as select 1 as kept")
+    run_dbt(["run", "--select", "stg_meta__ad_accounts", *paths], vars=VARS)
+    views = {name for (name,) in warehouse.execute(
+        "select table_name from information_schema.views where table_schema = 'staging'")}
+    assert "stg_x__ad_stats" not in views  # ephemeral now (staging/paid in dbt_project.yml)
+    assert {"not_a_model", "stg_meta__ad_accounts"} <= views
+    warehouse.execute("drop view staging.not_a_model")

@@ -4,6 +4,8 @@
     published before). Rates are quoted per EUR, so local -> reporting is
     rate(reporting) / rate(local).
 #}
+
+{{ config(materialized='ephemeral') }}  {#- a thin step: inlined where it is used (dbt_project.yml, staging) #}
 with
 
 ad_performance as (

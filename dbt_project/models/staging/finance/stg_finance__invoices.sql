@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}  {#- a thin step: inlined where it is used (dbt_project.yml, staging) #}
+
 with
 
 source as (

@@ -3,6 +3,8 @@
     orders still record a visit, i.e. a touch, for attribution; only completed ones are revenue).
     A visit is direct when it carries neither utm_source nor utm_campaign.
 #}
+
+{{ config(materialized='ephemeral') }}  {#- a thin step: inlined where it is used (dbt_project.yml, staging) #}
 with
 
 source as (

@@ -3,6 +3,8 @@
     (docs/organic-contract.md), so the only work per platform is the platform label. One model
     instead of six keeps the nightly build small (dbt and Cosmos pay per model).
 #}
+
+{{ config(materialized='ephemeral') }}  {#- a thin step: inlined where it is used (dbt_project.yml, staging) #}
 with
 
 {% for key, platform in organic_platforms().items() %}

@@ -3,6 +3,8 @@
     budget_total_amount, 'lifetime'.
     Columns: those of int_campaigns_unioned but campaign_key.
 #}
+
+{{ config(materialized='ephemeral') }}  {#- a thin step: inlined where it is used (dbt_project.yml, staging) #}
 with
 
 google_ads_campaigns as (

@@ -9,6 +9,8 @@
     (the group's own budget is not extracted).
     Columns: those of int_campaigns_unioned but campaign_key.
 #}
+
+{{ config(materialized='ephemeral') }}  {#- a thin step: inlined where it is used (dbt_project.yml, staging) #}
 with
 
 linkedin_campaigns as (

@@ -2,6 +2,8 @@
     Meta ad-level daily rows in the union's columns (int_ad_performance_unioned): insights with the
     account's name and the campaign object's current name.
 #}
+
+{{ config(materialized='ephemeral') }}  {#- a thin step: inlined where it is used (dbt_project.yml, staging) #}
 with
 
 meta_ad_insights as (

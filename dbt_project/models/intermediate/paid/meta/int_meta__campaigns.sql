@@ -5,6 +5,8 @@
     (campaign budget optimisation off: the budgets live on the ad sets).
     Columns: those of int_campaigns_unioned but campaign_key.
 #}
+
+{{ config(materialized='ephemeral') }}  {#- a thin step: inlined where it is used (dbt_project.yml, staging) #}
 {#- Meta's currencies with offset 1 (amounts already in major units); every other one has 100. -#}
 {%- set meta_offset_one_currencies = ['CLP', 'COP', 'CRC', 'HUF', 'ISK', 'IDR', 'JPY', 'KRW', 'PYG', 'TWD', 'VND'] -%}
 

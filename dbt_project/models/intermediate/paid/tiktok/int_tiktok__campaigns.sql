@@ -3,6 +3,8 @@
     a campaign budget).
     Columns: those of int_campaigns_unioned but campaign_key.
 #}
+
+{{ config(materialized='ephemeral') }}  {#- a thin step: inlined where it is used (dbt_project.yml, staging) #}
 with
 
 tiktok_campaigns as (

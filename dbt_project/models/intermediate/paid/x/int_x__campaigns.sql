@@ -4,6 +4,8 @@
     represented here (see stg_x__campaigns.total_budget_amount).
     Columns: those of int_campaigns_unioned but campaign_key.
 #}
+
+{{ config(materialized='ephemeral') }}  {#- a thin step: inlined where it is used (dbt_project.yml, staging) #}
 with
 
 x_campaigns as (
