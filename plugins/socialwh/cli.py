@@ -94,11 +94,13 @@ def dag_run_state(warehouse_url: str, dag_id: str, logical: datetime, metadata_d
 
 def run_nights(
     nights: list[datetime], log_path, *, warehouse_url: str, sandbox_url: str, metadata_db: str = "airflow",
-    on_result=None,
+    on_result=None, step: bool = False,
 ) -> dict[datetime, tuple[str | None, float]]:
     """Real DagRuns of social_nightly for each night, in one Airflow process (see run_local).
 
-    The verdict per night is the state Airflow recorded in its metadata DB, not log parsing.
+    The verdict per night is the state Airflow recorded in its metadata DB, not log parsing (a
+    night given twice is a rerun; the verdict is the last run's). `on_result(night, state,
+    seconds)` is called as each night ends; with `step` the next night waits until it returns.
     """
     from socialwh.pipeline.airflow_env import merged_env  # noqa: PLC0415
 
@@ -107,18 +109,29 @@ def run_nights(
     seconds: dict[str, float] = {}
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "socialwh.pipeline.run_local", "social_nightly", *stamps],
-            env=env, stdout=log, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "socialwh.pipeline.run_local", *(["--step"] if step else []),
+             "social_nightly", *stamps],
+            env=env, stdout=log, stderr=subprocess.PIPE, stdin=subprocess.PIPE if step else None, text=True,
         )
-        for line in proc.stderr:  # RESULT lines as each night finishes; anything else is logged
-            if line.startswith("RESULT "):
-                _, stamp, state, took = line.split()
-                seconds[stamp] = float(took)
-                if on_result:
-                    on_result(datetime.fromisoformat(stamp), state, float(took))
-            else:
-                log.write(line)
-        proc.wait()
+        try:
+            for line in proc.stderr:  # RESULT lines as each night finishes; anything else is logged
+                if line.startswith("RESULT "):
+                    _, stamp, state, took = line.split()
+                    seconds[stamp] = float(took)
+                    if on_result:
+                        on_result(datetime.fromisoformat(stamp), state, float(took))
+                    if step:
+                        proc.stdin.write("\n")
+                        proc.stdin.flush()
+                else:
+                    log.write(line)
+        except BaseException:
+            proc.kill()  # a failed callback ends the remaining nights too
+            raise
+        finally:
+            if step:
+                proc.stdin.close()
+            proc.wait()
     return {
         night: (dag_run_state(warehouse_url, "social_nightly", night, metadata_db), seconds.get(stamp, 0.0))
         for night, stamp in zip(nights, stamps)

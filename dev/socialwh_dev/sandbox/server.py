@@ -204,12 +204,14 @@ class FaultInjector:
                 raise ValueError(f"sandbox faults: probabilities sum above 1: {probabilities}")
             self.probabilities = probabilities
             self.counts = dict.fromkeys(FAULT_KINDS, 0)
+            self.requests = 0  # every request drawn for since the last configure(), faulted or not
             if seed is not None:
                 self._rng = random.Random(seed)
 
     def draw(self) -> tuple[str | None, random.Random]:
         """The fault to inject for this request (or None), and an RNG for its details."""
         with self._lock:
+            self.requests += 1
             u = self._rng.random()
             detail_rng = random.Random(self._rng.getrandbits(64))
             cumulative = 0.0

@@ -8,7 +8,8 @@ real DagRun in the metadata DB, with every task executed by Airflow.
     python -m socialwh.pipeline.run_local social_nightly 2026-11-20T04:00:00+00:00 ...
 
 Prints one `RESULT <logical date> <state> <seconds>` line per run on stderr; Airflow's own
-log goes to stdout.
+log goes to stdout. With `--step` first, it waits for a line on stdin after each RESULT, so the
+caller can look at the warehouse between two nights before the next one starts.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from datetime import datetime
 def main(argv: list[str]) -> int:
     from airflow.utils.cli import get_bagged_dag  # noqa: PLC0415 - needs the Airflow env set first
 
-    dag_id, stamps = argv[0], argv[1:]
+    step = argv[:1] == ["--step"]
+    dag_id, stamps = argv[step], argv[step + 1:]
     dag = get_bagged_dag(bundle_names=None, dag_id=dag_id)
     failed = 0
     for stamp in stamps:
@@ -30,6 +32,8 @@ def main(argv: list[str]) -> int:
         state = str(getattr(run.state, "value", run.state))
         failed += state != "success"
         print(f"RESULT {stamp} {state} {time.monotonic() - t0:.1f}", file=sys.stderr, flush=True)
+        if step:
+            sys.stdin.readline()
     return 1 if failed else 0
 
 
