@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock 
 .PHONY: help install demo dashboards screenshots test test-fast airflow warehouse docs finance-export down lock lint bench clean
 
 help:
-	@echo "make demo     run the nightly DAG end to end for the last 7 logical dates (embedded defaults)"
+	@echo "make demo     run the nightly DAG end to end for the last 3 logical dates (embedded defaults)"
 	@echo "make dashboards  the dashboards on http://127.0.0.1:8501 (after make demo)"
 	@echo "make screenshots a PNG of each dashboard in .local/screenshots (headless Chromium)"
 	@echo "make test     the whole test suite (starts its own PostgreSQL)"

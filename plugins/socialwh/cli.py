@@ -3,7 +3,7 @@
     socialwh warehouse start|stop|status|url
     socialwh sandbox start|stop|status
     socialwh airflow -- <airflow args>      run the Airflow CLI against the local setup
-    socialwh demo [--days 7]                the whole nightly job for the last N logical dates
+    socialwh demo [--days 3]                the whole nightly job for the last N logical dates
     socialwh dashboards [--port 8501]       the dashboards of dashboards/ on localhost (Streamlit)
     socialwh dashboards --screenshots       a PNG of each dashboard in .local/screenshots (headless Chromium)
     socialwh down                           stop everything started locally
@@ -304,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_airflow)
     p = sub.add_parser("demo", help="run the nightly DAG for the last N logical dates and summarise")
-    p.add_argument("--days", type=int, default=7)
+    # Three nights: the first builds everything, the next two are ordinary incremental nights
+    # (each re-extracts its lookback window). A week (--days 7) costs ~1 min more per night.
+    p.add_argument("--days", type=int, default=3)
     p.set_defaults(fn=cmd_demo)
     p = sub.add_parser("docs", help="build the dbt docs beside the GX Data Docs and open both")
     p.set_defaults(fn=cmd_docs)
