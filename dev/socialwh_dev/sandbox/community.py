@@ -9,9 +9,9 @@ Per post (``thread``):
   earlier top-level comment, the rest top-level;
 - brand replies: ~60 % of top-level fan comments get one reply from the owned account, 0.2-30
   hours later (mostly within business hours' reach);
-- edits: ~10 % of comments are edited 1-30 hours after they were written (the message gains
+- edits: ~10 % of comments are edited 2-72 hours after they were written (the message gains
   " (edited)"; YouTube's ``updatedAt`` moves, Graph reports no edit time);
-- deletions: ~5 % of fan comments are deleted 2-40 hours after they were written, and disappear
+- deletions: ~5 % of fan comments are deleted 2-72 hours after they were written, and disappear
   from every read after that, with their replies.
 
 A comment is visible on the night ``as_of`` when it was written before the end of that night
@@ -88,8 +88,8 @@ def thread(seed: int, platform: str, account_id: str, brand_name: str, post_id: 
             is_brand=False,
             created=created,
             text=_sentence(r, _WORDS),
-            edited_at=created + timedelta(hours=r.uniform(1, 30)) if r.random() < EDIT_SHARE else None,
-            deleted_at=created + timedelta(hours=r.uniform(2, 40)) if r.random() < DELETE_SHARE else None,
+            edited_at=created + timedelta(hours=r.uniform(2, 72)) if r.random() < EDIT_SHARE else None,
+            deleted_at=created + timedelta(hours=r.uniform(2, 72)) if r.random() < DELETE_SHARE else None,
             likes=r.randint(0, 12),
         )
         out.append(comment)
