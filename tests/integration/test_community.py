@@ -15,12 +15,10 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 from psycopg.rows import dict_row
-
 from socialwh.config import load_config
 from socialwh.connectors.base import ConnectionInfo
 from socialwh.pipeline.nightly import extract_load_account
 from socialwh.transform import run_dbt
-from socialwh.warehouse import db
 from socialwh_dev.sandbox import facebook_pages as sandbox_fb
 from socialwh_dev.sandbox import instagram as sandbox_ig
 from socialwh_dev.sandbox import youtube as sandbox_yt

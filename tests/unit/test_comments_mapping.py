@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-
 from socialwh import registry
 from socialwh.connectors import comments as community
 from socialwh.connectors import facebook_pages as fb
