@@ -45,3 +45,13 @@
         'youtube': 'youtube',
     }) }}
 {%- endmacro %}
+
+{# Platforms that declare a comments table (raw.<key>_comments, issue #14) and the network
+   the community marts name them by. #}
+{% macro community_platforms() -%}
+    {{ return({
+        'facebook_pages': 'facebook',
+        'instagram': 'instagram',
+        'youtube': 'youtube',
+    }) }}
+{%- endmacro %}

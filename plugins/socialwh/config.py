@@ -57,6 +57,7 @@ class Config:
     campaign_naming: dict[str, Any] = field(default_factory=dict)
     api_versions: dict[str, ApiVersion] = field(default_factory=dict)
     api_version_warn_days: int = 60
+    community: dict[str, Any] = field(default_factory=dict)  # comments marts (issue #14): salt, business hours
 
     def enabled_platforms(self) -> list[PlatformConfig]:
         """The platforms the nightly job extracts (a disabled one keeps its config, runs nothing)."""
@@ -128,6 +129,7 @@ def parse_config(raw: dict, path: Path) -> Config:
         campaign_naming=raw.get("campaign_naming") or {},
         api_versions=versions,
         api_version_warn_days=warn_days,
+        community=raw.get("community") or {},
     )
 
 

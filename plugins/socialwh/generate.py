@@ -80,6 +80,8 @@ def platforms_macro() -> str:
     paid = [{"key": p.key, "ad_stats": p.union_model("ad_stats"), "campaigns": p.union_model("campaigns")}
             for p in registry.of_kind("paid")]
     organic = {p.key: p.mart_platform for p in registry.of_kind("organic")}
+    community = {p.key: p.mart_platform for p in registry.platforms().values()
+                 if any(t.dbt_name == "comments" for t in p.tables)}
     every = [{"key": p.key, "kind": p.kind, "mart_platform": p.mart_platform}
              for p in registry.platforms().values()]
     lines = [
@@ -107,6 +109,14 @@ def platforms_macro() -> str:
         "{% macro organic_platforms() -%}",
         "    {{ return({",
         *(f"        '{k}': '{v}'," for k, v in organic.items()),
+        "    }) }}",
+        "{%- endmacro %}",
+        "",
+        "{# Platforms that declare a comments table (raw.<key>_comments, issue #14) and the network",
+        "   the community marts name them by. #}",
+        "{% macro community_platforms() -%}",
+        "    {{ return({",
+        *(f"        '{k}': '{v}'," for k, v in community.items()),
         "    }) }}",
         "{%- endmacro %}",
         "",

@@ -141,7 +141,7 @@ def test_make_client_reads_the_connection(sandbox: RunningSandbox) -> None:
     conn = ConnectionInfo(f"{root}/youtube", password=TOKEN,
                           extra={"data_api_url": f"{root}/youtube/youtube/v3"})
     with make_client(conn, {"post_lookback_days": 30}, {"sandbox_as_of": str(AS_OF)}) as client:
-        daily, posts = extract_tables(client, CHANNEL, AS_OF - timedelta(days=6), AS_OF)
+        daily, posts, _comments = extract_tables(client, CHANNEL, AS_OF - timedelta(days=6), AS_OF)
     truth = sandbox_youtube.expected_post_snapshots(BASE_CONFIG, CHANNEL, AS_OF, 30)
     assert [r["post_id"] for r in posts.rows] == [v["id"] for v in truth] and truth
     assert daily.rows[-1]["followers"] is not None

@@ -111,6 +111,37 @@ insert into marts.fct_post_performance_daily values
     ('2026-11-02', 'instagram', 'ig1', 'Acme IG', 'p1', 'image', 'FEED', 'hi', null, 'UTC',
      '2026-11-02 09:00+00', '2026-11-02 09:00', '2026-11-02', 9, 'Monday', 0,
      10, 2, 1, 0, 0, null, 3, 10, 8, 3, 0.375, 1, true, false, '{}');
+-- community: one customer comment on that post, answered by the brand (staging and marts agree)
+create table staging.stg_community__comments (
+    platform text, account_id text, post_id text, comment_id text, parent_comment_id text,
+    thread_id text, is_brand boolean, author_key text, created_at timestamptz,
+    updated_at timestamptz, created_date date, like_count bigint, extracted_at timestamptz
+);
+insert into staging.stg_community__comments values
+    ('instagram', 'ig1', 'p1', 'c1', null, 'c1', false, 'k1', '2026-11-02 10:00+00', null,
+     '2026-11-02', 0, now()),
+    ('instagram', 'ig1', 'p1', 'c2', 'c1', 'c1', true, 'k0', '2026-11-02 11:00+00', null,
+     '2026-11-02', 0, now());
+create table marts.fct_community_daily (
+    platform text, account_id text, date_day date, comments_received bigint,
+    distinct_commenters bigint, brand_replies bigint, comments_answered bigint,
+    response_rate numeric, median_first_response_minutes numeric,
+    p90_first_response_minutes numeric, median_first_response_business_minutes numeric,
+    p90_first_response_business_minutes numeric, unanswered_overdue bigint
+);
+insert into marts.fct_community_daily values
+    ('instagram', 'ig1', '2026-11-02', 1, 1, 1, 1, 1, 60, 60, 60, 60, 0);
+create table marts.fct_post_conversation (
+    platform text, account_id text, post_id text, published_at timestamptz, content_type text,
+    comments bigint, replies bigint, brand_replies bigint, distinct_commenters bigint,
+    comments_answered bigint, response_rate numeric, first_comment_at timestamptz,
+    first_brand_reply_at timestamptz, last_activity_at timestamptz, first_response_minutes numeric,
+    first_response_business_minutes numeric, median_first_response_minutes numeric,
+    sentiment_score numeric
+);
+insert into marts.fct_post_conversation values
+    ('instagram', 'ig1', 'p1', '2026-11-02 09:00+00', 'image', 1, 0, 1, 1, 1, 1,
+     '2026-11-02 10:00+00', '2026-11-02 11:00+00', '2026-11-02 11:00+00', 60, 60, 60, null);
 create table marts.fct_account_audience_daily (
     date_day date, platform text, account_id text, account_name text, account_timezone text,
     followers bigint, followers_gained bigint, followers_lost bigint, net_follower_growth bigint,
@@ -359,7 +390,8 @@ def test_consistent_data_passes(conn, gate, capsys):
         "marts.fct_spend_reconciliation_monthly.blocking", "marts.fct_roi_monthly.blocking",
         "marts.fct_roi_monthly_totals.blocking", "marts.fct_post_performance_daily.blocking",
         "marts.fct_post_performance_daily.warning", "marts.fct_account_audience_daily.blocking",
-        "marts.fct_organic_kpis_period.blocking",
+        "marts.fct_organic_kpis_period.blocking", "marts.fct_community_daily.blocking",
+        "marts.fct_post_conversation.blocking",
     }  # fmt: skip
     raw_tables = {s.name.split(".")[1] for s in result.suites if s.name.startswith("raw.")}
     assert {"meta_ad_insights", "fx_rates", "finance_budgets", *EMPTY_SOURCES} <= raw_tables

@@ -9,10 +9,11 @@ import pytest
 from socialwh.dashboards.spec import SpecError, check_sql, load_dashboard, load_spec, render_sql
 
 
-def test_the_six_dashboards_load_with_their_audience_and_filters():
+def test_the_seven_dashboards_load_with_their_audience_and_filters():
     spec = load_spec()
     assert [d.name for d in spec] == ["paid_performance", "budget_pacing", "roi_revenue",
-                                      "spend_reconciliation", "organic_content", "data_trust"]
+                                      "spend_reconciliation", "organic_content", "community",
+                                      "data_trust"]
     assert all(d.audience and d.cards for d in spec)
     assert set(spec[0].filters) == {"date_range", "platform", "account", "campaign"}
 

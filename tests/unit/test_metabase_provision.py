@@ -140,12 +140,12 @@ def test_first_run_sets_up_metabase_from_the_spec(spec):
     assert posts.count("/api/setup") == 1 and "/api/session" not in posts
     assert posts.count("/api/database") == 1 and posts.count("/api/collection") == 1
     assert posts.count("/api/card") == n_questions >= 25
-    assert posts.count("/api/dashboard") == len(spec) == 6
+    assert posts.count("/api/dashboard") == len(spec) == 7
     assert not any(p.endswith("/cards") for _, p, _ in fake.requests)  # deprecated (dashboards/api.clj): never used
     db = next(b for m, p, b in fake.requests if m == "POST" and p == "/api/database")
     assert db["engine"] == "postgres" and db["details"]["user"] == "bi_reader"
     assert db["details"]["schema-filters-type"] == "inclusion" and db["details"]["schema-filters-patterns"] == "bi"
-    assert len(result["dashboards"]) == 6
+    assert len(result["dashboards"]) == 7
 
 
 def test_questions_are_native_sql_with_template_tags_and_formats(spec):

@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 
 from socialwh.config import Config
 
+from socialwh_dev.sandbox import community
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.meta import GraphError, _decode_cursor, _encode_cursor, _unknown_object
 from socialwh_dev.sandbox.server import Request, Response, Router
@@ -683,6 +684,7 @@ class FacebookPagesSandbox(OrganicGraphApp):
         self.router.add("GET", rf"{v}/(?P<page_id>\d+)/insights", self._page_insights)
         self.router.add("GET", rf"{v}/(?P<page_id>\d+)/(?:posts|published_posts)", self._posts)
         self.router.add("GET", rf"{v}/(?P<post_id>\d+_\d+)/insights", self._post_insights)
+        self.router.add("GET", rf"{v}/(?P<post_id>\d+_\d+)/comments", self._comments)
 
     def _get_page(self, request: Request, version: str, page_id: str) -> Response:
         account = self.account(page_id)
@@ -778,6 +780,61 @@ class FacebookPagesSandbox(OrganicGraphApp):
             for m in metrics
         ]
         return Response.json({"data": data})
+
+
+    def _comments(self, request: Request, version: str, post_id: str) -> Response:
+        """``GET /{post-id}/comments``: ``filter`` toplevel (default) | stream (replies too, flat,
+        with ``parent``), ``order`` chronological (default) | reverse_chronological, ``since``
+        (unix seconds or a date), cursor paging. Deleted comments are gone; edited ones show the
+        new message (Graph reports no edit time)."""
+        found = parse_post_id(self.settings, post_id)
+        as_of = self.as_of(request)
+        post = None
+        if found is not None:
+            account, week, k = found
+            posts = week_posts(self.settings.seed, account, week, FB_KINDS)
+            post = posts[k] if k < len(posts) and posts[k].local_day <= as_of else None
+        if post is None:
+            raise _unknown_object(post_id)
+        params = request.params
+        mode = params.get("filter", "toplevel")
+        order = params.get("order", "chronological")
+        if mode not in ("toplevel", "stream"):
+            raise GraphError(f"(#100) Param filter must be one of {{toplevel, stream}} - got {mode!r}", 100)
+        if order not in ("chronological", "reverse_chronological"):
+            raise GraphError("(#100) Param order must be one of {chronological, reverse_chronological}"
+                             f" - got {order!r}", 100)
+        since = None
+        if params.get("since"):
+            since = datetime.combine(parse_bound(params["since"], account, "since"), time(0), account.zone) \
+                if not params["since"].strip().isdigit() else datetime.fromtimestamp(int(params["since"]), UTC)
+        cutoff = datetime.combine(as_of + timedelta(days=1), time(0), account.zone)
+        shown = community.visible(community_thread(self.settings.seed, account, post), cutoff)
+        replies: dict[str, int] = {}
+        for c in shown:
+            if c.parent_id:
+                replies[c.parent_id] = replies.get(c.parent_id, 0) + 1
+        items = []
+        for c in shown:
+            if (mode == "toplevel" and c.parent_id) or (since is not None and c.created < since):
+                continue
+            full = {
+                "id": c.id, "message": c.message(cutoff), "created_time": graph_time(c.created),
+                "from": {"id": c.author_id, "name": c.author_name},
+                "parent": {"id": c.parent_id} if c.parent_id else None,
+                "like_count": c.likes, "comment_count": replies.get(c.id, 0),
+                "can_comment": c.parent_id is None,
+            }
+            items.append(pick(full, params.get("fields", "id,message,created_time")))
+        if order == "reverse_chronological":
+            items.reverse()
+        return self.page(request, items)
+
+
+def community_thread(seed: int, account: OrganicAccount, post: Post) -> tuple[community.Comment, ...]:
+    """The post's comments in the sandbox world (socialwh_dev.sandbox.community)."""
+    return community.thread(seed, account.key, account.id, account.name, post.id, post.published,
+                            post.comments, post.tau)
 
 
 def create_app(config: Config) -> FacebookPagesSandbox:

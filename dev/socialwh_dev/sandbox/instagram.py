@@ -25,12 +25,15 @@ before still growing, lifetime media counters growing with age, ~10% restating l
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
 from typing import Any
 
 from socialwh.config import Config
 
+from socialwh_dev.sandbox import community
 from socialwh_dev.sandbox.facebook_pages import (
+    _encode_cursor,
     OrganicAccount,
     OrganicGraphApp,
     OrganicSettings,
@@ -225,6 +228,8 @@ class InstagramSandbox(OrganicGraphApp):
         self.router.add("GET", rf"{v}/(?P<object_id>\d+)", self._get_user)
         self.router.add("GET", rf"{v}/(?P<object_id>\d+)/insights", self._insights)
         self.router.add("GET", rf"{v}/(?P<user_id>\d+)/media", self._media)
+        self.router.add("GET", rf"{v}/(?P<media_id>\d+)/comments", self._comments)
+        self.router.add("GET", rf"{v}/(?P<comment_id>\d+)/replies", self._replies)
 
     def _get_user(self, request: Request, version: str, object_id: str) -> Response:
         account = self.account(object_id)
@@ -361,6 +366,66 @@ class InstagramSandbox(OrganicGraphApp):
         items = [pick(_media_object(account, p, as_of), fields)
                  for p in posts_as_of(self.settings.seed, account, as_of, IG_KINDS)]
         return self.page(request, items)
+
+
+    # -- comments (issue #14) --------------------------------------------------------------------
+
+    def _thread(self, request: Request, media_id: str):
+        as_of = self.as_of(request)
+        found = self._find_media(media_id, as_of)
+        if found is None:
+            raise _unknown_object(media_id)
+        account, post = found
+        cutoff = datetime.combine(as_of + timedelta(days=1), time(0), account.zone)
+        comments = community_thread(self.settings.seed, account, post)
+        return account, cutoff, community.visible(comments, cutoff)
+
+    def _comment_object(self, account: OrganicAccount, c: community.Comment, cutoff: datetime) -> dict:
+        name = username(account) if c.is_brand else c.author_name
+        return {
+            "id": c.id, "text": c.message(cutoff), "timestamp": graph_time(c.created), "username": name,
+            "from": {"id": c.author_id, "username": name}, "parent_id": c.parent_id,
+            "like_count": c.likes, "hidden": False,
+        }
+
+    def _comments(self, request: Request, version: str, media_id: str) -> Response:
+        """``GET /{ig-media-id}/comments``: top-level comments, newest first, cursor paging; the
+        ``replies{..}`` field embeds the first EMBEDDED_REPLIES replies with ``paging.next`` to
+        ``/{ig-comment-id}/replies`` when there are more."""
+        account, cutoff, shown = self._thread(request, media_id)
+        fields = request.params.get("fields", "id,text,timestamp")
+        items = []
+        for c in sorted((c for c in shown if c.parent_id is None), key=lambda c: c.created, reverse=True):
+            full = self._comment_object(account, c, cutoff)
+            replies = [self._comment_object(account, r, cutoff) for r in shown if r.parent_id == c.id]
+            embedded: dict = {"data": replies[:EMBEDDED_REPLIES]}
+            if len(replies) > EMBEDDED_REPLIES:
+                query = {k: v for k, v in request.query.items() if k not in ("after", "before", "fields")}
+                query.update(fields="id,text,timestamp,username,from,parent_id,like_count",
+                             after=_encode_cursor(EMBEDDED_REPLIES), limit=str(EMBEDDED_REPLIES))
+                path = request.path[: -len(f"{media_id}/comments")] + f"{c.id}/replies"
+                embedded["paging"] = {"next": f"{request.root_url}{path}?{urlencode(query)}"}
+            full["replies"] = embedded if replies else None
+            items.append(pick(full, fields))
+        return self.page(request, items)
+
+    def _replies(self, request: Request, version: str, comment_id: str) -> Response:
+        """``GET /{ig-comment-id}/replies``: every reply of a top-level comment, oldest first."""
+        media_id = comment_id[3:-5] if comment_id.startswith("179") and len(comment_id) > 8 else ""
+        account, cutoff, shown = self._thread(request, media_id) if media_id else (None, None, [])
+        if not any(c.id == comment_id and c.parent_id is None for c in shown):
+            raise _unknown_object(comment_id)
+        items = [pick(self._comment_object(account, r, cutoff), request.params.get("fields", "id,text,timestamp"))
+                 for r in shown if r.parent_id == comment_id]
+        return self.page(request, items)
+
+
+EMBEDDED_REPLIES = 2
+
+
+def community_thread(seed: int, account: OrganicAccount, post: Post) -> tuple[community.Comment, ...]:
+    return community.thread(seed, account.key, account.id, username(account), post.id, post.published,
+                            post.comments, post.tau)
 
 
 def create_app(config: Config) -> InstagramSandbox:

@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox import oauth
+from socialwh_dev.sandbox import community, oauth
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.server import Request, Response
 
@@ -445,6 +445,8 @@ class YouTubeSandbox:
             ("GET", "/youtube/v3/channels", self._channels),
             ("GET", "/youtube/v3/playlistItems", self._playlist_items),
             ("GET", "/youtube/v3/videos", self._videos),
+            ("GET", "/youtube/v3/commentThreads", self._comment_threads),
+            ("GET", "/youtube/v3/comments", self._comments),
         )
         self._lock = threading.Lock()
         self._units: dict[tuple[str, date], int] = {}
@@ -625,6 +627,96 @@ class YouTubeSandbox:
                               if k in parts | {"kind", "etag", "id"}})
         return self._list("youtube#videoListResponse", items, 0, len(items), len(items))
 
+    # -- comments (issue #14) --------------------------------------------------------------------
+
+    def _video_comments(self, ch: ChannelSpec, video_id: str, as_of: date):
+        known = {v.id: v for v in videos_as_of(self.settings.seed, ch, as_of)}
+        video = known.get(video_id)
+        if video is None:
+            raise GoogleError(404, "videoNotFound", "The video identified by the <code><a href=\"/youtube/"
+                              "v3/docs/commentThreads/list#videoId\">videoId</a></code> parameter could "
+                              "not be found.", "NOT_FOUND")
+        if video.comments_disabled:
+            raise GoogleError(403, "commentsDisabled", "The video identified by the <code><a href=\"/youtube"
+                              "/v3/docs/commentThreads/list#videoId\">videoId</a></code> parameter has "
+                              "disabled comments.", "PERMISSION_DENIED")
+        cutoff = datetime.combine(as_of + timedelta(days=1), time(0), _PT)
+        final = int(video.potential * video.comment_rate)
+        thread = community.thread(self.settings.seed, PREFIX, ch.id, ch.name, video.id, video.published_at,
+                                  final, video.tau)
+        return video, cutoff, community.visible(thread, cutoff)
+
+    @staticmethod
+    def _comment_resource(c: community.Comment, video_id: str, ch: ChannelSpec, cutoff: datetime,
+                          reply_id: str | None = None) -> dict[str, Any]:
+        snippet = {
+            "channelId": ch.id, "videoId": video_id, "textDisplay": c.message(cutoff),
+            "textOriginal": c.message(cutoff), "authorDisplayName": ("@" + c.author_name),
+            "authorChannelUrl": f"http://www.youtube.com/channel/{c.author_id}",
+            "authorChannelId": {"value": c.author_id}, "canRate": True, "viewerRating": "none",
+            "likeCount": c.likes, "publishedAt": _rfc3339(c.created), "updatedAt": _rfc3339(c.updated(cutoff)),
+        }
+        if c.parent_id:
+            snippet["parentId"] = c.parent_id
+        return {"kind": "youtube#comment", "etag": _etag(c.id, c.message(cutoff)), "id": reply_id or c.id,
+                "snippet": snippet}
+
+    def _comment_threads(self, request: Request, ch: ChannelSpec) -> Response:
+        """``commentThreads.list(part=snippet[,replies], videoId, maxResults<=100, pageToken)``:
+        threads newest first; ``replies`` embeds at most EMBEDDED_REPLIES replies (the rest via
+        comments.list(parentId)). Disabled comments: 403 commentsDisabled."""
+        q = request.query
+        as_of = self._as_of(request)
+        video_id = q.get("videoId", "")
+        if not video_id:
+            raise _bad("No filter selected. Expected one of: videoId, allThreadsRelatedToChannelId, id.",
+                       "missingRequiredParameter")
+        per_page = self._int(q, "maxResults", 20, 1, 100)
+        offset = self._offset(q["pageToken"]) if q.get("pageToken") else 0
+        self._spend(request, as_of)
+        video, cutoff, shown = self._video_comments(ch, video_id, as_of)
+        parts = {p.strip() for p in q.get("part", "").split(",")}
+        tops = sorted((c for c in shown if c.parent_id is None), key=lambda c: c.created, reverse=True)
+        items = []
+        for c in tops[offset: offset + per_page]:
+            replies = [r for r in shown if r.parent_id == c.id]
+            item: dict[str, Any] = {"kind": "youtube#commentThread", "etag": _etag("t", c.id), "id": c.id}
+            if "snippet" in parts:
+                item["snippet"] = {"channelId": ch.id, "videoId": video.id, "canReply": True,
+                                   "totalReplyCount": len(replies), "isPublic": True,
+                                   "topLevelComment": self._comment_resource(c, video.id, ch, cutoff)}
+            if "replies" in parts and replies:
+                item["replies"] = {"comments": [
+                    self._comment_resource(r, video.id, ch, cutoff, f"{c.id}.{r.id}")
+                    for r in replies[-EMBEDDED_REPLIES:]]}
+            items.append(item)
+        return self._list("youtube#commentThreadListResponse", items, offset, per_page, len(tops))
+
+    def _comments(self, request: Request, ch: ChannelSpec) -> Response:
+        """``comments.list(part=snippet, parentId, maxResults<=100, pageToken)``: the replies."""
+        q = request.query
+        as_of = self._as_of(request)
+        parent = q.get("parentId", "")
+        if not parent:
+            raise _bad("No filter selected. Expected one of: parentId, id.", "missingRequiredParameter")
+        per_page = self._int(q, "maxResults", 20, 1, 100)
+        offset = self._offset(q["pageToken"]) if q.get("pageToken") else 0
+        self._spend(request, as_of)
+        video_id = parent[2:13] if parent.startswith("Ug") else ""
+        shown: list = []
+        if video_id:
+            try:
+                video, cutoff, shown = self._video_comments(ch, video_id, as_of)
+            except GoogleError:
+                shown = []
+        if not any(c.id == parent for c in shown):
+            raise GoogleError(404, "commentNotFound", "The comment identified by the <code>parentId"
+                              "</code> parameter could not be found.", "NOT_FOUND")
+        replies = [r for r in shown if r.parent_id == parent]
+        items = [self._comment_resource(r, video.id, ch, cutoff, f"{parent}.{r.id}")
+                 for r in replies[offset: offset + per_page]]
+        return self._list("youtube#commentListResponse", items, offset, per_page, len(replies))
+
     # -- Analytics -----------------------------------------------------------------------------
 
     def _reports(self, request: Request, ch: ChannelSpec) -> Response:
@@ -709,6 +801,9 @@ class YouTubeSandbox:
             if totals is not None:
                 rows.append([video.id, *(totals[m] for m in metrics)])
         return rows
+
+
+EMBEDDED_REPLIES = 2
 
 
 def create_app(config: Config) -> YouTubeSandbox:

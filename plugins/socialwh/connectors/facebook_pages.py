@@ -26,6 +26,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.graph_organic import (
     DEFAULT_API_VERSION,
@@ -65,6 +66,9 @@ POST_METRICS: tuple[str, ...] = (
     "post_clicks",
 )
 
+#: GET /{post-id}/comments: the whole stream (replies included, with their parent), oldest first.
+COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},like_count,comment_count"
+
 _MEDIA_TYPES = {
     "photo": "image",
     "video": "video",
@@ -76,6 +80,11 @@ _MEDIA_TYPES = {
 
 
 class FacebookPagesClient(GraphOrganicClient):
+    # Comments and replies (socialwh.connectors.comments): make_client turns them on (platform
+    # option `comments`, default true); a client built by hand extracts none unless told to.
+    comments = False
+    comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
+
     def __init__(self, base_url: str, access_token: str, **kwargs: Any) -> None:
         kwargs.setdefault("conn_id", PLATFORM)
         super().__init__(PLATFORM, LABEL, base_url, access_token, **kwargs)
@@ -128,6 +137,19 @@ class FacebookPagesClient(GraphOrganicClient):
             page_id,
         )
         return lifetime_values(body.get("data"))
+
+
+    def post_comments(self, page_id: str, post_id: str, since: datetime) -> list[dict]:
+        """Comments and replies on a post created at or after ``since`` (``filter=stream``: replies
+        come flat with their ``parent``; ``order=chronological``; cursor paging)."""
+        params = {
+            "filter": "stream",
+            "order": "chronological",
+            "since": str(int(since.timestamp())),
+            "fields": COMMENT_FIELDS,
+            "limit": str(self.page_limit),
+        }
+        return list(self.paged(f"{post_id}/comments", params, page_id))
 
 
 # -- mapping ---------------------------------------------------------------------------------
@@ -220,13 +242,44 @@ def post_snapshot_row(
     }
 
 
+def comment_row(comment: Mapping[str, Any], page_id: str, post_id: str) -> dict[str, Any]:
+    """One ``raw.facebook_pages_comments`` row; the Page's own comments are brand replies."""
+    what = f"comment {comment.get('id')!r} of post {post_id}"
+    community.require(comment.get("id"), PLATFORM, page_id, f"a comment of post {post_id}", "id")
+    created = parse_graph_time(community.require(comment.get("created_time"), PLATFORM, page_id, what,
+                                                 "created_time"))
+    author = comment.get("from") if isinstance(comment.get("from"), dict) else {}
+    parent = comment.get("parent") if isinstance(comment.get("parent"), dict) else {}
+    return community.comment_row(
+        platform=PLATFORM, account_id=page_id, post_id=post_id, comment_id=comment["id"],
+        parent_comment_id=parent.get("id"), author_id=author.get("id"), author_name=author.get("name"),
+        is_brand=str(author.get("id")) == str(page_id), message=comment.get("message"),
+        created_at=created, updated_at=None,  # Graph reports no edit time for comments
+        like_count=number(comment.get("like_count")), reply_count=number(comment.get("comment_count")),
+        record=comment,
+    )
+
+
+def extract_comments(
+    client: FacebookPagesClient, page_id: str, snapshots: list[dict[str, Any]], window: tuple[date, date]
+) -> TableLoad:
+    start = community.window_start(window)
+    rows = []
+    for post_id in community.posts_with_comments(snapshots):
+        for comment in client.post_comments(page_id, post_id, start):
+            row = comment_row(comment, page_id, post_id)
+            if community.in_window(row["created_at"], window):
+                rows.append(row)
+    return community.comments_load(PLATFORM, rows, window)
+
+
 # -- the connector interface ------------------------------------------------------------------
 
 
 def make_client(
     conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
 ) -> FacebookPagesClient:
-    return FacebookPagesClient(
+    client = FacebookPagesClient(
         conn.base_url,
         conn.password or "",
         api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
@@ -235,6 +288,9 @@ def make_client(
         conn_id=str(options.get("conn_id", PLATFORM)),
         extra_params=dict(extra_params) if extra_params else None,
     )
+    client.comments = community.comments_enabled(options)
+    client.comment_restatement_days = community.restatement_days(options)
+    return client
 
 
 def extract_tables(
@@ -255,7 +311,7 @@ def extract_tables(
         "facebook_pages %s: %d days for %s..%s, %d post snapshots",
         page_id, len(daily), since, until, len(snapshots),
     )
-    return [
+    loads = [
         # the follower count is "as of now": earlier nights keep theirs (see TableLoad.keep_existing)
         TableLoad(f"raw.{PLATFORM}_account_daily", daily, date_column="date_day", keep_existing=("followers",)),
         TableLoad(
@@ -263,3 +319,8 @@ def extract_tables(
             window=(until, until),
         ),
     ]
+    if client.comments:
+        window = community.comment_window(since, until, client.comment_restatement_days)
+        loads.append(extract_comments(client, page_id, snapshots, window))
+        log.info("facebook_pages %s: %d comments created %s..%s", page_id, len(loads[-1].rows), *window)
+    return loads

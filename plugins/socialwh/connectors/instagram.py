@@ -30,6 +30,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.graph_organic import (
     DEFAULT_API_VERSION,
@@ -58,10 +59,18 @@ TOTAL_METRICS: tuple[str, ...] = ("views", "accounts_engaged", "total_interactio
 MEDIA_FIELDS = (
     "id,timestamp,media_type,media_product_type,caption,permalink,like_count,comments_count"
 )
+#: GET /{ig-media-id}/comments: top-level comments, their replies embedded (more: /{comment-id}/replies).
+REPLY_FIELDS = "id,text,timestamp,username,from{id,username},parent_id,like_count"
+COMMENT_FIELDS = f"id,text,timestamp,username,from{{id,username}},parent_id,like_count,replies{{{REPLY_FIELDS}}}"
 MEDIA_METRICS: tuple[str, ...] = ("reach", "saved", "likes", "comments", "shares", "views")
 
 
 class InstagramClient(GraphOrganicClient):
+    # Comments and replies (socialwh.connectors.comments): make_client turns them on (platform
+    # option `comments`, default true); a client built by hand extracts none unless told to.
+    comments = False
+    comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
+
     def __init__(self, base_url: str, access_token: str, **kwargs: Any) -> None:
         kwargs.setdefault("conn_id", PLATFORM)
         super().__init__(PLATFORM, LABEL, base_url, access_token, **kwargs)
@@ -150,6 +159,21 @@ class InstagramClient(GraphOrganicClient):
                 return None
             raise
         return lifetime_values(body.get("data"))
+
+
+    def media_comments(self, user_id: str, media_id: str) -> list[dict]:
+        """Top-level comments of a media, each with ALL its replies under ``replies.data``: the
+        embedded page of replies, then ``/{comment-id}/replies`` when it has a next page."""
+        params = {"fields": COMMENT_FIELDS, "limit": str(self.page_limit)}
+        out = []
+        for comment in self.paged(f"{media_id}/comments", params, user_id):
+            replies = comment.get("replies") if isinstance(comment.get("replies"), dict) else {}
+            if (replies.get("paging") or {}).get("next"):
+                more = list(self.paged(f"{comment['id']}/replies",
+                                       {"fields": REPLY_FIELDS, "limit": str(self.page_limit)}, user_id))
+                comment = {**comment, "replies": {"data": more}}
+            out.append(comment)
+        return out
 
 
 # -- mapping ---------------------------------------------------------------------------------
@@ -246,10 +270,48 @@ def post_snapshot_row(
 # -- the connector interface ------------------------------------------------------------------
 
 
+def comment_row(comment: Mapping[str, Any], user_id: str, username: str | None, media_id: str,
+                parent_id: str | None = None) -> dict[str, Any]:
+    """One ``raw.instagram_comments`` row; the account's own comments are brand replies."""
+    what = f"comment {comment.get('id')!r} of media {media_id}"
+    community.require(comment.get("id"), PLATFORM, user_id, f"a comment of media {media_id}", "id")
+    created = parse_graph_time(community.require(comment.get("timestamp"), PLATFORM, user_id, what,
+                                                 "timestamp"))
+    author = comment.get("from") if isinstance(comment.get("from"), dict) else {}
+    name = author.get("username") or comment.get("username")
+    replies = (comment.get("replies") or {}).get("data") if isinstance(comment.get("replies"), dict) else None
+    record = {k: v for k, v in comment.items() if k != "replies"}
+    return community.comment_row(
+        platform=PLATFORM, account_id=user_id, post_id=media_id, comment_id=comment["id"],
+        parent_comment_id=comment.get("parent_id") or parent_id, author_id=author.get("id"),
+        author_name=name,
+        is_brand=str(author.get("id")) == str(user_id) or (bool(username) and name == username),
+        message=comment.get("text"), created_at=created,
+        updated_at=None,  # Instagram reports no edit time
+        like_count=number(comment.get("like_count")),
+        reply_count=len(replies) if replies is not None else (None if parent_id else 0),
+        record=record,
+    )
+
+
+def extract_comments(client: InstagramClient, user_id: str, username: str | None,
+                     snapshots: list[dict[str, Any]], window: tuple[date, date]) -> TableLoad:
+    rows = []
+    for media_id in community.posts_with_comments(snapshots):
+        for comment in client.media_comments(user_id, media_id):
+            top = comment_row(comment, user_id, username, media_id)
+            candidates = [top] + [
+                comment_row(reply, user_id, username, media_id, parent_id=top["comment_id"])
+                for reply in (comment.get("replies") or {}).get("data") or [] if isinstance(reply, dict)
+            ]
+            rows.extend(r for r in candidates if community.in_window(r["created_at"], window))
+    return community.comments_load(PLATFORM, rows, window)
+
+
 def make_client(
     conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
 ) -> InstagramClient:
-    return InstagramClient(
+    client = InstagramClient(
         conn.base_url,
         conn.password or "",
         api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
@@ -258,6 +320,9 @@ def make_client(
         conn_id=str(options.get("conn_id", PLATFORM)),
         extra_params=dict(extra_params) if extra_params else None,
     )
+    client.comments = community.comments_enabled(options)
+    client.comment_restatement_days = community.restatement_days(options)
+    return client
 
 
 def extract_tables(
@@ -291,7 +356,7 @@ def extract_tables(
         "instagram %s: %d days for %s..%s, %d media snapshots (%d skipped as pre-business)",
         user_id, len(daily), since, until, len(snapshots), skipped,
     )
-    return [
+    loads = [
         # the follower count is "as of now": earlier nights keep theirs (see TableLoad.keep_existing)
         TableLoad(f"raw.{PLATFORM}_account_daily", daily, date_column="date_day", keep_existing=("followers",)),
         TableLoad(
@@ -299,3 +364,8 @@ def extract_tables(
             window=(until, until),
         ),
     ]
+    if client.comments:
+        window = community.comment_window(since, until, client.comment_restatement_days)
+        loads.append(extract_comments(client, user_id, user.get("username"), snapshots, window))
+        log.info("instagram %s: %d comments created %s..%s", user_id, len(loads[-1].rows), *window)
+    return loads

@@ -55,6 +55,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
     ApiClient,
@@ -93,6 +94,9 @@ CHANNEL_PARTS = "snippet,statistics,contentDetails"
 VIDEO_PARTS = "snippet,statistics,contentDetails"
 MAX_IDS_PER_CALL = 50  # videos.list id=..; also used for Analytics filters=video==..
 MAX_PLAYLIST_PAGE = 50
+MAX_COMMENT_PAGE = 100  # commentThreads.list / comments.list maxResults (1..100)
+#: 403 reasons of a video whose comments cannot be read: no comments to load, not an auth problem.
+COMMENTS_CLOSED_REASONS = frozenset({"commentsDisabled"})
 SHORT_MAX_SECONDS = 60
 
 #: The daily quota (10,000 units by default) is spent: waiting minutes does not help.
@@ -381,6 +385,12 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
 class YouTubeClient(ApiClient):
     """Analytics + Data API client for one channel owner's OAuth token."""
 
+    # Comments and replies (socialwh.connectors.comments): make_client turns them on (platform
+    # option `comments`, default true); a client built by hand extracts none unless told to.
+    comments = False
+    comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
+
+
     def __init__(
         self,
         analytics_url: str,
@@ -535,6 +545,84 @@ class YouTubeClient(ApiClient):
 # -- extraction ----------------------------------------------------------------------------
 
 
+    def _paged(self, url: str, params: Mapping[str, str], what: str) -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            query = dict(params, **({"pageToken": token} if token else {}))
+            body = self._get(url, query, what)
+            yield from body.get("items") or []
+            token = body.get("nextPageToken")
+            if not token:
+                return
+            if token in seen:
+                raise ApiError(PLATFORM, 200, "paging", f"{what}: pageToken {token!r} repeats", "")
+            seen.add(token)
+
+    def comment_threads(self, video_id: str) -> list[dict[str, Any]]:
+        """``commentThreads.list(part=snippet,replies, videoId)``, every page; [] when the video's
+        comments are disabled (403 commentsDisabled)."""
+        params = {"part": "snippet,replies", "videoId": video_id, "maxResults": str(MAX_COMMENT_PAGE),
+                  "textFormat": "plainText", "order": "time"}
+        try:
+            return list(self._paged(f"{self.data_api_url}/commentThreads", params,
+                                    f"commentThreads of video {video_id}"))
+        except AuthError as exc:
+            if exc.code in COMMENTS_CLOSED_REASONS:
+                log.info("youtube: comments of video %s are disabled", video_id)
+                return []
+            raise
+
+    def replies(self, parent_id: str) -> list[dict[str, Any]]:
+        """``comments.list(part=snippet, parentId)``: every reply of a top-level comment."""
+        params = {"part": "snippet", "parentId": parent_id, "maxResults": str(MAX_COMMENT_PAGE),
+                  "textFormat": "plainText"}
+        return list(self._paged(f"{self.data_api_url}/comments", params, f"replies of comment {parent_id}"))
+
+
+def comment_row(comment: Mapping[str, Any], channel_id: str, video_id: str,
+                reply_count: int | None = None) -> dict[str, Any]:
+    """One ``raw.youtube_comments`` row from a ``youtube#comment``; the channel's own are brand."""
+    what = f"comment {comment.get('id')!r} of video {video_id}"
+    community.require(comment.get("id"), PLATFORM, channel_id, f"a comment of video {video_id}", "id")
+    snippet = comment.get("snippet") if isinstance(comment.get("snippet"), dict) else {}
+    created = parse_timestamp(snippet.get("publishedAt"), channel_id, what, "publishedAt")
+    updated = snippet.get("updatedAt")
+    author = (snippet.get("authorChannelId") or {}).get("value") if isinstance(
+        snippet.get("authorChannelId"), dict) else None
+    return community.comment_row(
+        platform=PLATFORM, account_id=channel_id, post_id=video_id, comment_id=comment["id"],
+        parent_comment_id=snippet.get("parentId"), author_id=author,
+        author_name=snippet.get("authorDisplayName"), is_brand=str(author) == str(channel_id),
+        message=snippet.get("textOriginal", snippet.get("textDisplay")), created_at=created,
+        updated_at=parse_timestamp(updated, channel_id, what, "updatedAt") if updated else None,
+        like_count=parse_count(snippet.get("likeCount"), channel_id, what, "likeCount"),
+        reply_count=reply_count, record=comment,
+    )
+
+
+def extract_comments(client: YouTubeClient, channel_id: str, snapshots: list[dict[str, Any]],
+                     window: tuple[date, date]) -> TableLoad:
+    rows = []
+    for video_id in community.posts_with_comments(snapshots):
+        for thread in client.comment_threads(video_id):
+            snippet = thread.get("snippet") or {}
+            top = snippet.get("topLevelComment")
+            if not isinstance(top, dict):
+                raise community.CommentRecordError(
+                    f"youtube account {channel_id}: comment thread {thread.get('id')!r} of video "
+                    f"{video_id} has no snippet.topLevelComment")
+            total = parse_count(snippet.get("totalReplyCount"), channel_id, "comment thread",
+                                "totalReplyCount") or 0
+            replies = [r for r in (thread.get("replies") or {}).get("comments") or [] if isinstance(r, dict)]
+            if total > len(replies):  # the thread embeds a few replies only: fetch them all
+                replies = client.replies(str(top.get("id")))
+            candidates = [comment_row(top, channel_id, video_id, total)]
+            candidates += [comment_row(r, channel_id, video_id) for r in replies]
+            rows.extend(r for r in candidates if community.in_window(r["created_at"], window))
+    return community.comments_load(PLATFORM, rows, window)
+
+
 def _published_day(stamp: datetime) -> date:
     return stamp.astimezone(_PT).date()
 
@@ -595,7 +683,7 @@ def make_client(
     conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
 ) -> YouTubeClient:
     """The nightly job's entry point: a client from the Airflow connection ``youtube``."""
-    return YouTubeClient(
+    client = YouTubeClient(
         conn.base_url or DEFAULT_ANALYTICS_URL,
         conn.password or "",
         str((conn.extra or {}).get("data_api_url") or DEFAULT_DATA_API_URL),
@@ -603,6 +691,9 @@ def make_client(
         video_shares=bool(options.get("video_shares", True)),
         extra_params=dict(extra_params) if extra_params else None,
     )
+    client.comments = community.comments_enabled(options)
+    client.comment_restatement_days = community.restatement_days(options)
+    return client
 
 
 def extract_tables(
@@ -616,9 +707,14 @@ def extract_tables(
     posts = extract_posts(client, channel, until)
     log.info("youtube %s: %d day rows for %s..%s, %d video snapshots", account_id, len(daily),
              since, until, len(posts))
-    return [
+    loads = [
         TableLoad("raw.youtube_account_daily", daily, date_column="date_day"),
         TableLoad(
             "raw.youtube_post_snapshots", posts, date_column="snapshot_date", window=(until, until)
         ),
     ]
+    if client.comments:
+        window = community.comment_window(since, until, client.comment_restatement_days)
+        loads.append(extract_comments(client, channel["account_id"], posts, window))
+        log.info("youtube %s: %d comments created %s..%s", account_id, len(loads[-1].rows), *window)
+    return loads

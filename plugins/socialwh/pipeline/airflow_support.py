@@ -181,6 +181,14 @@ def dbt_vars() -> dict[str, Any]:
     for key in ("separator", "fields", "pattern"):
         if config.campaign_naming.get(key) is not None:
             out[f"campaign_naming_{key}"] = config.campaign_naming[key]
+    # community (issue #14): the author-hash salt, business hours and the overdue threshold
+    for key, var in (("author_salt", "community_author_salt"), ("timezone", "community_timezone"),
+                     ("business_hours_start", "community_business_hours_start"),
+                     ("business_hours_end", "community_business_hours_end"),
+                     ("business_days", "community_business_days"),
+                     ("unanswered_hours", "community_unanswered_hours")):
+        if config.community.get(key) is not None:
+            out[var] = config.community[key]
     return out
 
 

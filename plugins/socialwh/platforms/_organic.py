@@ -62,3 +62,38 @@ def organic_tables(key: str, source: str, notes: str = "") -> tuple[Table, ...]:
             ),
         ),
     )
+
+
+def comment_table(key: str, source: str, notes: str = "") -> Table:
+    """raw.<key>_comments: the comments and replies on the account's recent posts (issue #14).
+
+    One row per comment or reply, dated by its creation day (UTC). Every night replaces the
+    comments created in the restatement window (option ``comment_restatement_days``, default 3
+    days before the night up to it): new comments arrive, edited ones change, deleted ones
+    disappear. Author name and id and the message text live here only: the marts keep a salted
+    hash of the author (``community_author_salt``), never the author or the text."""
+    return Table(
+        name=f"{key}_comments",
+        dbt_name="comments",
+        description=f"{source}: comments and replies on the account's recent posts, one row per "
+                    f"comment, replaced per creation-day window (restatement: edits, deletions). {notes}".strip(),
+        grain=("account_id", "comment_id"),
+        date="created_date",
+        windowed=True,
+        columns=(
+            col("account_id", "text", "the owned account (Page, IG user, channel) whose post it is", required=True),
+            col("post_id", "text", "the post / media / video commented on", required=True),
+            col("comment_id", required=True),
+            col("parent_comment_id", "text", "the comment replied to; null = a top-level comment"),
+            col("author_id", "text", "the author's id on the platform (personal data: raw only)"),
+            col("author_name", "text", "the author's name / username (personal data: raw only)"),
+            col("is_brand", "boolean", "written by the owned account itself (a brand reply)", required=True),
+            col("message", "text", "the comment's text (personal data: raw only)"),
+            col("created_at", "timestamptz", required=True),
+            col("updated_at", "timestamptz", "last edit, where the API reports one (YouTube); null otherwise"),
+            col("created_date", "date", "UTC day of created_at: the replacement window's day", required=True),
+            col("like_count", "bigint", "likes of the comment, where reported", role="count"),
+            col("reply_count", "bigint", "replies to it, where reported", role="count"),
+            *record_columns(),
+        ),
+    )

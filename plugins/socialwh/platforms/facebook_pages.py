@@ -9,7 +9,7 @@ snapshots: views = post_media_view, reach = post_total_media_view_unique, likes 
 types), comments/shares from the post's fields, clicks = post_clicks; saves not reported.
 """
 
-from socialwh.platforms._organic import organic_tables
+from socialwh.platforms._organic import comment_table, organic_tables
 from socialwh.registry import Platform
 
 PLATFORM = Platform(
@@ -21,5 +21,6 @@ PLATFORM = Platform(
     oauth="meta",  # socialwh.connectors.oauth: how its credentials renew
     sandbox="socialwh_dev.sandbox.facebook_pages",
     description="Facebook Page insights (Graph API) as loaded by socialwh.connectors.facebook_pages into raw.* (docs/organic-contract.md).",
-    tables=organic_tables('facebook_pages', 'Facebook Page insights (Graph API)'),
+    tables=(*organic_tables('facebook_pages', 'Facebook Page insights (Graph API)'),
+            comment_table('facebook_pages', 'Facebook Page post comments (Graph API /{post-id}/comments)')),
 )

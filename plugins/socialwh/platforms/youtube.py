@@ -8,7 +8,7 @@ video statistics (counts arrive as strings) plus lifetime shares from Analytics
 (dimensions=video).
 """
 
-from socialwh.platforms._organic import organic_tables
+from socialwh.platforms._organic import comment_table, organic_tables
 from socialwh.registry import Platform
 
 PLATFORM = Platform(
@@ -20,5 +20,6 @@ PLATFORM = Platform(
     oauth="google",  # socialwh.connectors.oauth: how its credentials renew
     sandbox="socialwh_dev.sandbox.youtube",
     description="YouTube Analytics (day) and YouTube Data API (videos) as loaded by socialwh.connectors.youtube into raw.* (docs/organic-contract.md).",
-    tables=organic_tables('youtube', 'YouTube Analytics (day) and YouTube Data API (videos)'),
+    tables=(*organic_tables('youtube', 'YouTube Analytics (day) and YouTube Data API (videos)'),
+            comment_table('youtube', 'YouTube Data API commentThreads and comments')),
 )

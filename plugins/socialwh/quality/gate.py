@@ -195,6 +195,8 @@ MART_DOMAINS = {
     "fct_post_performance_daily": "organic",
     "fct_account_audience_daily": "organic",
     "fct_organic_kpis_period": "organic",
+    "fct_community_daily": "organic",
+    "fct_post_conversation": "organic",
 }
 # Finance raw tables -> the finance input that fills them (fx_rates: always loaded).
 FINANCE_DOMAINS = {"finance_budgets": "budgets", "finance_invoices": "invoices", "finance_orders": "orders"}

@@ -463,8 +463,10 @@ def raw_suites(settings: Settings) -> list[Suite]:
         if table.windowed:
             blocking += [_date_in_window(table), _loaded_by_a_batch(table)]
         suites.append(Suite("raw", table.name, "blocking", tuple(blocking)))
-        if table.name.endswith("_account_daily"):
-            continue  # organic: one row per account-day; the source's freshness is its snapshots'
+        if table.name.endswith(("_account_daily", "_comments")):
+            # organic: one row per account-day; the source's freshness is its snapshots'. Comments:
+            # a quiet night has none, so their newest day says nothing about the source.
+            continue
         if table.date:
             warning: list[Check] = [fresh(table.date, table.fresh_parameter)]
             if table.windowed:
@@ -1239,6 +1241,104 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         ),
     )
 
+    # Community (issue #14). No rows_present / freshness: a quiet account has days without comments.
+    community_grain = ["platform", "account_id", "date_day"]
+    community_daily_blocking = Suite(
+        "marts",
+        "fct_community_daily",
+        "blocking",
+        (
+            grain_unique(community_grain),
+            column_rules(
+                [
+                    *not_null([*community_grain, "comments_received", "distinct_commenters",
+                               "brand_replies", "comments_answered", "unanswered_overdue"]),
+                    *non_negative(["comments_received", "distinct_commenters", "brand_replies",
+                                   "comments_answered", "unanswered_overdue",
+                                   "median_first_response_minutes", "p90_first_response_minutes",
+                                   "median_first_response_business_minutes",
+                                   "p90_first_response_business_minutes"]),
+                ],
+                community_grain,
+            ),
+            unexpected_rows(
+                "community_counts_consistent",
+                "Per day: answered <= received, distinct commenters <= received, response rate in "
+                "0-1, the median first response not above the p90, unanswered overdue <= unanswered.",
+                """
+                select {keys}, comments_received, comments_answered, distinct_commenters, response_rate
+                from {{batch}}
+                where comments_answered > comments_received
+                    or distinct_commenters > comments_received
+                    or response_rate < 0 or response_rate > 1
+                    or median_first_response_minutes > p90_first_response_minutes
+                    or unanswered_overdue > comments_received - comments_answered
+                """,
+                keys=", ".join(community_grain),
+            ),
+            unexpected_rows(
+                "comments_match_raw",
+                "Per platform and account, the mart's comments received and brand replies add up to "
+                "the comments in raw (staging): no comment lost or invented between raw and BI.",
+                """
+                with mart as (
+                    select platform, account_id, sum(comments_received) as received,
+                        sum(brand_replies) as brand
+                    from {{batch}}
+                    group by 1, 2
+                ),
+
+                source as (
+                    select platform, account_id, count(*) filter (where not is_brand) as received,
+                        count(*) filter (where is_brand) as brand
+                    from staging.stg_community__comments
+                    group by 1, 2
+                )
+
+                select coalesce(source.platform, mart.platform) as platform,
+                    coalesce(source.account_id, mart.account_id) as account_id,
+                    mart.received as mart_received, source.received as raw_received,
+                    mart.brand as mart_brand, source.brand as raw_brand
+                from source
+                full outer join mart
+                    on mart.platform = source.platform and mart.account_id = source.account_id
+                where mart.received is distinct from source.received
+                    or mart.brand is distinct from source.brand
+                """,
+            ),
+        ),
+    )
+    conversation_grain = ["platform", "account_id", "post_id"]
+    post_conversation_blocking = Suite(
+        "marts",
+        "fct_post_conversation",
+        "blocking",
+        (
+            grain_unique(conversation_grain),
+            column_rules(
+                [
+                    *not_null([*conversation_grain, "comments", "replies", "brand_replies",
+                               "distinct_commenters", "comments_answered"]),
+                    *non_negative(["comments", "replies", "brand_replies", "distinct_commenters",
+                                   "comments_answered", "first_response_minutes",
+                                   "first_response_business_minutes", "median_first_response_minutes"]),
+                ],
+                conversation_grain,
+            ),
+            unexpected_rows(
+                "conversation_counts_consistent",
+                "Per post: answered <= customer comments + replies, response rate in 0-1.",
+                """
+                select {keys}, comments, replies, comments_answered, response_rate
+                from {{batch}}
+                where comments_answered > comments + replies
+                    or response_rate < 0 or response_rate > 1
+                """,
+                keys=", ".join(conversation_grain),
+            ),
+        ),
+    )
+
     suites = [
         *raw_suites(s),
         ad_blocking,
@@ -1255,6 +1355,8 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         organic_post_warning,
         organic_audience_blocking,
         organic_kpis_blocking,
+        community_daily_blocking,
+        post_conversation_blocking,
     ]
     for suite in suites:
         for c in suite.checks:
