@@ -3,9 +3,11 @@
 
 The nightly warehouse build for paid social, budgets and FX, in write-audit-publish order:
 
-1. **extract**: one mapped task per configured account of every enabled platform (paid and organic)
-   re-extracts the platform's lookback window ending at the logical date and replaces it in
-   `raw.*` (COPY, one transaction per account).
+1. **extract_<platform>**: one task per enabled platform (paid and organic), mapped over its
+   configured accounts, re-extracts the platform's lookback window ending at the logical date and
+   replaces it in `raw.*` (COPY, one transaction per account). The platforms run side by side;
+   each runs in its own Airflow pool `api_<platform>`, whose slots bound how many of its accounts
+   call the API at once (socialwh.pipeline.pools).
 2. **finance**: budget plans, invoices and first-party orders from the finance folders (orders
    may come from a shop database instead) and ECB reference rates, each all-or-nothing.
 3. **dbt**: staging, intermediate and marts from the dbt manifest (Cosmos), then all data tests.
@@ -46,10 +48,15 @@ from socialwh.pipeline.airflow_support import (
     enabled_platforms,
     watch_after_producer,
 )
+from socialwh.pipeline.nightly import list_accounts
+from socialwh.pipeline.pools import pool_name
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 WAREHOUSE_CONN = "warehouse"
 PLATFORMS = enabled_platforms()  # a file read: config/warehouse.yml decides which extract tasks exist
+# ... and which accounts each maps over (adding one needs no code change: the DAG processor
+# re-reads the file when it re-parses the DAG).
+ACCOUNTS = {platform: list_accounts(platform) for platform in PLATFORMS}
 BI_ASSET = Asset("postgres://warehouse/bi", extra={"published_by": "social_nightly"})
 
 
@@ -64,14 +71,6 @@ BI_ASSET = Asset("postgres://warehouse/bi", extra={"published_by": "social_night
     doc_md=__doc__,
 )
 def social_nightly():
-    @task
-    def list_accounts() -> list[dict]:
-        """Every enabled platform's accounts in config/warehouse.yml (adding one needs no code
-        change), read when the run starts; `extract` maps over them, one task per account."""
-        from socialwh.pipeline.nightly import list_accounts as accounts
-
-        return [account for platform in PLATFORMS for account in accounts(platform)]
-
     @task
     def check_credentials(**context) -> list[dict]:
         """Refresh due OAuth tokens once per connection before the extracts; alert 14 days before
@@ -123,14 +122,15 @@ def social_nightly():
         )
 
     @task(trigger_rule="all_done")
-    def sources(accounts: list[dict], **context) -> dict:
+    def sources(**context) -> dict:
         """Runs whatever the extracts and the finance load did: names the sources that failed
         (after their retries) and since when their data is stale (ops.source_status), and lets
         the night go on with everything else."""
         from socialwh.pipeline import airflow_support as af
         from socialwh.pipeline.nightly import FINANCE_SOURCE, source_report
 
-        expected = [(a["platform"], a["account_id"]) for a in accounts] + [(FINANCE_SOURCE, "all")]
+        expected = [(a["platform"], a["account_id"]) for platform_accounts in ACCOUNTS.values()
+                    for a in platform_accounts] + [(FINANCE_SOURCE, "all")]
         return source_report(af.run_date(context), af.run_id(context), expected,
                              warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)))
 
@@ -207,11 +207,14 @@ def social_nightly():
         check(published["stale"])
 
     watch_after_producer(transform)
-    accounts = list_accounts()
-    extracted = extract.override(doc_md=extract.function.__doc__).expand(account=accounts)
+    extracted = [
+        extract.override(task_id=f"extract_{platform}", pool=pool_name(platform),
+                         doc_md=extract.function.__doc__).expand(account=ACCOUNTS[platform])
+        for platform in PLATFORMS
+    ]
     check_credentials() >> extracted
-    report = sources(accounts)
-    [extracted, load_finance()] >> report >> transform
+    report = sources()
+    [*extracted, load_finance()] >> report >> transform
     checked = validate(report)
     transform >> checked
     sources_complete(publish(checked))

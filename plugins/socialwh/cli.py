@@ -238,8 +238,17 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     ensure_database(url, "airflow")
     rest = [a for a in args.rest if a != "--"]
     if rest[:1] == ["standalone"]:
-        airflow(["db", "migrate"], warehouse_url=url, sandbox_url=process.start(), capture=True)
+        sandbox_url = process.start()
+        airflow(["db", "migrate"], warehouse_url=url, sandbox_url=sandbox_url, capture=True)
+        _with_airflow_env(url, sandbox_url, [sys.executable, "-m", "socialwh.pipeline.pools"])
     return airflow(rest, warehouse_url=url, check=False).returncode
+
+
+def _with_airflow_env(url: str, sandbox_url: str, command: list[str]) -> None:
+    """Run a command with the Airflow environment of this warehouse (metadata DB, connections)."""
+    from socialwh.pipeline.airflow_env import merged_env  # noqa: PLC0415
+
+    subprocess.run(command, env=merged_env(url, sandbox_url), check=True)
 
 
 def cmd_docs(_: argparse.Namespace) -> int:

@@ -132,6 +132,10 @@ class Platform:
     # tiktok_organic (refresh grants), meta (cannot renew: checked nightly with debug_token);
     # None: a static token (or the connector refreshes itself).
     oauth: str | None = None
+    # How many of its accounts may be extracted at once (the Airflow pool api_<key>, shared by every
+    # DAG run and DAG that calls it): what the API's per-app limits allow without throttling.
+    # config/warehouse.yml may lower or raise it (platforms.<key>.api_concurrency).
+    api_concurrency: int = 2
 
     @property
     def connector_module(self) -> str:
@@ -157,6 +161,8 @@ def validate(p: Platform) -> Platform:
         raise RegistryError(f"{where}: kind must be one of {KINDS}, got {p.kind!r}")
     if not p.key.isidentifier() or p.key != p.key.lower():
         raise RegistryError(f"{where}: key must be a lower-case identifier")
+    if not isinstance(p.api_concurrency, int) or p.api_concurrency < 1:
+        raise RegistryError(f"{where}: api_concurrency must be a positive integer, got {p.api_concurrency!r}")
     seen: set[str] = set()
     for t in p.tables:
         if t.name in seen:

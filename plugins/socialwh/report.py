@@ -68,11 +68,11 @@ def _extraction_per_platform(airflow_url: str, warehouse_url: str) -> list[str]:
             " order by logical_date desc nulls last limit 1").fetchone()
         if not run:
             return []
-        # one mapped `extract` task; its rendered map index starts with "<platform>: "
+        # one mapped `extract_<platform>` task per platform, one map index per account
         seconds = dict(conn.execute(
-            "select split_part(rendered_map_index, ':', 1), sum(extract(epoch from end_date - start_date))"
+            "select substr(task_id, 9), sum(extract(epoch from end_date - start_date))"
             " from task_instance where dag_id = 'social_nightly' and run_id = %s"
-            " and task_id = 'extract' group by 1", [run[0]]).fetchall())
+            " and task_id like 'extract\\_%%' group by 1", [run[0]]).fetchall())
     with psycopg.connect(warehouse_url) as conn:
         rows = conn.execute(
             "select source, count(distinct scope), sum(row_count) from raw.load_batches"

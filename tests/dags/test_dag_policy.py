@@ -79,7 +79,7 @@ def test_dag_settings(dagbag):
 def test_social_nightly_shape(dagbag):
     dag = dagbag.dags["social_nightly"]
     ids = set(dag.task_ids)
-    assert {"list_accounts", "extract", "load_finance", "validate", "publish"} <= ids
+    assert {"extract_meta", "extract_youtube", "load_finance", "validate", "publish"} <= ids
     dbt_tasks = [t for t in ids if t.startswith("dbt.")]
     assert any("fct_ad_performance_daily" in t for t in dbt_tasks), dbt_tasks
     # write-audit-publish: publish only downstream of validate, validate downstream of every dbt task
@@ -87,8 +87,25 @@ def test_social_nightly_shape(dagbag):
     assert publish.upstream_task_ids == {"validate"}
     validate_upstream = dag.get_task("validate").get_flat_relative_ids(upstream=True)
     assert set(dbt_tasks) <= validate_upstream
-    assert {"extract", "load_finance"} <= validate_upstream
+    assert {"extract_meta", "load_finance"} <= validate_upstream
     assert dag.timetable.summary.startswith("0 4 * * *")
+
+
+def test_each_platform_extracts_in_its_own_api_pool(dagbag):
+    """One extract task per enabled platform, mapped over its accounts, in the pool api_<key>
+    whose slots come from the declaration (or config); every pool the DAG uses is one that
+    socialwh.pipeline.pools creates."""
+    from socialwh.config import load_config
+    from socialwh.pipeline.pools import api_pools
+
+    dag = dagbag.dags["social_nightly"]
+    extracts = {t.task_id: t for t in dag.tasks if t.task_id.startswith("extract_")}
+    enabled = [p.name for p in load_config().enabled_platforms()]
+    assert sorted(extracts) == sorted(f"extract_{p}" for p in enabled)
+    assert all(t.pool == f"api_{t.task_id.removeprefix('extract_')}" for t in extracts.values())
+    pools = {p.name: p.slots for p in api_pools()}
+    assert {t.pool for t in extracts.values()} == set(pools)
+    assert all(slots >= 1 for slots in pools.values())
 
 
 def test_nightly_dbt_runs_the_data_tests_before_the_gate(dagbag):

@@ -487,5 +487,5 @@ def test_zz_a_failed_platform_publishes_the_others_and_names_the_stale_source(
     stale = [t for k, task, t in kinds if k == "stale_source" and "tiktok" in t and "failing since 2026-11-22" in t]
     assert stale, kinds
     assert any(task == "sources_complete" and "tiktok" in t for k, task, t in kinds if k == "task_failed"), kinds
-    assert any(task == "extract" and "API version v1.3 was sunset on 2026-11-22" in t
+    assert any(task == "extract_tiktok" and "API version v1.3 was sunset on 2026-11-22" in t
                for k, task, t in kinds if k == "task_failed"), kinds

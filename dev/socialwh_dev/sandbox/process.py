@@ -39,11 +39,28 @@ def _healthy(url: str) -> bool:
     return resp.status_code == 200 and _expected_prefixes() <= set(resp.json().get("platforms", []))
 
 
+def code_version() -> str:
+    """A digest of what the server serves: its source files, the sandbox world and the config.
+    A server started from other code (a checkout updated since, a helper's edit) is restarted,
+    not reused: it would answer with the old contract."""
+    import hashlib  # noqa: PLC0415
+
+    from socialwh.paths import CONFIG_FILE, SANDBOX_FILE  # noqa: PLC0415
+
+    digest = hashlib.sha256()
+    for path in [*sorted(Path(__file__).parent.glob("*.py")), SANDBOX_FILE, CONFIG_FILE]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:16]
+
+
 def status(local_dir: Path = LOCAL_DIR) -> dict | None:
     path = _state_file(local_dir)
     if not path.exists():
         return None
     state = json.loads(path.read_text())
+    if state.get("code") != code_version():
+        return None
     return state if _healthy(state["url"]) else None
 
 
@@ -68,7 +85,7 @@ def start(local_dir: Path = LOCAL_DIR, timeout: float = 20) -> str:
         if proc.poll() is not None:
             raise RuntimeError(f"sandbox exited with {proc.returncode}: see {local_dir / 'sandbox.log'}")
         if _healthy(url):
-            _state_file(local_dir).write_text(json.dumps({"url": url, "pid": proc.pid}))
+            _state_file(local_dir).write_text(json.dumps({"url": url, "pid": proc.pid, "code": code_version()}))
             return url
         time.sleep(0.1)
     proc.kill()

@@ -22,6 +22,10 @@ from datetime import datetime
 def main(argv: list[str]) -> int:
     from airflow.utils.cli import get_bagged_dag  # noqa: PLC0415 - needs the Airflow env set first
 
+    from socialwh.pipeline.pools import ensure_pools  # noqa: PLC0415
+
+    ensure_pools()  # the extract tasks' pools (a scheduler would not run them without)
+
     step = argv[:1] == ["--step"]
     dag_id, stamps = argv[step], argv[step + 1:]
     dag = get_bagged_dag(bundle_names=None, dag_id=dag_id)
