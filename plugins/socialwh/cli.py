@@ -6,6 +6,7 @@
     socialwh demo [--days 3]                the whole nightly job for the last N logical dates
     socialwh dashboards [--port 8501]       the dashboards of dashboards/ on localhost (Streamlit)
     socialwh dashboards --screenshots       a PNG of each dashboard in .local/screenshots (headless Chromium)
+    socialwh reliability [--nights 7]       API calls, retries and failures per night and platform
     socialwh down                           stop everything started locally
 """
 
@@ -258,6 +259,13 @@ def cmd_docs(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reliability(args: argparse.Namespace) -> int:
+    from socialwh.report import reliability_report  # noqa: PLC0415
+
+    print(reliability_report(_warehouse_url(), nights=args.nights))
+    return 0
+
+
 def cmd_finance_export(args: argparse.Namespace) -> int:
     from socialwh.finance import export  # noqa: PLC0415
 
@@ -319,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_demo)
     p = sub.add_parser("docs", help="build the dbt docs beside the GX Data Docs and open both")
     p.set_defaults(fn=cmd_docs)
+    p = sub.add_parser("reliability", help="API calls, retries and failures per night and platform")
+    p.add_argument("--nights", type=int, default=7)
+    p.set_defaults(fn=cmd_reliability)
     p = sub.add_parser("finance-export", help="the month's budget variance and reconciliation as CSV + XLSX")
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--out", help="folder (default .local/exports/<month>)")

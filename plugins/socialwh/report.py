@@ -84,6 +84,44 @@ def _extraction_per_platform(airflow_url: str, warehouse_url: str) -> list[str]:
     return lines
 
 
+def reliability_report(warehouse_url: str, nights: int = 7) -> str:
+    """API calls per night and platform (ops.extract_runs, newest run per night): accounts,
+    failed accounts, calls (retries included), retries, seconds waited before retries and the
+    extraction's seconds. `socialwh reliability` prints it."""
+    from socialwh.pipeline.nightly import _ensure_ops  # noqa: PLC0415
+
+    with psycopg.connect(warehouse_url) as conn:
+        if not conn.execute("select to_regclass('ops.extract_runs') is not null").fetchone()[0]:
+            return "no extraction recorded yet (ops.extract_runs is missing)"
+        with conn.transaction():
+            _ensure_ops(conn)  # a deployment from before the call columns gets them (empty)
+        rows = conn.execute(
+            """
+            with latest as (
+                select distinct on (logical_date) logical_date, run_id
+                from ops.extract_runs order by logical_date desc, updated_at desc
+            ), recent as (
+                select * from latest order by logical_date desc limit %s
+            )
+            select r.logical_date, r.source, count(*), count(*) filter (where r.status <> 'success'),
+                sum(r.api_calls), sum(r.api_retries), sum(r.api_wait_s), sum(r.seconds)
+            from ops.extract_runs as r join recent using (logical_date, run_id)
+            where r.source <> 'finance'
+            group by 1, 2 order by 1, 2
+            """, [nights]).fetchall()
+    if not rows:
+        return "no extraction recorded yet"
+    lines = [f"{'night':<10}  {'platform':<17} {'accounts':>8} {'failed':>6} {'calls':>6} {'retries':>7}"
+             f" {'waited s':>8} {'extract s':>9}"]
+    def num(value, width: int, fmt: str = "") -> str:  # "-": recorded before calls were counted
+        return format("-" if value is None else format(float(value) if fmt else value, fmt), f">{width}")
+
+    for night, source, accounts, failed, calls, retries, waited, seconds in rows:
+        lines.append(f"{night:%Y-%m-%d}  {source:<17} {accounts:>8} {failed:>6} {num(calls, 6)}"
+                     f" {num(retries, 7)} {num(waited, 8, '.1f')} {num(seconds, 9, '.1f')}")
+    return "\n".join(lines)
+
+
 def _quarantine_lines(conn: psycopg.Connection) -> list[str]:
     """Rows the last night's loads quarantined (raw.quarantine), per table and rule."""
     from socialwh.warehouse.quarantine import quarantine_counts  # noqa: PLC0415

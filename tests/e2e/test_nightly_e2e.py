@@ -19,6 +19,7 @@ import psycopg
 import pytest
 import yaml
 from socialwh import cli, registry, transform
+from socialwh import report as report_module
 from socialwh.config import load_config
 from socialwh.paths import CONFIG_FILE
 from socialwh_dev.sandbox.server import start_in_thread
@@ -56,6 +57,17 @@ def env(module_database, server_url, sandbox):
     return kwargs
 
 
+def recorded_calls(url: str, night: datetime) -> dict[str, int]:
+    """API calls and retries the night's newest run recorded over all its extracts."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "with run as (select run_id from ops.extract_runs where logical_date = %s"
+            " order by updated_at desc limit 1)"
+            " select coalesce(sum(api_calls), 0), coalesce(sum(api_retries), 0)"
+            " from ops.extract_runs join run using (run_id) where source <> 'finance'", [night.date()]).fetchone()
+    return {"api_calls": int(row[0]), "api_retries": int(row[1])}
+
+
 @pytest.fixture(scope="module")
 def nights(env, sandbox, tmp_path_factory) -> list[dict]:
     """NIGHTS, then the last of them once more with FAULTS switched on, in ONE Airflow process
@@ -71,7 +83,8 @@ def nights(env, sandbox, tmp_path_factory) -> list[dict]:
     def after(night: datetime, state: str, took: float) -> None:
         assert state == "success", f"social_nightly {night:%Y-%m-%d} ended {state}:\n{log.read_text()[-8000:]}"
         seen.append({"night": night, "seconds": took, "bi": bi_fingerprint(url), "raw": raw_fingerprint(url),
-                     "requests": server.faults.requests, "faults": dict(server.faults.counts)})
+                     "requests": server.faults.requests, "faults": dict(server.faults.counts),
+                     "recorded": recorded_calls(url, night), "url": url})
         # the next night is the faulted rerun; after it, faults are off again
         server.faults.configure(seed=13, **(FAULTS if len(seen) == len(NIGHTS) else {}))
 
@@ -282,6 +295,14 @@ def test_rerunning_a_night_with_faults_on_a_tenth_of_the_calls_changes_nothing(n
     assert all(faulted["faults"][kind] > 0 for kind in ("server_error", "truncated_body", "timeout")), faulted
     assert faulted["raw"] == clean["raw"]
     assert faulted["bi"] == clean["bi"]
+    # every account's calls and retries are recorded (socialwh reliability prints them)
+    calls, retries = faulted["recorded"], clean["recorded"]
+    assert calls["api_retries"] > 0 and retries["api_retries"] == 0, (calls, retries)
+    assert calls["api_calls"] > retries["api_calls"] > 0  # the retries were calls too
+    # the same work, fault-free, within 1% (a token refresh due on one night and not the other)
+    assert abs(calls["api_calls"] - calls["api_retries"] - retries["api_calls"]) <= 0.01 * retries["api_calls"]
+    report = report_module.reliability_report(nights[-1]["url"], nights=1)
+    assert f"{NIGHTS[-1]:%Y-%m-%d}  meta" in report, report
     print(f"faulted rerun: {faults} of {faulted['requests']} calls faulted {faulted['faults']};"
           f" {faulted['seconds']:.0f} s against {clean['seconds']:.0f} s clean")
 

@@ -213,3 +213,18 @@ def test_errors_survive_pickling() -> None:
     clone = pickle.loads(pickle.dumps(error))
     assert type(clone) is ThrottledError and clone.retry_after == 60.0
     assert str(clone) == str(error) and TOKEN not in str(clone)
+
+
+def test_calls_retries_and_waits_are_counted_for_the_nightly_report():
+    """ops.extract_runs records each account's API calls: every attempt counts, retries and the
+    seconds waited before them too (connectors.http.CALL_STATS, diffed around an extraction)."""
+    from socialwh.connectors.http import CALL_STATS
+
+    sleeps: list[float] = []
+    client, _ = scripted(httpx.Response(503, text="busy"), httpx.Response(200, json={"ok": 1}),
+                         httpx.Response(200, json={"ok": 2}))
+    before = CALL_STATS.snapshot()
+    with make(client, sleeps) as http:
+        assert http.request_json("GET", URL) == {"ok": 1}
+        assert http.request_json("GET", URL) == {"ok": 2}
+    assert CALL_STATS.since(before) == {"api_calls": 3, "api_retries": 1, "api_wait_s": round(sleeps[0], 1)}

@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -303,6 +304,37 @@ class ApiClient:
         self.close()
 
 
+class CallStats:
+    """API calls per platform in this process: every attempt (a retry is a call too), the
+    retries among them and the seconds spent waiting before them. The nightly extract diffs a
+    snapshot taken around one account's extraction (ops.extract_runs; `socialwh reliability`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stats: dict[str, dict[str, float]] = {}
+
+    def add(self, platform: str, *, calls: int = 0, retries: int = 0, wait_s: float = 0.0) -> None:
+        with self._lock:
+            stats = self._stats.setdefault(platform, {"calls": 0, "retries": 0, "wait_s": 0.0})
+            stats["calls"] += calls
+            stats["retries"] += retries
+            stats["wait_s"] += wait_s
+
+    def snapshot(self) -> dict[str, float]:
+        """Totals over every platform (a task extracts one account: its calls are the difference;
+        token endpoints count too, under whatever name their client gives)."""
+        with self._lock:
+            return {k: sum(s[k] for s in self._stats.values()) for k in ("calls", "retries", "wait_s")}
+
+    def since(self, before: Mapping[str, float]) -> dict[str, float]:
+        now = self.snapshot()
+        return {"api_calls": int(now["calls"] - before["calls"]), "api_retries": int(now["retries"] - before["retries"]),
+                "api_wait_s": round(now["wait_s"] - before["wait_s"], 1)}
+
+
+CALL_STATS = CallStats()
+
+
 class HttpClient:
     """Sends requests with retries and returns parsed JSON, or raises a typed :class:`ApiError`.
 
@@ -355,6 +387,7 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
+            CALL_STATS.add(self.platform, calls=1)
             outcome = self._attempt(method, url, params, data, merged_headers)
             if isinstance(outcome, _Ok):
                 return outcome.value
@@ -376,6 +409,7 @@ class HttpClient:
                 self.retry.max_attempts,
                 wait,
             )
+            CALL_STATS.add(self.platform, retries=1, wait_s=wait)
             self.retry.sleep(wait)
 
     def _attempt(

@@ -15,6 +15,7 @@ from typing import Any
 
 from socialwh.config import Config, load_config
 from socialwh.connectors.base import ConnectionInfo
+from socialwh.connectors.http import CALL_STATS
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ class ExtractSummary:
     rows: dict[str, int]
     seconds: float
     quarantined: dict[str, int] = field(default_factory=dict)  # table -> rows held in raw.quarantine
+    api_calls: int = 0      # HTTP attempts, retries included (connectors.http.CALL_STATS)
+    api_retries: int = 0    # attempts that repeated a failed one
+    api_wait_s: float = 0.0  # seconds waited before the retries (backoff, Retry-After, usage headers)
 
 
 def extract_load_account(
@@ -71,6 +75,7 @@ def extract_load_account(
     connector = importlib.import_module(f"socialwh.connectors.{platform}")
     since, until = extraction_window(night, settings.lookback_days)
     t0 = time.monotonic()
+    calls_before = CALL_STATS.snapshot()
 
     def extract(conn: ConnectionInfo) -> list:
         with connector.make_client(conn, settings.options, extra_params) as client:
@@ -81,8 +86,9 @@ def extract_load_account(
         db.ensure_raw_schema(conn)
         counts, held = quarantine.load_account_tables(conn, platform, account_id, loads, since, until, night)
     summary = ExtractSummary(platform, account_id, since.isoformat(), until.isoformat(), counts,
-                             round(time.monotonic() - t0, 2), quarantined=held)
-    log.info("%s account %s, %s..%s: %s in %.1fs", platform, account_id, since, until, counts, summary.seconds)
+                             round(time.monotonic() - t0, 2), quarantined=held, **CALL_STATS.since(calls_before))
+    log.info("%s account %s, %s..%s: %s in %.1fs (%d API calls, %d retries)", platform, account_id, since,
+             until, counts, summary.seconds, summary.api_calls, summary.api_retries)
     return asdict(summary)
 
 
@@ -240,6 +246,9 @@ create table if not exists ops.extract_runs (
     run_id text not null, logical_date date not null, source text not null, account_id text not null,
     status text not null, error text, updated_at timestamptz not null default now(),
     primary key (run_id, source, account_id));
+alter table ops.extract_runs add column if not exists seconds numeric,
+    add column if not exists api_calls integer, add column if not exists api_retries integer,
+    add column if not exists api_wait_s numeric;
 create table if not exists ops.source_status (
     source text primary key, last_good_night date, failing_since date, last_error text,
     updated_at timestamptz not null default now());
@@ -252,8 +261,10 @@ def _ensure_ops(conn) -> None:
 
 
 def record_outcome(warehouse_url: str, run_id: str, night: date, source: str, account_id: str,
-                   error: BaseException | str | None = None) -> None:
-    """Record one extract's (or the finance load's) outcome for this run; never raises."""
+                   error: BaseException | str | None = None, result: Any = None) -> None:
+    """Record one extract's (or the finance load's) outcome for this run, with its seconds and
+    API calls when the result (an ExtractSummary dict) has them; never raises."""
+    stats = result if isinstance(result, dict) else {}
     from socialwh.pipeline.alerts import first_line, redact_text  # noqa: PLC0415
     from socialwh.warehouse import db  # noqa: PLC0415
 
@@ -262,10 +273,14 @@ def record_outcome(warehouse_url: str, run_id: str, night: date, source: str, ac
         with db.connect(warehouse_url) as conn, conn.transaction():
             _ensure_ops(conn)
             conn.execute(
-                "insert into ops.extract_runs (run_id, logical_date, source, account_id, status, error)"
-                " values (%s, %s, %s, %s, %s, %s) on conflict (run_id, source, account_id) do update"
-                " set status = excluded.status, error = excluded.error, updated_at = now()",
-                [run_id, night, source, account_id, "failed" if error is not None else "success", message])
+                "insert into ops.extract_runs (run_id, logical_date, source, account_id, status, error,"
+                " seconds, api_calls, api_retries, api_wait_s)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) on conflict (run_id, source, account_id) do update"
+                " set status = excluded.status, error = excluded.error, seconds = excluded.seconds,"
+                " api_calls = excluded.api_calls, api_retries = excluded.api_retries,"
+                " api_wait_s = excluded.api_wait_s, updated_at = now()",
+                [run_id, night, source, account_id, "failed" if error is not None else "success", message,
+                 stats.get("seconds"), stats.get("api_calls"), stats.get("api_retries"), stats.get("api_wait_s")])
     except Exception:  # noqa: BLE001 - the outcome of the task itself must stand
         log.exception("could not record the outcome of %s %s", source, account_id)
 
@@ -278,7 +293,7 @@ def run_recorded(call, *, warehouse_url: str, run_id: str, night: date, source: 
     except BaseException as exc:
         record_outcome(warehouse_url, run_id, night, source, account_id, exc)
         raise
-    record_outcome(warehouse_url, run_id, night, source, account_id)
+    record_outcome(warehouse_url, run_id, night, source, account_id, result=result)
     return result
 
 
