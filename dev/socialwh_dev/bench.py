@@ -234,6 +234,15 @@ def _recreate_database(url: str, database: str) -> str:
     return _with_db(url, database)
 
 
+def _drop_database(url: str) -> None:
+    import psycopg  # noqa: PLC0415
+    from psycopg import sql  # noqa: PLC0415
+
+    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(urlsplit(url).path.lstrip("/"))))
+
+
 class _Conn:
     """An AIRFLOW_CONN_* JSON as the attributes airflow_support reads from an Airflow Connection."""
 
@@ -489,6 +498,7 @@ def bench_loader(url: str, loader_url: str, n_rows: int, slice_night: date) -> d
         conn.commit()
         copy_s = time.perf_counter() - t0
         copied = conn.execute("select count(*) from public.bench_copy").fetchone()[0]
+    _drop_database(loader_url)  # scratch: only the timings are kept
     if copied != loaded:
         raise RuntimeError(f"COPY loaded {copied} rows, the loader {loaded}")
     loader_rps, copy_rps = loaded / loader_s, copied / copy_s
