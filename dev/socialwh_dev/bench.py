@@ -165,6 +165,9 @@ def format_table(result: dict[str, Any]) -> str:
             lines.append((f"  {task}", f"{_fmt(full.get(task))}  |  {_fmt(inc.get(task))}"))
     lines.append(("  night", f"{_fmt(result['full_night_s'])}  |  {_fmt(result['incremental_night_s'])}"))
     row("incremental / full", result.get("incremental_vs_full_ratio"))
+    for night in ("full_night", "incremental_night"):
+        for step, nodes in (result.get(f"{night}_slowest") or {}).items():
+            lines.append((f"  slowest {step} nodes, {night.split('_')[0]}", ", ".join(nodes)))
     section(f"BI queries as bi_reader (ms, {result.get('bi_runs', BI_RUNS)} runs)")
     lines.append(("query", "p50  |  p95"))
     for name, stats in (result.get("bi_queries") or {}).items():
@@ -283,9 +286,17 @@ def extract_account(platform: str, account_id: str, night: date, url: str, conns
                                         warehouse_url=url, extra_params=af.sandbox_params(conn, night))
 
 
+def slowest_nodes(result: Any, n: int = 5) -> list[str]:
+    """The n dbt nodes (models, tests) that took longest in one invocation: 'name 12.3s'."""
+    timed_nodes = [(float(getattr(r, "execution_time", 0) or 0), r.node.name)
+                   for r in (getattr(result.result, "results", None) or [])]
+    return [f"{name} {secs:.1f}s" for secs, name in sorted(timed_nodes, reverse=True)[:n]]
+
+
 def run_night(url: str, night: date, conns: dict[str, _Conn], *, full_refresh: bool,
-              gx_dir: Path) -> dict[str, float]:
-    """One night, task by task, with the functions social_nightly's tasks call, in its order."""
+              gx_dir: Path, slowest: dict[str, list[str]] | None = None) -> dict[str, float]:
+    """One night, task by task, with the functions social_nightly's tasks call, in its order.
+    `slowest` receives the slowest dbt nodes of the build and of the test run."""
     from socialwh import transform  # noqa: PLC0415
     from socialwh.pipeline import airflow_support as af  # noqa: PLC0415
     from socialwh.pipeline import nightly  # noqa: PLC0415
@@ -304,10 +315,12 @@ def run_night(url: str, night: date, conns: dict[str, _Conn], *, full_refresh: b
     with _as_of(night):
         # The DAG: one `dbt build` of models, seeds and the snapshot, then one `dbt test`.
         with timed(times, "dbt_build"):
-            transform.run_dbt(["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
-                               *(["--full-refresh"] if full_refresh else [])], url=url, vars=vars_)
+            built = transform.run_dbt(["build", "--exclude-resource-type", "test", "--exclude-resource-type",
+                                       "unit_test", *(["--full-refresh"] if full_refresh else [])], url=url, vars=vars_)
         with timed(times, "dbt_test"):
-            transform.run_dbt(["test", "--exclude-resource-type", "unit_test"], url=url, vars=vars_)
+            tested = transform.run_dbt(["test", "--exclude-resource-type", "unit_test"], url=url, vars=vars_)
+    if slowest is not None:
+        slowest["dbt_build"], slowest["dbt_test"] = slowest_nodes(built), slowest_nodes(tested)
     with timed(times, "gate"):
         nightly.run_gate(night, warehouse_url=url, context_dir=gx_dir)
     with timed(times, "publish"):
@@ -596,8 +609,10 @@ def run(target_rows: int, url: str, work_dir: Path, sandbox_url: str, *, bi_runs
     loader_url = _recreate_database(url, urlsplit(url).path.lstrip("/") + "_loader")
     result.update(bench_loader(url, loader_url, min(target_rows, loader_rows or LOADER_MAX_ROWS),
                                date.fromisoformat(result["slice_window"].split("..")[1])))
-    full = run_night(url, night, conns, full_refresh=True, gx_dir=gx_dir)
-    incremental = run_night(url, night + timedelta(days=1), conns, full_refresh=False, gx_dir=gx_dir)
+    result["full_night_slowest"], result["incremental_night_slowest"] = {}, {}
+    full = run_night(url, night, conns, full_refresh=True, gx_dir=gx_dir, slowest=result["full_night_slowest"])
+    incremental = run_night(url, night + timedelta(days=1), conns, full_refresh=False, gx_dir=gx_dir,
+                            slowest=result["incremental_night_slowest"])
     result["full_night"], result["incremental_night"] = full, incremental
     result["full_night_s"] = round(sum(full.values()), 1)
     result["incremental_night_s"] = round(sum(incremental.values()), 1)

@@ -17,6 +17,7 @@ def _result() -> dict:
         "rows_synthetic": 1_100_000, "history_days": 690, "bench_accounts": 60, "history_build_s": 12.5,
         "loader_rows": 200_000, "loader_rows_per_s": 9_800, "copy_rows_per_s": 28_000, "copy_vs_loader_ratio": 2.86,
         "full_night": dict.fromkeys(bench.NIGHT_TASKS, 1.5), "incremental_night": dict.fromkeys(bench.NIGHT_TASKS, 1.0),
+        "full_night_slowest": {"dbt_build": ["fct_ad_performance_daily 40.1s", "int_ad_stats 9.0s"]},
         "full_night_s": 9.0, "incremental_night_s": 6.0, "incremental_vs_full_ratio": 0.67,
         "bi_queries": {"top_campaigns_30d": {"p50_ms": 8.6, "p95_ms": 16.7, "runs": 20, "rows": 10}},
         "bi_query_p95_ms": 16.7, "peak_rss_mb": 963.0, "warehouse_mb": 322.2, "raw_ad_insights_mb": 171.7,
@@ -55,7 +56,7 @@ def test_the_table_shows_every_section_with_thousands_separators():
     lines = table.splitlines()
     for needle in ("ad-day rows in raw (rows)", "1,234,567", "of which synthetic", "COPY / loader", "2.86",
                    "incremental / full", "top_campaigns_30d", "8.60  |  16.70", "peak RSS", "963.00",
-                   "bytes per ad-day row"):
+                   "bytes per ad-day row", "slowest dbt_build nodes, full", "fct_ad_performance_daily 40.1s, int_ad"):
         assert needle in table, needle
     for task in bench.NIGHT_TASKS:
         assert any(line.strip().startswith(task) for line in lines), task
