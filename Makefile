@@ -16,6 +16,7 @@ help:
 	@echo "make finance-export MONTH=2026-11   the month's budget variance + reconciliation (CSV, XLSX)"
 	@echo "make docs     build the dbt docs beside the GX Data Docs and open both"
 	@echo "make down     stop the sandbox APIs and the embedded warehouse"
+	@echo "make bench    build a warehouse of BENCH_ROWS (default 1M) ad-day rows in .local/bench and time loader, nights, BI queries"
 
 install: $(STAMP)
 
@@ -56,6 +57,12 @@ docs: install
 
 down:
 	@test -x $(BIN)/socialwh && $(BIN)/socialwh down || echo "nothing installed, nothing running"
+
+# Not part of `make test`: its own embedded PostgreSQL and sandbox under .local/bench (never the demo's).
+# BENCH_ROWS=10000000 make bench for the 10M case; BENCH_ARGS="--keep --bi-runs 50" for more options.
+bench: install
+	@SOCIALWH_LOCAL_DIR=$(CURDIR)/.local/bench $(BIN)/python -m socialwh_dev.bench \
+		$(if $(BENCH_ROWS),--rows $(BENCH_ROWS)) $(BENCH_ARGS)
 
 lock:
 	@$(BIN)/uv pip compile requirements.in -o requirements.lock --python-version 3.11

@@ -9,6 +9,12 @@ changes take no lock that conflicts with SELECT. Only a mart whose shape changed
 constraints, indexes) or that appeared or disappeared is re-created or dropped, under an exclusive
 lock, and a snapshot older than that publication sees that one table empty.
 A failed gate never calls this, so the last good publication stays in place.
+
+Dashboards stay fast as history grows: inside the same transaction publish keeps the indexes of
+BI_INDEXES on the tables the dashboards filter by day, account and campaign (created with the
+table, or once when missing; a reader never sees the table without them), and ANALYZEs every table
+it replaced, so the planner's statistics describe the new rows from the moment they are visible
+(ANALYZE in the publishing transaction counts its own inserts as live and its deletes as dead).
 """
 
 from __future__ import annotations
@@ -39,11 +45,38 @@ STALE_COLUMNS = (
 )
 
 
+#: Indexes publish keeps on `bi` (named bi_ix_<table>__<columns>; _shape leaves them out, so the
+#: marts need not have them): the filters of dashboards/sql/ (date range, platform, account,
+#: campaign) on the tables their cards read. A table that lacks a column gets no index for it.
+#: The ad-level fact (fct_ad_performance_daily) has none on purpose: no dashboard reads it, and it
+#: is the biggest table publish rewrites (each index costs publish time at every night).
+BI_INDEX_PREFIX = "bi_ix_"
+BI_INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "fct_campaign_kpis_daily": (("date_day", "platform"), ("account_id", "date_day"),
+                                ("campaign_id", "date_day")),
+    "fct_campaign_kpis_monthly": (("month_start", "platform"), ("account_id", "month_start")),
+    "fct_roi_monthly": (("month_start", "platform"),),
+    "fct_budget_variance_monthly": (("budget_month", "platform"),),
+    "fct_post_performance_daily": (("date_day",),),
+    "fct_account_audience_daily": (("date_day",),),
+}
+
+
+def index_name(table: str, columns: tuple[str, ...]) -> str:
+    name = f"{BI_INDEX_PREFIX}{table}__{'_'.join(columns)}"
+    if len(name) > 63:  # NAMEDATALEN - 1: keep names unique when they would be truncated
+        import hashlib  # noqa: PLC0415
+
+        name = name[:54] + "_" + hashlib.md5(name.encode()).hexdigest()[:8]
+    return name
+
+
 @dataclass
 class PublishResult:
     published_at: datetime
     logical_date: date | None
     tables: dict[str, int] = field(default_factory=dict)
+    indexes_created: list[str] = field(default_factory=list)
 
 
 def reader_password() -> str:
@@ -134,11 +167,35 @@ def _shape(conn: psycopg.Connection, schema: str, table: str) -> tuple:
           (select array_agg(x.def order by x.def) from (
              select format('unique=%%s primary=%%s %%s', i.indisunique, i.indisprimary,
                            regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '')) as def
-               from pg_index i where i.indrelid = c.oid) x)
+               from pg_index i join pg_class ic on ic.oid = i.indexrelid
+              where i.indrelid = c.oid and ic.relname not like %s) x)
         from pg_class c where c.oid = format('%%I.%%I', %s::text, %s::text)::regclass
         """,
-        [schema, table],
+        [BI_INDEX_PREFIX.replace("_", "\\_") + "%", schema, table],
     ).fetchone()
+
+
+def _ensure_indexes(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
+    """BI_INDEXES of `table` that it lacks, created (in the caller's transaction). Their names."""
+    wanted = BI_INDEXES.get(table, ())
+    if not wanted:
+        return []
+    have_columns = {c for c, _ in _columns(conn, schema, table)}
+    have_indexes = {r[0] for r in conn.execute(
+        "select indexname from pg_indexes where schemaname = %s and tablename = %s", [schema, table])}
+    created = []
+    for columns in wanted:
+        name = index_name(table, columns)
+        if name in have_indexes:
+            continue
+        if not set(columns) <= have_columns:
+            log.warning("bi.%s has no column %s: no index %s", table, sorted(set(columns) - have_columns), name)
+            continue
+        conn.execute(sql.SQL("create index {} on {}.{} ({})").format(
+            sql.Identifier(name), sql.Identifier(schema), sql.Identifier(table),
+            sql.SQL(", ").join(map(sql.Identifier, columns))))
+        created.append(name)
+    return created
 
 
 def _columns(conn: psycopg.Connection, schema: str, table: str) -> list[tuple[str, str | None]]:
@@ -217,6 +274,10 @@ def publish(
             )
             result.tables[table] = cur.rowcount
             _sync_comments(conn, source_schema, target_schema, table)
+            result.indexes_created += _ensure_indexes(conn, target_schema, table)
+            # Fresh statistics with the rows (visible together at commit): without them the planner
+            # sizes the dashboards' queries by whatever autovacuum last saw, or by nothing.
+            conn.execute(sql.SQL("analyze {}.{}").format(tgt, t))
         info = sql.Identifier(INFO_TABLE)
         if INFO_TABLE in published:
             conn.execute(sql.SQL("delete from {}.{}").format(tgt, info))
