@@ -202,7 +202,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from socialwh.report import demo_summary  # noqa: PLC0415
 
     print(demo_summary(url, sandbox_url))
-    print("\nDashboards: `make dashboards` serves the six dashboards of dashboards/ on http://127.0.0.1:8501")
+    print("\nDashboards: `make dashboards` serves the dashboards of dashboards/ on http://127.0.0.1:8501")
     print("\nWall time per stage:")
     for name, took in timer.stages:
         print(f"  {name:<45} {took:7.1f}s")
