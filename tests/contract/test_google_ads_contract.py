@@ -468,8 +468,8 @@ def test_recorded_server_error_is_retried_with_backoff(replay) -> None:
     assert len(probe.client.ad_stats(US, date(2026, 11, 1), date(2026, 11, 2))) == 5
     policy = probe.client._http.retry
     assert len(probe.sleeps) == 2
-    for attempt, slept in enumerate(probe.sleeps, start=1):  # no hint: exponential backoff
-        ceiling = min(policy.max_backoff, policy.base_delay * 2 ** (attempt - 1))
+    for attempt, slept in enumerate(probe.sleeps, start=1):  # no hint: exponential backoff (a 5xx: the transient base)
+        ceiling = min(policy.max_backoff, policy.transient_base_delay * 2 ** (attempt - 1))
         assert ceiling * (1 - policy.jitter) <= slept <= ceiling
 
 

@@ -307,7 +307,7 @@ def test_recorded_responses_replay_through_the_connector(replay) -> None:
     assert (video["content_type"], video["comments"], video["shares"]) == ("video", None, 17)
     assert short["shares"] is None  # no Analytics row yet for a video of yesterday
     assert str(short["published_at"]) == "2026-11-19 16:00:09+00:00"
-    assert sleeps == [1.0, 2.0]  # rateLimitExceeded then backendError: backoff, no jitter
+    assert sleeps == [1.0, 0.5]  # rateLimitExceeded: backoff 1 s; then backendError (a 5xx): the transient backoff, attempt 2 (0.5 s)
     ids = [r for r in seen if r.url.path == "/youtube/v3/videos"][0].url.params["id"]
     assert ids == "dQw4w9WgXcQ,kxopViqONlE"  # the 2025 upload is outside the lookback
     assert all(r.headers["authorization"] == f"Bearer {REAL_TOKEN}" for r in seen)
