@@ -88,7 +88,7 @@ def reliability_report(warehouse_url: str, nights: int = 7) -> str:
     """API calls per night and platform (ops.extract_runs, newest run per night): accounts,
     failed accounts, calls (retries included), retries, seconds waited before retries and the
     extraction's seconds. `socialwh reliability` prints it."""
-    from socialwh.pipeline.nightly import _ensure_ops  # noqa: PLC0415
+    from socialwh.pipeline.nightly import _ensure_ops
 
     with psycopg.connect(warehouse_url) as conn:
         if not conn.execute("select to_regclass('ops.extract_runs') is not null").fetchone()[0]:
@@ -111,8 +111,9 @@ def reliability_report(warehouse_url: str, nights: int = 7) -> str:
             """, [nights]).fetchall()
     if not rows:
         return "no extraction recorded yet"
-    lines = [f"{'night':<10}  {'platform':<17} {'accounts':>8} {'failed':>6} {'calls':>6} {'retries':>7}"
-             f" {'waited s':>8} {'extract s':>9}"]
+    lines = [(f"{'night':<10}  {'platform':<17} {'accounts':>8} {'failed':>6} {'calls':>6} {'retries':>7}"
+              f" {'waited s':>8} {'extract s':>9}")]
+
     def num(value, width: int, fmt: str = "") -> str:  # "-": recorded before calls were counted
         return format("-" if value is None else format(float(value) if fmt else value, fmt), f">{width}")
 
@@ -124,7 +125,7 @@ def reliability_report(warehouse_url: str, nights: int = 7) -> str:
 
 def _quarantine_lines(conn: psycopg.Connection) -> list[str]:
     """Rows the last night's loads quarantined (raw.quarantine), per table and rule."""
-    from socialwh.warehouse.quarantine import quarantine_counts  # noqa: PLC0415
+    from socialwh.warehouse.quarantine import quarantine_counts
 
     night = conn.execute(
         "select max(as_of_date) from raw.load_batches").fetchone()[0] if conn.execute(

@@ -22,7 +22,6 @@ from socialwh.transform import run_dbt
 from socialwh_dev.sandbox import facebook_pages as sandbox_fb
 from socialwh_dev.sandbox import instagram as sandbox_ig
 from socialwh_dev.sandbox import youtube as sandbox_yt
-from socialwh_dev.sandbox.server import start_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -35,11 +34,8 @@ BERLIN = ZoneInfo("Europe/Berlin")  # dbt_project.yml community_timezone
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    server, root = start_in_thread(load_config())
-    yield root
-    server.shutdown()
-    server.server_close()
+def sandbox(sandbox_root):
+    return sandbox_root
 
 
 def connection(root: str, platform: str) -> ConnectionInfo:
@@ -50,7 +46,7 @@ def connection(root: str, platform: str) -> ConnectionInfo:
 
 def raw_comments(conn: psycopg.Connection, platform: str) -> dict[str, tuple]:
     rows = conn.execute(
-        f"select comment_id, post_id, parent_comment_id, author_id, is_brand, message, created_at,"  # noqa: S608
+        f"select comment_id, post_id, parent_comment_id, author_id, is_brand, message, created_at,"
         f" created_date from raw.{platform}_comments").fetchall()
     return {r[0]: r for r in rows}
 
@@ -80,7 +76,7 @@ def test_nights_load_comments_and_a_rerun_changes_nothing(loaded, sandbox):
             assert min(days) == NIGHTS[0] - timedelta(days=3) and max(days) <= AS_OF
             # every comment belongs to a post raw knows
             orphans = conn.execute(
-                f"select count(*) from raw.{platform}_comments c where not exists (select 1 from"  # noqa: S608
+                f"select count(*) from raw.{platform}_comments c where not exists (select 1 from"
                 f" raw.{platform}_post_snapshots s where s.post_id = c.post_id)").fetchone()[0]
             assert orphans == 0
             extract_load_account(platform, account, AS_OF, connection=connection(sandbox, platform),
@@ -97,7 +93,7 @@ def test_community_marts_equal_python_over_raw(loaded, tmp_path: Path):
         salt = "socialwh-community"  # dbt_project.yml default; the nightly passes config's
         rows = {}
         for platform in ACCOUNTS:
-            for r in conn.execute(f"select * from raw.{platform}_comments").fetchall():  # noqa: S608
+            for r in conn.execute(f"select * from raw.{platform}_comments").fetchall():
                 rows[NETWORK[platform], r["comment_id"]] = {**r, "platform": NETWORK[platform]}
         # first brand response in the thread after the customer comment
         brand = defaultdict(list)

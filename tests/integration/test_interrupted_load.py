@@ -19,11 +19,9 @@ from datetime import date
 
 import psycopg
 import pytest
-from socialwh.config import load_config
 from socialwh.connectors.base import ConnectionInfo
 from socialwh.pipeline.nightly import extract_load_account
 from socialwh_dev.sandbox import meta as sandbox_meta
-from socialwh_dev.sandbox.server import start_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -37,18 +35,15 @@ from socialwh.connectors.base import ConnectionInfo
 from socialwh.pipeline.nightly import extract_load_account
 from socialwh_dev.sandbox import meta
 root, url, night = sys.argv[1], sys.argv[2], date.fromisoformat(sys.argv[3])
-extract_load_account("meta", "%s", night, warehouse_url=url, extra_params={"sandbox_as_of": night.isoformat()},
+extract_load_account("meta", "ACCOUNT", night, warehouse_url=url, extra_params={"sandbox_as_of": night.isoformat()},
                      connection=ConnectionInfo(f"{root}/meta", password=meta.CONNECTION["password"],
                                                extra=meta.CONNECTION["extra"]))
-""" % ACCOUNT
+""".replace("ACCOUNT", ACCOUNT)
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    server, root = start_in_thread(load_config())
-    yield root
-    server.shutdown()
-    server.server_close()
+def sandbox(sandbox_root):
+    return sandbox_root
 
 
 def load(root: str, url: str, night: date) -> None:
@@ -69,7 +64,7 @@ def fingerprint(url: str) -> dict[str, tuple]:
                 [schema, name])]
             row = ", ".join(f"{c}::text" for c in columns)
             out[table] = conn.execute(
-                f"select count(*), md5(coalesce(string_agg(concat_ws('|', {row}), ',' order by concat_ws('|', {row})), ''))"  # noqa: S608
+                f"select count(*), md5(coalesce(string_agg(concat_ws('|', {row}), ',' order by concat_ws('|', {row})), ''))"
                 f" from {table}").fetchone()
     return out
 

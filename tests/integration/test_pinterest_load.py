@@ -5,7 +5,6 @@ what was loaded."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -16,7 +15,6 @@ from socialwh.connectors.base import ConnectionInfo
 from socialwh.paths import REPO_ROOT
 from socialwh.pipeline import nightly
 from socialwh_dev.sandbox import pinterest as sandbox_module
-from socialwh_dev.sandbox.server import start_in_thread
 
 from tests.contract.test_pinterest_contract import http_spend
 
@@ -28,11 +26,8 @@ MODELS = REPO_ROOT / "dbt_project/models/staging/paid/pinterest"
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    server, root = start_in_thread(load_config())
-    yield f"{root}/pinterest"
-    server.shutdown()
-    server.server_close()
+def base_url(sandbox_root) -> str:
+    return f"{sandbox_root}/pinterest"
 
 
 def _load(base_url: str, url: str, account_id: str) -> dict:

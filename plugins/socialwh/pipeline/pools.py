@@ -35,7 +35,7 @@ class ApiPool:
 
 def api_pools(config: Config | None = None) -> list[ApiPool]:
     """The pool of every enabled platform, with its slots (declaration, then config override)."""
-    from socialwh import registry  # noqa: PLC0415
+    from socialwh import registry
 
     config = config or load_config()
     pools = []
@@ -51,7 +51,7 @@ def api_pools(config: Config | None = None) -> list[ApiPool]:
 
 def ensure_pools(config: Config | None = None) -> list[ApiPool]:
     """Create or update the pools in Airflow's metadata database (needs its connection)."""
-    from airflow.models.pool import Pool  # noqa: PLC0415 - only where the metadata DB is reachable
+    from airflow.models.pool import Pool
 
     pools = api_pools(config)
     for pool in pools:
