@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from socialwh.config import Config, load_config
+from socialwh.config import Config, ConfigError, load_config
 from socialwh.connectors.base import ConnectionInfo
 from socialwh.connectors.http import CALL_STATS
 
@@ -44,6 +44,7 @@ class ExtractSummary:
     api_calls: int = 0      # HTTP attempts, retries included (connectors.http.CALL_STATS)
     api_retries: int = 0    # attempts that repeated a failed one
     api_wait_s: float = 0.0  # seconds waited before the retries (backoff, Retry-After, usage headers)
+    first_night: bool = False  # nothing was loaded for the account before: history_days were extracted
 
 
 def extract_load_account(
@@ -74,6 +75,12 @@ def extract_load_account(
     ensure_supported(platform, night, config)  # a sunset version fails here, naming it
     connector = importlib.import_module(f"socialwh.connectors.{platform}")
     since, until = extraction_window(night, settings.lookback_days)
+    history_days = history_days_of(settings)
+    first_night = history_days > settings.lookback_days and not _ever_loaded(warehouse_url, platform, account_id)
+    if first_night:  # a new account (or platform): its history, not only the lookback window
+        since = night - timedelta(days=history_days)
+        log.info("%s account %s: nothing loaded yet, extracting its history_days (%d): %s..%s",
+                 platform, account_id, history_days, since, until)
     t0 = time.monotonic()
     calls_before = CALL_STATS.snapshot()
 
@@ -86,10 +93,32 @@ def extract_load_account(
         db.ensure_raw_schema(conn)
         counts, held = quarantine.load_account_tables(conn, platform, account_id, loads, since, until, night)
     summary = ExtractSummary(platform, account_id, since.isoformat(), until.isoformat(), counts,
-                             round(time.monotonic() - t0, 2), quarantined=held, **CALL_STATS.since(calls_before))
+                             round(time.monotonic() - t0, 2), quarantined=held, first_night=first_night,
+                             **CALL_STATS.since(calls_before))
     log.info("%s account %s, %s..%s: %s in %.1fs (%d API calls, %d retries)", platform, account_id, since,
              until, counts, summary.seconds, summary.api_calls, summary.api_retries)
     return asdict(summary)
+
+
+def history_days_of(settings: Any) -> int:
+    """`platforms.<key>.history_days`: how far back an account's first night reaches (default: the
+    lookback window; never less). The platform's own limits apply: its connector slices long
+    windows the way the API accepts them."""
+    value = settings.options.get("history_days", settings.lookback_days)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"platforms.{settings.name}.history_days must be a non-negative integer, got {value!r}")
+    return max(value, settings.lookback_days)
+
+
+def _ever_loaded(warehouse_url: str, platform: str, account_id: str) -> bool:
+    """Whether any load of this account was committed (raw.load_batches: one row per table load)."""
+    from socialwh.warehouse import db  # noqa: PLC0415
+
+    with db.connect(warehouse_url) as conn:
+        if not conn.execute("select to_regclass('raw.load_batches') is not null").fetchone()[0]:
+            return False
+        return conn.execute("select exists (select 1 from raw.load_batches where source = %s and scope = %s)",
+                            [platform, account_id]).fetchone()[0]
 
 
 def check_credentials(
