@@ -450,3 +450,20 @@ def test_views_of_models_now_ephemeral_are_dropped(warehouse: Conn, tmp_path: Pa
     assert "stg_x__ad_stats" not in views  # ephemeral now (staging/paid in dbt_project.yml)
     assert {"not_a_model", "stg_meta__ad_accounts"} <= views
     warehouse.execute("drop view staging.not_a_model")
+
+
+def test_an_account_the_fact_does_not_hold_yet_arrives_with_its_whole_history(warehouse: Conn, tmp_path: Path) -> None:
+    """A new account's first night loads history_days, older than the reprocess window: the
+    incremental fact takes every row of an account it does not hold yet, so it equals a full
+    refresh without one (here with a 1-day window and the US account missing from the fact)."""
+    paths = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    select = ["--select", "fct_ad_performance_daily"]
+    load_raw(warehouse, INSIGHTS)
+    # with its upstream views: rebuilding one view alone (the test above) drops its dependents
+    run_dbt(["run", "--full-refresh", "--select", "+fct_ad_performance_daily", *paths], vars=VARS)
+    full = mart(warehouse, "fct_ad_performance_daily")
+    assert {r["account_id"] for r in full} == {EU, US}
+    assert len({r["date_day"] for r in full if r["account_id"] == US}) > 1
+    warehouse.execute("delete from marts.fct_ad_performance_daily where account_id = %s", [US])
+    run_dbt(["run", *select, *paths], vars={**VARS, "reprocess_days": 1})
+    assert mart(warehouse, "fct_ad_performance_daily") == full

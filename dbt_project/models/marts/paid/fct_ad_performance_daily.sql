@@ -1,10 +1,12 @@
 {#
     Incremental: every run deletes the last var('reprocess_days') days up to the newest day the
     table holds (pre-hook, same transaction) and inserts every source row after the newest day
-    left. Restated rows are replaced and rows that vanished from raw in that window disappear;
-    a full refresh yields the same table. Raw rows older than the window that were never loaded
-    (a new account's backfill) need a larger reprocess_days or --full-refresh, as does a change of
-    var('reporting_currency') (a data test flags mixed currencies).
+    left, and every row of an account the table does not hold yet (a new account's first night
+    loads its history_days, older than the window). Restated rows are replaced and rows that
+    vanished from raw in that window disappear; a full refresh yields the same table. Rows of a
+    known account older than the window that were never loaded (a backfill of an old range) need
+    a larger reprocess_days or --full-refresh, as does a change of var('reporting_currency') (a
+    data test flags mixed currencies).
 #}
 {{
     config(
@@ -24,9 +26,13 @@ with
 
 ad_performance as (
 
-    select * from {{ ref('int_ad_performance_converted') }}
+    select * from {{ ref('int_ad_performance_converted') }} as source
     {% if is_incremental() %}
-        where date_day > (select coalesce(max(date_day), '-infinity'::date) from {{ this }})
+        where source.date_day > (select coalesce(max(date_day), '-infinity'::date) from {{ this }})
+            or not exists (
+                select 1 from {{ this }} as held
+                where held.platform = source.platform and held.account_id = source.account_id
+            )
     {% endif %}
 
 ),
