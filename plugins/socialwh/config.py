@@ -36,6 +36,14 @@ class PlatformConfig:
     options: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
 
+    def int_option(self, key: str, default: int, minimum: int = 0) -> int:
+        """A whole-number option (`platforms.<name>.<key>`), `default` when absent; anything else
+        than an integer >= minimum is a ConfigError naming the key."""
+        value = self.options.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise ConfigError(f"platforms.{self.name}.{key} must be an integer >= {minimum}, got {value!r}")
+        return value
+
 
 @dataclass(frozen=True)
 class ApiVersion:

@@ -88,7 +88,7 @@ def reliability_report(warehouse_url: str, nights: int = 7) -> str:
     """API calls per night and platform (ops.extract_runs, newest run per night): accounts,
     failed accounts, calls (retries included), retries, seconds waited before retries and the
     extraction's seconds. `socialwh reliability` prints it."""
-    from socialwh.pipeline.nightly import _ensure_ops
+    from socialwh.pipeline.nightly import _ensure_ops  # noqa: PLC0415
 
     with psycopg.connect(warehouse_url) as conn:
         if not conn.execute("select to_regclass('ops.extract_runs') is not null").fetchone()[0]:
@@ -125,7 +125,7 @@ def reliability_report(warehouse_url: str, nights: int = 7) -> str:
 
 def _quarantine_lines(conn: psycopg.Connection) -> list[str]:
     """Rows the last night's loads quarantined (raw.quarantine), per table and rule."""
-    from socialwh.warehouse.quarantine import quarantine_counts
+    from socialwh.warehouse.quarantine import quarantine_counts  # noqa: PLC0415
 
     night = conn.execute(
         "select max(as_of_date) from raw.load_batches").fetchone()[0] if conn.execute(

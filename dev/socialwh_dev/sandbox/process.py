@@ -23,9 +23,9 @@ def _state_file(local_dir: Path) -> Path:
 
 
 def _expected_prefixes() -> set[str]:
-    import importlib
+    import importlib  # noqa: PLC0415
 
-    from socialwh_dev.sandbox.server import platform_modules
+    from socialwh_dev.sandbox.server import platform_modules  # noqa: PLC0415
 
     return {importlib.import_module(m).PREFIX for m in platform_modules()}
 
@@ -43,9 +43,9 @@ def code_version() -> str:
     """A digest of what the server serves: its source files, the sandbox world and the config.
     A server started from other code (a checkout updated since, a helper's edit) is restarted,
     not reused: it would answer with the old contract."""
-    import hashlib
+    import hashlib  # noqa: PLC0415
 
-    from socialwh.paths import CONFIG_FILE, SANDBOX_FILE
+    from socialwh.paths import CONFIG_FILE, SANDBOX_FILE  # noqa: PLC0415
 
     digest = hashlib.sha256()
     for path in [*sorted(Path(__file__).parent.glob("*.py")), SANDBOX_FILE, CONFIG_FILE]:

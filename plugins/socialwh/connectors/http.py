@@ -214,20 +214,18 @@ class RetryPolicy:
         if not 0.0 <= self.jitter <= 1.0:
             raise ValueError(f"RetryPolicy.jitter must be within 0..1, got {self.jitter}")
 
-    def backoff(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt ``attempt`` (1-based) without a server hint."""
-        raw = min(self.max_backoff, self.base_delay * (2 ** (attempt - 1)))
+    def backoff(self, attempt: int, *, transient: bool = False) -> float:
+        """Seconds to wait after failed attempt ``attempt`` (1-based) without a server hint,
+        from ``transient_base_delay`` for a transient error, else from ``base_delay``."""
+        base = self.transient_base_delay if transient else self.base_delay
+        raw = min(self.max_backoff, base * (2 ** (attempt - 1)))
         return raw * (1.0 - self.jitter * self.rng.random())
 
     def delay(self, attempt: int, suggested: float | None, *, transient: bool = False) -> float:
-        """The wait before the next attempt, preferring the server's own suggestion; a transient
-        error (not a throttle) backs off from transient_base_delay."""
+        """The wait before the next attempt, preferring the server's own suggestion."""
         if suggested is not None and suggested > 0:
             return min(suggested, self.max_wait)
-        if transient:
-            raw = min(self.max_backoff, self.transient_base_delay * (2 ** (attempt - 1)))
-            return raw * (1.0 - self.jitter * self.rng.random())
-        return self.backoff(attempt)
+        return self.backoff(attempt, transient=transient)
 
 
 def json_or_none(response: httpx.Response) -> Any:
@@ -314,26 +312,24 @@ class ApiClient:
 
 
 class CallStats:
-    """API calls per platform in this process: every attempt (a retry is a call too), the
+    """API calls in this process, over every client: every attempt (a retry is a call too), the
     retries among them and the seconds spent waiting before them. The nightly extract diffs a
-    snapshot taken around one account's extraction (ops.extract_runs; `socialwh reliability`)."""
+    snapshot taken around one account's extraction, token endpoints included (ops.extract_runs;
+    `socialwh reliability`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stats: dict[str, dict[str, float]] = {}
+        self._totals = {"calls": 0, "retries": 0, "wait_s": 0.0}
 
-    def add(self, platform: str, *, calls: int = 0, retries: int = 0, wait_s: float = 0.0) -> None:
+    def add(self, *, calls: int = 0, retries: int = 0, wait_s: float = 0.0) -> None:
         with self._lock:
-            stats = self._stats.setdefault(platform, {"calls": 0, "retries": 0, "wait_s": 0.0})
-            stats["calls"] += calls
-            stats["retries"] += retries
-            stats["wait_s"] += wait_s
+            self._totals["calls"] += calls
+            self._totals["retries"] += retries
+            self._totals["wait_s"] += wait_s
 
     def snapshot(self) -> dict[str, float]:
-        """Totals over every platform (a task extracts one account: its calls are the difference;
-        token endpoints count too, under whatever name their client gives)."""
         with self._lock:
-            return {k: sum(s[k] for s in self._stats.values()) for k in ("calls", "retries", "wait_s")}
+            return dict(self._totals)
 
     def since(self, before: Mapping[str, float]) -> dict[str, float]:
         now = self.snapshot()
@@ -396,7 +392,7 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
-            CALL_STATS.add(self.platform, calls=1)
+            CALL_STATS.add(calls=1)
             outcome = self._attempt(method, url, params, data, merged_headers)
             if isinstance(outcome, _Ok):
                 return outcome.value
@@ -418,7 +414,7 @@ class HttpClient:
                 self.retry.max_attempts,
                 wait,
             )
-            CALL_STATS.add(self.platform, retries=1, wait_s=wait)
+            CALL_STATS.add(retries=1, wait_s=wait)
             self.retry.sleep(wait)
 
     def _attempt(

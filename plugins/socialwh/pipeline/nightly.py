@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from socialwh.config import Config, ConfigError, load_config
+from socialwh.config import Config, PlatformConfig, load_config
 from socialwh.connectors.base import ConnectionInfo
 from socialwh.connectors.http import CALL_STATS
 
@@ -100,14 +100,11 @@ def extract_load_account(
     return asdict(summary)
 
 
-def history_days_of(settings: Any) -> int:
+def history_days_of(settings: PlatformConfig) -> int:
     """`platforms.<key>.history_days`: how far back an account's first night reaches (default: the
     lookback window; never less). The platform's own limits apply: its connector slices long
     windows the way the API accepts them."""
-    value = settings.options.get("history_days", settings.lookback_days)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"platforms.{settings.name}.history_days must be a non-negative integer, got {value!r}")
-    return max(value, settings.lookback_days)
+    return max(settings.int_option("history_days", settings.lookback_days), settings.lookback_days)
 
 
 def _ever_loaded(warehouse_url: str, platform: str, account_id: str) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from socialwh.config import Config, ConfigError, load_config
+from socialwh.config import Config, load_config
 
 PREFIX = "api_"
 
@@ -35,15 +35,13 @@ class ApiPool:
 
 def api_pools(config: Config | None = None) -> list[ApiPool]:
     """The pool of every enabled platform, with its slots (declaration, then config override)."""
-    from socialwh import registry
+    from socialwh import registry  # noqa: PLC0415
 
     config = config or load_config()
     pools = []
     for settings in config.enabled_platforms():
         declared = registry.platform(settings.name)
-        slots = settings.options.get("api_concurrency", declared.api_concurrency)
-        if not isinstance(slots, int) or isinstance(slots, bool) or slots < 1:
-            raise ConfigError(f"platforms.{settings.name}.api_concurrency must be a positive integer, got {slots!r}")
+        slots = settings.int_option("api_concurrency", declared.api_concurrency, minimum=1)
         pools.append(ApiPool(pool_name(settings.name), slots,
                              f"{declared.label} API: accounts extracted at once (socialwh.pipeline.pools)"))
     return pools
@@ -51,7 +49,7 @@ def api_pools(config: Config | None = None) -> list[ApiPool]:
 
 def ensure_pools(config: Config | None = None) -> list[ApiPool]:
     """Create or update the pools in Airflow's metadata database (needs its connection)."""
-    from airflow.models.pool import Pool
+    from airflow.models.pool import Pool  # noqa: PLC0415 - only where the metadata DB is reachable
 
     pools = api_pools(config)
     for pool in pools:
