@@ -15,7 +15,6 @@ from typing import Any
 
 from socialwh.config import Config, PlatformConfig, load_config
 from socialwh.connectors.base import ConnectionInfo
-from socialwh.connectors.http import CALL_STATS
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +66,7 @@ def extract_load_account(
     cannot renew fails with what to re-authorize.
     """
     from socialwh.connectors import oauth  # noqa: PLC0415
+    from socialwh.connectors.http import CALL_STATS  # noqa: PLC0415 - httpx: not at DAG parse time
     from socialwh.pipeline.versions import ensure_supported  # noqa: PLC0415
     from socialwh.warehouse import db, quarantine  # noqa: PLC0415
 
