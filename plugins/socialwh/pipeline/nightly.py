@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from socialwh.config import Config, PlatformConfig, load_config
+from socialwh.config import Config, ConfigError, PlatformConfig, load_config
 from socialwh.connectors.base import ConnectionInfo
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,10 @@ def history_days_of(settings: PlatformConfig) -> int:
     """`platforms.<key>.history_days`: how far back an account's first night reaches (default: the
     lookback window; never less). The platform's own limits apply: its connector slices long
     windows the way the API accepts them."""
-    return max(settings.int_option("history_days", settings.lookback_days), settings.lookback_days)
+    value = settings.options.get("history_days", settings.lookback_days)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"platforms.{settings.name}.history_days must be an integer >= 0, got {value!r}")
+    return max(value, settings.lookback_days)
 
 
 def _ever_loaded(warehouse_url: str, platform: str, account_id: str) -> bool:
