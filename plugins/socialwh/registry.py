@@ -128,9 +128,10 @@ class Platform:
     # Paid: the dbt models that feed the unions (union columns, see int_ad_performance_unioned and
     # int_campaigns_unioned); default stg_<key>__ad_stats and stg_<key>__campaigns.
     union_models: dict = field(default_factory=dict)
-    # How its credentials renew (socialwh.connectors.oauth.FLOWS): google | linkedin |
-    # tiktok_organic (refresh grants), meta (cannot renew: checked nightly with debug_token);
-    # None: a static token (or the connector refreshes itself).
+    # How its credentials renew (socialwh.connectors.oauth): a shared flow of oauth.FLOWS (google |
+    # linkedin | tiktok_organic: refresh grants; meta: cannot renew, checked nightly with
+    # debug_token) or the name of the OAUTH_FLOW its connector declares (snapchat, pinterest);
+    # None: a static token.
     oauth: str | None = None
     # How many of its accounts may be extracted at once (the Airflow pool api_<key>, shared by every
     # DAG run and DAG that calls it): what the API's per-app limits allow without throttling.

@@ -1,7 +1,9 @@
 """Credential flows against the sandboxes' token endpoints (socialwh.connectors.oauth).
 
 Google (Ads, YouTube): refresh_token grant; LinkedIn (Ads, organic): programmatic refresh tokens
-with the 365-day hard limit; TikTok organic: rotating refresh tokens persisted before use; Meta:
+with the 365-day hard limit; TikTok organic: rotating refresh tokens persisted before use;
+Snapchat: the refresh grant, 30-minute access tokens; Pinterest: client in HTTP Basic, continuous
+refresh tokens (a new one with every refresh, persisted before use); Meta:
 debug_token nightly, alert 14 days before expiry. Tokens expire on a fake clock, so days pass in
 microseconds; the connectors run unchanged over HTTP.
 """
@@ -29,7 +31,8 @@ from socialwh_dev.sandbox.server import SandboxServer, build_server
 DAY = 86400
 NIGHT = date(2026, 11, 20)
 ACCOUNTS = {"google_ads": "1234567890", "youtube": "UCacmeBrandChannel000001", "linkedin": "500000001",
-            "linkedin_organic": "80000001", "tiktok_organic": "acme-tiktok-business-01", "meta": "1000000001"}
+            "linkedin_organic": "80000001", "tiktok_organic": "acme-tiktok-business-01", "meta": "1000000001",
+            "snapchat": "8a3f2c1e-5b7d-4e9a-9c0f-1d2e3f4a5b6c", "pinterest": "549764000001"}
 PREFIX = {"google_ads": "googleads"}
 BASE = load_config()
 
@@ -89,6 +92,8 @@ def connection(server: SandboxServer, platform: str, tmp_path: Path) -> Connecti
         extra["token_url"] = f"{root}/token"
     if platform.startswith("linkedin"):
         extra["token_url"] = f"{root}/oauth/v2/accessToken"
+    if platform == "snapchat":  # accounts.snapchat.com in production
+        extra["token_url"] = f"{root}/login/oauth2/access_token"
     return ConnectionInfo(root, password="", extra=extra)  # no access token yet: the first run refreshes
 
 
@@ -107,7 +112,7 @@ def refreshes(server: SandboxServer, platform: str) -> int:
     return sum(1 for kind, _ in authority(server, platform).events if kind == "refresh")
 
 
-RENEWABLE = ["google_ads", "youtube", "linkedin", "linkedin_organic", "tiktok_organic"]
+RENEWABLE = ["google_ads", "youtube", "linkedin", "linkedin_organic", "tiktok_organic", "snapchat", "pinterest"]
 
 
 @pytest.mark.parametrize("platform", RENEWABLE)
@@ -116,7 +121,7 @@ def test_refreshes_before_expiry_and_not_before_it_is_due(server, clock, tmp_pat
     lifetime = authority(server, platform).token_lifetime
     assert any(load.rows for load in extract(platform, platform, conn))
     assert refreshes(server, platform) == 1
-    clock.advance(lifetime / 2)                  # still fresh: the stored token is reused
+    clock.advance(min(lifetime / 2, lifetime - oauth.DEFAULT_MARGIN_SECONDS - 60))  # still fresh: reused
     extract(platform, platform, conn)
     assert refreshes(server, platform) == 1
     clock.advance(lifetime)                      # expired: refreshed before any API call fails

@@ -302,35 +302,37 @@ def test_sandbox_lists_default_to_active_and_paused_and_page_by_bookmark(sandbox
 
 
 def test_recorded_token_response_is_used(recorded, replay) -> None:
+    from socialwh.connectors import oauth
+    from socialwh.connectors.base import ConnectionInfo
+
     routes = {("POST", r"/v5/oauth/token$"): recorded("pinterest", "oauth_token"),
               **_routes(recorded)}
     r = replay(routes)
-    with PinterestAdsClient("https://api.pinterest.com", client_id="1", client_secret="s",
-                            refresh_token="pinr_x", retry=NO_WAIT, client=r.client()) as client:
-        stats, _ = extract_tables(client, ACCT, date(2026, 11, 1), date(2026, 11, 2))
+    http = r.client()
+    store = oauth.MemoryTokenStore()
+    conn = ConnectionInfo("https://api.pinterest.com", extra={
+        "client_id": "1", "client_secret": "s", "refresh_token": "pinr_x"})
+
+    def work(c: ConnectionInfo):
+        with PinterestAdsClient(c.base_url, c.password, retry=NO_WAIT, client=http,
+                                account_timezones={ACCT: "America/New_York"}) as client:
+            return extract_tables(client, ACCT, date(2026, 11, 1), date(2026, 11, 2))
+
+    stats, _ = oauth.run_with_credentials("pinterest", "pinterest_ads", conn, work, store=store, http=http)
     assert len(stats.rows) == 3 and r.requests[0].url.path == "/v5/oauth/token"
     token = recorded("pinterest", "oauth_token")["access_token"]
     assert all(q.headers["authorization"] == f"Bearer {token}" for q in r.requests[1:])
-    assert client.refresh_token == recorded("pinterest", "oauth_token")["refresh_token"]
+    assert store.load("pinterest_ads").refresh_token == recorded("pinterest", "oauth_token")["refresh_token"]
 
 
-def test_sandbox_connection_refreshes_and_a_revoked_refresh_token_fails_clearly(sandbox) -> None:
+def test_sandbox_static_connection_needs_no_refresh(sandbox) -> None:
     from socialwh.connectors.base import ConnectionInfo
 
-    spec = sandbox_module.CONNECTION
-    conn = ConnectionInfo(sandbox.url("pinterest"), login=spec["login"], password=spec["password"],
-                          extra=dict(spec["extra"]))
-    params = {"sandbox_as_of": AS_OF.isoformat()}
-    with connector.make_client(conn, {}, params) as client:
+    # (expiring tokens, rotation and refused refreshes: tests/contract/test_oauth_contract.py)
+    conn = ConnectionInfo(sandbox.url("pinterest"), **sandbox_module.CONNECTION)
+    with connector.make_client(conn, {}, {"sandbox_as_of": AS_OF.isoformat()}) as client:
         stats, _ = extract_tables(client, FR, UNTIL, UNTIL)
-        assert client._access_token and client._access_token.startswith("pina_")
     assert stats.rows
-    revoked = ConnectionInfo(conn.base_url, login=conn.login, password=conn.password,
-                             extra={"refresh_token": "pinr_revoked"})
-    with connector.make_client(revoked, {}, params) as client, pytest.raises(AuthError) as err:
-        extract_tables(client, FR, UNTIL, UNTIL)
-    assert "re-authorise" in str(err.value) and "pinr_revoked" not in str(err.value)
-    assert spec["password"] not in str(err.value)
 
 
 def test_sandbox_restates_conversions_but_never_spend(sandbox) -> None:

@@ -1,8 +1,8 @@
 """The Snapchat connector against the Snapchat Marketing API contract.
 
 Recorded responses (fixtures/snapchat, shaped as developers.snap.com documents them) replayed
-through httpx.MockTransport prove the connector speaks the real API: the token exchange, the
-Bearer header, next_link paging, DAY windows at DST-correct local midnights, micro-currency,
+through httpx.MockTransport prove the connector speaks the real API: the token exchange (through
+socialwh.connectors.oauth, as the nightly job runs it), the Bearer header, next_link paging, DAY windows at DST-correct local midnights, micro-currency,
 error envelopes. The live sandbox over HTTP proves it survives what the API does (throttling with
 rate-limit headers, 5xx, truncated bodies, expiring tokens) and returns exactly the sandbox's data.
 
@@ -19,7 +19,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from socialwh.connectors import oauth
+from socialwh.connectors.base import ConnectionInfo
 from socialwh.connectors.http import AuthError, RetryPolicy, ThrottledError
+from socialwh.connectors.oauth import ReauthorizeError
 from socialwh.connectors.snapchat import (
     InvalidRequestError,
     SnapchatAdsClient,
@@ -101,23 +104,38 @@ def recorded_routes(recorded, overrides: dict | None = None) -> dict:
 
 def recorded_client(transport_client: httpx.Client, sleeps: list[float] | None = None,
                     **kwargs: Any) -> SnapchatAdsClient:
+    kwargs.setdefault("access_token", "recorded-access-token-1")
     return SnapchatAdsClient(
         API,
-        client_id="app-client-id",
-        client_secret="app-client-secret-XYZ",
-        refresh_token="stored-refresh-token-ABC",
-        token_url=TOKEN_URL,
         client=transport_client,
         retry=no_sleep_policy(sleeps if sleeps is not None else []),
         **kwargs,
     )
 
 
+#: A connection whose credentials renew (socialwh.connectors.oauth, Snapchat's OAUTH_FLOW).
+RENEWING = ConnectionInfo(API, password="", extra={
+    "client_id": "app-client-id", "client_secret": "app-client-secret-XYZ",
+    "refresh_token": "stored-refresh-token-ABC", "token_url": TOKEN_URL})
+
+
+def with_renewing_credentials(rp, work, store: oauth.TokenStore | None = None):
+    """``work(client)`` as the nightly job runs it: a token from the store, refreshed when due."""
+    http = rp.client()
+
+    def run(conn: ConnectionInfo):
+        with SnapchatAdsClient(API, conn.password, client=http, retry=no_sleep_policy([])) as client:
+            return work(client)
+
+    return oauth.run_with_credentials("snapchat", "snapchat_ads", RENEWING, run,
+                                      store=store or oauth.MemoryTokenStore(), http=http)
+
+
 def test_recorded_night_maps_every_field_exactly(recorded, replay):
     rp = replay(recorded_routes(recorded))
-    rotated: list[str] = []
-    with recorded_client(rp.client(), on_refresh_token=rotated.append) as client:
-        extract = extract_account(client, REC, date(2026, 10, 31), date(2026, 11, 2))
+    store = oauth.MemoryTokenStore()
+    extract = with_renewing_credentials(
+        rp, lambda client: extract_account(client, REC, date(2026, 10, 31), date(2026, 11, 2)), store)
 
     token_call = rp.requests[0]
     assert token_call.method == "POST" and str(token_call.url) == TOKEN_URL
@@ -125,7 +143,9 @@ def test_recorded_night_maps_every_field_exactly(recorded, replay):
     assert form == {"grant_type": "refresh_token", "client_id": "app-client-id",
                     "client_secret": "app-client-secret-XYZ",
                     "refresh_token": "stored-refresh-token-ABC"}
-    assert rotated == ["recorded-refresh-token"]  # a returned refresh token is handed on to persist
+    stored = store.load("snapchat_ads")   # a returned refresh token is persisted before use
+    assert stored.refresh_token == "recorded-refresh-token"
+    assert stored.access_token == "recorded-access-token-1" and stored.expires_at is not None
     api_calls = rp.requests[1:]
     assert all(r.headers["authorization"] == "Bearer recorded-access-token-1" for r in api_calls)
     assert all(str(r.url).startswith(f"{API}/v1/adaccounts/{REC}") for r in api_calls)
@@ -188,15 +208,14 @@ def test_recorded_401_refreshes_once_then_fails_clearly_without_secrets(recorded
     rp = replay(recorded_routes(recorded, {
         ("GET", rf"/v1/adaccounts/{REC}$"): in_order(unauthorized, recorded("snapchat", "adaccount")),
     }))
-    with recorded_client(rp.client()) as client:
-        assert client.get_ad_account(REC)["currency"] == "USD"
+    assert with_renewing_credentials(rp, lambda c: c.get_ad_account(REC))["currency"] == "USD"
     assert [r.method for r in rp.requests] == ["POST", "GET", "POST", "GET"]
 
     rp = replay(recorded_routes(recorded, {("GET", rf"/v1/adaccounts/{REC}$"): unauthorized}))
-    with recorded_client(rp.client()) as client, pytest.raises(AuthError) as info:
-        client.get_ad_account(REC)
+    with pytest.raises(ReauthorizeError) as info:
+        with_renewing_credentials(rp, lambda c: c.get_ad_account(REC))
     text = str(info.value)
-    assert "snapchat_ads" in text and REC in text and "E3002" in text
+    assert "snapchat_ads" in text and REC in text and "E3002" in text and "re-authorize" in text
     for secret in ("app-client-secret-XYZ", "stored-refresh-token-ABC", "recorded-access-token-1"):
         assert secret not in text
     assert [r.method for r in rp.requests] == ["POST", "GET", "POST", "GET"]  # no retry loop
@@ -207,10 +226,10 @@ def test_recorded_invalid_grant_is_an_auth_error_asking_for_reauthorisation(reco
         ("POST", r"/login/oauth2/access_token$"): httpx.Response(
             400, json=recorded("snapchat", "token_invalid_grant")),
     }))
-    with recorded_client(rp.client()) as client, pytest.raises(AuthError) as info:
-        client.get_ad_account(REC)
+    with pytest.raises(ReauthorizeError) as info:
+        with_renewing_credentials(rp, lambda c: c.get_ad_account(REC))
     text = str(info.value)
-    assert "invalid_grant" in text and "re-authorise" in text and "snapchat_ads" in text
+    assert "invalid_grant" in text and "re-authorize" in text and "snapchat_ads" in text
     assert "stored-refresh-token-ABC" not in text and "app-client-secret-XYZ" not in text
     assert len(rp.requests) == 1
 
@@ -268,12 +287,9 @@ def test_recorded_5xx_and_truncated_bodies_are_retried(recorded, replay):
 def sandbox_client(base: str, root: str, *, sleeps: list[float] | None = None,
                    as_of: date | None = AS_OF, http: httpx.Client | None = None,
                    **kwargs: Any) -> SnapchatAdsClient:
-    kwargs.setdefault("refresh_token", sandbox_snapchat.DEFAULT_REFRESH_TOKEN)
-    kwargs.setdefault("client_id", sandbox_snapchat.DEFAULT_CLIENT_ID)
-    kwargs.setdefault("client_secret", sandbox_snapchat.DEFAULT_CLIENT_SECRET)
+    kwargs.setdefault("access_token", sandbox_snapchat.DEFAULT_ACCESS_TOKEN)
     return SnapchatAdsClient(
         base,
-        token_url=f"{root}/snapchat/login/oauth2/access_token",
         retry=no_sleep_policy(sleeps if sleeps is not None else []),
         client=http or httpx.Client(timeout=5.0),
         extra_params={"sandbox_as_of": as_of.isoformat()} if as_of else None,
@@ -333,39 +349,13 @@ def test_sandbox_faults_are_survived_with_identical_results(sandbox):
     assert [load.rows for load in faulty] == [load.rows for load in clean]
 
 
-def test_sandbox_expiring_token_is_refreshed_before_it_runs_out(sandbox):
-    now = [1_000_000.0]
-    requests: list[httpx.Request] = []
-    client = SnapchatAdsClient(
-        sandbox.url("snapchat"),
-        client_id=sandbox_snapchat.DEFAULT_CLIENT_ID,
-        client_secret=sandbox_snapchat.DEFAULT_CLIENT_SECRET,
-        refresh_token=sandbox_snapchat.DEFAULT_REFRESH_TOKEN,
-        token_url=f"{sandbox.root}/snapchat/login/oauth2/access_token",
-        client=httpx.Client(timeout=5.0, event_hooks={"request": [requests.append]}),
-        retry=no_sleep_policy([]), clock=lambda: now[0],
-    )
-    with client:
-        client.get_ad_account(US)
-        now[0] += 1000  # 800 s of the sandbox's 1800 s left: no refresh
-        client.get_ad_account(US)
-        now[0] += 700  # 100 s left, inside the refresh margin
-        client.get_ad_account(US)
-    assert [r.url.path.rsplit("/", 1)[-1] for r in requests] == [
-        "access_token", US, US, "access_token", US]
-
-
 def test_sandbox_token_errors_are_auth_errors(sandbox):
+    # (expiring tokens and refused refreshes: tests/contract/test_oauth_contract.py, every flow)
     with sandbox_client(sandbox.url("snapchat"), sandbox.root,
-                        refresh_token="revoked-refresh-token") as client, \
-            pytest.raises(AuthError) as info:
-        extract_account(client, US, date(2026, 11, 1), date(2026, 11, 2))
-    assert "invalid_grant" in str(info.value) and "revoked-refresh-token" not in str(info.value)
-
-    with sandbox_client(sandbox.url("snapchat"), sandbox.root, refresh_token=None,
                         access_token="not-a-token") as client, pytest.raises(AuthError) as info:
         client.get_ad_account(US)
     assert info.value.status == 401 and "not-a-token" not in str(info.value)
+    assert info.value.code == "E3002"
 
 
 def test_sandbox_enforces_the_real_limits(sandbox):

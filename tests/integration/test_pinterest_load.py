@@ -34,9 +34,7 @@ def _load(base_url: str, url: str, account_id: str) -> dict:
     return nightly.extract_load_account(
         "pinterest", account_id, NIGHT,
         # The local Airflow connection: client id/secret and a refresh token (OAuth at run start).
-        connection=ConnectionInfo(base_url, login=sandbox_module.CONNECTION["login"],
-                                  password=sandbox_module.CONNECTION["password"],
-                                  extra=dict(sandbox_module.CONNECTION["extra"])),
+        connection=ConnectionInfo(base_url, **sandbox_module.CONNECTION),
         warehouse_url=url, extra_params={"sandbox_as_of": NIGHT.isoformat()})
 
 

@@ -42,9 +42,7 @@ def sandbox():
 
 
 def connection(root: str) -> ConnectionInfo:
-    spec = sandbox_snapchat.CONNECTION
-    extra = {k: v.replace("{root}", root) for k, v in spec["extra"].items()}
-    return ConnectionInfo(f"{root}/snapchat", spec["login"], spec["password"], extra)
+    return ConnectionInfo(f"{root}/snapchat", **sandbox_snapchat.CONNECTION)
 
 
 def run_night(root: str, url: str) -> list[dict]:

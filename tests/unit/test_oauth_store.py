@@ -72,7 +72,19 @@ def test_every_renewable_platform_declares_its_flow() -> None:
     assert flows["linkedin"] == flows["linkedin_organic"] == "linkedin"
     assert flows["tiktok_organic"] == "tiktok_organic"
     assert flows["meta"] == "meta"
-    assert all(f in oauth.FLOWS for f in flows.values() if f)
+    assert flows["snapchat"] == "snapchat" and flows["pinterest"] == "pinterest"  # their connectors' own
+    for key, name in flows.items():
+        if name:
+            assert oauth.flow_for(key).name == name   # a shared flow, or the connector's OAUTH_FLOW
+
+
+def test_a_declared_flow_that_exists_nowhere_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    broken = dataclasses.replace(registry.platform("snapchat"), oauth="snap_chat")
+    monkeypatch.setattr(registry, "platform", lambda key: broken)
+    with pytest.raises(ValueError, match="snap_chat.*OAUTH_FLOW of socialwh.connectors.snapchat"):
+        oauth.flow_for("snapchat")
 
 
 # --- refresh once under the lock ---------------------------------------------------------------

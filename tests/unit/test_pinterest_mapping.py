@@ -263,14 +263,25 @@ def test_make_client_validates_options() -> None:
         make_client(ConnectionInfo("http://x"), {}, None)
 
 
-# -- OAuth refresh ---------------------------------------------------------------------------
+# -- OAuth refresh (socialwh.connectors.oauth with Pinterest's OAUTH_FLOW) ----------------------
 
 
-def _oauth_client(handler, **kwargs) -> PinterestAdsClient:
-    return PinterestAdsClient(
-        "https://api.pinterest.com", client_id="app1", client_secret="shh-secret",
-        refresh_token="pinr_old", retry=RetryPolicy(max_attempts=3, sleep=lambda s: None),
-        client=httpx.Client(transport=httpx.MockTransport(handler)), **kwargs)
+def _renewing(handler, work, store=None, refresh_token: str = "pinr_old"):
+    """``work(client)`` as the nightly job runs it: the token store refreshes when due, a 401
+    saying the token failed refreshes once and retries once."""
+    from socialwh.connectors import oauth
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    conn = ConnectionInfo("https://api.pinterest.com", password="", extra={
+        "client_id": "app1", "client_secret": "shh-secret", "refresh_token": refresh_token})
+
+    def run(c: ConnectionInfo):
+        with PinterestAdsClient(c.base_url, c.password, retry=RetryPolicy(max_attempts=3, sleep=lambda s: None),
+                                client=http) as client:
+            return work(client)
+
+    return oauth.run_with_credentials("pinterest", "pinterest_ads", conn, run,
+                                      store=store if store is not None else oauth.MemoryTokenStore(), http=http)
 
 
 def _token_body(**changes) -> dict:
@@ -279,7 +290,7 @@ def _token_body(**changes) -> dict:
             "refresh_token_expires_in": 5184000, "refresh_token_expires_at": 1770000000, **changes}
 
 
-def test_refresh_at_start_with_basic_auth_then_bearer() -> None:
+def test_refresh_with_basic_auth_then_bearer() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -288,9 +299,7 @@ def test_refresh_at_start_with_basic_auth_then_bearer() -> None:
             return httpx.Response(200, json=_token_body())
         return httpx.Response(200, json={"id": ACCT, "currency": "USD"})
 
-    with _oauth_client(handler) as client:
-        client.get_ad_account(ACCT)
-        client.get_ad_account(ACCT)
+    _renewing(handler, lambda client: (client.get_ad_account(ACCT), client.get_ad_account(ACCT)))
     token_calls = [r for r in seen if r.url.path == "/v5/oauth/token"]
     assert len(token_calls) == 1 and token_calls[0].method == "POST"
     import base64
@@ -300,8 +309,8 @@ def test_refresh_at_start_with_basic_auth_then_bearer() -> None:
     assert [r.headers["authorization"] for r in seen[1:]] == ["Bearer pina_new"] * 2
 
 
-def test_renewed_refresh_token_is_handed_over_and_near_expiry_warned(caplog) -> None:
-    stored: list[str] = []
+def test_renewed_refresh_token_is_persisted_and_its_expiry_alerted() -> None:
+    from socialwh.connectors import oauth
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v5/oauth/token":
@@ -309,14 +318,18 @@ def test_renewed_refresh_token_is_handed_over_and_near_expiry_warned(caplog) -> 
                                                         refresh_token_expires_in=3 * 86400))
         return httpx.Response(200, json={"id": ACCT, "currency": "USD"})
 
-    with caplog.at_level("WARNING", logger="socialwh.connectors.pinterest"), \
-            _oauth_client(handler, on_refresh_token=stored.append) as client:
-        client.get_ad_account(ACCT)
-    assert stored == ["pinr_new"] and client.refresh_token == "pinr_new"
-    assert any("expires in 3.0 days" in r.getMessage() for r in caplog.records)
+    store = oauth.MemoryTokenStore()
+    _renewing(handler, lambda client: client.get_ad_account(ACCT), store)
+    assert store.load("pinterest_ads").refresh_token == "pinr_new"   # before the new token was used
+    conn = ConnectionInfo("https://api.pinterest.com", extra={
+        "client_id": "app1", "client_secret": "shh-secret", "refresh_token": "pinr_old"})
+    status = oauth.check_credentials("pinterest", "pinterest_ads", conn, store=store)
+    assert status.alert and "refresh token" in status.message and "pinterest_ads" in status.message
 
 
 def test_a_401_gets_one_fresh_token_then_fails_clearly() -> None:
+    from socialwh.connectors.oauth import ReauthorizeError
+
     tokens = iter(["pina_1", "pina_2", "pina_3"])
     api_calls: list[str] = []
 
@@ -328,8 +341,7 @@ def test_a_401_gets_one_fresh_token_then_fails_clearly() -> None:
             return httpx.Response(401, json={"code": 2, "message": "Authentication failed."})
         return httpx.Response(200, json={"id": ACCT, "currency": "USD"})
 
-    with _oauth_client(handler) as client:
-        assert client.get_ad_account(ACCT)["id"] == ACCT
+    assert _renewing(handler, lambda client: client.get_ad_account(ACCT))["id"] == ACCT
     assert api_calls == ["Bearer pina_1", "Bearer pina_2"]
 
     def always_401(request: httpx.Request) -> httpx.Response:
@@ -337,28 +349,21 @@ def test_a_401_gets_one_fresh_token_then_fails_clearly() -> None:
             return httpx.Response(200, json=_token_body())
         return httpx.Response(401, json={"code": 2, "message": "Authentication failed."})
 
-    with _oauth_client(always_401) as client, pytest.raises(AuthError, match="pinterest_ads"):
-        client.get_ad_account(ACCT)
+    with pytest.raises(ReauthorizeError, match="pinterest_ads.*re-authorize"):
+        _renewing(always_401, lambda client: client.get_ad_account(ACCT))
 
 
 def test_refused_refresh_is_terminal_and_names_no_secret() -> None:
+    from socialwh.connectors.oauth import ReauthorizeError
+
     calls: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(1)
         return httpx.Response(400, json={"code": 1, "message": "Invalid refresh token pinr_old"})
 
-    with _oauth_client(handler) as client, pytest.raises(AuthError) as err:
-        client.get_ad_account(ACCT)
+    with pytest.raises(ReauthorizeError) as err:
+        _renewing(handler, lambda client: client.get_ad_account(ACCT))
     text = str(err.value)
-    assert "re-authorise" in text and "pinterest_ads" in text and len(calls) == 1
+    assert "re-authorize" in text and "pinterest_ads" in text and "code 1" in text and len(calls) == 1
     assert "pinr_old" not in text and "shh-secret" not in text
-
-
-def test_make_client_picks_oauth_when_a_refresh_token_is_configured() -> None:
-    conn = ConnectionInfo("http://x/pinterest", login="app1", password="shh",
-                          extra={"refresh_token": "pinr_1"})
-    client = make_client(conn, {}, None)
-    assert client.refresh_token == "pinr_1" and client.token_url == "http://x/pinterest/v5/oauth/token"
-    with pytest.raises(ValueError, match="client_id and client_secret"):
-        make_client(ConnectionInfo("http://x", extra={"refresh_token": "r"}), {}, None)

@@ -235,10 +235,8 @@ def test_a_failed_item_or_a_missing_list_is_an_error():
 
 
 def test_client_settings_are_validated():
-    with pytest.raises(ValueError, match="client_id and client_secret"):
-        SnapchatAdsClient("https://x", refresh_token="r")
-    with pytest.raises(ValueError, match="no credentials"):
-        SnapchatAdsClient("https://x")
+    with pytest.raises(ValueError, match="no access token.*snapchat_ads.*refresh_token"):
+        SnapchatAdsClient("https://x", "")
     with pytest.raises(ValueError, match="page_size"):
         SnapchatAdsClient("https://x", access_token="t", page_size=10)
     with pytest.raises(ValueError, match="max_days_per_request"):

@@ -1,6 +1,7 @@
 """Expiring tokens and the token endpoints of the sandboxes, in each platform's own contract.
 
-Every OAuth sandbox (google_ads, youtube, linkedin, linkedin_organic, tiktok_organic, meta) owns
+Every OAuth sandbox (google_ads, youtube, linkedin, linkedin_organic, tiktok_organic, meta,
+snapchat, pinterest) owns
 one :class:`TokenAuthority`: it issues access tokens that expire after
 ``token_lifetime_seconds``, refresh tokens that expire after ``refresh_token_lifetime_seconds``
 (LinkedIn: counted from the first authorization and never extended) and, where the platform
@@ -185,10 +186,14 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def authority(config: Config, platform: str, static_token: str) -> TokenAuthority:
-    """The platform's authority from ``sandbox.<platform>.oauth`` (dev/sandbox.yml)."""
+def authority(config: Config, platform: str, static_token: str,
+              defaults: tuple[int | None, int | None, bool, bool] | None = None) -> TokenAuthority:
+    """The platform's authority from ``sandbox.<platform>.oauth`` (dev/sandbox.yml).
+
+    ``defaults`` (token lifetime, refresh-token lifetime, rotate, lifetime from the first
+    authorization): a sandbox module passes its own platform's; DEFAULTS holds the older ones."""
     block = ((config.sandbox or {}).get(platform) or {}).get("oauth") or {}
-    lifetime, refresh_lifetime, rotate, hard = DEFAULTS[platform]
+    lifetime, refresh_lifetime, rotate, hard = defaults or DEFAULTS[platform]
 
     def opt(key: str, default: Any) -> Any:
         value = block.get(key, default)

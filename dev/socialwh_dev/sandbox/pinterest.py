@@ -15,10 +15,13 @@ Speaks what the real API speaks, below the mount prefix (``/pinterest``):
   ``*_IN_MICRO_DOLLAR`` in micro-units of the account's currency, sent as JSON doubles;
 - ``POST /v5/oauth/token`` (``Authorization: Basic base64(client_id:client_secret)``, form
   ``grant_type=refresh_token&refresh_token=...``): ``access_token, token_type "bearer",
-  expires_in, scope, refresh_token, refresh_token_expires_in, refresh_token_expires_at`` (a
-  continuous refresh token: renewed with every refresh, 60 days; earlier ones keep working here);
-  a wrong client or refresh token is HTTP 400 ``{"code": 1, "message": ...}`` (the real body is
-  unconfirmed);
+  expires_in, scope, response_type, refresh_token, refresh_token_expires_in,
+  refresh_token_expires_at`` (a continuous refresh token: a new one with every refresh, 60 days
+  from then). Tokens come from the shared sandbox authority (sandbox/oauth.py;
+  ``sandbox.pinterest.oauth`` in dev/sandbox.yml): access tokens live 30 days, and a refresh
+  token stops working once its successor is issued (whether Pinterest keeps the old one alive is
+  unpublished: the stricter reading proves the newest is persisted). A wrong client or refresh
+  token is HTTP 400 ``{"code": 1, "message": ...}`` (the real body is unconfirmed);
 - ``Authorization: Bearer`` (the static sandbox token, or one the token endpoint issued); errors ``{"code", "message"}`` with HTTP 400 (parameters),
   401 (token), 404 (unknown ad account or path), 429 (throttled, with ``x-ratelimit-category``,
   ``x-ratelimit-limit``, ``x-ratelimit-remaining`` and ``x-ratelimit-reset`` seconds) and 5xx.
@@ -37,12 +40,9 @@ account's time zone; DATE is a day in the account's zone.
 from __future__ import annotations
 
 import base64
-import hashlib
 import itertools
 import json
 import random
-import threading
-import time
 from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
@@ -50,17 +50,14 @@ from typing import Any
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox import paid_world
+from socialwh_dev.sandbox import oauth, paid_world
 from socialwh_dev.sandbox.paid_world import AccountSpec, Ad, AdDay, Campaign, Style, World
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "pinterest"
 DEFAULT_ACCESS_TOKEN = "sandbox-pinterest-access-token"
-DEFAULT_CLIENT_ID = "1480000"
-DEFAULT_CLIENT_SECRET = "sandbox-pinterest-client-secret"
-DEFAULT_REFRESH_TOKEN = "pinr.sandbox-pinterest-refresh-token"
-ACCESS_TOKEN_SECONDS = 30 * 86_400
-REFRESH_TOKEN_SECONDS = 60 * 86_400
+#: (access token lifetime, refresh token lifetime, rotate, lifetime from the first authorization)
+OAUTH_DEFAULTS = (30 * 86_400, 60 * 86_400, True, False)
 API_VERSION = "v5"
 RESTATEMENT_DAYS = 30
 MAX_IDS = 250
@@ -224,11 +221,7 @@ class PinterestSandbox:
     def __init__(self, config: Config) -> None:
         self.world = world(config)
         self.token = token(config)
-        self.client_id = _setting(config, "client_id", DEFAULT_CLIENT_ID)
-        self.client_secret = _setting(config, "client_secret", DEFAULT_CLIENT_SECRET)
-        self._lock = threading.Lock()
-        self._issued_access = {self.token}
-        self._issued_refresh = {_setting(config, "refresh_token", DEFAULT_REFRESH_TOKEN)}
+        self.oauth = oauth.authority(config, PREFIX, self.token, OAUTH_DEFAULTS)
         self._serial = itertools.count(1)
         self.router = Router()
         base = f"/{API_VERSION}/ad_accounts/(?P<account_id>[^/]+)"
@@ -248,10 +241,10 @@ class PinterestSandbox:
                 return self._error(405, 405, "Method not allowed.")
             return self._oauth_token(request)
         auth = request.headers.get("authorization", "")
-        with self._lock:
-            known = auth.startswith("Bearer ") and auth[7:].strip() in self._issued_access
-        if not known:
-            return self._error(401, 2, "Authentication failed.")
+        state = self.oauth.check(auth[7:].strip()) if auth.startswith("Bearer ") else "invalid"
+        if state != "valid":
+            return self._error(401, 2, "Authentication failed." if state != "expired"
+                               else "Authentication failed: the access token has expired.")
         try:
             response = self.router.dispatch(request)
         except PinterestError as exc:
@@ -275,26 +268,29 @@ class PinterestSandbox:
                         {"Content-Type": "text/html"})
 
     def _oauth_token(self, request: Request) -> Response:
-        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
-        if request.headers.get("authorization", "") != f"Basic {expected}":
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        try:
+            client_id, _, client_secret = base64.b64decode(encoded).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            client_id = client_secret = ""
+        if scheme != "Basic" or not client_id:
             return self._error(401, 2, "Authentication failed: invalid client credentials.")
         form = request.form
         if form.get("grant_type") != "refresh_token":
             return self._error(400, 1, "Invalid grant_type (this sandbox serves refresh_token).")
-        with self._lock:
-            if form.get("refresh_token") not in self._issued_refresh:
-                return self._error(400, 1, "Invalid refresh token: expired or revoked.")
-            n = next(self._serial)
-            access = "pina_" + hashlib.sha256(f"access{n}{self.client_secret}".encode()).hexdigest()[:40]
-            refresh = "pinr_" + hashlib.sha256(f"refresh{n}{self.client_secret}".encode()).hexdigest()[:40]
-            self._issued_access.add(access)
-            self._issued_refresh.add(refresh)
-        now = int(time.time())
+        try:
+            grant = self.oauth.refresh(client_id, client_secret, form.get("refresh_token", ""))
+        except oauth.GrantRefused as exc:
+            if exc.error == "invalid_client":
+                return self._error(401, 2, "Authentication failed: invalid client credentials.")
+            return self._error(400, 1, "Invalid refresh token: expired or revoked.")
+        now = int(self.oauth.clock())
         return Response.json({
-            "access_token": access, "token_type": "bearer", "expires_in": ACCESS_TOKEN_SECONDS,
-            "scope": "ads:read", "response_type": "refresh_token", "refresh_token": refresh,
-            "refresh_token_expires_in": REFRESH_TOKEN_SECONDS,
-            "refresh_token_expires_at": now + REFRESH_TOKEN_SECONDS,
+            "access_token": grant["access_token"], "token_type": "bearer",
+            "expires_in": grant["expires_in"], "scope": "ads:read",
+            "response_type": "refresh_token", "refresh_token": grant["refresh_token"],
+            "refresh_token_expires_in": grant["refresh_token_expires_in"],
+            "refresh_token_expires_at": now + int(grant["refresh_token_expires_in"] or 0),
         })
 
     # -- helpers ----------------------------------------------------------------------------
@@ -470,5 +466,4 @@ __all__ = [
 ]
 
 #: The local Airflow connection to this sandbox (base URL = the mount).
-CONNECTION: dict = {"login": DEFAULT_CLIENT_ID, "password": DEFAULT_CLIENT_SECRET,
-                    "extra": {"refresh_token": DEFAULT_REFRESH_TOKEN}}
+CONNECTION: dict = {"password": DEFAULT_ACCESS_TOKEN}

@@ -5,9 +5,12 @@ Speaks what adsapi.snapchat.com speaks, below the mount prefix (``/snapchat``):
 - ``POST /login/oauth2/access_token`` (accounts.snapchat.com's path; form body,
   ``grant_type=refresh_token, client_id, client_secret, refresh_token``) answers
   ``{access_token, token_type: "Bearer", expires_in, refresh_token, scope}``; a wrong refresh
-  token or client is HTTP 400 ``{"error": "invalid_grant" | "invalid_client", ...}``. Issued access
-  tokens expire after ``token_ttl_seconds`` (default 1800); the static ``access_token`` of the
-  config also works (tests);
+  token is HTTP 400 ``{"error": "invalid_grant", ...}``, a wrong client HTTP 401
+  ``invalid_client``. Tokens come from the shared sandbox authority (sandbox/oauth.py;
+  ``sandbox.snapchat.oauth`` in dev/sandbox.yml): access tokens expire after
+  ``token_lifetime_seconds`` (default 1800), the refresh token neither expires nor rotates
+  unless configured; the static ``access_token`` also works unless
+  ``accept_static_token: false``;
 - ``GET /v1/adaccounts/{id}``, ``/v1/adaccounts/{id}/campaigns|adsquads|ads`` with
   ``Authorization: Bearer``; envelopes ``{request_status: "SUCCESS", request_id, <plural>:
   [{sub_request_status, <singular>: {...}}], paging: {next_link}}``; ``limit`` 50..1000 and an
@@ -56,7 +59,7 @@ from urllib.parse import urlencode
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox import paid_world
+from socialwh_dev.sandbox import oauth, paid_world
 from socialwh_dev.sandbox.paid_world import AccountSpec, AdDay, Style, World
 from socialwh_dev.sandbox.server import Request, Response, Router
 
@@ -67,11 +70,10 @@ RESTATEMENT_DAYS = 28
 MAX_DAY_RANGE_DAYS = 31
 MAX_HOUR_RANGE_DAYS = 7
 MIN_LIMIT, MAX_LIMIT = 50, 1000
-DEFAULT_CLIENT_ID = "sandbox-snapchat-client-id"
-DEFAULT_CLIENT_SECRET = "sandbox-snapchat-client-secret"
-DEFAULT_REFRESH_TOKEN = "sandbox-snapchat-refresh-token"
 DEFAULT_ACCESS_TOKEN = "sandbox-snapchat-static-access-token"
-DEFAULT_TOKEN_TTL = 1800
+#: Access tokens live 30 minutes here (the contract: read expires_in; 3600 s and 1800 s both
+#: circulate); refresh tokens do not expire or rotate (unpublished; the tap treats them so).
+OAUTH_DEFAULTS = (1800, None, False, False)
 ORGANIZATION_ID = "6f4b3c2a-1d0e-4f9a-8b7c-5e6d7f8a9b0c"
 RATE_LIMIT_PER_TOKEN = 10  # requests per second per access token (Snapchat's published limit)
 INVOICE_PREFIX = "SNAP"
@@ -99,25 +101,15 @@ STATS_FIELDS = ("impressions", "swipes", "spend", "conversion_purchases",
 @dataclass(frozen=True)
 class SnapchatSettings:
     world: World
-    client_id: str
-    client_secret: str
-    refresh_token: str
     access_token: str
-    token_ttl: float
 
 
 def settings_from_config(config: Config) -> SnapchatSettings:
     block = (config.sandbox or {}).get(KEY) or {}
     world = paid_world.world_from_config(config, KEY, restatement_days=RESTATEMENT_DAYS,
                                          style=STYLE)
-    return SnapchatSettings(
-        world=world,
-        client_id=str(block.get("client_id", DEFAULT_CLIENT_ID)),
-        client_secret=str(block.get("client_secret", DEFAULT_CLIENT_SECRET)),
-        refresh_token=str(block.get("refresh_token", DEFAULT_REFRESH_TOKEN)),
-        access_token=str(block.get("access_token", DEFAULT_ACCESS_TOKEN)),
-        token_ttl=float(block.get("token_ttl_seconds", DEFAULT_TOKEN_TTL)),
-    )
+    return SnapchatSettings(world=world,
+                            access_token=str(block.get("access_token", DEFAULT_ACCESS_TOKEN)))
 
 
 def world(config: Config) -> World:
@@ -332,7 +324,9 @@ class SnapchatSandbox:
         self.world = self.settings.world
         self._calls = itertools.count(1)
         self._lock = threading.Lock()
-        self._issued: dict[str, float] = {}  # access token -> expiry (epoch seconds)
+        # accounts.snapchat.com's token endpoint: expiring access tokens from the refresh grant
+        # (sandbox.snapchat.oauth in dev/sandbox.yml; dev/socialwh_dev/sandbox/oauth.py)
+        self.oauth = oauth.authority(config, KEY, self.settings.access_token, OAUTH_DEFAULTS)
         self.router = Router()
         self.router.add("POST", "/login/oauth2/access_token", self._token)
         v = f"/{API_VERSION}"
@@ -391,40 +385,32 @@ class SnapchatSandbox:
         if scheme.lower() != "bearer" or not token.strip():
             raise SnapError(401, "E3002", "Unauthorized: no Bearer access token in the "
                             "Authorization header", "Unauthorized")
-        token = token.strip()
-        if token == self.settings.access_token:
-            return
-        with self._lock:
-            expiry = self._issued.get(token)
-        if expiry is None:
-            raise SnapError(401, "E3002", "Unauthorized: the access token is invalid",
-                            "Unauthorized")
-        if _time.time() >= expiry:
+        state = self.oauth.check(token.strip())
+        if state == "expired":
             raise SnapError(401, "E3002", "Unauthorized: the access token has expired",
+                            "Unauthorized")
+        if state != "valid":
+            raise SnapError(401, "E3002", "Unauthorized: the access token is invalid",
                             "Unauthorized")
 
     def _token(self, request: Request) -> Response:
+        """``POST /login/oauth2/access_token`` (form, client in the body), in OAuth's shape."""
         form = request.form
         if form.get("grant_type") != "refresh_token":
             return Response.json({"error": "unsupported_grant_type",
                                   "error_description": "grant_type must be refresh_token here"},
                                  400)
-        if (form.get("client_id") != self.settings.client_id
-                or form.get("client_secret") != self.settings.client_secret):
-            return Response.json({"error": "invalid_client",
-                                  "error_description": "Invalid client credentials"}, 401)
-        if form.get("refresh_token") != self.settings.refresh_token:
-            return Response.json({"error": "invalid_grant",
-                                  "error_description": "Invalid refresh token"}, 400)
-        token = "sandbox-snap-" + hashlib.sha256(
-            f"{next(self._calls)}{_time.time()}".encode()).hexdigest()[:32]
-        with self._lock:
-            self._issued[token] = _time.time() + self.settings.token_ttl
+        try:
+            grant = self.oauth.refresh(form.get("client_id", ""), form.get("client_secret", ""),
+                                       form.get("refresh_token", ""))
+        except oauth.GrantRefused as exc:
+            return Response.json({"error": exc.error, "error_description": exc.description},
+                                 401 if exc.error == "invalid_client" else 400)
         return Response.json({
-            "access_token": token,
+            "access_token": grant["access_token"],
             "token_type": "Bearer",
-            "expires_in": int(self.settings.token_ttl),
-            "refresh_token": self.settings.refresh_token,
+            "expires_in": grant["expires_in"],
+            "refresh_token": grant["refresh_token"],
             "scope": "snapchat-marketing-api",
         })
 
@@ -549,9 +535,4 @@ def create_app(config: Config) -> SnapchatSandbox:
 
 
 #: The local Airflow connection to this sandbox (base URL = the mount; `{root}` = the server's URL).
-CONNECTION: dict = {
-    "login": DEFAULT_CLIENT_ID,
-    "password": DEFAULT_CLIENT_SECRET,
-    "extra": {"refresh_token": DEFAULT_REFRESH_TOKEN,
-              "token_url": "{root}/snapchat/login/oauth2/access_token"},
-}
+CONNECTION: dict = {"password": DEFAULT_ACCESS_TOKEN}

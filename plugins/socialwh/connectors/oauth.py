@@ -24,6 +24,10 @@ flow (``Platform.oauth``)  what the nightly job does
                            grant_type=refresh_token, refresh_token`` -> ``data: access_token,
                            expires_in (24 h), refresh_token (ROTATES), refresh_token_expires_in``.
                            The new refresh token is persisted before the new access token is used.
+``snapchat``, ``pinterest`` Declared by their connectors (``OAUTH_FLOW``): the standard refresh
+                           grant (Snapchat: client in the form, ~1 h tokens; Pinterest: client in
+                           HTTP Basic, continuous 60-day refresh tokens, a new one each refresh).
+                           A platform with a plain RFC 6749 flow needs only such a declaration.
 ``meta``                   Meta, Facebook Pages, Instagram: long-lived tokens cannot be refreshed
                            unattended. ``GET {base}/{ver}/debug_token?input_token=..&access_token=
                            {app_id}|{app_secret}`` every night: ``data.is_valid``,
@@ -34,7 +38,7 @@ flow (``Platform.oauth``)  what the nightly job does
 Connections
 -----------
 A connection is *managed* when its extra holds ``refresh_token`` (google, linkedin,
-tiktok_organic; plus ``client_id``/``client_secret``) or ``app_id``/``app_secret`` (meta: the
+tiktok_organic, snapchat, pinterest; plus ``client_id``/``client_secret``) or ``app_id``/``app_secret`` (meta: the
 debug_token check). Anything else keeps working exactly as before with the connection's static
 ``password`` (the default demo). Optional extra: ``token_url``, ``introspect_url``,
 ``debug_token_url``, ``refresh_token_expires_at`` (ISO date-time or epoch: LinkedIn's hard limit
@@ -73,6 +77,7 @@ values involved and :func:`socialwh.connectors.http.redact_text`.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import hashlib
@@ -313,6 +318,12 @@ class Flow:
     reauthorize: str               # what a human does, {conn_id} filled in
     expired_markers: tuple[str, ...] = ()   # substrings of an AuthError saying "expired", lower case
     expired_codes: frozenset = field(default_factory=frozenset)
+    # The RFC 6749 refresh grant (section 6), for a flow with no refresher of its own in
+    # REFRESHERS: POST form ``grant_type=refresh_token&refresh_token=..`` to ``token_url``
+    # (``{base}`` = the connection's base URL; extra.token_url overrides it), the client
+    # authenticated in the form body (``client_id``/``client_secret``) or with HTTP Basic.
+    token_url: str = ""
+    client_auth: str = "body"      # body | basic
 
     def reauthorize_text(self, conn_id: str) -> str:
         return self.reauthorize.format(conn_id=conn_id)
@@ -330,6 +341,7 @@ GOOGLE = Flow(
     "re-authorize the Google account (OAuth consent for the app, project published 'In production') "
     "and put the new refresh token into extra.refresh_token of the Airflow connection {conn_id}",
     expired_markers=("oauth_token_expired", "unauthenticated", "invalid_token", "autherror"),
+    token_url="https://oauth2.googleapis.com/token",  # refresh tokens do not rotate
 )
 LINKEDIN = Flow(
     "linkedin", "LinkedIn", True,
@@ -338,6 +350,7 @@ LINKEDIN = Flow(
     "its expiry into extra.refresh_token_expires_at) of the Airflow connection {conn_id}",
     expired_markers=("expired_access_token", "65601", "expired"),
     expired_codes=frozenset({65601, "EXPIRED_ACCESS_TOKEN"}),
+    token_url="https://www.linkedin.com/oauth/v2/accessToken",
 )
 TIKTOK_ORGANIC = Flow(
     "tiktok_organic", "TikTok", True,
@@ -355,14 +368,28 @@ FLOWS = {f.name: f for f in (GOOGLE, LINKEDIN, TIKTOK_ORGANIC, META)}
 
 
 def flow_for(platform: str) -> Flow | None:
-    """The flow the platform's declaration names (``Platform.oauth``), or None (static)."""
+    """The flow the platform's declaration names (``Platform.oauth``), or None (static).
+
+    A flow shared by several platforms is one of FLOWS; a platform's own flow is declared in its
+    connector module as ``OAUTH_FLOW`` (so adding a platform edits no list here)."""
+    import importlib  # noqa: PLC0415
+
     from socialwh import registry  # noqa: PLC0415
 
     try:
-        name = registry.platform(platform).oauth
+        declared = registry.platform(platform)
     except registry.RegistryError:
         return None
-    return FLOWS.get(name) if name else None
+    name = declared.oauth
+    if not name:
+        return None
+    if name in FLOWS:
+        return FLOWS[name]
+    own = getattr(importlib.import_module(declared.connector_module), "OAUTH_FLOW", None)
+    if not isinstance(own, Flow) or own.name != name:
+        raise ValueError(f"platform {platform} declares oauth={name!r}, which is neither a shared flow "
+                         f"({', '.join(sorted(FLOWS))}) nor the OAUTH_FLOW of {declared.connector_module}")
+    return own
 
 
 def managed(flow: Flow | None, conn: ConnectionInfo) -> bool:
@@ -409,30 +436,48 @@ class RefreshFailed(Exception):
 def _check_http(status: int, body: Any) -> None:
     if status >= 500 or status in (408, 429):
         raise RefreshFailed(f"token endpoint answered HTTP {status}")
-    if status >= 400 or body is None:
-        err = body.get("error") if isinstance(body, dict) else None
-        desc = body.get("error_description") if isinstance(body, dict) else None
+    if status >= 400 or not isinstance(body, dict) or not body.get("access_token"):
+        body = body if isinstance(body, dict) else {}
+        # OAuth's {error, error_description}; Pinterest answers {code, message}
+        err = body.get("error") or (f"code {body['code']}" if "code" in body else None)
+        desc = body.get("error_description") or body.get("message")
         raise RefreshRefused(str(err or f"HTTP {status}"), str(desc or ""))
 
 
-def refresh_google(http: httpx.Client, conn: ConnectionInfo, refresh_token: str) -> Grant:
+def _client_credentials(conn: ConnectionInfo) -> tuple[str, str]:
     extra = conn.extra or {}
-    status, body = _post(http, _token_url(conn, "https://oauth2.googleapis.com/token"), form={
-        "client_id": extra.get("client_id", ""), "client_secret": extra.get("client_secret", ""),
-        "refresh_token": refresh_token, "grant_type": "refresh_token"})
-    _check_http(status, body)
-    # Google refresh tokens do not rotate: the response has no refresh_token, keep ours.
-    return Grant(body["access_token"], _num(body.get("expires_in")), body.get("refresh_token"))
+    client_id, secret = str(extra.get("client_id") or ""), str(extra.get("client_secret") or "")
+    if not client_id or not secret:
+        raise RefreshRefused("missing client credentials",
+                             "set extra.client_id and extra.client_secret (the OAuth app's) of the connection")
+    return client_id, secret
 
 
-def refresh_linkedin(http: httpx.Client, conn: ConnectionInfo, refresh_token: str) -> Grant:
-    extra = conn.extra or {}
-    status, body = _post(http, _token_url(conn, "https://www.linkedin.com/oauth/v2/accessToken"), form={
-        "grant_type": "refresh_token", "refresh_token": refresh_token,
-        "client_id": extra.get("client_id", ""), "client_secret": extra.get("client_secret", "")})
-    _check_http(status, body)
-    return Grant(body["access_token"], _num(body.get("expires_in")), body.get("refresh_token"),
-                 _num(body.get("refresh_token_expires_in")))
+def refresh_standard(flow: Flow) -> Callable[[httpx.Client, ConnectionInfo, str], Grant]:
+    """The RFC 6749 refresh grant of ``flow`` (Google, LinkedIn, and connector-owned flows).
+
+    A response without ``refresh_token`` keeps ours (Google's do not rotate); one with it is
+    persisted before use (LinkedIn, Snapchat, Pinterest's continuous refresh tokens)."""
+
+    def refresh(http: httpx.Client, conn: ConnectionInfo, refresh_token: str) -> Grant:
+        client_id, secret = _client_credentials(conn)
+        url = _token_url(conn, flow.token_url.format(base=conn.base_url.rstrip("/")))
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        headers = {"Accept": "application/json"}
+        if flow.client_auth == "basic":
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        else:
+            form.update(client_id=client_id, client_secret=secret)
+        response = http.post(url, data=form, headers=headers)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        _check_http(response.status_code, body)
+        return Grant(body["access_token"], _num(body.get("expires_in")), body.get("refresh_token"),
+                     _num(body.get("refresh_token_expires_in")))
+
+    return refresh
 
 
 def refresh_tiktok_organic(http: httpx.Client, conn: ConnectionInfo, refresh_token: str) -> Grant:
@@ -453,9 +498,20 @@ def refresh_tiktok_organic(http: httpx.Client, conn: ConnectionInfo, refresh_tok
                  _num(data.get("refresh_token_expires_in")))
 
 
+#: Refreshers that are not the standard grant of their flow (and the place tests replace them).
 REFRESHERS: dict[str, Callable[[httpx.Client, ConnectionInfo, str], Grant]] = {
-    "google": refresh_google, "linkedin": refresh_linkedin, "tiktok_organic": refresh_tiktok_organic,
+    "google": refresh_standard(GOOGLE), "linkedin": refresh_standard(LINKEDIN),
+    "tiktok_organic": refresh_tiktok_organic,
 }
+
+
+def refresher(flow: Flow) -> Callable[[httpx.Client, ConnectionInfo, str], Grant]:
+    found = REFRESHERS.get(flow.name)
+    if found is not None:
+        return found
+    if not flow.token_url:
+        raise ValueError(f"OAuth flow {flow.name} has neither a refresher nor a token_url")
+    return refresh_standard(flow)
 
 
 def _num(value: Any) -> float | None:
@@ -551,7 +607,7 @@ class TokenManager:
         owns = self.http is None
         http = self.http or httpx.Client(timeout=TIMEOUT)
         try:
-            grant = REFRESHERS[self.flow.name](http, self.conn, state.refresh_token)
+            grant = refresher(self.flow)(http, self.conn, state.refresh_token)
         except RefreshRefused as exc:
             raise self.reauthorize_error(f"the token endpoint refused the refresh: {exc}", state,
                                          status=400, code=exc.error) from None

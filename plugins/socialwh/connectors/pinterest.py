@@ -4,17 +4,16 @@ Airflow connection (``platforms.pinterest.conn_id``, ``pinterest_ads``):
 
 - host: the API root, ``https://api.pinterest.com`` in production or the sandbox's
   ``http://host:port/pinterest``; ``/{api_version}/...`` (``/v5/...``) is appended to it;
-- with ``extra.refresh_token`` (the normal setup): login = the app's client_id, password = its
-  client_secret. At the start of the run (and shortly before ``expires_in`` runs out, and once
-  more on a 401) the client calls ``POST /v5/oauth/token`` (``Authorization: Basic
-  base64(client_id:client_secret)``, form ``grant_type=refresh_token&refresh_token=...``).
-  Pinterest's continuous refresh tokens expire after 60 days and may come back renewed: a new one
-  is handed to ``on_refresh_token`` (else a warning says to store it), and one that expires
-  within 14 days is warned about. A refused refresh is a terminal :class:`AuthError` (re-authorise;
-  no retry loop). ``extra.token_url`` overrides the endpoint (default ``<host>/v5/oauth/token``);
-- without a refresh token: password = an access token (scope ``ads:read``).
-- Either way requests carry ``Authorization: Bearer <access token>``; no secret ever reaches an
-  error message.
+- password: an access token (scope ``ads:read``), sent as ``Authorization: Bearer``;
+- extra, for credentials that renew themselves (socialwh.connectors.oauth, flow
+  :data:`OAUTH_FLOW`, the normal setup): ``client_id``, ``client_secret`` (the app's) and
+  ``refresh_token``; optionally ``token_url`` (default ``<host>/v5/oauth/token``). The token store
+  calls ``POST /v5/oauth/token`` (``Authorization: Basic base64(client_id:client_secret)``, form
+  ``grant_type=refresh_token&refresh_token=...``) before the access token runs out, and once on a
+  401. Pinterest's continuous refresh tokens last 60 days and come back renewed with every
+  refresh: the newest is persisted before the new access token is used, and the nightly
+  credentials check alerts 14 days before the stored one expires. A refused refresh says what to
+  re-authorise. No secret ever reaches an error message.
 
 Options read from ``platforms.pinterest`` in config/warehouse.yml, all optional:
 ``api_version`` (``v5``), ``page_size`` (1..250, default 250), ``max_days_per_request``
@@ -53,10 +52,9 @@ socialwh.platforms.pinterest); the loader adds ``batch_id``, ``extracted_at`` an
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -65,6 +63,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from socialwh.connectors import oauth
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
     ApiClient,
@@ -84,6 +83,16 @@ log = logging.getLogger(__name__)
 PLATFORM = "pinterest"
 DEFAULT_API_VERSION = "v5"
 DEFAULT_CONN_ID = "pinterest_ads"
+#: How Pinterest credentials renew (the declaration's ``oauth="pinterest"``): the standard refresh
+#: grant with the client in HTTP Basic; a 401 (code 2, "Authentication failed") refreshes once.
+OAUTH_FLOW = oauth.Flow(
+    "pinterest", "Pinterest", True,
+    "re-authorize the Pinterest business account in the app's OAuth flow (scope ads:read, "
+    "continuous refresh) and put the new refresh token into extra.refresh_token of the Airflow "
+    "connection {conn_id}",
+    expired_markers=("authentication failed", "expired"), expired_codes=frozenset({2}),
+    token_url="{base}/v5/oauth/token", client_auth="basic",
+)
 MAX_PAGE_SIZE = 250
 MAX_IDS_PER_REQUEST = 250  # ad_ids of the analytics endpoint
 MAX_DAYS_PER_REQUEST = 90  # non-HOUR granularity
@@ -99,8 +108,6 @@ COLUMNS: tuple[str, ...] = (
     "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR",
 )
 MICRO = Decimal(10) ** 6
-REFRESH_MARGIN_SECONDS = 300.0  # refresh this long before the access token expires
-REFRESH_TOKEN_WARN_SECONDS = 14 * 86_400  # warn when the refresh token expires sooner than this
 
 
 class InvalidParameterError(ApiError):
@@ -164,20 +171,6 @@ def classify_pinterest(response: httpx.Response) -> ApiError | None:
     return generic
 
 
-def classify_token(response: httpx.Response) -> ApiError | None:
-    """The token endpoint: a refused refresh (400/401/403) is terminal; 429 and 5xx retried."""
-    if response.status_code in (400, 401, 403):
-        body = json_or_none(response)
-        text = None
-        if isinstance(body, dict):
-            text = body.get("message") or body.get("error_description") or body.get("error")
-        return AuthError(PLATFORM, response.status_code,
-                         body.get("code") if isinstance(body, dict) else None,
-                         str(text or response.reason_phrase or "token refresh refused"),
-                         str(response.request.url) if response.request else "")
-    return classify_pinterest(response)
-
-
 def windows(since: date, until: date, max_days: int) -> Iterator[tuple[date, date]]:
     """``since..until`` cut into consecutive inclusive slices of at most ``max_days`` days."""
     if since > until:
@@ -204,15 +197,9 @@ class PinterestAdsClient(ApiClient):
     def __init__(
         self,
         base_url: str,
-        access_token: str | None = None,
+        access_token: str,
         api_version: str = DEFAULT_API_VERSION,
         *,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        refresh_token: str | None = None,
-        token_url: str | None = None,
-        on_refresh_token: Callable[[str], None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
         page_size: int = MAX_PAGE_SIZE,
         max_days: int = MAX_DAYS_PER_REQUEST,
         click_window_days: int = 30,
@@ -224,15 +211,10 @@ class PinterestAdsClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = DEFAULT_CONN_ID,
     ) -> None:
-        if refresh_token and not (client_id and client_secret):
+        if not access_token:
             raise ValueError(
-                "Pinterest: a refresh token needs the app's client_id and client_secret: set "
-                f"login and password of the Airflow connection {conn_id}")
-        if not refresh_token and not access_token:
-            raise ValueError(
-                "Pinterest: no credentials: set extra.refresh_token (with login = client_id, "
-                f"password = client_secret) or an access token as the password of the Airflow "
-                f"connection {conn_id}")
+                "Pinterest: no access token: set the password of the Airflow connection "
+                f"{conn_id} (or extra.client_id, client_secret and refresh_token, which renew it)")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"Pinterest page_size must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
         if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
@@ -260,74 +242,17 @@ class PinterestAdsClient(ApiClient):
         self.view_window_days = view_window_days
         self.conn_id = conn_id
         self.extra_params = dict(extra_params or {})
-        self.token_url = token_url or f"{self.base_url}/{api_version}/oauth/token"
-        self.refresh_token = refresh_token
-        self._basic = (base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
-                       if refresh_token else None)
-        self._access_token = None if refresh_token else access_token
-        self._expires_at: float | None = None
-        self._on_refresh_token = on_refresh_token
-        self._clock = clock
-        secrets = [s for s in (access_token, client_secret, refresh_token, self._basic) if s]
+        self._access_token = access_token
         self._owns_transport = client is None
         self._transport = client or httpx.Client(timeout=timeout)
-        policy = retry or default_retry_policy()
-        self._http = HttpClient(PLATFORM, classify=classify_pinterest, retry=policy,
-                                headers={"Accept": "application/json"}, secrets=secrets,
+        self._http = HttpClient(PLATFORM, classify=classify_pinterest,
+                                retry=retry or default_retry_policy(),
+                                headers={"Accept": "application/json"}, secrets=[access_token],
                                 client=self._transport)
-        self._oauth = HttpClient(PLATFORM, classify=classify_token, retry=policy,
-                                 secrets=secrets, client=self._transport)
 
     def close(self) -> None:
         if self._owns_transport:
             self._transport.close()
-
-    # -- OAuth -------------------------------------------------------------------------------
-
-    def _token(self) -> str:
-        if self.refresh_token and (
-            self._access_token is None
-            or (self._expires_at is not None
-                and self._clock() >= self._expires_at - REFRESH_MARGIN_SECONDS)
-        ):
-            self.refresh()
-        assert self._access_token is not None
-        return self._access_token
-
-    def refresh(self) -> None:
-        """``POST /v5/oauth/token`` with ``grant_type=refresh_token``: a new access token."""
-        form = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
-        headers = {"Authorization": f"Basic {self._basic}"}
-        try:
-            body = self._oauth.request_json("POST", self.token_url, data=form, headers=headers)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"Pinterest refused to refresh the access token (HTTP {exc.status}: "
-                f"{exc.message}); the refresh token expired (60 days unused) or was revoked, or "
-                "the app's credentials changed: re-authorise the app and update login, password "
-                f"and extra.refresh_token of the Airflow connection {self.conn_id}"
-            ) from None
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise TransientError(PLATFORM, 200, "shape", "token response without access_token",
-                                 self.token_url)
-        self._access_token = token
-        try:
-            self._expires_at = self._clock() + float(body["expires_in"])
-        except (KeyError, TypeError, ValueError):
-            self._expires_at = None
-        rotated = body.get("refresh_token")
-        if isinstance(rotated, str) and rotated and rotated != self.refresh_token:
-            self.refresh_token = rotated
-            if self._on_refresh_token is not None:
-                self._on_refresh_token(rotated)
-            else:
-                log.warning("pinterest: Pinterest issued a new refresh token; store it in "
-                            "extra.refresh_token of the Airflow connection %s", self.conn_id)
-        left = body.get("refresh_token_expires_in")
-        if isinstance(left, int | float) and left < REFRESH_TOKEN_WARN_SECONDS:
-            log.warning("pinterest: the refresh token of the Airflow connection %s expires in "
-                        "%.1f days; re-authorise the app before then", self.conn_id, left / 86_400)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -335,21 +260,12 @@ class PinterestAdsClient(ApiClient):
         return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
 
     def _get(self, path: str, params: Mapping[str, str], account_id: str) -> Any:
-        url = self._url(path)
-        refreshed = False
-        while True:
-            try:
-                return self._http.request_json(
-                    "GET", url, params={**self.extra_params, **params},
-                    headers={"Authorization": f"Bearer {self._token()}"})
-            except AuthError as exc:
-                if exc.status == 401 and self.refresh_token and not refreshed:
-                    refreshed = True  # expired early or revoked: one fresh token, then give up
-                    self._access_token = None
-                    continue
-                raise self._reworded(exc, path, params, account_id) from None
-            except (NotFoundError, InvalidParameterError) as exc:
-                raise self._reworded(exc, path, params, account_id) from None
+        try:
+            return self._http.request_json(
+                "GET", self._url(path), params={**self.extra_params, **params},
+                headers={"Authorization": f"Bearer {self._access_token}"})
+        except (AuthError, NotFoundError, InvalidParameterError) as exc:
+            raise self._reworded(exc, path, params, account_id) from None
 
     def _reworded(self, exc: ApiError, path: str, params: Mapping[str, str],
                   account_id: str) -> ApiError:
@@ -615,15 +531,9 @@ def extract_account(client: PinterestAdsClient, account_id: str, since: date,
 def make_client(conn: ConnectionInfo, options: Mapping[str, Any],
                 extra_params: Mapping[str, str] | None) -> PinterestAdsClient:
     """The nightly job's entry point: a client from the Airflow connection ``pinterest_ads``."""
-    extra = conn.extra or {}
-    refresh_token = extra.get("refresh_token") or None
     return PinterestAdsClient(
         conn.base_url,
-        None if refresh_token else (conn.password or None),
-        client_id=conn.login if refresh_token else None,
-        client_secret=conn.password if refresh_token else None,
-        refresh_token=refresh_token,
-        token_url=extra.get("token_url") or None,
+        conn.password or "",
         api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
         page_size=int(options.get("page_size", MAX_PAGE_SIZE)),
         max_days=int(options.get("max_days_per_request", MAX_DAYS_PER_REQUEST)),

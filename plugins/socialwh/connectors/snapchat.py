@@ -1,15 +1,16 @@
-"""Snapchat Marketing API (v1): OAuth refresh, error classification, paging, raw-row mapping.
+"""Snapchat Marketing API (v1): error classification, paging, raw-row mapping; its OAuth flow.
 
 Airflow connection (``platforms.snapchat.conn_id``, ``snapchat_ads``):
 
 - host: the API base URL, ``https://adsapi.snapchat.com`` in production or the sandbox's
   ``http://host:port/snapchat``; ``/{api_version}/...`` (``v1``) is appended to it;
-- login / password: the OAuth app's ``client_id`` / ``client_secret``;
-- extra: ``refresh_token`` (the long-lived grant; Snapchat access tokens live about an hour, so
-  the client refreshes at the start of the run, again shortly before ``expires_in`` runs out and
-  once on a 401) and optionally ``token_url`` (default
-  ``https://accounts.snapchat.com/login/oauth2/access_token``). Without a refresh token,
-  ``extra.access_token`` is used as is (short-lived: for tests and one-off runs).
+- password: an access token (``Authorization: Bearer``);
+- extra, for credentials that renew themselves (socialwh.connectors.oauth, flow
+  :data:`OAUTH_FLOW`): ``client_id``, ``client_secret`` (the OAuth app's) and ``refresh_token``,
+  optionally ``token_url`` (default ``https://accounts.snapchat.com/login/oauth2/access_token``).
+  Snapchat access tokens live about an hour (read from ``expires_in``): the token store refreshes
+  one before it runs out, persists a refresh token Snapchat hands back, and a 401 saying the
+  token expired refreshes once and retries once. A refused refresh says what to re-authorise.
 
 Options read from ``platforms.snapchat`` in config/warehouse.yml, all optional: ``api_version``
 (``v1``), ``max_days_per_request`` (1..31, default 31), ``page_size`` (50..1000, default 1000),
@@ -21,7 +22,8 @@ What the real contract does, and what this module does about it:
   compared case-insensitively ("success" in the docs, "SUCCESS" live); errors carry
   ``debug_message``, ``display_message`` and ``error_code`` with HTTP 400/401/403/404/429/5xx;
 - 429 and 5xx are retried (``X-Rate-Limit-Reset`` epoch seconds or ``Retry-After`` when sent,
-  else exponential backoff); 401/403 are :class:`AuthError` (one token refresh is tried on 401);
+  else exponential backoff); 401/403 are :class:`AuthError` (a 401 refreshes the token once,
+  through socialwh.connectors.oauth);
   400 names the parameters we sent;
 - lists (``/adaccounts/{id}/campaigns|adsquads|ads``) are wrapped per item
   (``{sub_request_status, campaign: {...}}``) and paged with ``limit`` and the absolute
@@ -38,8 +40,7 @@ What the real contract does, and what this module does about it:
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -49,6 +50,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from socialwh.connectors import oauth
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
     ApiClient,
@@ -68,9 +70,19 @@ PLATFORM = "snapchat"
 DEFAULT_API_VERSION = "v1"
 DEFAULT_CONN_ID = "snapchat_ads"
 DEFAULT_TOKEN_URL = "https://accounts.snapchat.com/login/oauth2/access_token"
+#: How Snapchat credentials renew (the declaration's ``oauth="snapchat"``): the standard refresh
+#: grant, client credentials in the form; every 401 is Snapchat's E3002 (expired or not), so one
+#: refresh and one retry are tried on any of them.
+OAUTH_FLOW = oauth.Flow(
+    "snapchat", "Snapchat", True,
+    "re-authorize the Snapchat Business account in the app's OAuth flow (scope "
+    "snapchat-marketing-api) and put the new refresh token into extra.refresh_token of the "
+    "Airflow connection {conn_id}",
+    expired_markers=("expired",), expired_codes=frozenset({"E3002"}),
+    token_url=DEFAULT_TOKEN_URL,
+)
 MAX_DAYS_PER_REQUEST = 31  # granularity=DAY
 MIN_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
-REFRESH_MARGIN_SECONDS = 120.0  # refresh this long before the access token expires
 MICRO = 6  # 10^6 micro-currency units per unit
 
 STATS_FIELDS: tuple[str, ...] = (
@@ -118,25 +130,6 @@ def classify_snapchat(response: httpx.Response) -> ApiError | None:
     return ApiError(PLATFORM, status, code, message, url, details=details)
 
 
-def classify_token(response: httpx.Response) -> ApiError | None:
-    """The OAuth token endpoint answers in OAuth's shape ``{error, error_description}``."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return None
-    body = json_or_none(response)
-    envelope = body if isinstance(body, dict) else {}
-    code = envelope.get("error")
-    message = str(envelope.get("error_description") or code or response.reason_phrase or "")
-    url = str(response.request.url) if response.request else ""
-    if status == 429:
-        return ThrottledError(PLATFORM, status, code, message, url,
-                              retry_after=retry_after_seconds(response))
-    if status >= 500:
-        return TransientError(PLATFORM, status, code, message, url)
-    # invalid_grant (revoked or expired refresh token), invalid_client: a human must re-authorise.
-    return AuthError(PLATFORM, status, code, message, url)
-
-
 def default_retry_policy() -> RetryPolicy:
     return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=120.0)
 
@@ -181,23 +174,18 @@ def _success(value: Any) -> bool:
 
 
 class SnapchatAdsClient(ApiClient):
-    """A Marketing API client for one OAuth grant: ad account, entity lists, ad-level stats.
+    """A Marketing API client for one access token: ad account, entity lists, ad-level stats.
 
     ``extra_params`` are added to every request; production leaves them empty, the demo and
-    tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``. ``on_refresh_token`` is called with a new
-    refresh token when Snapchat rotates it (the caller persists it); without it, a warning asks
-    the operator to update the connection.
+    tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``. The token is renewed outside the client
+    (socialwh.connectors.oauth.run_with_credentials).
     """
 
     def __init__(
         self,
         base_url: str,
+        access_token: str,
         *,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        refresh_token: str | None = None,
-        access_token: str | None = None,
-        token_url: str = DEFAULT_TOKEN_URL,
         api_version: str = DEFAULT_API_VERSION,
         page_size: int = MAX_PAGE_SIZE,
         max_days: int = MAX_DAYS_PER_REQUEST,
@@ -207,19 +195,11 @@ class SnapchatAdsClient(ApiClient):
         client: httpx.Client | None = None,
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = DEFAULT_CONN_ID,
-        on_refresh_token: Callable[[str], None] | None = None,
-        clock: Callable[[], float] = time.time,
     ) -> None:
-        if refresh_token:
-            if not client_id or not client_secret:
-                raise ValueError(
-                    "Snapchat: a refresh token needs the OAuth app's client_id and client_secret: "
-                    f"set login and password of the Airflow connection {conn_id}"
-                )
-        elif not access_token:
+        if not access_token:
             raise ValueError(
-                "Snapchat: no credentials: set extra.refresh_token (with login = client_id, "
-                f"password = client_secret) of the Airflow connection {conn_id}"
+                "Snapchat: no access token: set the password of the Airflow connection "
+                f"{conn_id} (or extra.client_id, client_secret and refresh_token, which renew it)"
             )
         if not MIN_PAGE_SIZE <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(
@@ -237,76 +217,16 @@ class SnapchatAdsClient(ApiClient):
         self.attribution = {k: v for k, v in (attribution or {}).items() if v}
         self.conn_id = conn_id
         self.extra_params = dict(extra_params or {})
-        self.token_url = token_url
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self.refresh_token = refresh_token
-        self._access_token = access_token if not refresh_token else None
-        self._expires_at: float | None = None
-        self._on_refresh_token = on_refresh_token
-        self._clock = clock
-        secrets = [s for s in (client_secret, refresh_token, access_token) if s]
-        # One connection pool for the API and the token endpoint; closed here if we made it.
+        self._access_token = access_token
         self._owns_transport = client is None
         self._transport = client or httpx.Client(timeout=timeout)
-        policy = retry or default_retry_policy()
-        self._http = HttpClient(PLATFORM, classify=classify_snapchat, retry=policy,
-                                secrets=secrets, client=self._transport)
-        self._oauth = HttpClient(PLATFORM, classify=classify_token, retry=policy,
-                                 secrets=secrets, client=self._transport)
+        self._http = HttpClient(PLATFORM, classify=classify_snapchat,
+                                retry=retry or default_retry_policy(),
+                                secrets=[access_token], client=self._transport)
 
     def close(self) -> None:
         if self._owns_transport:
             self._transport.close()
-
-    # -- OAuth -------------------------------------------------------------------------------
-
-    def _token(self) -> str:
-        if self.refresh_token and (
-            self._access_token is None
-            or (self._expires_at is not None
-                and self._clock() >= self._expires_at - REFRESH_MARGIN_SECONDS)
-        ):
-            self.refresh()
-        assert self._access_token is not None
-        return self._access_token
-
-    def refresh(self) -> None:
-        """Exchange the refresh token for an access token (``grant_type=refresh_token``)."""
-        form = {
-            "grant_type": "refresh_token",
-            "client_id": self._client_id,
-            "client_secret": self._client_secret,
-            "refresh_token": self.refresh_token,
-        }
-        try:
-            body = self._oauth.request_json("POST", self.token_url, data=form)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"Snapchat refused to refresh the access token ({exc.code or exc.status}: "
-                f"{exc.message}); the grant was revoked or the app's credentials changed: "
-                f"re-authorise the app and update login, password and extra.refresh_token of the "
-                f"Airflow connection {self.conn_id}"
-            ) from None
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise TransientError(PLATFORM, 200, "shape", "token response without access_token",
-                                 self.token_url)
-        self._access_token = token
-        expires_in = body.get("expires_in")
-        try:
-            self._expires_at = self._clock() + float(expires_in) if expires_in is not None else None
-        except (TypeError, ValueError):
-            self._expires_at = None
-        rotated = body.get("refresh_token")
-        if isinstance(rotated, str) and rotated and rotated != self.refresh_token:
-            self.refresh_token = rotated
-            if self._on_refresh_token is not None:
-                self._on_refresh_token(rotated)
-            else:
-                log.warning(
-                    "snapchat: the refresh token was rotated; store the new one in "
-                    "extra.refresh_token of the Airflow connection %s", self.conn_id)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -315,30 +235,23 @@ class SnapchatAdsClient(ApiClient):
 
     def _get(self, url: str, params: Mapping[str, str] | None, account_id: str) -> dict:
         """One GET returning a SUCCESS envelope; errors reworded for the on-call."""
-        refreshed = False
-        while True:
-            headers = {"Authorization": f"Bearer {self._token()}"}
-            try:
-                body = self._http.request_json("GET", url, params=params, headers=headers)
-                break
-            except AuthError as exc:
-                if exc.status == 401 and self.refresh_token and not refreshed:
-                    refreshed = True  # expired early or revoked: one fresh token, then give up
-                    self._access_token = None
-                    continue
-                raise exc.with_message(
-                    f"Snapchat rejected the access token for ad account {account_id} "
-                    f"(HTTP {exc.status} {exc.code or ''}): check the Airflow connection "
-                    f"{self.conn_id} and that the app's user can read this ad account "
-                    f"(Snapchat said: {exc.message})"
-                ) from None
-            except InvalidRequestError as exc:
-                sent = ", ".join(f"{k}={v}" for k, v in (params or {}).items()
-                                 if k not in self.extra_params)
-                raise exc.with_message(
-                    f"Snapchat rejected the request for ad account {account_id} "
-                    f"(sent {sent or 'no parameters'}): {exc.message}"
-                ) from None
+        headers = {"Authorization": f"Bearer {self._access_token}"}
+        try:
+            body = self._http.request_json("GET", url, params=params, headers=headers)
+        except AuthError as exc:
+            raise exc.with_message(
+                f"Snapchat rejected the access token for ad account {account_id} "
+                f"(HTTP {exc.status} {exc.code or ''}): check the Airflow connection "
+                f"{self.conn_id} and that the app's user can read this ad account "
+                f"(Snapchat said: {exc.message})"
+            ) from None
+        except InvalidRequestError as exc:
+            sent = ", ".join(f"{k}={v}" for k, v in (params or {}).items()
+                             if k not in self.extra_params)
+            raise exc.with_message(
+                f"Snapchat rejected the request for ad account {account_id} "
+                f"(sent {sent or 'no parameters'}): {exc.message}"
+            ) from None
         if not isinstance(body, dict) or not _success(body.get("request_status")):
             status = body.get("request_status") if isinstance(body, dict) else None
             raise TransientError(PLATFORM, 200, "shape",
@@ -684,14 +597,9 @@ def extract_account(client: SnapchatAdsClient, account_id: str, since: date,
 def make_client(conn: ConnectionInfo, options: Mapping[str, Any],
                 extra_params: Mapping[str, str] | None) -> SnapchatAdsClient:
     """The nightly job's entry point: a client from the Airflow connection ``snapchat_ads``."""
-    extra = conn.extra or {}
     return SnapchatAdsClient(
         conn.base_url,
-        client_id=conn.login,
-        client_secret=conn.password,
-        refresh_token=extra.get("refresh_token"),
-        access_token=extra.get("access_token"),
-        token_url=str(extra.get("token_url") or DEFAULT_TOKEN_URL),
+        conn.password or "",
         api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
         page_size=int(options.get("page_size", MAX_PAGE_SIZE)),
         max_days=int(options.get("max_days_per_request", MAX_DAYS_PER_REQUEST)),

@@ -15,6 +15,7 @@ PLATFORM = Platform(
     conn_id="pinterest_ads",
     utm_sources=("pinterest",),
     sandbox="socialwh_dev.sandbox.pinterest",
+    oauth="pinterest",  # its connector's OAUTH_FLOW (socialwh.connectors.oauth): how its credentials renew
     description=(
         "Pinterest API v5 (ads) as loaded by the pinterest connector into raw.*. Each night the "
         "lookback window (platforms.pinterest.lookback_days, 30: the 30-day click attribution "

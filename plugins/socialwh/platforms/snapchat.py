@@ -16,6 +16,7 @@ PLATFORM = Platform(
     conn_id="snapchat_ads",
     utm_sources=("snapchat", "snap"),
     sandbox="socialwh_dev.sandbox.snapchat",
+    oauth="snapchat",  # its connector's OAUTH_FLOW (socialwh.connectors.oauth): how its credentials renew
     description=(
         "Snapchat Marketing API (v1) as loaded by the snapchat connector into raw.*. Each night the "
         "lookback window is re-extracted and replaced per ad account in one transaction, so raw "
