@@ -75,6 +75,7 @@ from socialwh.connectors.http import (
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.paging import items_of, pages
 
 log = logging.getLogger(__name__)
 
@@ -402,28 +403,16 @@ class GoogleAdsClient(ApiClient):
     def search(self, customer_id: str | int, query: str) -> Iterator[dict]:
         """Every row of a GAQL query via ``search``, following ``nextPageToken`` to the end."""
         cid = customer_digits(customer_id)
-        body: dict[str, Any] = {"query": query}
-        seen: set[str] = set()
-        while True:
-            page = self._call("search", cid, body)
-            results = page.get("results", []) if isinstance(page, dict) else None
-            if not isinstance(results, list):
-                raise TransientError(
-                    PLATFORM, 200, "shape", f"search page for customer {cid} has no results list",
-                    "",
-                )
-            yield from results
-            token = page.get("nextPageToken")
-            if not token:
-                return
-            if token in seen:
-                raise ApiError(
-                    PLATFORM, 200, "paging",
-                    f"search for customer {cid} returned page token {token!r} twice; "
-                    "refusing to loop", "",
-                )
-            seen.add(token)
-            body = {"query": query, "pageToken": token}
+        what = f"search for customer {cid}"
+
+        def page(token: str) -> tuple[list, str | None]:
+            body = self._call("search", cid, {"query": query, **({"pageToken": token} if token else {})})
+            # a last page with no rows may leave "results" out
+            results = items_of({"results": [], **body} if isinstance(body, dict) else None,
+                               "results", platform=PLATFORM, what=what)
+            return results, body.get("nextPageToken")
+
+        yield from pages(page, "", platform=PLATFORM, what=what)
 
     # -- reports -------------------------------------------------------------------------------
 

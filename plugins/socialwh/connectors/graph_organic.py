@@ -37,6 +37,7 @@ from socialwh.connectors.http import (
     json_or_none,
 )
 from socialwh.connectors.meta import AUTH_CODES, THROTTLE_CODES, usage_wait_seconds
+from socialwh.connectors.paging import items_of, pages
 
 log = logging.getLogger(__name__)
 
@@ -185,16 +186,13 @@ class GraphOrganicClient(ApiClient):
 
     def paged(self, path: str, params: Mapping[str, Any], account_id: str) -> Iterator[dict]:
         """``data`` items page by page, following ``paging.next`` until it is absent."""
-        url, query = self.url(path), dict(params)
-        while True:
+        def page(link: str) -> tuple[list, str | None]:
+            url, query = self._next(link, account_id) if link else (self.url(path), dict(params))
             body = self.get(url, query, account_id)
-            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise TransientError(self.platform, 200, "shape", "response has no 'data' list", "")
-            yield from body["data"]
-            link = (body.get("paging") or {}).get("next")
-            if not link:
-                return
-            url, query = self._next(link, account_id)
+            return (items_of(body, "data", platform=self.platform, what="response"),
+                    (body.get("paging") or {}).get("next"))
+
+        yield from pages(page, "", platform=self.platform, what=f"{path} of account {account_id}")
 
     def _next(self, link: str, account_id: str) -> tuple[str, dict[str, str]]:
         """A ``paging.next`` link split into URL and params, refusing other hosts."""

@@ -64,6 +64,7 @@ from socialwh.connectors.http import (
     retry_after_seconds,
 )
 from socialwh.connectors.numbers import FieldNumbers
+from socialwh.connectors.paging import pages
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -296,23 +297,15 @@ class LinkedInAdsClient(ApiClient):
         headers: Mapping[str, str] | None = None,
     ) -> Iterator[dict]:
         """``elements`` of a cursor-paged finder, following ``metadata.nextPageToken``."""
-        token: str | None = None
-        seen_tokens: set[str] = set()
-        while True:
+        def page(token: str) -> tuple[list, str | None]:
             page_query = [*query, ("pageSize", str(page_size))]
             if token:
                 page_query.append(("pageToken", quote(token, safe="")))
             url = self._url(path, page_query)
             body = self._get(url, account_id, headers)
-            yield from _elements(body, url)
-            token = (body.get("metadata") or {}).get("nextPageToken") or None
-            if not token:
-                return
-            if token in seen_tokens:
-                raise ApiError(
-                    PLATFORM, 200, "paging", f"nextPageToken repeats for {path}; stopping", str(url)
-                )
-            seen_tokens.add(token)
+            return _elements(body, url), (body.get("metadata") or {}).get("nextPageToken")
+
+        yield from pages(page, "", platform=PLATFORM, what=f"{path} for account {account_id}")
 
     # -- endpoints ---------------------------------------------------------------------------
 

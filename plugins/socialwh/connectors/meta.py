@@ -39,6 +39,7 @@ from socialwh.connectors.http import (
     parse_json_header,
 )
 from socialwh.connectors.numbers import FieldNumbers
+from socialwh.connectors.paging import items_of, pages
 
 log = logging.getLogger(__name__)
 
@@ -258,18 +259,13 @@ class MetaAdsClient(ApiClient):
 
     def _paged(self, url: str, params: Mapping[str, Any], account_id: str) -> Iterator[dict]:
         """Yield ``data`` items page by page, following ``paging.next`` until it is absent."""
-        body = self._call("GET", url, params, account_id)
-        while True:
-            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise TransientError(
-                    PLATFORM, 200, "shape", "response has no 'data' list", url
-                )
-            yield from body["data"]
-            link = (body.get("paging") or {}).get("next")
-            if not link:
-                return
-            url = self._next_url(link, account_id)
-            body = self._call("GET", url, None, account_id)
+        def page(link: str) -> tuple[list, str | None]:
+            page_url = self._next_url(link, account_id) if link else url
+            body = self._call("GET", page_url, None if link else params, account_id)
+            return (items_of(body, "data", platform=PLATFORM, what="response", url=page_url),
+                    (body.get("paging") or {}).get("next"))
+
+        yield from pages(page, "", platform=PLATFORM, what=f"list of act_{account_id}", url=url)
 
     # -- endpoints ---------------------------------------------------------------------------
 

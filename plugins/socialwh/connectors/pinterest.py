@@ -77,6 +77,7 @@ from socialwh.connectors.http import (
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.paging import items_of, pages
 
 log = logging.getLogger(__name__)
 
@@ -285,28 +286,17 @@ class PinterestAdsClient(ApiClient):
 
     def _paged(self, path: str, params: Mapping[str, str], account_id: str) -> Iterator[dict]:
         """Every item of a bookmark-paged list, following ``bookmark`` until it is null."""
-        bookmark: str | None = None
-        seen: set[str] = set()
-        page = 0
-        while True:
-            page += 1
+        what = f"{path} for ad account {account_id}"
+
+        def page(bookmark: str) -> tuple[list, str | None]:
             query = {**params, "page_size": str(self.page_size)}
             if bookmark:
                 query["bookmark"] = bookmark
             body = self._get(path, query, account_id)
-            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-                raise TransientError(PLATFORM, 200, "shape",
-                                     f"{path} page {page} for ad account {account_id} has no "
-                                     "'items' list", self._url(path))
-            yield from body["items"]
-            bookmark = body.get("bookmark")
-            if not bookmark:
-                return
-            if bookmark in seen:
-                raise ApiError(PLATFORM, 200, "paging", f"{path} for ad account {account_id} "
-                               f"returned bookmark {bookmark!r} twice; paging would not end",
-                               self._url(path))
-            seen.add(bookmark)
+            items = items_of(body, "items", platform=PLATFORM, what=what, url=self._url(path))
+            return items, body.get("bookmark")
+
+        yield from pages(page, "", platform=PLATFORM, what=what, url=self._url(path))
 
     # -- endpoints ---------------------------------------------------------------------------
 

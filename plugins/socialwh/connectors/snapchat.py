@@ -40,12 +40,12 @@ What the real contract does, and what this module does about it:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -63,8 +63,10 @@ from socialwh.connectors.http import (
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.paging import items_of, pages
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PLATFORM = "snapchat"
 DEFAULT_API_VERSION = "v1"
@@ -261,33 +263,32 @@ class SnapchatAdsClient(ApiClient):
     def _paged(self, path: str, params: Mapping[str, str], key: str, singular: str,
                account_id: str) -> Iterator[dict]:
         """Items of a list endpoint, following ``paging.next_link`` until it is absent."""
-        url: str = self._url(path)
-        query: dict[str, str] | None = {**self.extra_params, **params}
-        seen: set[str] = set()
-        while True:
-            body = self._get(url, query, account_id)
-            items = body.get(key)
-            if not isinstance(items, list):
+        what = f"{path} for ad account {account_id}"
+        for item in self._linked(self._url(path), params, account_id, what,
+                                 lambda body, url: items_of(body, key, platform=PLATFORM,
+                                                            what=what, url=url)):
+            if not isinstance(item, dict) or not _success(item.get("sub_request_status")):
+                raise ApiError(PLATFORM, 200, "sub_request",
+                               f"{what}: an item failed: {item!r:.200}", self._url(path))
+            obj = item.get(singular)
+            if not isinstance(obj, dict):
                 raise TransientError(PLATFORM, 200, "shape",
-                                     f"{path} answered without a '{key}' list", url)
-            for item in items:
-                if not isinstance(item, dict) or not _success(item.get("sub_request_status")):
-                    raise ApiError(PLATFORM, 200, "sub_request",
-                                   f"{path} for ad account {account_id}: an item failed: "
-                                   f"{item!r:.200}", url)
-                obj = item.get(singular)
-                if not isinstance(obj, dict):
-                    raise TransientError(PLATFORM, 200, "shape",
-                                         f"{path}: item without '{singular}'", url)
-                yield obj
-            next_link = (body.get("paging") or {}).get("next_link")
-            if not next_link:
-                return
-            if next_link in seen:
-                raise ApiError(PLATFORM, 200, "paging",
-                               f"{path} for ad account {account_id}: next_link repeats", url)
-            seen.add(next_link)
-            url, query = self._next(next_link)
+                                     f"{path}: item without '{singular}'", self._url(path))
+            yield obj
+
+    def _linked(self, url: str, params: Mapping[str, str], account_id: str, what: str,
+                items: Callable[[dict, str], Iterable[T]]) -> Iterator[T]:
+        """``items(body, url)`` of every page, following ``paging.next_link`` until it is absent."""
+
+        def page(link: str) -> tuple[Iterable[T], str | None]:
+            if link:
+                page_url, query = self._next(link)
+            else:
+                page_url, query = url, {**self.extra_params, **params}
+            body = self._get(page_url, query, account_id)
+            return items(body, page_url), (body.get("paging") or {}).get("next_link")
+
+        return pages(page, "", platform=PLATFORM, what=what, url=url)
 
     def _next(self, next_link: str) -> tuple[str, dict[str, str] | None]:
         """The next page as Snapchat linked it, plus our extra parameters when it lost them."""
@@ -331,16 +332,10 @@ class SnapchatAdsClient(ApiClient):
         """(ad id, timeseries entry) for every ad and local day of since..until."""
         acct = str(account_id).strip()
         for first, last, start_time, end_time in stats_windows(since, until, zone, self.max_days):
-            url = self._url(f"adaccounts/{acct}/stats")
-            query: dict[str, str] | None = {**self.extra_params,
-                                            **self.stats_params(start_time, end_time)}
-            while True:
-                body = self._get(url, query, acct)
-                yield from _breakdown_entries(body, acct, first, last)
-                next_link = (body.get("paging") or {}).get("next_link")
-                if not next_link:
-                    break
-                url, query = self._next(next_link)
+            yield from self._linked(
+                self._url(f"adaccounts/{acct}/stats"), self.stats_params(start_time, end_time),
+                acct, f"stats of ad account {acct} for {first}..{last}",
+                lambda body, url, first=first, last=last: _breakdown_entries(body, acct, first, last))
 
 
 def _breakdown_entries(body: Mapping[str, Any], acct: str, first: date,

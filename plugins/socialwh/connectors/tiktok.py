@@ -59,6 +59,7 @@ from socialwh.connectors.http import (
     json_or_none,
 )
 from socialwh.connectors.numbers import FieldNumbers
+from socialwh.connectors.paging import pages
 
 log = logging.getLogger(__name__)
 
@@ -300,8 +301,7 @@ class TikTokAdsClient(ApiClient):
 
     def _paged(self, path: str, params: Mapping[str, str], account_id: str) -> Iterator[dict]:
         """Yield ``data.list`` items page by page until ``page_info.total_page`` is reached."""
-        page = 1
-        while True:
+        def fetch(page: int) -> tuple[list, int | None]:
             query = {**params, "page": str(page), "page_size": str(self.page_size)}
             data = self._get(path, query, account_id)
             items = data.get("list")
@@ -315,10 +315,9 @@ class TikTokAdsClient(ApiClient):
                     "page_info.total_page",
                     self._url(path),
                 )
-            yield from items
-            if page >= total_pages or not items:
-                return
-            page += 1
+            return items, (page + 1 if page < total_pages and items else None)
+
+        yield from pages(fetch, 1, platform=PLATFORM, what=f"{path} for advertiser {account_id}")
 
     # -- endpoints ---------------------------------------------------------------------------
 

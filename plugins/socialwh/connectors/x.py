@@ -80,6 +80,7 @@ from socialwh.connectors.http import (
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.paging import pages
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -485,19 +486,12 @@ class XAdsClient(ApiClient):
         """Yield ``data`` items page by page, following ``next_cursor`` until it is null."""
         url = self._url(path)
         query: dict[str, str] = {**(params or {}), "count": str(self.page_size)}
-        seen: set[str] = set()
-        while True:
-            body = self._call("GET", url, query, account_id)
-            yield from self._data(body, url)
-            cursor = body.get("next_cursor")
-            if not cursor:
-                return
-            if cursor in seen:
-                raise ApiError(
-                    PLATFORM, 200, "paging", f"next_cursor {cursor!r} repeats for {path}", url
-                )
-            seen.add(cursor)
-            query = {**query, "cursor": str(cursor)}
+
+        def page(cursor: str) -> tuple[list, str | None]:
+            body = self._call("GET", url, {**query, "cursor": cursor} if cursor else query, account_id)
+            return self._data(body, url), body.get("next_cursor")
+
+        yield from pages(page, "", platform=PLATFORM, what=f"{path} for account {account_id}", url=url)
 
     # -- endpoints ---------------------------------------------------------------------------
 
