@@ -19,7 +19,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
@@ -263,22 +263,54 @@ def retry_after_seconds(response: httpx.Response, now: float | None = None) -> f
     return None
 
 
+def status_class(status: int) -> type[ApiError]:
+    """What an HTTP status means when the API's own code says nothing more."""
+    if status == 429:
+        return ThrottledError
+    if status >= 500 or status == 408:
+        return TransientError
+    if status in (401, 403):
+        return AuthError
+    return ApiError
+
+
+@dataclass(frozen=True)
+class ErrorTable:
+    """One API's error classification table: its envelope codes first, then HTTP statuses, then
+    :func:`status_class`. A connector's classifier only reads its envelope (code, message,
+    details, a wait hint) and asks the table for the error; what is left in it is what is truly
+    the platform's own (a 429 meaning "daily limit", a 200 carrying an error, ...)."""
+
+    platform: str
+    codes: Mapping[Any, type[ApiError]] = field(default_factory=dict)
+    statuses: Mapping[int, type[ApiError]] = field(default_factory=dict)
+
+    def kind(self, status: int, code: Any = None) -> type[ApiError]:
+        found = self.codes.get(code) if isinstance(code, Hashable) and code is not None else None
+        return found or self.statuses.get(status) or status_class(status)
+
+    def error(self, response: httpx.Response, code: Any = None, message: str | None = None, *,
+              details: Mapping[str, Any] | None = None, retry_after: float | None = None,
+              kind: type[ApiError] | None = None, status: int | None = None) -> ApiError:
+        """The typed error for ``response``; a retryable kind without a ``retry_after`` takes
+        the standard headers' (``Retry-After``, ``x-rate-limit-reset``)."""
+        status = response.status_code if status is None else status
+        cls = kind or self.kind(status, code)
+        if cls.retryable and retry_after is None:
+            retry_after = retry_after_seconds(response)
+        try:
+            url = str(response.request.url)
+        except RuntimeError:  # a response built without its request (tests, replays)
+            url = ""
+        return cls(self.platform, status, code, message or response.reason_phrase or "request failed",
+                   url, retry_after=retry_after if cls.retryable else None, details=details)
+
+
 def classify_status(platform: str, response: httpx.Response) -> ApiError | None:
     """Generic classification by HTTP status, the fallback for every platform classifier."""
-    status = response.status_code
-    if 200 <= status < 300:
+    if 200 <= response.status_code < 300:
         return None
-    url = str(response.request.url) if response.request else ""
-    body = json_or_none(response)
-    message = _generic_message(body) or response.reason_phrase or "request failed"
-    wait = retry_after_seconds(response)
-    if status == 429:
-        return ThrottledError(platform, status, None, message, url, retry_after=wait)
-    if status >= 500 or status == 408:
-        return TransientError(platform, status, None, message, url, retry_after=wait)
-    if status in (401, 403):
-        return AuthError(platform, status, None, message, url)
-    return ApiError(platform, status, None, message, url)
+    return ErrorTable(platform).error(response, None, _generic_message(json_or_none(response)))
 
 
 def _generic_message(body: Any) -> str | None:

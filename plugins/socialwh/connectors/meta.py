@@ -30,6 +30,7 @@ from socialwh.connectors.http import (
     ApiClient,
     ApiError,
     AuthError,
+    ErrorTable,
     HttpClient,
     RetryPolicy,
     ThrottledError,
@@ -134,30 +135,30 @@ def classify_meta(response: httpx.Response) -> ApiError | None:
 
 
 def _graph_error(response: httpx.Response, error: Mapping[str, Any]) -> ApiError:
-    status = response.status_code
-    url = str(response.request.url) if response.request else ""
     code = error.get("code")
-    subcode = error.get("error_subcode")
     message = str(error.get("message") or "unknown Graph error")
     details = {
         k: error[k]
         for k in ("type", "error_subcode", "is_transient", "error_user_title", "fbtrace_id")
         if k in error
     }
-    if code in THROTTLE_CODES:
-        wait = usage_wait_seconds(response)
-        return ThrottledError(
-            PLATFORM, status, code, message, url, retry_after=wait, details=details
-        )
-    if code in AUTH_CODES:
-        return AuthError(PLATFORM, status, code, message, url, details=details)
-    if (code == 100 and subcode == TOO_MUCH_DATA_SUBCODE) or (
+    kind = None
+    if (code == 100 and error.get("error_subcode") == TOO_MUCH_DATA_SUBCODE) or (
         code == 1 and "reduce the amount of data" in message.lower()
     ):
-        return TooMuchDataError(PLATFORM, status, code, message, url, details=details)
-    if code in (1, 2) or error.get("is_transient") is True or status >= 500:
-        return TransientError(PLATFORM, status, code, message, url, details=details)
-    return ApiError(PLATFORM, status, code, message, url, details=details)
+        kind = TooMuchDataError
+    elif code not in ERRORS.codes and (error.get("is_transient") is True or response.status_code >= 500):
+        kind = TransientError
+    elif code not in ERRORS.codes:
+        kind = ApiError  # Graph's code decides, not its HTTP status (a 400 for almost everything)
+    wait = usage_wait_seconds(response) if code in THROTTLE_CODES else None
+    return ERRORS.error(response, code, message, details=details, retry_after=wait, kind=kind)
+
+
+#: Graph's error codes (developers.facebook.com/docs/graph-api/guides/error-handling).
+ERRORS = ErrorTable(PLATFORM, codes={
+    **dict.fromkeys(THROTTLE_CODES, ThrottledError), **dict.fromkeys(AUTH_CODES, AuthError),
+    1: TransientError, 2: TransientError})
 
 
 def _digits(account_id: str | int) -> str:

@@ -69,11 +69,10 @@ from socialwh.connectors.http import (
     ApiClient,
     ApiError,
     AuthError,
+    ErrorTable,
     HttpClient,
     RetryPolicy,
-    ThrottledError,
     TransientError,
-    classify_status,
     json_or_none,
     retry_after_seconds,
 )
@@ -145,31 +144,21 @@ def throttle_wait(response: httpx.Response, now: float | None = None) -> float |
     return max(0.0, value)
 
 
+#: Pinterest's numeric codes overlap between statuses (code 2 is a 401 and a 404): by status.
+ERRORS = ErrorTable(PLATFORM, statuses={400: InvalidParameterError, 404: NotFoundError})
+
+
 def classify_pinterest(response: httpx.Response) -> ApiError | None:
     """Map a Pinterest response to None (success) or a typed error."""
     if response.is_success:
         return None
     body = json_or_none(response)
-    url = str(response.request.url) if response.request else ""
-    status = response.status_code
-    code = body.get("code") if isinstance(body, dict) else None
-    message = body.get("message") if isinstance(body, dict) else None
-    message = str(message or response.reason_phrase or "request failed")
+    envelope = body if isinstance(body, dict) else {}
     details = {"category": response.headers["x-ratelimit-category"]} if (
         "x-ratelimit-category" in response.headers) else {}
-    if status == 429:
-        return ThrottledError(PLATFORM, status, code, message, url,
-                              retry_after=throttle_wait(response), details=details)
-    if status in (401, 403):
-        return AuthError(PLATFORM, status, code, message, url)
-    if status == 400:
-        return InvalidParameterError(PLATFORM, status, code, message, url)
-    if status == 404:
-        return NotFoundError(PLATFORM, status, code, message, url)
-    generic = classify_status(PLATFORM, response)
-    if generic is not None:
-        generic.code = code
-    return generic
+    wait = throttle_wait(response) if response.status_code == 429 else None
+    return ERRORS.error(response, envelope.get("code"), envelope.get("message"), details=details,
+                        retry_after=wait)
 
 
 def windows(since: date, until: date, max_days: int) -> Iterator[tuple[date, date]]:

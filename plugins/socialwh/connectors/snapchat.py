@@ -56,12 +56,11 @@ from socialwh.connectors.http import (
     ApiClient,
     ApiError,
     AuthError,
+    ErrorTable,
     HttpClient,
     RetryPolicy,
-    ThrottledError,
     TransientError,
     json_or_none,
-    retry_after_seconds,
 )
 from socialwh.connectors.paging import items_of, pages
 
@@ -101,6 +100,10 @@ class InvalidRequestError(ApiError):
     """Snapchat rejected a parameter (HTTP 400): our request or configuration is wrong."""
 
 
+#: Snapchat's error_code strings are not published as a list: the HTTP status decides.
+ERRORS = ErrorTable(PLATFORM, statuses={400: InvalidRequestError})
+
+
 def classify_snapchat(response: httpx.Response) -> ApiError | None:
     """None for a success envelope, else a typed error from the status and the envelope."""
     body = json_or_none(response)
@@ -109,7 +112,6 @@ def classify_snapchat(response: httpx.Response) -> ApiError | None:
     failed = str(envelope.get("request_status", "")).lower() == "error"
     if 200 <= status < 300 and not failed:
         return None  # non-JSON success bodies are retried by HttpClient
-    url = str(response.request.url) if response.request else ""
     code = envelope.get("error_code")
     message = str(
         envelope.get("debug_message")
@@ -118,18 +120,8 @@ def classify_snapchat(response: httpx.Response) -> ApiError | None:
         or "request failed"
     )
     details = {"request_id": envelope["request_id"]} if envelope.get("request_id") else {}
-    wait = retry_after_seconds(response)
-    if status == 429:
-        return ThrottledError(PLATFORM, status, code, message, url, retry_after=wait,
-                              details=details)
-    if status >= 500 or status == 408:
-        return TransientError(PLATFORM, status, code, message, url, retry_after=wait,
-                              details=details)
-    if status in (401, 403):
-        return AuthError(PLATFORM, status, code, message, url, details=details)
-    if status == 400:
-        return InvalidRequestError(PLATFORM, status, code, message, url, details=details)
-    return ApiError(PLATFORM, status, code, message, url, details=details)
+    # (an error envelope on a 2xx is an ApiError: the status says nothing about it)
+    return ERRORS.error(response, code, message, details=details)
 
 
 def default_retry_policy() -> RetryPolicy:

@@ -51,6 +51,7 @@ from socialwh.connectors.http import (
     ApiClient,
     ApiError,
     AuthError,
+    ErrorTable,
     HttpClient,
     RetryPolicy,
     ThrottledError,
@@ -175,6 +176,14 @@ def _envelope_code(body: Any) -> int | None:
     return None
 
 
+#: TikTok answers HTTP 200 with an envelope code: the code decides (an unknown one is an ApiError).
+ERRORS = ErrorTable(PLATFORM, codes={
+    **dict.fromkeys(THROTTLE_CODES, ThrottledError), **dict.fromkeys(AUTH_CODES, AuthError),
+    **dict.fromkeys(TOO_LARGE_CODES, QueryTooLargeError),
+    **dict.fromkeys(PARAMETER_CODES, InvalidParameterError),
+    **dict.fromkeys(TRANSIENT_CODES, TransientError)})
+
+
 def classify_tiktok(response: httpx.Response) -> ApiError | None:
     """Map a TikTok response to None (success) or a typed error, by the envelope's ``code``."""
     if not response.is_success:
@@ -183,24 +192,10 @@ def classify_tiktok(response: httpx.Response) -> ApiError | None:
     code = _envelope_code(body)
     if code is None or code == 0:
         return None  # non-JSON bodies are retried by HttpClient; shapes are checked by the caller
-    url = str(response.request.url) if response.request else ""
     message = str(body.get("message") or "unknown TikTok error")
     details = {"request_id": body.get("request_id")} if body.get("request_id") else {}
-    status = response.status_code
-    if code in THROTTLE_CODES:
-        wait = throttle_wait_seconds(code, message)
-        return ThrottledError(
-            PLATFORM, status, code, message, url, retry_after=wait, details=details
-        )
-    if code in AUTH_CODES:
-        return AuthError(PLATFORM, status, code, message, url, details=details)
-    if code in TOO_LARGE_CODES:
-        return QueryTooLargeError(PLATFORM, status, code, message, url, details=details)
-    if code in PARAMETER_CODES:
-        return InvalidParameterError(PLATFORM, status, code, message, url, details=details)
-    if code in TRANSIENT_CODES:
-        return TransientError(PLATFORM, status, code, message, url, details=details)
-    return ApiError(PLATFORM, status, code, message, url, details=details)
+    wait = throttle_wait_seconds(code, message) if code in THROTTLE_CODES else None
+    return ERRORS.error(response, code, message, details=details, retry_after=wait)
 
 
 def _parameter_named(message: str, params: Mapping[str, Any]) -> str | None:

@@ -73,9 +73,9 @@ from socialwh.connectors.http import (
     ApiClient,
     ApiError,
     AuthError,
+    ErrorTable,
     HttpClient,
     RetryPolicy,
-    ThrottledError,
     TransientError,
     json_or_none,
     retry_after_seconds,
@@ -309,23 +309,20 @@ def _error_details(body: Any) -> tuple[str | None, str | None]:
     return code, message
 
 
+#: X's codes refine the status only in one place (a 403 that is not about credentials).
+ERRORS = ErrorTable(PLATFORM)
+
+
 def classify_x(response: httpx.Response, now: float | None = None) -> ApiError | None:
     """Map an Ads API response to None (success) or a typed error, by status and error code."""
     status = response.status_code
     if 200 <= status < 300:
         return None
-    url = _request_url(response)
     code, message = _error_details(json_or_none(response))
-    message = message or response.reason_phrase or "request failed"
-    if status == 429:
-        wait = rate_limit_wait(response, now)
-        return ThrottledError(PLATFORM, status, code, message, url, retry_after=wait)
-    if status >= 500 or status == 408:
-        wait = retry_after_seconds(response, now)
-        return TransientError(PLATFORM, status, code, message, url, retry_after=wait)
-    if status == 401 or (status == 403 and code not in NOT_AUTH_403_CODES):
-        return AuthError(PLATFORM, status, code, message, url)
-    return ApiError(PLATFORM, status, code, message, url)
+    wait = rate_limit_wait(response, now) if status == 429 else retry_after_seconds(response, now)
+    # a 403 whose code says "not allowed for this account/feature" is not about the credentials
+    kind = ApiError if status == 403 and code in NOT_AUTH_403_CODES else None
+    return ERRORS.error(response, code, message, retry_after=wait, kind=kind)
 
 
 # -- time zones ------------------------------------------------------------------------------
