@@ -72,10 +72,10 @@ def test_missing_columns_are_zero_and_float_micros_stay_exact() -> None:
 
 @pytest.mark.parametrize(("field", "value", "problem"), [
     ("SPEND_IN_MICRO_DOLLAR", "abc", "is not a number"),
-    ("SPEND_IN_MICRO_DOLLAR", -5, "non-negative"),
-    ("SPEND_IN_MICRO_DOLLAR", 1.5, "whole number of micro-units"),
+    ("SPEND_IN_MICRO_DOLLAR", -5, "is negative"),
+    ("SPEND_IN_MICRO_DOLLAR", 1.5, "is not a whole number"),
     ("IMPRESSION_1", 10.5, "not a whole number"),
-    ("TOTAL_CONVERSIONS", None, "is not a number"),
+    ("TOTAL_CONVERSIONS", None, "not a number"),
     ("DATE", "01/11/2026", "YYYY-MM-DD"),
     ("AD_ID", None, "is missing"),
 ])

@@ -69,3 +69,25 @@ class FieldNumbers:
 
     def optional_int(self, value: Any, account: str, what: str, field_name: str) -> int | None:
         return None if self._is_absent(value) else self.int(value, account, what, field_name)
+
+    def whole(self, value: Any, account: str, what: str, field_name: str) -> int:
+        """A non-negative whole number also when sent as a JSON float (``1234.0``: Snapchat,
+        Pinterest), exactly."""
+        if value is None or isinstance(value, bool):
+            raise self.fail(account, what, field_name, f"is missing or not a number: {value!r}")
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise self.fail(account, what, field_name, f"is not a number: {value!r}") from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise self.fail(account, what, field_name, f"is not a whole number: {value!r}")
+        if number < 0:
+            raise self.fail(account, what, field_name, f"is negative: {value!r}")
+        return int(number)
+
+    def micros(self, value: Any, account: str, what: str, field_name: str) -> Decimal:
+        """Micro-currency (a whole number, maybe sent as ``1234.0``) in major units, exactly."""
+        return micros_to_amount(self.whole(value, account, what, field_name))
+
+    def optional_micros(self, value: Any, account: str, what: str, field_name: str) -> Decimal | None:
+        return None if self._is_absent(value) else self.micros(value, account, what, field_name)

@@ -56,8 +56,8 @@ import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -76,7 +76,9 @@ from socialwh.connectors.http import (
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
 
@@ -161,15 +163,11 @@ def classify_pinterest(response: httpx.Response) -> ApiError | None:
                         retry_after=wait)
 
 
-def windows(since: date, until: date, max_days: int) -> Iterator[tuple[date, date]]:
+def windows(since: date, until: date, max_days: int) -> list[tuple[date, date]]:
     """``since..until`` cut into consecutive inclusive slices of at most ``max_days`` days."""
     if since > until:
         raise ValueError(f"window: since {since} is after until {until}")
-    start = since
-    while start <= until:
-        end = min(until, start + timedelta(days=max_days - 1))
-        yield start, end
-        start = end + timedelta(days=1)
+    return date_slices(since, until, max_days)
 
 
 def chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -331,40 +329,9 @@ class PinterestAdsClient(ApiClient):
 # -- mapping to raw rows ---------------------------------------------------------------------
 
 
-def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
-    return ValueError(f"Pinterest ad account {acct}: {what}: field '{field_name}' {problem}")
-
-
-def _number(value: Any, acct: str, what: str, field_name: str) -> Decimal:
-    if value is None or isinstance(value, bool | dict | list):
-        raise _fail(acct, what, field_name, f"is not a number: {value!r}")
-    try:
-        # str() of a JSON float is its shortest repr, so the digits arrive exactly.
-        result = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _fail(acct, what, field_name, f"is not a number: {value!r}") from None
-    if not result.is_finite() or result < 0:
-        raise _fail(acct, what, field_name, f"is not a finite non-negative number: {value!r}")
-    return result
-
-
-def micro_to_major(value: Any, acct: str, what: str, field_name: str) -> Decimal:
-    """Micro-currency (an integer, sometimes sent as 1234.0) to exact major units."""
-    micro = _number(value, acct, what, field_name)
-    if micro != micro.to_integral_value():
-        raise _fail(acct, what, field_name, f"is not a whole number of micro-units: {value!r}")
-    return micro / MICRO
-
-
-def _count(value: Any, acct: str, what: str, field_name: str) -> int:
-    number = _number(value, acct, what, field_name)
-    if number != number.to_integral_value():
-        raise _fail(acct, what, field_name, f"is not a whole number: {value!r}")
-    return int(number)
-
-
-def _optional_micro(value: Any, acct: str, what: str, field_name: str) -> Decimal | None:
-    return None if value is None else micro_to_major(value, acct, what, field_name)
+_num = FieldNumbers("Pinterest ad account {}", absent=(None,))
+_fail, _number, _count = _num.fail, _num.decimal, _num.whole
+micro_to_major, _optional_micro = _num.micros, _num.optional_micros
 
 
 def _text(value: Any) -> str | None:

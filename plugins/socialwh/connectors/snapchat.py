@@ -44,7 +44,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -62,7 +61,9 @@ from socialwh.connectors.http import (
     TransientError,
     json_or_none,
 )
+from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -153,14 +154,8 @@ def stats_windows(since: date, until: date, zone: ZoneInfo,
         raise ValueError(f"stats window: since {since} is after until {until}")
     if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
         raise ValueError(f"max_days must be within 1..{MAX_DAYS_PER_REQUEST}, got {max_days}")
-    out = []
-    start = since
-    while start <= until:
-        end = min(until, start + timedelta(days=max_days - 1))
-        out.append((start, end, local_midnight(start, zone),
-                    local_midnight(end + timedelta(days=1), zone)))
-        start = end + timedelta(days=1)
-    return out
+    return [(start, end, local_midnight(start, zone), local_midnight(end + timedelta(days=1), zone))
+            for start, end in date_slices(since, until, max_days)]
 
 
 def _success(value: Any) -> bool:
@@ -354,46 +349,9 @@ def _breakdown_entries(body: Mapping[str, Any], acct: str, first: date,
 # -- mapping to raw rows ---------------------------------------------------------------------
 
 
-def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
-    return ValueError(f"Snapchat ad account {acct}: {what}: field '{field_name}' {problem}")
-
-
-def _whole(value: Any, acct: str, what: str, field_name: str) -> int:
-    """A non-negative whole number (JSON int, digit string, or an integral JSON float)."""
-    if isinstance(value, bool) or value is None:
-        raise _fail(acct, what, field_name, f"is missing or not a number: {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _fail(acct, what, field_name, f"is not a number: {value!r}") from None
-    if not number.is_finite() or number != number.to_integral_value():
-        raise _fail(acct, what, field_name, f"is not a whole number: {value!r}")
-    if number < 0:
-        raise _fail(acct, what, field_name, f"is negative: {value!r}")
-    return int(number)
-
-
-def _micro(value: Any, acct: str, what: str, field_name: str) -> Decimal:
-    """Micro-currency to major units, exactly (39470000 -> 39.47)."""
-    return Decimal(_whole(value, acct, what, field_name)).scaleb(-MICRO)
-
-
-def _optional_micro(value: Any, acct: str, what: str, field_name: str) -> Decimal | None:
-    return None if value is None else _micro(value, acct, what, field_name)
-
-
-def _optional_number(value: Any, acct: str, what: str, field_name: str) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise _fail(acct, what, field_name, f"is not a number: {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _fail(acct, what, field_name, f"is not a number: {value!r}") from None
-    if not number.is_finite() or number < 0:
-        raise _fail(acct, what, field_name, f"is not a finite non-negative number: {value!r}")
-    return number
+_num = FieldNumbers("Snapchat ad account {}", absent=(None,))
+_fail, _whole, _micro = _num.fail, _num.whole, _num.micros
+_optional_micro, _optional_number = _num.optional_micros, _num.optional_decimal
 
 
 def _text(value: Any) -> str | None:
