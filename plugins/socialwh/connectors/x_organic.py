@@ -243,6 +243,7 @@ class XOrganicClient(ApiClient):
     # `comments`, default true); a client built by hand extracts none unless told to.
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
+    search_page_size = MAX_RESULTS  # search/recent max_results: 10..100
 
     def __init__(
         self,
@@ -393,7 +394,7 @@ class XOrganicClient(ApiClient):
         params = {
             "query": f"conversation_id:{post_id}",
             "start_time": iso_utc(start),
-            "max_results": str(MAX_RESULTS),
+            "max_results": str(self.search_page_size),
             "tweet.fields": ",".join(REPLY_FIELDS),
             "expansions": "author_id",
             "user.fields": "username",
