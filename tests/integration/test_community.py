@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 NIGHTS = [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
 AS_OF = NIGHTS[-1]
 #: every platform declaring raw.<key>_comments, with its first configured account
-COMMENT_PLATFORMS = [p for p in platforms() if any(t.name == f"{p.key}_comments" for t in p.tables)]
+COMMENT_PLATFORMS = [p for p in platforms().values() if any(t.name == f"{p.key}_comments" for t in p.tables)]
 ACCOUNTS = {p.key: load_config().accounts(p.key)[0].id for p in COMMENT_PLATFORMS}
 NETWORK = {p.key: p.mart_platform for p in COMMENT_PLATFORMS}
 BERLIN = ZoneInfo("Europe/Berlin")  # dbt_project.yml community_timezone
@@ -72,6 +72,7 @@ def test_nights_load_comments_and_a_rerun_changes_nothing(loaded, sandbox):
     url, results = loaded
     config = load_config()
     assert {"facebook_pages", "instagram", "youtube", "linkedin_organic", "tiktok_organic", "x_organic"} <= set(ACCOUNTS)
+    reached_back: set[str] = set()
     with psycopg.connect(url) as conn:
         for platform, account in ACCOUNTS.items():
             assert results[platform, AS_OF]["rows"][f"raw.{platform}_comments"] > 0, platform
@@ -83,7 +84,9 @@ def test_nights_load_comments_and_a_rerun_changes_nothing(loaded, sandbox):
             days = {r[7] for r in before.values()}
             since = NIGHTS[0] - timedelta(days=config.platforms[platform].lookback_days)
             # (X: recent search reaches back 7 days from the night's end, one day less than that)
-            assert since <= min(days) < NIGHTS[0] - timedelta(days=3), (platform, min(days))
+            assert since <= min(days), (platform, min(days))
+            if min(days) < NIGHTS[0] - timedelta(days=3):
+                reached_back.add(platform)
             assert max(days) <= AS_OF
             # every comment belongs to a post raw knows
             orphans = conn.execute(
@@ -94,6 +97,9 @@ def test_nights_load_comments_and_a_rerun_changes_nothing(loaded, sandbox):
                                  warehouse_url=url, extra_params={"sandbox_as_of": AS_OF.isoformat()},
                                  config=config)
             assert raw_comments(conn, platform) == before
+    # comments older than the restatement days exist only because the first night read them (the
+    # demo's YouTube channel has too few comments to be sure of any on those days)
+    assert reached_back >= {"facebook_pages", "instagram", "linkedin_organic", "tiktok_organic", "x_organic"}, reached_back
 
 
 def test_community_marts_equal_python_over_raw(loaded, tmp_path: Path):
