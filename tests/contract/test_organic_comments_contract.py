@@ -14,7 +14,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-
 from urllib.parse import unquote
 
 import httpx
