@@ -52,6 +52,9 @@
     {{ return({
         'facebook_pages': 'facebook',
         'instagram': 'instagram',
+        'linkedin_organic': 'linkedin',
+        'tiktok_organic': 'tiktok',
+        'x_organic': 'x',
         'youtube': 'youtube',
     }) }}
 {%- endmacro %}

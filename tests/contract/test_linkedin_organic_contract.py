@@ -315,7 +315,8 @@ def test_make_client_reads_the_connection(sandbox) -> None:
         extra=sandbox_li.DEFAULT_CREDENTIALS["extra"],
     )
     with make_client(conn, {"post_lookback_days": 30}, {"sandbox_as_of": AS_OF.isoformat()}) as c:
-        _, posts = extract_tables(c, ORG, AS_OF, AS_OF)
+        _, posts, comments = extract_tables(c, ORG, AS_OF, AS_OF)
+    assert comments.table == "raw.linkedin_organic_comments"  # on unless the option says comments: false
     assert posts_of(posts) == sandbox_li.expected_post_snapshots(BASE_CONFIG, ORG, AS_OF, 30)
     with pytest.raises(ValueError, match="LinkedIn-Version must be YYYYMM"):
         make_client(ConnectionInfo("x", password="t", extra={"linkedin_version": "2026"}), {}, None)

@@ -124,7 +124,10 @@ def test_requests_speak_the_real_contract(sandbox: RunningSandbox) -> None:
 def test_make_client_reads_the_connection(sandbox: RunningSandbox) -> None:
     conn = ConnectionInfo(f"{sandbox.root}/tiktok_organic", password=TOKEN)
     with make_client(conn, {"post_lookback_days": 14}, {"sandbox_as_of": str(AS_OF)}) as client:
-        _, posts = extract_tables(client, ACCOUNT, AS_OF - timedelta(days=6), AS_OF)
+        _, posts, comments = extract_tables(client, ACCOUNT, AS_OF - timedelta(days=6), AS_OF)
+    assert comments.table == "raw.tiktok_organic_comments"  # on unless the option says comments: false
+    with make_client(conn, {"post_lookback_days": 14, "comments": False}, {"sandbox_as_of": str(AS_OF)}) as client:
+        assert len(extract_tables(client, ACCOUNT, AS_OF, AS_OF)) == 2
     truth = sandbox_tt.expected_post_snapshots(BASE_CONFIG, ACCOUNT, AS_OF, 14)
     assert [r["post_id"] for r in posts.rows] == [v["item_id"] for v in truth] and truth
 

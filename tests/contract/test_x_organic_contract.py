@@ -326,7 +326,8 @@ def test_make_client_reads_the_connection_and_options(sandbox) -> None:
     with make_client(
         conn, {"post_lookback_days": 30}, {"sandbox_as_of": AS_OF.isoformat()}
     ) as client:
-        account, posts = extract_tables(client, ACCOUNT, AS_OF, AS_OF)
+        account, posts, replies = extract_tables(client, ACCOUNT, AS_OF, AS_OF)
+    assert replies.table == "raw.x_organic_comments"  # on unless the option says comments: false
     assert account.rows[0]["followers"] == sandbox_x.followers_on(
         sandbox_x.settings_from_config(BASE_CONFIG).seed,
         sandbox_x.settings_from_config(BASE_CONFIG).account(ACCOUNT),

@@ -20,6 +20,16 @@ Rest.li query values parsed with the ads sandbox's parser; errors in LinkedIn's 
   ``ugcPost``; with neither, the page's lifetime totals;
 - ``GET /rest/posts?q=author&author=urn..&count=..&start=..&sortBy=CREATED|LAST_MODIFIED``:
   the organization's posts newest first, ``paging{start,count,total,links}`` (count 1..100);
+- ``GET /rest/socialActions/{urn}/comments?start=..&count=..`` (issue #14): the comments on a post
+  (``urn`` = the post URN) or the replies to a comment (``urn`` = the comment URN
+  ``urn:li:comment:(urn:li:activity:<id>,<comment id>)``), oldest first, ``paging{start,count,
+  total,links}`` (count 1..100, default 10). Each element ``{"actor","agent"?,"commentUrn","id",
+  "object","created":{"actor","time"},"lastModified":{"actor","time"},"message":{"text",
+  "attributes"},"parentComment"?,"likesSummary":{..},"commentsSummary":{"totalFirstLevelComments",
+  "aggregatedTotalComments"}}``; the page's own comments have ``actor`` = the organization URN
+  (and ``agent`` = the admin who wrote them). The conversation is the shared community world
+  (socialwh_dev.sandbox.community): an edited comment has its new text and a later
+  ``lastModified.time``, a deleted one is gone; an unknown post or comment is 404;
 - time-bound statistics only for the rolling last 12 months (400 otherwise);
 - auth 401 ``INVALID_ACCESS_TOKEN`` (65600) / ``EMPTY_ACCESS_TOKEN`` (65604); faults: 429
   ``TOO_MANY_REQUESTS`` (serviceErrorCode 101), 500/503.
@@ -49,7 +59,7 @@ from zoneinfo import ZoneInfo
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox import oauth, versions
+from socialwh_dev.sandbox import community, oauth, versions
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.linkedin import (
     OLDEST_VERSION,
@@ -70,6 +80,9 @@ DEFAULT_CREDENTIALS: dict[str, Any] = {
 DEFAULT_START = date(2025, 1, 1)
 ROLLING_DAYS = 365
 MAX_POSTS_COUNT = 100
+MAX_COMMENTS_COUNT = 100
+DEFAULT_COMMENTS_COUNT = 10
+COMMENT_TAU_DAYS = 1.0  # comments arrive like the post's other counters: mostly in the first day
 DEFAULT_POSTS_COUNT = 10
 RESTATE_SHARE = 0.06
 DAY_MS = 86_400_000
@@ -462,6 +475,7 @@ class LinkedInOrganicSandbox:
         )
         self.router.add("GET", r"/rest/organizationalEntityShareStatistics", self._share_statistics)
         self.router.add("GET", r"/rest/posts", self._posts)
+        self.router.add("GET", r"/rest/socialActions/(?P<target>[^/]+)/comments", self._comments)
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -763,6 +777,104 @@ class LinkedInOrganicSandbox:
                 "elements": [post_object(org, p) for p in page],
             }
         )
+
+    # -- comments (issue #14) --------------------------------------------------------------------
+
+    def _comments(self, request: Request, target: str) -> Response:
+        urn = unquote(target)
+        as_of = self._as_of(request)
+        raw_count = request.query.get("count", str(DEFAULT_COMMENTS_COUNT))
+        raw_start = request.query.get("start", "0")
+        if not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_COMMENTS_COUNT:
+            raise _bad_request(f"count must be between 1 and {MAX_COMMENTS_COUNT}, got {raw_count}")
+        if not raw_start.isdigit():
+            raise _bad_request(f"start must be a non-negative integer, got {raw_start}")
+        count, start = int(raw_count), int(raw_start)
+        cutoff = as_of_instant(as_of)
+        parent: community.Comment | None = None
+        if urn.startswith("urn:li:comment:("):
+            activity, _, comment_number = urn.removeprefix("urn:li:comment:(").rstrip(")").partition(",")
+            org, post = self._post_of_activity(activity, as_of)
+            shown = community.visible(comment_thread(self.settings.seed, org, post), cutoff)
+            parent = next((c for c in shown if c.parent_id is None and comment_id(c.id) == comment_number), None)
+            if parent is None:
+                raise LinkedInError(404, f"Comment {urn} does not exist", "RESOURCE_NOT_FOUND")
+            items = [c for c in shown if c.parent_id == parent.id]
+        elif urn.startswith(("urn:li:share:", "urn:li:ugcPost:")):
+            org, post = self._post(urn, as_of)
+            shown = community.visible(comment_thread(self.settings.seed, org, post), cutoff)
+            items = [c for c in shown if c.parent_id is None]
+        else:
+            raise _bad_request(f"Invalid target URN for socialActions: {urn}")
+        page = items[start: start + count]
+        links = []
+        if start + count < len(items):
+            links.append({"type": "application/json", "rel": "next",
+                          "href": f"/rest/socialActions/{target}/comments?count={count}&start={start + count}"})
+        elements = [comment_object(org, post, c, cutoff, sum(1 for r in shown if r.parent_id == c.id))
+                    for c in page]
+        return Response.json({"paging": {"start": start, "count": count, "links": links, "total": len(items)},
+                              "elements": elements})
+
+    def _post(self, urn: str, as_of: date) -> tuple[OrgSpec, Post]:
+        for org in self.settings.accounts:
+            for post in posts_as_of(self.settings.seed, org, as_of):
+                if post.urn == urn:
+                    return org, post
+        raise LinkedInError(404, f"Post {urn} does not exist", "RESOURCE_NOT_FOUND")
+
+    def _post_of_activity(self, activity: str, as_of: date) -> tuple[OrgSpec, Post]:
+        digits = activity.removeprefix("urn:li:activity:")
+        for org in self.settings.accounts:
+            for post in posts_as_of(self.settings.seed, org, as_of):
+                if post.urn.rsplit(":", 1)[1] == digits:
+                    return org, post
+        raise LinkedInError(404, f"Activity {activity} does not exist", "RESOURCE_NOT_FOUND")
+
+
+def comment_thread(seed: int, org: OrgSpec, post: Post) -> tuple[community.Comment, ...]:
+    return community.thread(seed, PREFIX, org.id, org.name, post.urn, post.created,
+                            post.finals["commentCount"], COMMENT_TAU_DAYS)
+
+
+def comment_id(internal_id: str) -> str:
+    """LinkedIn comment ids are 19-digit numbers (from the world's comment id)."""
+    digest = hashlib.sha256(f"lic\x1f{internal_id}".encode()).digest()
+    return str(7_300_000_000_000_000_000 + int.from_bytes(digest[:8], "big") % 10**17)
+
+
+def comment_urn(post: Post, internal_id: str) -> str:
+    return f"urn:li:comment:(urn:li:activity:{post.urn.rsplit(':', 1)[1]},{comment_id(internal_id)})"
+
+
+def _actor(org: OrgSpec, c: community.Comment) -> str:
+    if c.is_brand:
+        return org.urn
+    return "urn:li:person:" + hashlib.sha256(f"li-person\x1f{c.author_id}".encode()).hexdigest()[:10]
+
+
+def comment_object(org: OrgSpec, post: Post, c: community.Comment, cutoff: datetime, replies: int) -> dict[str, Any]:
+    actor = _actor(org, c)
+    urn = comment_urn(post, c.id)
+    out: dict[str, Any] = {
+        "actor": actor,
+        "commentUrn": urn,
+        "$URN": urn,
+        "id": comment_id(c.id),
+        "object": f"urn:li:activity:{post.urn.rsplit(':', 1)[1]}",
+        "created": {"actor": actor, "time": _ms(c.created)},
+        "lastModified": {"actor": actor, "time": _ms(c.updated(cutoff))},
+        "message": {"text": c.message(cutoff), "attributes": []},
+        "likesSummary": {"totalLikes": c.likes, "aggregatedTotalLikes": c.likes, "likedByCurrentUser": False,
+                         "selectedLikes": []},
+        "commentsSummary": {"totalFirstLevelComments": replies, "aggregatedTotalComments": replies,
+                            "selectedComments": []},
+    }
+    if c.is_brand:
+        out["agent"] = "urn:li:person:acmeadmin01"
+    if c.parent_id:
+        out["parentComment"] = comment_urn(post, c.parent_id)
+    return out
 
 
 def create_app(config: Config) -> LinkedInOrganicSandbox:

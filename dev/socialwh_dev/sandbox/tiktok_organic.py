@@ -12,6 +12,19 @@ Speaks what docs/tiktok-organic-api.md records, below the mount prefix ``/tiktok
   (default 10); answers ``{"videos", "cursor", "has_more"}``. Some posts are withheld (trust and
   safety), so a page can be short while ``has_more`` is true. Lifetime counters lag a day
   (T+24-48 h): as of D they are the counters at the end of D-1;
+- ``GET /open_api/v1.3/business/comment/list/?business_id&video_id&status&sort_field&sort_order
+  &include_replies&cursor&max_count`` (issue #14): the video's top-level comments, ``{"comments",
+  "cursor", "has_more"}`` with an integer offset cursor and ``max_count`` 1..30 (default 20)
+  top-level comments a page; ``include_replies=true`` adds each one's newest EMBEDDED_REPLIES
+  replies right after it (the rest only via the reply list); each comment
+  ``{"comment_id","video_id","user_id","username","display_name","text","likes","replies",
+  "create_time","owner","liked","pinned","status","profile_image"}`` (``create_time`` epoch
+  seconds as a string, ``user_id`` an opaque hash, ``owner`` true for the account's own
+  comments). ``GET /open_api/v1.3/business/comment/reply/list/?business_id&video_id&comment_id
+  &cursor&max_count``: one comment's replies, the same shape plus ``parent_comment_id``. The
+  conversation is the shared community world (socialwh_dev.sandbox.community): deleted comments
+  disappear; TikTok comments cannot be edited, so no edits are served. An unknown video is
+  40002 ``video_id``;
 - the ``Access-Token`` header; every answer HTTP 200 with ``{"code","message","request_id",
   "data"}``: 40104 no token, 40105 bad token, 40001 unknown business_id, 40002 bad parameter;
   throttling 40100 / 40016, server errors 50000 / 50002 in the envelope or a gateway 503.
@@ -38,7 +51,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox import oauth
+from socialwh_dev.sandbox import community, oauth
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.server import Request, Response
 
@@ -49,6 +62,9 @@ DEFAULT_START = date(2025, 1, 1)
 MAX_LOOKBACK_DAYS = 60
 MAX_COUNT = 20
 DEFAULT_MAX_COUNT = 10
+COMMENT_MAX_COUNT = 30
+COMMENT_DEFAULT_MAX_COUNT = 20
+EMBEDDED_REPLIES = 3  # replies served inline per comment with include_replies=true
 GROWING_FACTOR = 0.6
 
 ACCOUNT_FIELDS = ("display_name", "profile_image", "username", "profile_deep_link",
@@ -359,6 +375,8 @@ class TikTokOrganicSandbox:
         self._routes = {
             f"{base}/business/get/": self._business_get,
             f"{base}/business/video/list/": self._video_list,
+            f"{base}/business/comment/list/": self._comment_list,
+            f"{base}/business/comment/reply/list/": self._reply_list,
         }
 
     def _request_id(self) -> str:
@@ -533,6 +551,114 @@ class TikTokOrganicSandbox:
         next_cursor = int(page[-1].published_at.timestamp() * 1000) if page else cursor
         return self._envelope(0, "OK", {"videos": videos, "cursor": next_cursor,
                                         "has_more": has_more})
+
+    # -- comments (issue #14) --------------------------------------------------------------------
+
+    def _video_comments(self, request: Request) -> tuple[AccountSpec, Post, list[community.Comment]]:
+        acct = self._account(request)
+        as_of = self._as_of(request)
+        video_id = request.query.get("video_id", "")
+        if not video_id:
+            raise _param_error("video_id: Missing data for required field.")
+        post = next((p for p in posts_as_of(self.settings.seed, acct, as_of) if p.id == video_id), None)
+        if post is None:
+            raise _param_error(f"video_id: Video {video_id} does not exist or is not owned by the account.")
+        cutoff = datetime.combine(as_of + timedelta(days=1), time(0), UTC)
+        return acct, post, community.visible(comment_thread(self.settings.seed, acct, post), cutoff)
+
+    @staticmethod
+    def _page_args(request: Request) -> tuple[int, int]:
+        q = request.query
+        try:
+            max_count = int(q.get("max_count") or COMMENT_DEFAULT_MAX_COUNT)
+            cursor = int(q.get("cursor") or 0)
+        except ValueError:
+            raise _param_error("max_count/cursor: Not a valid integer.") from None
+        if not 1 <= max_count <= COMMENT_MAX_COUNT:
+            raise _param_error(f"max_count: Must be between 1 and {COMMENT_MAX_COUNT}.")
+        if cursor < 0:
+            raise _param_error("cursor: Must be greater than or equal to 0.")
+        return cursor, max_count
+
+    def _comment_page(self, items: list[dict[str, Any]], cursor: int, max_count: int) -> Response:
+        page = items[cursor: cursor + max_count]
+        return self._envelope(0, "OK", {"comments": page, "cursor": cursor + len(page),
+                                        "has_more": cursor + len(page) < len(items)})
+
+    def _comment_list(self, request: Request) -> Response:
+        acct, post, shown = self._video_comments(request)
+        cursor, max_count = self._page_args(request)
+        order = request.query.get("sort_order", "smart")
+        if request.query.get("sort_field", "create_time") not in ("create_time", "likes", "replies"):
+            raise _param_error("sort_field: Must be one of: create_time, likes, replies.")
+        if order not in ("asc", "desc", "smart"):
+            raise _param_error("sort_order: Must be one of: asc, desc, smart.")
+        include = request.query.get("include_replies", "false").lower()
+        if include not in ("true", "false"):
+            raise _param_error("include_replies: Not a valid boolean.")
+        tops = [c for c in shown if c.parent_id is None]
+        if order != "asc":
+            tops.reverse()  # newest first
+        page = tops[cursor: cursor + max_count]
+        items = []
+        for c in page:
+            replies = [r for r in shown if r.parent_id == c.id]
+            items.append(comment_object(acct, post, c, len(replies)))
+            if include == "true":  # the newest few inline; all of them via /comment/reply/list/
+                items += [comment_object(acct, post, r, None) for r in replies[-EMBEDDED_REPLIES:]]
+        return self._envelope(0, "OK", {"comments": items, "cursor": cursor + len(page),
+                                        "has_more": cursor + len(page) < len(tops)})
+
+    def _reply_list(self, request: Request) -> Response:
+        acct, post, shown = self._video_comments(request)
+        cursor, max_count = self._page_args(request)
+        comment_id = request.query.get("comment_id", "")
+        if not comment_id:
+            raise _param_error("comment_id: Missing data for required field.")
+        parent = next((c for c in shown if c.parent_id is None and comment_number(c.id) == comment_id), None)
+        if parent is None:
+            raise _param_error(f"comment_id: Comment {comment_id} does not exist.")
+        items = [comment_object(acct, post, r, None) for r in shown if r.parent_id == parent.id]
+        return self._comment_page(items, cursor, max_count)
+
+
+def comment_thread(seed: int, acct: AccountSpec, post: Post) -> tuple[community.Comment, ...]:
+    return community.thread(seed, PREFIX, acct.id, acct.name, post.id, post.published_at,
+                            int(post.potential * post.comment_rate), post.tau)
+
+
+def comment_number(internal_id: str) -> str:
+    """TikTok comment ids are 19-digit numbers (from the world's comment id)."""
+    digest = hashlib.sha256(f"ttc\x1f{internal_id}".encode()).digest()
+    return str(7_400_000_000_000_000_000 + int.from_bytes(digest[:8], "big") % 10**17)
+
+
+def _user_id(author_id: str) -> str:
+    return hashlib.sha256(f"tt-user\x1f{author_id}".encode()).hexdigest()
+
+
+def comment_object(acct: AccountSpec, post: Post, c: community.Comment, replies: int | None) -> dict[str, Any]:
+    handle = re.sub(r"[^a-z0-9_.]", "", acct.name.lower().replace(" ", "_"))
+    out: dict[str, Any] = {
+        "comment_id": comment_number(c.id),
+        "video_id": post.id,
+        "user_id": _user_id(c.author_id),
+        "username": handle if c.is_brand else c.author_name,
+        "display_name": acct.name if c.is_brand else c.author_name.replace("_", " ").title(),
+        "text": c.text,  # TikTok comments cannot be edited
+        "likes": c.likes,
+        "create_time": str(int(c.created.timestamp())),
+        "owner": c.is_brand,
+        "liked": False,
+        "pinned": False,
+        "status": "PUBLIC",
+        "profile_image": f"https://p16-sign-va.tiktokcdn.com/avt/{_user_id(c.author_id)[:16]}.jpeg",
+    }
+    if replies is not None:
+        out["replies"] = replies
+    if c.parent_id:
+        out["parent_comment_id"] = comment_number(c.parent_id)
+    return out
 
 
 def create_app(config: Config) -> TikTokOrganicSandbox:

@@ -13,6 +13,15 @@ Speaks what ``https://api.x.com`` speaks for an account's own posts and profile:
   and no ``data`` at all when nothing matches. ``non_public_metrics`` (``impression_count``,
   ``url_link_clicks``, ``user_profile_clicks``) are served for posts younger than 30 days only;
   older posts come without them and the response carries a partial ``errors`` entry, as X does;
+- ``GET /2/tweets/search/recent?query=conversation_id:<id>`` (issue #14) with ``start_time``/
+  ``end_time``, ``max_results`` (10..100, default 10), ``next_token``, ``tweet.fields``,
+  ``expansions=author_id`` + ``user.fields`` (-> ``includes.users``): the posts of that
+  conversation (the root post itself too, when it falls in the range) created in the last 7 days,
+  newest first; a ``start_time`` more than 7 days before "now" is 400 ``Invalid Request``. Replies
+  carry ``conversation_id``, ``in_reply_to_user_id`` and ``referenced_tweets [{"type":
+  "replied_to","id"}]``. The conversation is the shared community world
+  (socialwh_dev.sandbox.community): deleted replies disappear; edits are not served (an edit on X
+  is a new post version, available to paying accounts within an hour only);
 - auth: ``Authorization: Bearer <user-context token>``; 401 as problem details
   ``{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}``;
   invalid parameters 400 ``Invalid Request`` with ``errors[].message``;
@@ -48,6 +57,7 @@ from zoneinfo import ZoneInfo
 
 from socialwh.config import Config
 
+from socialwh_dev.sandbox import community
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.server import Request, Response, Router
 
@@ -58,6 +68,9 @@ DEFAULT_CREDENTIALS: dict[str, str] = {"password": DEFAULT_TOKEN}
 DEFAULT_START = date(2025, 1, 1)
 NON_PUBLIC_DAYS = 30
 DEFAULT_MAX_RESULTS = 10
+SEARCH_MIN_RESULTS = 10  # search/recent: max_results 10..100
+RECENT_SEARCH_DAYS = 7
+REPLY_TAU_DAYS = 0.5  # replies arrive like the reply counter grows (most within the first day)
 MIN_RESULTS, MAX_RESULTS = 5, 100
 RESTATE_SHARE = 0.06
 TWITTER_EPOCH_MS = 1288834974657
@@ -527,6 +540,7 @@ class XOrganicSandbox:
         self.router = Router()
         self.router.add("GET", r"/2/users/(?P<user_id>[^/]+)", self._get_user)
         self.router.add("GET", r"/2/users/(?P<user_id>[^/]+)/tweets", self._get_tweets)
+        self.router.add("GET", r"/2/tweets/search/recent", self._search_recent)
 
     def handle(self, request: Request) -> Response:
         try:
@@ -702,6 +716,121 @@ class XOrganicSandbox:
             meta["previous_token"] = _encode_token(max(0, offset - size), scope)
         body["meta"] = meta
         return Response.json(body)
+
+    # -- replies (issue #14) ---------------------------------------------------------------------
+
+    def _search_recent(self, request: Request) -> Response:
+        query = request.query.get("query", "")
+        match = re.fullmatch(r"conversation_id:(\d+)", query.strip())
+        if not match:
+            raise _invalid("query", query, "The sandbox answers query=conversation_id:<id> only")
+        fields = _fields(request, "tweet.fields", TWEET_FIELDS)
+        expansions = _fields(request, "expansions", frozenset({"author_id", "referenced_tweets.id"}))
+        user_fields = _fields(request, "user.fields", USER_FIELDS)
+        raw = request.query.get("max_results", str(SEARCH_MIN_RESULTS))
+        if not raw.isdigit() or not SEARCH_MIN_RESULTS <= int(raw) <= MAX_RESULTS:
+            raise _invalid("max_results", raw, f"The `max_results` query parameter value [{raw}] is not between "
+                           f"{SEARCH_MIN_RESULTS} and {MAX_RESULTS}")
+        size = int(raw)
+        as_of = self._as_of(request)
+        now = as_of_instant(as_of)
+        earliest = now - timedelta(days=RECENT_SEARCH_DAYS)
+        start = _parse_time(request, "start_time") or earliest
+        end = _parse_time(request, "end_time") or now
+        if start < earliest:
+            raise _invalid("start_time", request.query["start_time"],
+                           f"Invalid 'start_time':'{request.query['start_time']}'. 'start_time' must be on or "
+                           f"after {earliest.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+        if end > now:
+            raise _invalid("end_time", request.query["end_time"],
+                           "Invalid 'end_time': 'end_time' must be a minimum of 10 seconds prior to the request time.")
+        if start >= end:
+            raise _invalid("start_time", request.query.get("start_time", ""),
+                           "Invalid 'start_time': 'start_time' must be before 'end_time'")
+        conversation = match.group(1)
+        found = self._conversation_root(conversation, as_of)
+        tweets: list[dict[str, Any]] = []
+        users: dict[str, dict[str, Any]] = {}
+        if found is not None:
+            account, post = found
+            cutoff = min(end, now)
+            shown = community.visible(reply_thread(self.settings.seed, account, post), cutoff)
+            by_id = {c.id: c for c in shown}
+            if start <= post.created < end:
+                tweets.append(tweet_object(post, as_of, fields, account.id) | (
+                    {"conversation_id": post.id} if "conversation_id" in fields else {}))
+                users[account.id] = {"id": account.id, "name": account.name, "username": account.username}
+            for c in shown:
+                if start <= c.created < end:
+                    tweets.append(reply_object(account, post, c, by_id.get(c.parent_id or ""), fields))
+                    author = reply_author(account, c)
+                    users[author] = {"id": author, "name": c.author_name if not c.is_brand else account.name,
+                                     "username": c.author_name if not c.is_brand else account.username}
+        tweets.sort(key=lambda t: int(t["id"]), reverse=True)
+        scope = hashlib.sha256(f"search{sorted((k, v) for k, v in request.query.items() if k not in ('next_token', 'max_results'))}".encode()).hexdigest()[:10]
+        token = request.query.get("next_token")
+        offset = _decode_token(token, scope) if token else 0
+        page = tweets[offset: offset + size]
+        if not page:
+            return Response.json({"meta": {"result_count": 0}})
+        body: dict[str, Any] = {"data": page}
+        if "author_id" in expansions:
+            wanted = {t.get("author_id") for t in page}
+            body["includes"] = {"users": [
+                {k: v for k, v in u.items() if k in user_fields | {"id", "name", "username"}}
+                for key, u in users.items() if key in wanted]}
+        meta: dict[str, Any] = {"newest_id": page[0]["id"], "oldest_id": page[-1]["id"], "result_count": len(page)}
+        if offset + size < len(tweets):
+            meta["next_token"] = _encode_token(offset + size, scope)
+        body["meta"] = meta
+        return Response.json(body)
+
+    def _conversation_root(self, conversation: str, as_of: date) -> tuple[AccountSpec, Post] | None:
+        """The owned post a conversation id names: its snowflake holds its creation time."""
+        created = datetime.fromtimestamp(((int(conversation) >> 22) + TWITTER_EPOCH_MS) / 1000, UTC)
+        for account in self.settings.accounts:
+            for post in posts_between(self.settings.seed, account, created - timedelta(seconds=1),
+                                      created + timedelta(seconds=1)):
+                if post.id == conversation and post.created < as_of_instant(as_of):
+                    return account, post
+        return None
+
+
+def reply_thread(seed: int, account: AccountSpec, post: Post) -> tuple[community.Comment, ...]:
+    return community.thread(seed, PREFIX, account.id, account.name, post.id, post.created,
+                            post.finals["reply_count"], REPLY_TAU_DAYS)
+
+
+def reply_id(post: Post, c: community.Comment) -> str:
+    return _snowflake(c.created, "reply", post.id, c.id)
+
+
+def reply_author(account: AccountSpec, c: community.Comment) -> str:
+    if c.is_brand:
+        return account.id
+    return str(1_500_000_000_000_000_000 + int(hashlib.sha256(c.author_id.encode()).hexdigest()[:12], 16))
+
+
+def reply_object(account: AccountSpec, post: Post, c: community.Comment, parent: community.Comment | None,
+                 fields: Iterable[str]) -> dict[str, Any]:
+    """A reply in the conversation of ``post`` as API v2 serializes it."""
+    fields = set(fields)
+    own = reply_id(post, c)
+    out: dict[str, Any] = {"id": own, "text": c.text, "edit_history_tweet_ids": [own]}
+    if "created_at" in fields:
+        out["created_at"] = c.created.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    if "author_id" in fields:
+        out["author_id"] = reply_author(account, c)
+    if "conversation_id" in fields:
+        out["conversation_id"] = post.id
+    if "in_reply_to_user_id" in fields:
+        out["in_reply_to_user_id"] = reply_author(account, parent) if parent else account.id
+    if "referenced_tweets" in fields:
+        out["referenced_tweets"] = [{"type": "replied_to", "id": reply_id(post, parent) if parent else post.id}]
+    if "public_metrics" in fields:
+        out["public_metrics"] = {"retweet_count": 0, "reply_count": 0, "like_count": c.likes, "quote_count": 0,
+                                 "bookmark_count": 0, "impression_count": 20 * (c.likes + 1)}
+    return out
 
 
 def create_app(config: Config) -> XOrganicSandbox:

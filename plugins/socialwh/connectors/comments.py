@@ -52,6 +52,16 @@ def comment_window(since: date, until: date, days: int) -> tuple[date, date]:
     return max(since, until - timedelta(days=days)), until
 
 
+def reach_back_on_first_night(client: Any, since: date, until: date) -> bool:
+    """An account's first night (nothing of it loaded yet; socialwh.pipeline.nightly): its comment
+    window reaches back as far as the night's extraction window (the history the posts and days
+    are extracted for), not only the restatement days. True when ``client`` extracts comments."""
+    if not getattr(client, "comments", False):
+        return False
+    client.comment_restatement_days = max(int(client.comment_restatement_days), (until - since).days)
+    return True
+
+
 def window_start(window: tuple[date, date]) -> datetime:
     """The first instant of the window (UTC midnight), for the APIs' ``since`` parameters."""
     return datetime.combine(window[0], datetime.min.time(), UTC)

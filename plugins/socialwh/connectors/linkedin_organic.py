@@ -47,6 +47,17 @@ One organization's night (``extract_tables``), for organization id ``account_id`
    row with ``snapshot_date = until``: impressionCount -> views, uniqueImpressionsCount -> reach,
    likeCount -> likes, commentCount -> comments, shareCount -> shares, clickCount -> clicks;
    saves are not reported. The counters are those at extraction time (do not backfill).
+6. Comments (issue #14, socialwh.connectors.comments), for the snapshot's posts whose
+   ``commentCount`` is above 0: ``GET /rest/socialActions/{post urn}/comments?start=..&count=..``
+   (start/count paging until ``paging.total``), the post's top-level comments; then, for each
+   comment whose ``commentsSummary.totalFirstLevelComments`` is above 0, ``GET
+   /rest/socialActions/{comment urn}/comments`` for its replies (they name it in
+   ``parentComment``). One ``raw.linkedin_organic_comments`` row per comment created in the
+   restatement window: ``comment_id`` = ``commentUrn`` (the reply's ``parentComment`` points to
+   it), author = ``actor`` (a member URN; LinkedIn gives no names here, so ``author_name`` is
+   null), ``created.time`` / ``lastModified.time`` (epoch ms; an edit moves lastModified ->
+   ``updated_at``), ``message.text``, ``likesSummary.totalLikes``. A brand reply is a comment whose
+   ``actor`` is the organization URN (written as the page; ``agent`` is the admin member).
 """
 
 from __future__ import annotations
@@ -61,6 +72,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
     ApiClient,
@@ -90,6 +102,7 @@ DEFAULT_POST_LOOKBACK_DAYS = 90
 ROLLING_DAYS = 365  # time-bound statistics: the last 12 months only (today included)
 POSTS_PAGE_SIZE = 100  # the posts finder's maximum count
 STATS_BATCH = 20  # post URNs per share-statistics request
+COMMENTS_PAGE_SIZE = 100  # socialActions comments: start/count paging
 ORGANIZATION_URN = "urn:li:organization:"
 SHARE_URN = "urn:li:share:"
 UGC_POST_URN = "urn:li:ugcPost:"
@@ -151,6 +164,12 @@ class LinkedInOrganicClient(ApiClient):
     ``http://127.0.0.1:PORT/linkedin_organic``; paths below it are LinkedIn's (``/rest/..``).
     ``extra_params`` are appended to every request (the sandbox's ``sandbox_as_of``).
     """
+
+    # Comments and replies (socialwh.connectors.comments): make_client turns them on (platform
+    # option `comments`, default true); a client built by hand extracts none unless told to.
+    comments = False
+    comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
+    comments_page_size = COMMENTS_PAGE_SIZE
 
     def __init__(
         self,
@@ -340,6 +359,26 @@ class LinkedInOrganicClient(ApiClient):
                 )
                 out += self._elements(self._get(url, org), url)
         return out
+
+    def social_comments(self, account_id: str | int, target_urn: str) -> list[dict]:
+        """``GET /rest/socialActions/{urn}/comments``: the comments on a post, or the replies to a
+        comment (``target_urn`` a comment URN), every page (start/count until paging.total)."""
+        org = organization_digits(account_id)
+        out: list[dict] = []
+        start = 0
+        for _ in range(self.max_pages):
+            url = self._url(f"socialActions/{quote(target_urn, safe='')}/comments",
+                            [("start", str(start)), ("count", str(self.comments_page_size))])
+            body = self._get(url, org)
+            elements = self._elements(body, url)
+            out += elements
+            total = (body.get("paging") or {}).get("total")
+            start += len(elements)
+            if not elements or len(elements) < self.comments_page_size or (
+                    isinstance(total, int) and start >= total):
+                return out
+        raise ApiError(PLATFORM, 200, "paging",
+                       f"organization {org}: more than {self.max_pages} pages of comments on {target_urn}", "")
 
 
 # -- mapping ---------------------------------------------------------------------------------
@@ -599,18 +638,71 @@ def extract_account(
     return LinkedInOrganicExtract(days=days, posts=rows)
 
 
+def _epoch_ms(value: Any, org: str, what: str, field_name: str) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(org, what, field_name, f"is not epoch milliseconds: {value!r}")
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def comment_row(comment: Mapping[str, Any], account_id: str, post_urn: str) -> dict[str, Any]:
+    """One ``raw.linkedin_organic_comments`` row; the organization's own comments are brand replies."""
+    org = organization_digits(account_id)
+    urn = comment.get("commentUrn") or comment.get("$URN")
+    community.require(urn, PLATFORM, org, f"a comment of post {post_urn}", "commentUrn")
+    what = f"comment {urn!r} of post {post_urn}"
+    created = comment.get("created") if isinstance(comment.get("created"), Mapping) else {}
+    modified = comment.get("lastModified") if isinstance(comment.get("lastModified"), Mapping) else {}
+    created_at = _epoch_ms(community.require(created.get("time"), PLATFORM, org, what, "created.time"),
+                           org, what, "created.time")
+    updated_at = _epoch_ms(modified["time"], org, what, "lastModified.time") if modified.get("time") else None
+    actor = comment.get("actor") or created.get("actor")
+    message = comment.get("message") if isinstance(comment.get("message"), Mapping) else {}
+    likes = comment.get("likesSummary") if isinstance(comment.get("likesSummary"), Mapping) else {}
+    replies = comment.get("commentsSummary") if isinstance(comment.get("commentsSummary"), Mapping) else {}
+    return community.comment_row(
+        platform=PLATFORM, account_id=org, post_id=post_urn, comment_id=urn,
+        parent_comment_id=comment.get("parentComment"), author_id=actor, author_name=None,
+        is_brand=actor == f"{ORGANIZATION_URN}{org}", message=message.get("text"),
+        created_at=created_at, updated_at=updated_at if updated_at and updated_at > created_at else None,
+        like_count=_count(likes, "totalLikes", org, what),
+        reply_count=_count(replies, "totalFirstLevelComments", org, what),
+        record=comment,
+    )
+
+
+def extract_comments(
+    client: LinkedInOrganicClient, account_id: str, snapshots: list[dict[str, Any]], window: tuple[date, date]
+) -> TableLoad:
+    """Comments and replies created in ``window`` on the night's posts that have comments. Replies
+    are read for every commented comment: an old comment can get a new reply."""
+    org = organization_digits(account_id)
+    rows = []
+    for post_urn in community.posts_with_comments(snapshots):
+        for top in client.social_comments(org, post_urn):
+            row = comment_row(top, org, post_urn)
+            listed = [row]
+            if row["reply_count"]:
+                listed += [comment_row({"parentComment": row["comment_id"], **reply}, org, post_urn)
+                           for reply in client.social_comments(org, row["comment_id"])]
+            rows += [r for r in listed if community.in_window(r["created_at"], window)]
+    return community.comments_load(PLATFORM, rows, window)
+
+
 def make_client(
     conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
 ) -> LinkedInOrganicClient:
     """The nightly job's entry point: a client from the Airflow connection ``linkedin_organic``."""
     version = (conn.extra or {}).get("linkedin_version") or options.get("api_version")
-    return LinkedInOrganicClient(
+    client = LinkedInOrganicClient(
         conn.base_url,
         conn.password or "",
         str(version or DEFAULT_LINKEDIN_VERSION),
         post_lookback_days=int(options.get("post_lookback_days") or DEFAULT_POST_LOOKBACK_DAYS),
         extra_params=dict(extra_params) if extra_params else None,
     )
+    client.comments = community.comments_enabled(options)
+    client.comment_restatement_days = community.restatement_days(options)
+    return client
 
 
 def extract_tables(
@@ -620,7 +712,7 @@ def extract_tables(
     extract = extract_account(client, account_id, since, until)
     # A window older than 12 months is clamped: replace only the days actually re-extracted.
     window = (clamp_since(since, until), until)
-    return [
+    loads = [
         TableLoad(
             f"raw.{PLATFORM}_account_daily", extract.days, date_column="date_day", window=window
         ),
@@ -631,3 +723,9 @@ def extract_tables(
             window=(until, until),
         ),
     ]
+    if client.comments:
+        comment_window = community.comment_window(window[0], until, client.comment_restatement_days)
+        loads.append(extract_comments(client, account_id, extract.posts, comment_window))
+        log.info("linkedin_organic %s: %d comments created %s..%s", organization_digits(account_id),
+                 len(loads[-1].rows), *comment_window)
+    return loads

@@ -32,6 +32,16 @@ What the real contract does, and what this module does about it:
   while ``has_more`` is true, so only ``has_more`` ends paging (and a post older than the
   lookback: the list is newest first). Counters are lifetime totals, updated T+24-48 h;
   ``create_time`` is epoch seconds (a string or a number: both are accepted);
+- comments (issue #14, socialwh.connectors.comments): ``GET /business/comment/list/?business_id
+  &video_id&include_replies=true&status=PUBLIC&sort_field=create_time&sort_order=desc&cursor
+  &max_count<=30`` pages a video's top-level comments (``data.comments``, ``data.cursor`` an
+  offset, ``data.has_more``), replies included (they carry ``parent_comment_id``). How many
+  replies come inline is not a documented promise, so a comment whose ``replies`` count is above
+  the replies that came with it is completed from ``GET /business/comment/reply/list/?business_id
+  &video_id&comment_id&cursor&max_count`` (one call per such comment, not per comment). ``create_time`` is epoch seconds (string); ``user_id`` is an opaque
+  per-app hash; ``owner`` is true when the account itself wrote the comment: the brand reply.
+  Only videos whose snapshot counts comments are asked; TikTok comments cannot be edited, so a
+  restated day only loses deleted comments (and gains late ones);
 - every answer is HTTP 200 with ``{"code", "message", "request_id", "data"}``; ``code != 0`` is
   the error: 40100 (rate limit, TikTok's published code list and the ads connector), 40016 and
   40133 are throttling and are retried with TikTok's documented waits; 50000/50002/60001 are
@@ -49,6 +59,7 @@ from typing import Any
 
 import httpx
 
+from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
     ApiClient,
@@ -105,6 +116,8 @@ VIDEO_FIELDS: tuple[str, ...] = (
     "total_time_watched",
     "average_time_watched",
 )
+
+COMMENT_MAX_COUNT = 30  # /business/comment/list/ and /business/comment/reply/list/ max_count
 
 THROTTLE_CODES = frozenset({40016, 40100, 40133})
 AUTH_CODES = frozenset({40001, 40102, 40104, 40105, 40106})
@@ -278,6 +291,12 @@ def snapshot_row(
 class TikTokOrganicClient(ApiClient):
     """The "TikTok Accounts" endpoints for one account holder's token."""
 
+    # Comments and replies (socialwh.connectors.comments): make_client turns them on (platform
+    # option `comments`, default true); a client built by hand extracts none unless told to.
+    comments = False
+    comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
+    comment_max_count = COMMENT_MAX_COUNT
+
     def __init__(
         self,
         base_url: str,
@@ -386,6 +405,37 @@ class TikTokOrganicClient(ApiClient):
             cursor = next_cursor
 
 
+    def _comment_pages(self, path: str, params: Mapping[str, str], account_id: str) -> Iterator[dict]:
+        """``data.comments`` of every page, following the offset ``cursor`` while ``has_more``."""
+        cursor: Any = 0
+        while True:
+            data = self._get(path, {**params, "cursor": str(cursor),
+                                    "max_count": str(self.comment_max_count)}, account_id)
+            items = data.get("comments") or []
+            if not isinstance(items, list):
+                raise TransientError(PLATFORM, 200, "shape", f"{path}: comments is not a list", "")
+            yield from (c for c in items if isinstance(c, dict))
+            if not data.get("has_more"):
+                return
+            next_cursor = data.get("cursor")
+            if next_cursor is None or next_cursor == cursor:
+                raise ApiError(PLATFORM, 200, "paging", f"{path} for account {account_id} says has_more "
+                               f"but its cursor does not move ({next_cursor!r})", "")
+            cursor = next_cursor
+
+    def video_comments(self, account_id: str, video_id: str) -> list[dict]:
+        """Every public top-level comment of a video, newest first, with the replies that come
+        inline (``include_replies``)."""
+        params = {"business_id": account_id, "video_id": video_id, "include_replies": "true",
+                  "status": "PUBLIC", "sort_field": "create_time", "sort_order": "desc"}
+        return list(self._comment_pages("business/comment/list/", params, account_id))
+
+    def comment_replies(self, account_id: str, video_id: str, comment_id: str) -> list[dict]:
+        params = {"business_id": account_id, "video_id": video_id, "comment_id": comment_id,
+                  "status": "PUBLIC", "sort_field": "create_time", "sort_order": "desc"}
+        return list(self._comment_pages("business/comment/reply/list/", params, account_id))
+
+
 # -- extraction --------------------------------------------------------------------------------
 
 
@@ -417,11 +467,50 @@ def extract_posts(
     return sorted(posts.values(), key=lambda r: (r["published_at"], r["post_id"]), reverse=True)
 
 
+def comment_row(comment: Mapping[str, Any], account_id: str, video_id: str) -> dict[str, Any]:
+    """One ``raw.tiktok_organic_comments`` row; ``owner`` marks the account's own (brand) replies."""
+    community.require(comment.get("comment_id"), PLATFORM, account_id, f"a comment of video {video_id}",
+                      "comment_id")
+    what = f"comment {comment['comment_id']!r} of video {video_id}"
+    created = parse_create_time(community.require(comment.get("create_time"), PLATFORM, account_id, what,
+                                                  "create_time"), account_id, what)
+    return community.comment_row(
+        platform=PLATFORM, account_id=account_id, post_id=video_id, comment_id=comment["comment_id"],
+        parent_comment_id=comment.get("parent_comment_id"), author_id=comment.get("user_id"),
+        author_name=comment.get("username") or comment.get("display_name"),
+        is_brand=comment.get("owner") is True, message=comment.get("text"), created_at=created,
+        updated_at=None,  # TikTok comments cannot be edited
+        like_count=parse_count(comment.get("likes"), account_id, what, "likes"),
+        reply_count=parse_count(comment.get("replies"), account_id, what, "replies"),
+        record=comment,
+    )
+
+
+def extract_comments(
+    client: TikTokOrganicClient, account_id: str, snapshots: list[dict[str, Any]], window: tuple[date, date]
+) -> TableLoad:
+    """Comments and replies created in ``window`` on the night's videos that have comments. A
+    top-level comment older than the window still has its replies read (they may be new)."""
+    rows = []
+    for video_id in community.posts_with_comments(snapshots):
+        listed = [comment_row(c, account_id, video_id) for c in client.video_comments(account_id, video_id)]
+        inline: dict[str, int] = {}
+        for row in listed:
+            if row["parent_comment_id"]:
+                inline[row["parent_comment_id"]] = inline.get(row["parent_comment_id"], 0) + 1
+        for row in [r for r in listed if not r["parent_comment_id"]]:
+            if (row["reply_count"] or 0) > inline.get(row["comment_id"], 0):
+                listed += [comment_row({"parent_comment_id": row["comment_id"], **reply}, account_id, video_id)
+                           for reply in client.comment_replies(account_id, video_id, row["comment_id"])]
+        rows += [r for r in listed if community.in_window(r["created_at"], window)]
+    return community.comments_load(PLATFORM, rows, window)
+
+
 def make_client(
     conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
 ) -> TikTokOrganicClient:
     """The nightly job's entry point: a client from the Airflow connection ``tiktok_organic``."""
-    return TikTokOrganicClient(
+    client = TikTokOrganicClient(
         conn.base_url,
         conn.password or "",
         api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
@@ -429,6 +518,9 @@ def make_client(
         max_count=int(options.get("max_count", MAX_COUNT)),
         extra_params=dict(extra_params) if extra_params else None,
     )
+    client.comments = community.comments_enabled(options)
+    client.comment_restatement_days = community.restatement_days(options)
+    return client
 
 
 def extract_tables(
@@ -444,11 +536,16 @@ def extract_tables(
     posts = extract_posts(client, account, until)
     log.info("tiktok_organic %s: %d day rows for %s..%s, %d post snapshots", acct, len(daily),
              since, until, len(posts))
-    return [
+    loads = [
         TableLoad("raw.tiktok_organic_account_daily", daily, date_column="date_day"),
         TableLoad("raw.tiktok_organic_post_snapshots", posts, date_column="snapshot_date",
                   window=(until, until)),
     ]
+    if client.comments:
+        window = community.comment_window(since, until, client.comment_restatement_days)
+        loads.append(extract_comments(client, acct, posts, window))
+        log.info("tiktok_organic %s: %d comments created %s..%s", acct, len(loads[-1].rows), *window)
+    return loads
 
 
 __all__: Sequence[str] = (

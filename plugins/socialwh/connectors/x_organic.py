@@ -31,6 +31,21 @@ One account's night (``extract_tables``):
    is not reported (null). The counters are those at extraction time: a backfill of an old night
    records today's counters under that night, so do not backfill this table.
 
+3. Replies (issue #14, socialwh.connectors.comments), for the snapshot's posts whose
+   ``reply_count`` is above 0: ``GET /2/tweets/search/recent?query=conversation_id:<post id>
+   &start_time=..[&end_time=..]&max_results=100&tweet.fields=author_id,created_at,conversation_id,
+   in_reply_to_user_id,referenced_tweets,public_metrics&expansions=author_id&user.fields=username``,
+   paged by ``meta.next_token`` (sent back as ``next_token``). One ``raw.x_organic_comments`` row per
+   reply created in the restatement window (the root post itself is skipped): ``comment_id`` the
+   reply's id, ``parent_comment_id`` the ``replied_to`` post unless that is the root (a reply to
+   the post is top-level), author ``author_id`` (+ ``includes.users`` username), brand reply =
+   ``author_id`` is the owned user. Recent search only reaches back 7 days from the request: the
+   window is clipped to the whole UTC days still inside them (a night extracted more than a week
+   later, or a first night's history beyond 7 days, gets no replies for the older days; the
+   full-archive search needs Pro/Enterprise access and is not used). Replies to posts older than
+   ``post_lookback_days`` are not read. X edits create a new post version, so ``updated_at`` is
+   null. Search has its own rate limit (per 15 minutes): 429 waits as below.
+
 Errors: API v2 answers with problem details (``{"title","detail","type","status"}``) or, for
 rate limits, the v1.1 envelope ``{"errors":[{"code":88,"message":"Rate limit exceeded"}]}`` with
 ``x-rate-limit-limit/-remaining/-reset`` (epoch seconds). A 429 waits until the reset; a reset
@@ -51,6 +66,7 @@ from typing import Any
 
 import httpx
 
+from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
     ApiClient,
@@ -78,6 +94,9 @@ RATE_LIMIT_CODE = 88
 TWEET_FIELDS = ("created_at", "public_metrics", "non_public_metrics", "attachments", "entities")
 PUBLIC_TWEET_FIELDS = tuple(f for f in TWEET_FIELDS if f != "non_public_metrics")
 USER_FIELDS = ("public_metrics", "created_at")
+RECENT_SEARCH_DAYS = 7  # search/recent reaches back 7 days from the request
+REPLY_FIELDS = ("author_id", "created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets",
+                "public_metrics")
 TITLE_LENGTH = 500
 
 
@@ -220,6 +239,12 @@ class XOrganicClient(ApiClient):
     less than 10 s in the past).
     """
 
+    # Replies (socialwh.connectors.comments): make_client turns them on (platform option
+    # `comments`, default true); a client built by hand extracts none unless told to.
+    comments = False
+    comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
+    search_page_size = MAX_RESULTS  # search/recent max_results: 10..100
+
     def __init__(
         self,
         base_url: str,
@@ -353,6 +378,106 @@ class XOrganicClient(ApiClient):
                     f"user {uid}: more than {self.max_pages} pages of posts; raise max_pages",
                     "",
                 )
+
+    def now(self) -> datetime:
+        """The request time recent search measures its 7 days from: the sandbox's as-of instant
+        (midnight UTC after ``sandbox_as_of``) when one is set, else the clock."""
+        as_of = self.extra_params.get("sandbox_as_of")
+        if as_of:
+            return day_start(date.fromisoformat(as_of) + timedelta(days=1))
+        return datetime.fromtimestamp(self._clock(), tz=UTC)
+
+    def conversation(self, user_id: str, post_id: str, start: datetime, end: datetime
+                     ) -> Iterator[tuple[dict, dict[str, dict]]]:
+        """(post, users by id) of every post in the conversation created in [start, end)."""
+        uid = user_digits(user_id)
+        params = {
+            "query": f"conversation_id:{post_id}",
+            "start_time": iso_utc(start),
+            "max_results": str(self.search_page_size),
+            "tweet.fields": ",".join(REPLY_FIELDS),
+            "expansions": "author_id",
+            "user.fields": "username",
+        }
+        if end <= self.now() - timedelta(minutes=1):  # X refuses an end_time in the future
+            params["end_time"] = iso_utc(end)
+        seen: set[str] = set()
+        for _ in range(self.max_pages):
+            body = self._get("tweets/search/recent", params, uid)
+            users = {str(u["id"]): u for u in ((body.get("includes") or {}).get("users") or [])
+                     if isinstance(u, dict) and u.get("id")}
+            data = body.get("data") or []
+            if not isinstance(data, list):
+                raise TransientError(PLATFORM, 200, "shape", "'data' is not a list", "")
+            for tweet in data:
+                yield tweet, users
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return
+            if token in seen:
+                raise ApiError(PLATFORM, 200, "paging", f"next_token {token!r} repeats", "")
+            seen.add(token)
+            params = {**params, "next_token": str(token)}
+        raise ApiError(PLATFORM, 200, "paging",
+                       f"user {uid}: more than {self.max_pages} pages of replies to {post_id}", "")
+
+
+def recent_search_window(window: tuple[date, date], now: datetime) -> tuple[date, date] | None:
+    """``window`` without the days recent search cannot reach any more (those starting more than 7
+    days before ``now``); None when none is left."""
+    earliest = now - timedelta(days=RECENT_SEARCH_DAYS)
+    first = earliest.date() if earliest == day_start(earliest.date()) else earliest.date() + timedelta(days=1)
+    first = max(first, window[0])
+    return (first, window[1]) if first <= window[1] else None
+
+
+def reply_row(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], account_id: str,
+              post_id: str) -> dict[str, Any]:
+    """One ``raw.x_organic_comments`` row; the owned user's replies are brand replies."""
+    acct = user_digits(account_id)
+    community.require(tweet.get("id"), PLATFORM, acct, f"a reply to post {post_id}", "id")
+    what = f"reply {tweet['id']!r} to post {post_id}"
+    created = parse_timestamp(community.require(tweet.get("created_at"), PLATFORM, acct, what, "created_at"))
+    if created is None:
+        raise _fail(acct, what, "created_at", f"is not an ISO 8601 timestamp: {tweet.get('created_at')!r}")
+    replied = [r.get("id") for r in tweet.get("referenced_tweets") or []
+               if isinstance(r, dict) and r.get("type") == "replied_to"]
+    parent = replied[0] if replied and str(replied[0]) != str(post_id) else None
+    author = tweet.get("author_id")
+    metrics = tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), Mapping) else None
+    return community.comment_row(
+        platform=PLATFORM, account_id=acct, post_id=post_id, comment_id=tweet["id"], parent_comment_id=parent,
+        author_id=author, author_name=(users.get(str(author)) or {}).get("username"),
+        is_brand=str(author) == acct, message=tweet.get("text"), created_at=created,
+        updated_at=None,  # an edit is a new post version on X
+        like_count=_count(metrics, "like_count", acct, what), reply_count=_count(metrics, "reply_count", acct, what),
+        record=tweet,
+    )
+
+
+def extract_replies(client: XOrganicClient, account_id: str, snapshots: list[dict[str, Any]],
+                    window: tuple[date, date]) -> TableLoad | None:
+    """Replies created in ``window`` (clipped to recent search's 7 days) to the night's posts that
+    have replies; None when the whole window is beyond recent search (nothing is replaced)."""
+    acct = user_digits(account_id)
+    clipped = recent_search_window(window, client.now())
+    if clipped is None:
+        log.warning("x_organic %s: replies created %s..%s are beyond recent search's %d days; none read",
+                    acct, *window, RECENT_SEARCH_DAYS)
+        return None
+    if clipped != window:
+        log.warning("x_organic %s: recent search reaches back %d days: replies read for %s..%s, not from %s",
+                    acct, RECENT_SEARCH_DAYS, *clipped, window[0])
+    start, end = community.window_start(clipped), day_start(clipped[1] + timedelta(days=1))
+    rows = []
+    for post_id in community.posts_with_comments(snapshots):
+        for tweet, users in client.conversation(acct, post_id, start, end):
+            if str(tweet.get("id")) == post_id:  # the root post itself matches its conversation
+                continue
+            row = reply_row(tweet, users, acct, post_id)
+            if community.in_window(row["created_at"], clipped):
+                rows.append(row)
+    return community.comments_load(PLATFORM, rows, clipped)
 
 
 # -- mapping ---------------------------------------------------------------------------------
@@ -527,7 +652,7 @@ def make_client(
     conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
 ) -> XOrganicClient:
     """The nightly job's entry point: a client from the Airflow connection ``x_organic``."""
-    return XOrganicClient(
+    client = XOrganicClient(
         conn.base_url,
         conn.password or "",
         post_lookback_days=int(options.get("post_lookback_days") or DEFAULT_POST_LOOKBACK_DAYS),
@@ -537,6 +662,9 @@ def make_client(
         extra_params=dict(extra_params) if extra_params else None,
         conn_id=str(options.get("conn_id") or DEFAULT_CONN_ID),
     )
+    client.comments = community.comments_enabled(options)
+    client.comment_restatement_days = community.restatement_days(options)
+    return client
 
 
 def extract_tables(
@@ -544,7 +672,7 @@ def extract_tables(
 ) -> list[TableLoad]:
     """The night ``until``: the account's day row (that day only) and the post snapshots."""
     extract = extract_account(client, account_id, since, until)
-    return [
+    loads = [
         TableLoad(
             f"raw.{PLATFORM}_account_daily",
             [extract.account],
@@ -558,3 +686,10 @@ def extract_tables(
             window=(until, until),
         ),
     ]
+    if client.comments:
+        window = community.comment_window(since, until, client.comment_restatement_days)
+        replies = extract_replies(client, account_id, extract.posts, window)
+        if replies is not None:
+            loads.append(replies)
+            log.info("x_organic %s: %d replies created %s..%s", account_id, len(replies.rows), *replies.window)
+    return loads

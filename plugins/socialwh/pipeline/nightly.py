@@ -65,7 +65,7 @@ def extract_load_account(
     oauth: refreshed when due, and once more on a 401 saying it expired); a credential that
     cannot renew fails with what to re-authorize.
     """
-    from socialwh.connectors import oauth  # noqa: PLC0415
+    from socialwh.connectors import comments, oauth  # noqa: PLC0415
     from socialwh.connectors.http import CALL_STATS  # noqa: PLC0415 - httpx: not at DAG parse time
     from socialwh.pipeline.versions import ensure_supported  # noqa: PLC0415
     from socialwh.warehouse import db, quarantine  # noqa: PLC0415
@@ -76,7 +76,8 @@ def extract_load_account(
     connector = importlib.import_module(f"socialwh.connectors.{platform}")
     since, until = extraction_window(night, settings.lookback_days)
     history_days = history_days_of(settings)
-    first_night = history_days > settings.lookback_days and not _ever_loaded(warehouse_url, platform, account_id)
+    new_account = not _ever_loaded(warehouse_url, platform, account_id)
+    first_night = history_days > settings.lookback_days and new_account
     if first_night:  # a new account (or platform): its history, not only the lookback window
         since = night - timedelta(days=history_days)
         log.info("%s account %s: nothing loaded yet, extracting its history_days (%d): %s..%s",
@@ -86,6 +87,8 @@ def extract_load_account(
 
     def extract(conn: ConnectionInfo) -> list:
         with connector.make_client(conn, settings.options, extra_params) as client:
+            if new_account and comments.reach_back_on_first_night(client, since, until):
+                log.info("%s account %s: first night, comments from %s", platform, account_id, since)
             return connector.extract_tables(client, account_id, since, until)
 
     loads = oauth.run_with_credentials(platform, conn_id or settings.conn_id, connection, extract)

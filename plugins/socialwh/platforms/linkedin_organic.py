@@ -6,7 +6,7 @@ LinkedIn organization statistics (organic), loaded by socialwh.connectors.linked
 with the daily follower gains. post_id is the post URN (urn:li:share:.. / urn:li:ugcPost:..).
 """
 
-from socialwh.platforms._organic import organic_tables
+from socialwh.platforms._organic import comment_table, organic_tables
 from socialwh.registry import Platform
 
 PLATFORM = Platform(
@@ -18,5 +18,6 @@ PLATFORM = Platform(
     oauth="linkedin",  # socialwh.connectors.oauth: how its credentials renew
     sandbox="socialwh_dev.sandbox.linkedin_organic",
     description="LinkedIn organization statistics (share and follower statistics, posts) as loaded by socialwh.connectors.linkedin_organic into raw.* (docs/organic-contract.md).",
-    tables=organic_tables('linkedin_organic', 'LinkedIn organization statistics (share and follower statistics, posts)'),
+    tables=(*organic_tables('linkedin_organic', 'LinkedIn organization statistics (share and follower statistics, posts)'),
+            comment_table('linkedin_organic', 'LinkedIn socialActions comments')),
 )

@@ -6,7 +6,7 @@ TikTok organic (TikTok API for Business, "TikTok Accounts" endpoints /business/g
 'UTC' on every row. See docs/tiktok-organic-api.md.
 """
 
-from socialwh.platforms._organic import organic_tables
+from socialwh.platforms._organic import comment_table, organic_tables
 from socialwh.registry import Platform
 
 PLATFORM = Platform(
@@ -18,5 +18,6 @@ PLATFORM = Platform(
     oauth="tiktok_organic",  # socialwh.connectors.oauth: how its credentials renew
     sandbox="socialwh_dev.sandbox.tiktok_organic",
     description="TikTok Business API (organic account and video insights) as loaded by socialwh.connectors.tiktok_organic into raw.* (docs/organic-contract.md).",
-    tables=organic_tables('tiktok_organic', 'TikTok Business API (organic account and video insights)'),
+    tables=(*organic_tables('tiktok_organic', 'TikTok Business API (organic account and video insights)'),
+            comment_table('tiktok_organic', 'TikTok Business API comment and reply lists')),
 )
