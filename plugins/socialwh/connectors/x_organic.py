@@ -558,3 +558,8 @@ def extract_tables(
             window=(until, until),
         ),
     ]
+
+
+#: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client
+#: by the nightly job (socialwh.connectors.competitors.extract).
+from socialwh.connectors.competitors import x_rows as competitor_rows  # noqa: E402

@@ -463,9 +463,10 @@ def raw_suites(settings: Settings) -> list[Suite]:
         if table.windowed:
             blocking += [_date_in_window(table), _loaded_by_a_batch(table)]
         suites.append(Suite("raw", table.name, "blocking", tuple(blocking)))
-        if table.name.endswith(("_account_daily", "_comments")):
+        if table.name.endswith(("_account_daily", "_comments", "_competitor_daily")):
             # organic: one row per account-day; the source's freshness is its snapshots'. Comments:
-            # a quiet night has none, so their newest day says nothing about the source.
+            # a quiet night has none, so their newest day says nothing about the source. Competitors:
+            # empty where no rival is configured (or the app lacks the feature).
             continue
         if table.date:
             warning: list[Check] = [fresh(table.date, table.fresh_parameter)]
