@@ -171,3 +171,17 @@ def test_x_rivals_post_rate_comes_from_the_post_count_and_shares_need_every_memb
     assert own["posts_28d"] == 0 and own["posts_per_week"] == Decimal("0.00")
     assert rival["share_of_followers"] == Decimal("0.550000")  # 1100 / 2000
     assert rival["share_of_engagements"] is None and own["share_of_engagements"] is None  # X lists no rival posts
+
+
+def test_the_gx_suites_sql_checks_pass_on_the_mart(mart, module_database):
+    """The gate's SQL checks of the mart (grain, column rules, shares, raw match) find no row in
+    the seeded case; GX runs the very same queries with {batch} = the mart."""
+    from socialwh.quality.suites import build_suites
+
+    suite = next(s for s in build_suites() if s.name == "marts.fct_competitor_benchmark_daily.blocking")
+    queries = [c.kwargs["unexpected_rows_query"] for c in suite.checks if "unexpected_rows_query" in c.kwargs]
+    assert len(queries) >= 3
+    with psycopg.connect(module_database) as conn:
+        for query in queries:
+            sql = query.replace("{batch}", "marts.fct_competitor_benchmark_daily")
+            assert conn.execute(sql).fetchall() == [], query

@@ -3,9 +3,10 @@
     declares a competitor table (macro competitor_platforms, generated from the registry): one
     row per platform, owned account, rival handle and night. What a platform's public endpoint
     does not report is null (docs/competitor-benchmarks.md).
+    A view (not ephemeral): the GX suite of fct_competitor_benchmark_daily compares the mart
+    with it (rivals_match_raw).
 #}
 
-{{ config(materialized='ephemeral') }}
 with
 
 {% for key, platform in competitor_platforms().items() %}
