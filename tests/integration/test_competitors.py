@@ -171,6 +171,10 @@ def test_x_rivals_post_rate_comes_from_the_post_count_and_shares_need_every_memb
     assert own["posts_28d"] == 0 and own["posts_per_week"] == Decimal("0.00")
     assert rival["share_of_followers"] == Decimal("0.550000")  # 1100 / 2000
     assert rival["share_of_engagements"] is None and own["share_of_engagements"] is None  # X lists no rival posts
+    # the first night has no post count a week before: posts per week unknown, so no share of posts
+    first = mart["x", "RivalX", D - timedelta(days=7)]
+    assert first["posts_per_week"] is None and first["share_of_posts"] is None
+    assert mart["x", "Own X", D - timedelta(days=7)]["share_of_posts"] is None
 
 
 def test_the_gx_suites_sql_checks_pass_on_the_mart(mart, module_database):

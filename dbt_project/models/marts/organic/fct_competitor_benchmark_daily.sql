@@ -53,6 +53,16 @@ own_followers as (
 
 ),
 
+own_names as (
+
+    -- one name per owned account (its newest), so its rows keep one handle from night to night
+    select distinct on (platform, account_id) platform, account_id, account_name
+    from own_followers
+    where account_name is not null
+    order by platform, account_id, date_day desc
+
+),
+
 own_posts as (
 
     select
@@ -77,16 +87,18 @@ own as (
     select
         b.platform,
         b.account_id,
-        coalesce(f.account_name, b.account_id) as handle,
+        coalesce(n.account_name, b.account_id) as handle,
         b.date_day,
         true as is_own,
-        f.account_name as display_name,
+        n.account_name as display_name,
         f.followers,
         null::bigint as posts_total,
         p.posts_28d,
         case when p.posts_28d > 0 then p.engagements_28d else 0 end as engagements_28d
 
     from benchmarked as b
+    left join own_names as n
+        on n.platform = b.platform and n.account_id = b.account_id
     left join own_followers as f
         on f.platform = b.platform and f.account_id = b.account_id and f.date_day = b.date_day
     left join own_posts as p
@@ -142,7 +154,12 @@ measured as (
         posts_total,
         posts_28d,
         round(
-            coalesce(posts_28d / 4.0, greatest(posts_total - posts_total_7d_ago, 0)::numeric), 2
+            coalesce(
+                posts_28d / 4.0,
+                -- greatest() skips nulls: guard, or an unknown post count would read as 0 a week
+                case when posts_total is not null and posts_total_7d_ago is not null
+                    then greatest(posts_total - posts_total_7d_ago, 0)::numeric end
+            ), 2
         ) as posts_per_week,
         engagements_28d,
         round({{ safe_divide('engagements_28d', 'posts_28d') }}, 2) as engagement_per_post
