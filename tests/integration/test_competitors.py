@@ -52,6 +52,16 @@ def test_rivals_load_with_the_accounts_night(sandbox_root, module_database):
         batches = conn.execute("select count(distinct batch_id) from (select batch_id from raw.instagram_competitor_daily"
                                " union all select batch_id from raw.instagram_post_snapshots) b").fetchone()
         assert batches["count"] == 1
+    # a rerun of the night after removing a rival replaces the night's snapshot: the other one only
+    ig = config.platforms["instagram"]
+    fewer = dataclasses.replace(ig, options={**ig.options, "competitors": {"17841400000000001": ["rivalwear"]}})
+    extract_load_account(
+        "instagram", "17841400000000001", NIGHT,
+        connection=ConnectionInfo(f"{sandbox_root}/instagram", password=sandbox_ig.CONNECTION["password"]),
+        warehouse_url=module_database, extra_params={"sandbox_as_of": NIGHT.isoformat()},
+        config=dataclasses.replace(config, platforms={**config.platforms, "instagram": fewer}))
+    with psycopg.connect(module_database) as conn:
+        assert conn.execute("select competitor_handle from raw.instagram_competitor_daily").fetchall() == [("rivalwear",)]
 
 
 def test_a_failing_competitor_read_loads_nothing_of_the_account(sandbox_root, module_database):
