@@ -58,3 +58,14 @@
         'youtube': 'youtube',
     }) }}
 {%- endmacro %}
+
+{# Platforms that declare a competitor table (raw.<key>_competitor_daily, issue #14) and the
+   network the competitor benchmark names them by. #}
+{% macro competitor_platforms() -%}
+    {{ return({
+        'facebook_pages': 'facebook',
+        'instagram': 'instagram',
+        'x_organic': 'x',
+        'youtube': 'youtube',
+    }) }}
+{%- endmacro %}

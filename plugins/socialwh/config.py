@@ -25,6 +25,9 @@ class Account:
     platform: str
     id: str
     name: str
+    # Rival accounts benchmarked against this one (issue #14): handles on the same platform, read
+    # nightly through the platform's public endpoint with this account's credentials.
+    competitors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,11 +101,19 @@ def parse_config(raw: dict, path: Path) -> Config:
         for i, acc in enumerate(_require(spec, "accounts", where, path)):
             if "id" not in acc:
                 raise ConfigError(f"{path}: {where}accounts[{i}] has no 'id'")
-            accounts.append(Account(platform=name, id=str(acc["id"]), name=str(acc.get("name", acc["id"]))))
+            accounts.append(Account(platform=name, id=str(acc["id"]), name=str(acc.get("name", acc["id"])),
+                                    competitors=_competitors(acc.get("competitors"), name,
+                                                             f"{where}accounts[{i}]", path)))
         lookback = _require(spec, "lookback_days", where, path)
         if not isinstance(lookback, int) or lookback < 0:
             raise ConfigError(f"{path}: {where}lookback_days must be a non-negative integer, got {lookback!r}")
+        if "competitors" in spec:
+            raise ConfigError(f"{path}: {where}competitors: list rival handles under the owned account they are "
+                              f"benchmarked against ({where}accounts[i].competitors), not on the platform")
         options = {k: v for k, v in spec.items() if k not in {"conn_id", "lookback_days", "accounts", "enabled"}}
+        rivals = {a.id: list(a.competitors) for a in accounts if a.competitors}
+        if rivals:  # what the connector reads (socialwh.connectors.competitors.handles_of)
+            options["competitors"] = rivals
         platforms[name] = PlatformConfig(
             name=name,
             conn_id=str(_require(spec, "conn_id", where, path)),
@@ -139,6 +150,36 @@ def parse_config(raw: dict, path: Path) -> Config:
         api_version_warn_days=warn_days,
         community=raw.get("community") or {},
     )
+
+
+def _competitors(value: Any, platform: str, where: str, path: Path) -> tuple[str, ...]:
+    """`accounts[i].competitors`: rival handles on the account's platform. Only platforms whose
+    declaration has a competitor table (a public endpoint, docs/competitor-benchmarks.md) take
+    them; a handle is a non-empty string without spaces, a leading @ is dropped, and each rival
+    is listed once per account (case-insensitively)."""
+    if value is None:
+        return ()
+    from socialwh import registry  # noqa: PLC0415 - the registry imports nothing heavy
+
+    declared = registry.platforms().get(platform)
+    if declared is None or not any(t.dbt_name == "competitor_daily" for t in declared.tables):
+        able = sorted(p.key for p in registry.platforms().values()
+                      if any(t.dbt_name == "competitor_daily" for t in p.tables))
+        raise ConfigError(
+            f"{path}: {where}.competitors: platform {platform!r} has no public endpoint for rival accounts "
+            f"(docs/competitor-benchmarks.md); competitors can be set on {', '.join(able)}")
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: {where}.competitors must be a list of handles, got {value!r}")
+    out: list[str] = []
+    for j, raw in enumerate(value):
+        handle = raw.strip().removeprefix("@") if isinstance(raw, str) else ""
+        if not handle or any(ch.isspace() for ch in handle) or "/" in handle:
+            raise ConfigError(f"{path}: {where}.competitors[{j}] must be a handle like 'rivalbrand' "
+                              f"(no spaces or slashes), got {raw!r}")
+        if handle.lower() in (h.lower() for h in out):
+            raise ConfigError(f"{path}: {where}.competitors lists {handle!r} twice")
+        out.append(handle)
+    return tuple(out)
 
 
 def _api_versions(table: Any, path: Path) -> dict[str, ApiVersion]:

@@ -82,6 +82,8 @@ def platforms_macro() -> str:
     organic = {p.key: p.mart_platform for p in registry.of_kind("organic")}
     community = {p.key: p.mart_platform for p in registry.platforms().values()
                  if any(t.dbt_name == "comments" for t in p.tables)}
+    rivals = {p.key: p.mart_platform for p in registry.platforms().values()
+              if any(t.dbt_name == "competitor_daily" for t in p.tables)}
     every = [{"key": p.key, "kind": p.kind, "mart_platform": p.mart_platform}
              for p in registry.platforms().values()]
     lines = [
@@ -117,6 +119,14 @@ def platforms_macro() -> str:
         "{% macro community_platforms() -%}",
         "    {{ return({",
         *(f"        '{k}': '{v}'," for k, v in community.items()),
+        "    }) }}",
+        "{%- endmacro %}",
+        "",
+        "{# Platforms that declare a competitor table (raw.<key>_competitor_daily, issue #14) and the",
+        "   network the competitor benchmark names them by. #}",
+        "{% macro competitor_platforms() -%}",
+        "    {{ return({",
+        *(f"        '{k}': '{v}'," for k, v in rivals.items()),
         "    }) }}",
         "{%- endmacro %}",
         "",

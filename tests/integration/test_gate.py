@@ -142,6 +142,26 @@ create table marts.fct_post_conversation (
 insert into marts.fct_post_conversation values
     ('instagram', 'ig1', 'p1', '2026-11-02 09:00+00', 'image', 1, 0, 1, 1, 1, 1,
      '2026-11-02 10:00+00', '2026-11-02 11:00+00', '2026-11-02 11:00+00', 60, 60, 60, null);
+-- competitor benchmark: one rival of ig1 and ig1 itself (staging and mart agree, shares add up)
+create table staging.stg_organic__competitor_daily (
+    platform text, account_id text, handle text, date_day date, competitor_id text,
+    competitor_name text, followers bigint, posts_total bigint, recent_window_days int,
+    recent_posts bigint, recent_likes bigint, recent_comments bigint, extracted_at timestamptz
+);
+insert into staging.stg_organic__competitor_daily values
+    ('instagram', 'ig1', 'rival', '2026-11-02', 'r1', 'Rival', 3000, 400, 28, 8, 900, 60, now());
+create table marts.fct_competitor_benchmark_daily (
+    platform text, account_id text, handle text, date_day date, is_own boolean, display_name text,
+    followers bigint, follower_growth_1d bigint, follower_growth_7d bigint, follower_growth_28d bigint,
+    follower_growth_pct_7d numeric, follower_growth_pct_28d numeric, posts_total bigint,
+    posts_28d bigint, posts_per_week numeric, engagements_28d bigint, engagement_per_post numeric,
+    share_of_followers numeric, share_of_posts numeric, share_of_engagements numeric, set_size bigint
+);
+insert into marts.fct_competitor_benchmark_daily values
+    ('instagram', 'ig1', 'rival', '2026-11-02', false, 'Rival', 3000, null, null, null, null, null,
+     400, 8, 2.00, 960, 120.00, 0.75, 0.8, 0.96, 2),
+    ('instagram', 'ig1', 'Acme IG', '2026-11-02', true, 'Acme IG', 1000, null, null, null, null, null,
+     null, 2, 0.50, 40, 20.00, 0.25, 0.2, 0.04, 2);
 create table marts.fct_account_audience_daily (
     date_day date, platform text, account_id text, account_name text, account_timezone text,
     followers bigint, followers_gained bigint, followers_lost bigint, net_follower_growth bigint,
@@ -391,7 +411,7 @@ def test_consistent_data_passes(conn, gate, capsys):
         "marts.fct_roi_monthly_totals.blocking", "marts.fct_post_performance_daily.blocking",
         "marts.fct_post_performance_daily.warning", "marts.fct_account_audience_daily.blocking",
         "marts.fct_organic_kpis_period.blocking", "marts.fct_community_daily.blocking",
-        "marts.fct_post_conversation.blocking",
+        "marts.fct_post_conversation.blocking", "marts.fct_competitor_benchmark_daily.blocking",
     }  # fmt: skip
     raw_tables = {s.name.split(".")[1] for s in result.suites if s.name.startswith("raw.")}
     assert {"meta_ad_insights", "fx_rates", "finance_budgets", *EMPTY_SOURCES} <= raw_tables

@@ -46,6 +46,7 @@ from socialwh.config import Config
 
 from socialwh_dev.sandbox import community
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
+from socialwh_dev.sandbox import competitors as rivals
 from socialwh_dev.sandbox.meta import GraphError, _decode_cursor, _encode_cursor, _unknown_object
 from socialwh_dev.sandbox.server import Request, Response, Router
 
@@ -685,12 +686,37 @@ class FacebookPagesSandbox(OrganicGraphApp):
         self.router.add("GET", rf"{v}/(?P<page_id>\d+)/(?:posts|published_posts)", self._posts)
         self.router.add("GET", rf"{v}/(?P<post_id>\d+_\d+)/insights", self._post_insights)
         self.router.add("GET", rf"{v}/(?P<post_id>\d+_\d+)/comments", self._comments)
+        # competitor benchmarks (issue #14): another Page's public fields by its username
+        self.router.add("GET", rf"{v}/(?P<alias>[A-Za-z][A-Za-z0-9._\-]*)", self._get_public_page)
+        self.config = config
 
     def _get_page(self, request: Request, version: str, page_id: str) -> Response:
         account = self.account(page_id)
         followers = followers_on(account, self.as_of(request))
         full = {"id": account.id, "name": account.name, "followers_count": followers,
                 "fan_count": int(followers * 0.93), "category": "Brand"}
+        return Response.json(pick(full, request.params.get("fields", "name")))
+
+    def _get_public_page(self, request: Request, version: str, alias: str) -> Response:
+        """``GET /{page-username}?fields=id,name,username,followers_count,fan_count``: needs the
+        app feature Page Public Metadata Access (sandbox.facebook_pages.page_public_metadata_access,
+        default true), else Graph's code 10; an unknown username is code 803."""
+        block = (self.config.sandbox or {}).get(PREFIX) or {}
+        if not block.get("page_public_metadata_access", True):
+            raise GraphError(
+                "(#10) This endpoint requires the 'pages_read_engagement' permission or the 'Page "
+                "Public Content Access' feature or the 'Page Public Metadata Access' feature. Refer to "
+                "https://developers.facebook.com/docs/apps/review/login-permissions#manage-pages, "
+                "https://developers.facebook.com/docs/apps/review/feature#reference-PAGES_ACCESS and "
+                "https://developers.facebook.com/docs/apps/review/feature#page-public-metadata-access "
+                "for details.", 10)
+        rival = rivals.find(self.config, PREFIX, alias)
+        if rival is None:
+            raise GraphError(f"(#803) Some of the aliases you requested do not exist: {alias}", 803, status=404)
+        as_of = self.as_of(request)
+        followers = rival.followers_on(as_of)
+        full = {"id": rival.numeric_id, "name": rival.name, "username": rival.handle,
+                "followers_count": followers, "fan_count": int(followers * 0.94), "category": "Clothing (Brand)"}
         return Response.json(pick(full, request.params.get("fields", "name")))
 
     def _page_insights(self, request: Request, version: str, page_id: str) -> Response:

@@ -25,6 +25,7 @@ before still growing, lifetime media counters growing with age, ~10% restating l
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 from socialwh.config import Config
 
 from socialwh_dev.sandbox import community
+from socialwh_dev.sandbox import competitors as rivals
 from socialwh_dev.sandbox.facebook_pages import (
     _encode_cursor,
     OrganicAccount,
@@ -224,6 +226,7 @@ class InstagramSandbox(OrganicGraphApp):
 
     def __init__(self, config: Config) -> None:
         super().__init__(settings_from_config(config))
+        self.config = config
         v = r"/(?P<version>v\d+\.\d+)"
         self.router.add("GET", rf"{v}/(?P<object_id>\d+)", self._get_user)
         self.router.add("GET", rf"{v}/(?P<object_id>\d+)/insights", self._insights)
@@ -234,6 +237,8 @@ class InstagramSandbox(OrganicGraphApp):
     def _get_user(self, request: Request, version: str, object_id: str) -> Response:
         account = self.account(object_id)
         as_of = self.as_of(request)
+        if request.params.get("fields", "").startswith("business_discovery"):
+            return self._business_discovery(request, account, as_of)
         full = {
             "id": account.id,
             "username": username(account),
@@ -368,6 +373,57 @@ class InstagramSandbox(OrganicGraphApp):
         return self.page(request, items)
 
 
+    # -- competitors: Business Discovery (issue #14) ----------------------------------------------
+
+    def _business_discovery(self, request: Request, account: OrganicAccount, as_of: date) -> Response:
+        """``GET /{ig-user-id}?fields=business_discovery.username(h){fields,media.limit(n){..}}``:
+        another professional account's public fields and newest media (newest first, cursors);
+        an unknown username is code 110 / subcode 2207013 (as for a personal account)."""
+        match = re.fullmatch(r"business_discovery\.username\(([^)]*)\)\{(.*)\}", request.params["fields"])
+        if match is None:
+            raise GraphError("(#100) Syntax error: expected business_discovery.username(<username>){<fields>}", 100)
+        handle, inner = match.group(1), match.group(2)
+        rival = rivals.find(self.config, PREFIX, handle)
+        if rival is None:
+            raise GraphError("Invalid user id", 110, subcode=BD_USER_NOT_FOUND_SUBCODE,
+                             user_title="Cannot find User",
+                             user_msg=f"The user with username: {handle} cannot be found.")
+        fields = _split_top(inner)
+        full: dict[str, Any] = {
+            "id": f"178414{int(rival.numeric_id) % 10**11:011d}", "username": rival.handle,
+            "name": rival.name, "followers_count": rival.followers_on(as_of),
+            "follows_count": 200 + int(rival.unit("follows") * 400),
+            "media_count": rival.posts_total(as_of), "biography": f"{rival.name} - official",
+        }
+        out: dict[str, Any] = {"id": full["id"]}
+        for f in fields:
+            if f == "media" or f.startswith(("media.", "media{")):
+                m = re.fullmatch(r"media(?:\.limit\((\d+)\))?(?:\{(.*)\})?", f)
+                if m is None:
+                    raise GraphError(f"(#100) Syntax error in field {f!r}", 100)
+                limit = min(int(m.group(1) or 25), 100)
+                media_fields = _split_top(m.group(2) or "id")
+                items = []
+                for i, published in rival.posts_until(as_of, limit):
+                    c = rival.post_counters(i, published, as_of)
+                    obj = {"id": rival.post_id(i), "timestamp": graph_time(published),
+                           "like_count": c["likes"], "comments_count": c["comments"],
+                           "media_type": "IMAGE", "media_product_type": "FEED",
+                           "permalink": f"https://www.instagram.com/p/R{rival.post_id(i)[-10:]}/"}
+                    unknown = [k for k in media_fields if k not in obj]
+                    if unknown:
+                        raise GraphError(f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (Media)", 100)
+                    items.append({k: obj[k] for k in media_fields})
+                body: dict[str, Any] = {"data": items}
+                if items:
+                    body["paging"] = {"cursors": {"before": _encode_cursor(0), "after": _encode_cursor(len(items))}}
+                out["media"] = body
+            elif f in full:
+                out[f] = full[f]
+            else:
+                raise GraphError(f"(#100) Tried accessing nonexisting field ({f}) on node type (User)", 100)
+        return Response.json({"business_discovery": out, "id": account.id})
+
     # -- comments (issue #14) --------------------------------------------------------------------
 
     def _thread(self, request: Request, media_id: str):
@@ -421,6 +477,22 @@ class InstagramSandbox(OrganicGraphApp):
 
 
 EMBEDDED_REPLIES = 2
+BD_USER_NOT_FOUND_SUBCODE = 2207013
+
+
+def _split_top(fields: str) -> list[str]:
+    """Comma-separated fields at brace depth 0 (``a,b{c,d},e.limit(3){f}``)."""
+    out, depth, current = [], 0, ""
+    for ch in fields:
+        if ch == "," and depth == 0:
+            out.append(current.strip())
+            current = ""
+            continue
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        current += ch
+    if current.strip():
+        out.append(current.strip())
+    return out
 
 
 def community_thread(seed: int, account: OrganicAccount, post: Post) -> tuple[community.Comment, ...]:

@@ -608,8 +608,10 @@ class GraphError(Exception):
         is_transient: bool = False,
         user_title: str | None = None,
         headers: Mapping[str, str] | None = None,
+        user_msg: str | None = None,
     ) -> None:
         super().__init__(message)
+        self.user_msg = user_msg
         self.message, self.code, self.status, self.type = message, code, status, type_
         self.subcode, self.is_transient, self.user_title = subcode, is_transient, user_title
         self.headers = dict(headers or {})
@@ -621,6 +623,8 @@ class GraphError(Exception):
         error["is_transient"] = self.is_transient
         if self.user_title:
             error["error_user_title"] = self.user_title
+        if self.user_msg:
+            error["error_user_msg"] = self.user_msg
         error["fbtrace_id"] = trace
         headers = dict(self.headers)
         if self.code in (102, 104, 190):

@@ -58,6 +58,7 @@ from zoneinfo import ZoneInfo
 from socialwh.config import Config
 
 from socialwh_dev.sandbox import community
+from socialwh_dev.sandbox import competitors as rivals
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.server import Request, Response, Router
 
@@ -538,6 +539,9 @@ class XOrganicSandbox:
     def __init__(self, config: Config) -> None:
         self.settings = settings_from_config(config)
         self.router = Router()
+        self.config = config
+        # competitor benchmarks (issue #14): users lookup by username (before /2/users/{id})
+        self.router.add("GET", r"/2/users/by", self._users_by)
         self.router.add("GET", r"/2/users/(?P<user_id>[^/]+)", self._get_user)
         self.router.add("GET", r"/2/users/(?P<user_id>[^/]+)/tweets", self._get_tweets)
         self.router.add("GET", r"/2/tweets/search/recent", self._search_recent)
@@ -616,6 +620,43 @@ class XOrganicSandbox:
                 "like_count": 1900,
             }
         return Response.json({"data": data})
+
+    def _users_by(self, request: Request) -> Response:
+        """``GET /2/users/by?usernames=a,b&user.fields=public_metrics``: found users in ``data``,
+        the others in ``errors`` (HTTP 200); 1-100 usernames of 1-15 letters, digits or _."""
+        raw = request.query.get("usernames", "")
+        names = [n for n in raw.split(",") if n]
+        if not names or len(names) > 100:
+            raise _invalid("usernames", raw, "The number of values in the `usernames` query parameter "
+                           "list [%d] is not between 1 and 100" % len(names))
+        for n in names:
+            if not re.fullmatch(r"[A-Za-z0-9_]{1,15}", n):
+                raise _invalid("usernames", n, f"The `usernames` query parameter value [{n}] does not "
+                               "match ^[A-Za-z0-9_]{1,15}$")
+        fields = _fields(request, "user.fields", USER_FIELDS)
+        as_of = self._as_of(request)
+        data, errors = [], []
+        for n in names:
+            rival = rivals.find(self.config, PREFIX, n)
+            if rival is None:
+                errors.append({"value": n, "detail": f"Could not find user with usernames: [{n}].",
+                               "title": "Not Found Error", "resource_type": "user", "parameter": "usernames",
+                               "resource_id": n, "type": "https://api.twitter.com/2/problems/resource-not-found"})
+                continue
+            user: dict[str, Any] = {"id": str(10**18 + int(rival.numeric_id)), "name": rival.name,
+                                    "username": rival.handle}
+            if "public_metrics" in fields:
+                user["public_metrics"] = {"followers_count": rival.followers_on(as_of),
+                                          "following_count": 150 + int(rival.unit("following") * 300),
+                                          "tweet_count": rival.posts_total(as_of), "listed_count": 88,
+                                          "like_count": 2400, "media_count": rival.posts_total(as_of) // 3}
+            data.append(user)
+        body: dict[str, Any] = {}
+        if data:
+            body["data"] = data
+        if errors:
+            body["errors"] = errors
+        return Response.json(body)
 
     def _get_tweets(self, request: Request, user_id: str) -> Response:
         if not user_id.isdigit():

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from socialwh.config import Config
 
 from socialwh_dev.sandbox import community, oauth
+from socialwh_dev.sandbox import competitors as rivals
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.server import Request, Response
 
@@ -439,6 +440,7 @@ class YouTubeSandbox:
 
     def __init__(self, config: Config) -> None:
         self.settings = settings_from_config(config)
+        self.config = config
         self.oauth = oauth.authority(config, "youtube", self.settings.token)
         self._routes = (
             ("GET", "/v2/reports", self._reports),
@@ -572,6 +574,8 @@ class YouTubeSandbox:
             raise _bad("No filter selected. Expected one of: mine, id, forUsername, ...",
                        "missingRequiredParameter")
         self._spend(request, as_of)
+        if q.get("forHandle"):  # competitor benchmarks (issue #14): any public channel by @handle
+            return self._rival_channel(q, as_of)
         if q.get("mine") != "true" and q.get("id") != ch.id:
             return self._list("youtube#channelListResponse", [], 0, 5, 0)
         resource = channel_resource(self.settings.seed, ch, as_of)
@@ -584,6 +588,9 @@ class YouTubeSandbox:
         as_of = self._as_of(request)
         if q.get("part") is None or "contentDetails" not in q.get("part", ""):
             raise _bad("'part' must include contentDetails in this sandbox.", "invalidPart")
+        rival = self._rival_of_playlist(q.get("playlistId", ""))
+        if rival is not None:
+            return self._rival_uploads(request, rival, as_of)
         if q.get("playlistId") != ch.uploads:
             raise GoogleError(
                 404, "playlistNotFound",
@@ -619,6 +626,9 @@ class YouTubeSandbox:
         self._spend(request, as_of)
         known = {v.id: v for v in videos_as_of(self.settings.seed, ch, as_of)}
         parts = {p.strip() for p in q.get("part", "").split(",")}
+        rival_items = self._rival_videos(ids, parts, as_of)
+        if rival_items is not None:
+            return self._list("youtube#videoListResponse", rival_items, 0, len(rival_items), len(rival_items))
         items = []
         for video_id in ids:
             if video_id in known:
@@ -626,6 +636,81 @@ class YouTubeSandbox:
                 items.append({k: v for k, v in full.items()
                               if k in parts | {"kind", "etag", "id"}})
         return self._list("youtube#videoListResponse", items, 0, len(items), len(items))
+
+    # -- competitors (issue #14): public channels by handle, their uploads and videos ------------
+
+    def _rivals(self) -> dict[str, rivals.Rival]:
+        return rivals.world(self.config, PREFIX)
+
+    @staticmethod
+    def _rival_channel_id(rival: rivals.Rival) -> str:
+        return "UC" + hashlib.sha256(f"{rival.seed}{rival.handle.lower()}".encode()).hexdigest()[:22]
+
+    def _rival_of_playlist(self, playlist_id: str) -> rivals.Rival | None:
+        for rival in self._rivals().values():
+            if "UU" + self._rival_channel_id(rival)[2:] == playlist_id:
+                return rival
+        return None
+
+    def _rival_channel(self, q: Mapping[str, str], as_of: date) -> Response:
+        """``channels.list(forHandle=@h)``: an unknown handle is a 200 without ``items``."""
+        rival = rivals.find(self.config, PREFIX, q["forHandle"])
+        if rival is None:
+            body = {"kind": "youtube#channelListResponse", "etag": _etag("forHandle", q["forHandle"]),
+                    "pageInfo": {"totalResults": 0, "resultsPerPage": 5}}
+            return Response.json(body)
+        cid = self._rival_channel_id(rival)
+        resource = {
+            "kind": "youtube#channel", "etag": _etag(cid, as_of), "id": cid,
+            "snippet": {"title": rival.name, "description": f"{rival.name} on YouTube.",
+                        "customUrl": "@" + rival.handle.lower(),
+                        "publishedAt": "2019-03-04T10:00:00Z", "country": "US"},
+            "contentDetails": {"relatedPlaylists": {"likes": "", "uploads": "UU" + cid[2:]}},
+            "statistics": {"viewCount": str(rival.posts_total(as_of) * 21000),
+                           "subscriberCount": str(rival.followers_on(as_of)),
+                           "hiddenSubscriberCount": False,
+                           "videoCount": str(rival.posts_total(as_of))},
+        }
+        parts = {p.strip() for p in q["part"].split(",")}
+        item = {k: v for k, v in resource.items() if k in parts | {"kind", "etag", "id"}}
+        return self._list("youtube#channelListResponse", [item], 0, 5, 1)
+
+    def _rival_uploads(self, request: Request, rival: rivals.Rival, as_of: date) -> Response:
+        q = request.query
+        per_page = self._int(q, "maxResults", 5, 0, 50)
+        offset = self._offset(q["pageToken"]) if q.get("pageToken") else 0
+        videos = rival.posts_until(as_of, offset + per_page + 1)
+        total = rival.posts_total(as_of)
+        playlist = q["playlistId"]
+        items = [
+            {"kind": "youtube#playlistItem", "etag": _etag(playlist, i),
+             "id": base64.urlsafe_b64encode(f"{playlist}.{i}".encode()).decode(),
+             "contentDetails": {"videoId": self._rival_video_id(rival, i), "videoPublishedAt": _rfc3339(published)}}
+            for i, published in videos[offset: offset + per_page]
+        ]
+        return self._list("youtube#playlistItemListResponse", items, offset, per_page, total)
+
+    @staticmethod
+    def _rival_video_id(rival: rivals.Rival, i: int) -> str:
+        return "rv" + hashlib.sha256(f"{rival.handle.lower()}|{i}".encode()).hexdigest()[:7] + f"{i % 100:02d}"
+
+    def _rival_videos(self, ids: list[str], parts: set[str], as_of: date) -> list[dict] | None:
+        """Statistics of rivals' videos (ids from their uploads playlist); None: not rival ids."""
+        if not ids or not all(i.startswith("rv") for i in ids):
+            return None
+        known: dict[str, dict] = {}
+        for rival in self._rivals().values():
+            for i, published in rival.posts_until(as_of, 200):
+                vid = self._rival_video_id(rival, i)
+                if vid in ids:
+                    c = rival.post_counters(i, published, as_of)
+                    known[vid] = {"kind": "youtube#video", "etag": _etag(vid, as_of), "id": vid,
+                                  "snippet": {"publishedAt": _rfc3339(published), "title": f"{rival.name} #{i}",
+                                              "channelId": self._rival_channel_id(rival)},
+                                  "statistics": {"viewCount": str(c["views"]), "likeCount": str(c["likes"]),
+                                                 "favoriteCount": "0", "commentCount": str(c["comments"])}}
+        return [{k: v for k, v in known[i].items() if k in parts | {"kind", "etag", "id"}}
+                for i in ids if i in known]
 
     # -- comments (issue #14) --------------------------------------------------------------------
 

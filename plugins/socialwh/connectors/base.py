@@ -7,7 +7,10 @@ A connector module (``socialwh.connectors.<platform>``) exposes:
   (a context manager) built from the Airflow connection and the platform's config options;
 - ``extract_tables(client, account_id, since, until) -> list[TableLoad]``: everything the
   night needs from one account, as rows keyed by raw column names. ``until`` is the night (the
-  logical date); a snapshot table sets ``window=(until, until)``.
+  logical date); a snapshot table sets ``window=(until, until)``;
+- ``competitor_rows(client, account_id, handles, night)`` (only platforms that declare a
+  competitor table): the rivals' public metrics, which the nightly job adds to the account's
+  loads (socialwh.connectors.competitors.extract, issue #14).
 
 The loader then replaces, per TableLoad, the account's rows (inside the window when the table
 is dated) and COPYs the new ones, all tables of one account in one transaction.

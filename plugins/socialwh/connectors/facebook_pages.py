@@ -324,3 +324,8 @@ def extract_tables(
         loads.append(extract_comments(client, page_id, snapshots, window))
         log.info("facebook_pages %s: %d comments created %s..%s", page_id, len(loads[-1].rows), *window)
     return loads
+
+
+#: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client
+#: by the nightly job (socialwh.connectors.competitors.extract).
+from socialwh.connectors.competitors import facebook_rows as competitor_rows  # noqa: E402

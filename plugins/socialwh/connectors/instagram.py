@@ -369,3 +369,8 @@ def extract_tables(
         loads.append(extract_comments(client, user_id, user.get("username"), snapshots, window))
         log.info("instagram %s: %d comments created %s..%s", user_id, len(loads[-1].rows), *window)
     return loads
+
+
+#: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client
+#: by the nightly job (socialwh.connectors.competitors.extract).
+from socialwh.connectors.competitors import instagram_rows as competitor_rows  # noqa: E402

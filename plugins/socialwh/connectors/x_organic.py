@@ -693,3 +693,8 @@ def extract_tables(
             loads.append(replies)
             log.info("x_organic %s: %d replies created %s..%s", account_id, len(replies.rows), *replies.window)
     return loads
+
+
+#: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client
+#: by the nightly job (socialwh.connectors.competitors.extract).
+from socialwh.connectors.competitors import x_rows as competitor_rows  # noqa: E402

@@ -718,3 +718,8 @@ def extract_tables(
         loads.append(extract_comments(client, channel["account_id"], posts, window))
         log.info("youtube %s: %d comments created %s..%s", account_id, len(loads[-1].rows), *window)
     return loads
+
+
+#: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client
+#: by the nightly job (socialwh.connectors.competitors.extract).
+from socialwh.connectors.competitors import youtube_rows as competitor_rows  # noqa: E402

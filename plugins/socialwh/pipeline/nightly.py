@@ -86,10 +86,14 @@ def extract_load_account(
     calls_before = CALL_STATS.snapshot()
 
     def extract(conn: ConnectionInfo) -> list:
+        from socialwh.connectors import competitors  # noqa: PLC0415
+
         with connector.make_client(conn, settings.options, extra_params) as client:
             if new_account and comments.reach_back_on_first_night(client, since, until):
                 log.info("%s account %s: first night, comments from %s", platform, account_id, since)
-            return connector.extract_tables(client, account_id, since, until)
+            loads = connector.extract_tables(client, account_id, since, until)
+            # rival accounts' public metrics (issue #14), loaded in the same transaction
+            return loads + competitors.extract(connector, platform, client, account_id, until, settings.options)
 
     loads = oauth.run_with_credentials(platform, conn_id or settings.conn_id, connection, extract)
     with db.connect(warehouse_url) as conn:

@@ -97,3 +97,38 @@ def comment_table(key: str, source: str, notes: str = "") -> Table:
             *record_columns(),
         ),
     )
+
+
+def competitor_table(key: str, source: str, notes: str = "") -> Table:
+    """raw.<key>_competitor_daily: public metrics of rival accounts (issue #14, competitor benchmarks).
+
+    One row per owned account, rival handle (``competitors`` of the account in
+    config/warehouse.yml) and night: what the platform's public endpoint reports about the rival
+    "now", read with the owned account's credentials. Each night replaces its own snapshot day
+    only (earlier nights stay). Counters the API does not report for a platform are null
+    (docs/competitor-benchmarks.md)."""
+    return Table(
+        name=f"{key}_competitor_daily",
+        dbt_name="competitor_daily",
+        description=f"{source}: public metrics of the rival accounts configured for each owned "
+                    f"account, one row per account, rival handle and night. {notes}".strip(),
+        grain=("account_id", "competitor_handle", "snapshot_date"),
+        date="snapshot_date",
+        windowed=True,
+        columns=(
+            col("account_id", "text", "the owned account whose credentials read the rival (and whose benchmark it is)", required=True),
+            col("competitor_handle", "text", "the rival's handle as configured (username / @handle / Page username), without a leading @", required=True),
+            col("snapshot_date", "date", "the night the public metrics were read", required=True),
+            col("competitor_id", "text", "the rival's id on the platform"),
+            col("competitor_name", "text", "the rival's display name"),
+            col("followers", "bigint", "followers / subscribers now; null = not public", role="count"),
+            col("posts_total", "bigint", "lifetime posts / media / videos / tweets now; null = not reported", role="count"),
+            col("views_total", "bigint", "lifetime views (YouTube viewCount); null elsewhere", role="count"),
+            col("recent_window_days", "integer", "the recent_* counters cover posts published in the last this many days before the night (UTC)"),
+            col("recent_posts", "bigint", "posts published in the recent window, among those the API returned; null = the API lists no posts", role="count"),
+            col("recent_likes", "bigint", "lifetime likes of those posts as of the night", role="count"),
+            col("recent_comments", "bigint", "lifetime comments of those posts as of the night", role="count"),
+            col("recent_views", "bigint", "lifetime views of those posts as of the night, where public", role="count"),
+            *record_columns(),
+        ),
+    )

@@ -9,7 +9,7 @@ snapshots: views = post_media_view, reach = post_total_media_view_unique, likes 
 types), comments/shares from the post's fields, clicks = post_clicks; saves not reported.
 """
 
-from socialwh.platforms._organic import comment_table, organic_tables
+from socialwh.platforms._organic import competitor_table, comment_table, organic_tables
 from socialwh.registry import Platform
 
 PLATFORM = Platform(
@@ -22,5 +22,6 @@ PLATFORM = Platform(
     sandbox="socialwh_dev.sandbox.facebook_pages",
     description="Facebook Page insights (Graph API) as loaded by socialwh.connectors.facebook_pages into raw.* (docs/organic-contract.md).",
     tables=(*organic_tables('facebook_pages', 'Facebook Page insights (Graph API)'),
-            comment_table('facebook_pages', 'Facebook Page post comments (Graph API /{post-id}/comments)')),
+            comment_table('facebook_pages', 'Facebook Page post comments (Graph API /{post-id}/comments)'),
+            competitor_table('facebook_pages', 'Facebook Graph API Page public fields (GET /{page}?fields=followers_count,fan_count; needs Page Public Metadata Access)')),
 )

@@ -10,7 +10,7 @@ insights (saves = saved); clicks not reported. Media posted before the account b
 account are skipped.
 """
 
-from socialwh.platforms._organic import comment_table, organic_tables
+from socialwh.platforms._organic import competitor_table, comment_table, organic_tables
 from socialwh.registry import Platform
 
 PLATFORM = Platform(
@@ -23,5 +23,6 @@ PLATFORM = Platform(
     sandbox="socialwh_dev.sandbox.instagram",
     description="Instagram Graph API (user and media insights) as loaded by socialwh.connectors.instagram into raw.* (docs/organic-contract.md).",
     tables=(*organic_tables('instagram', 'Instagram Graph API (user and media insights)'),
-            comment_table('instagram', 'Instagram media comments and replies (Graph API /{ig-media-id}/comments)')),
+            comment_table('instagram', 'Instagram media comments and replies (Graph API /{ig-media-id}/comments)'),
+            competitor_table('instagram', 'Instagram Graph API Business Discovery (GET /{ig-user-id}?fields=business_discovery.username(..))')),
 )

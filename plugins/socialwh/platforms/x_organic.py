@@ -7,7 +7,7 @@ stored. post_snapshots: lifetime public_metrics (+ non_public_metrics clicks for
 old).
 """
 
-from socialwh.platforms._organic import comment_table, organic_tables
+from socialwh.platforms._organic import comment_table, competitor_table, organic_tables
 from socialwh.registry import Platform
 
 PLATFORM = Platform(
@@ -19,5 +19,6 @@ PLATFORM = Platform(
     sandbox="socialwh_dev.sandbox.x_organic",
     description="X API v2 (posts with public metrics, user public metrics) as loaded by socialwh.connectors.x_organic into raw.* (docs/organic-contract.md).",
     tables=(*organic_tables('x_organic', 'X API v2 (posts with public metrics, user public metrics)'),
-            comment_table('x_organic', 'X API v2 recent search by conversation_id')),
+            comment_table('x_organic', 'X API v2 recent search by conversation_id'),
+            competitor_table('x_organic', 'X API v2 users lookup (GET /2/users/by?usernames=..&user.fields=public_metrics)')),
 )

@@ -8,7 +8,7 @@ video statistics (counts arrive as strings) plus lifetime shares from Analytics
 (dimensions=video).
 """
 
-from socialwh.platforms._organic import comment_table, organic_tables
+from socialwh.platforms._organic import competitor_table, comment_table, organic_tables
 from socialwh.registry import Platform
 
 PLATFORM = Platform(
@@ -21,5 +21,6 @@ PLATFORM = Platform(
     sandbox="socialwh_dev.sandbox.youtube",
     description="YouTube Analytics (day) and YouTube Data API (videos) as loaded by socialwh.connectors.youtube into raw.* (docs/organic-contract.md).",
     tables=(*organic_tables('youtube', 'YouTube Analytics (day) and YouTube Data API (videos)'),
-            comment_table('youtube', 'YouTube Data API commentThreads and comments')),
+            comment_table('youtube', 'YouTube Data API commentThreads and comments'),
+            competitor_table('youtube', "YouTube Data API channels.list(forHandle) statistics and the uploads playlist's recent videos")),
 )

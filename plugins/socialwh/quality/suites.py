@@ -463,9 +463,10 @@ def raw_suites(settings: Settings) -> list[Suite]:
         if table.windowed:
             blocking += [_date_in_window(table), _loaded_by_a_batch(table)]
         suites.append(Suite("raw", table.name, "blocking", tuple(blocking)))
-        if table.name.endswith(("_account_daily", "_comments")):
+        if table.name.endswith(("_account_daily", "_comments", "_competitor_daily")):
             # organic: one row per account-day; the source's freshness is its snapshots'. Comments:
-            # a quiet night has none, so their newest day says nothing about the source.
+            # a quiet night has none, so their newest day says nothing about the source. Competitors:
+            # empty where no rival is configured (or the app lacks the feature).
             continue
         if table.date:
             warning: list[Check] = [fresh(table.date, table.fresh_parameter)]
@@ -1339,6 +1340,73 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         ),
     )
 
+    # Competitor benchmarks (issue #14). No rows_present / freshness: a deployment may configure no rivals.
+    benchmark_grain = ["platform", "account_id", "is_own", "handle", "date_day"]
+    competitor_benchmark_blocking = Suite(
+        "marts",
+        "fct_competitor_benchmark_daily",
+        "blocking",
+        (
+            grain_unique(benchmark_grain),
+            column_rules(
+                [
+                    *not_null(["platform", "account_id", "is_own", "handle", "date_day", "set_size"]),
+                    *non_negative(["followers", "posts_total", "posts_28d", "posts_per_week",
+                                   "engagements_28d", "engagement_per_post", "set_size"]),
+                ],
+                benchmark_grain,
+            ),
+            unexpected_rows(
+                "benchmark_shares_add_up",
+                "Per platform, owned account and night: exactly one own row, and each share of voice "
+                "is 0-1 and adds up to 1 over the set where it is reported.",
+                """
+                select platform, account_id, date_day,
+                    count(*) filter (where is_own) as own_rows,
+                    sum(share_of_followers) as followers_share,
+                    sum(share_of_posts) as posts_share,
+                    sum(share_of_engagements) as engagements_share
+                from {{batch}}
+                group by platform, account_id, date_day
+                having count(*) filter (where is_own) <> 1
+                    or abs(coalesce(sum(share_of_followers), 1) - 1) > 0.0001
+                    or abs(coalesce(sum(share_of_posts), 1) - 1) > 0.0001
+                    or abs(coalesce(sum(share_of_engagements), 1) - 1) > 0.0001
+                    or min(least(share_of_followers, share_of_posts, share_of_engagements)) < 0
+                    or max(greatest(share_of_followers, share_of_posts, share_of_engagements)) > 1
+                """,
+            ),
+            unexpected_rows(
+                "rivals_match_raw",
+                "Every rival row of raw (staging) is in the mart with its followers, and the mart "
+                "has no rival raw does not have.",
+                """
+                with mart as (
+                    select platform, account_id, handle, date_day, followers
+                    from {{batch}}
+                    where not is_own
+                ),
+
+                source as (
+                    select platform, account_id, handle, date_day, followers
+                    from staging.stg_organic__competitor_daily
+                )
+
+                select coalesce(source.platform, mart.platform) as platform,
+                    coalesce(source.handle, mart.handle) as handle,
+                    coalesce(source.date_day, mart.date_day) as date_day,
+                    mart.followers as mart_followers, source.followers as raw_followers
+                from source
+                full outer join mart
+                    on mart.platform = source.platform and mart.account_id = source.account_id
+                    and mart.handle = source.handle and mart.date_day = source.date_day
+                where mart.handle is null or source.handle is null
+                    or mart.followers is distinct from source.followers
+                """,
+            ),
+        ),
+    )
+
     suites = [
         *raw_suites(s),
         ad_blocking,
@@ -1357,6 +1425,7 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         organic_kpis_blocking,
         community_daily_blocking,
         post_conversation_blocking,
+        competitor_benchmark_blocking,
     ]
     for suite in suites:
         for c in suite.checks:
