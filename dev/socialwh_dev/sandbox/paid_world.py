@@ -181,6 +181,7 @@ class AdDay:
     reach: int
     conversions: int
     conversion_value_micro: int
+    leads: int = 0  # lead-form submissions attributed by then (lead objectives only)
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,7 @@ class _Delivery:
     clicks: int
     reach: int
     conversions: tuple[tuple[int, int], ...]
+    leads: tuple[int, ...] = ()  # lag in days per lead
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,13 @@ class Style:
     # Share of ads archived mid-flight (they stop delivering; their earlier spend stays). Drawn
     # from a generator of its own, so 0.0 (the default) leaves every other number unchanged.
     archive_share: float = 0.0
+    # Objectives whose ads also collect leads (lead forms), each with its own lag. Drawn from a
+    # generator of their own, so the default (none) leaves every other number unchanged.
+    lead_objectives: frozenset[str] = frozenset()
+    # Numeric ids: their length, and per kind ("campaign", "adset", "ad") a leading prefix
+    # (TikTok's 17.../18.../19...). The defaults are the plain 18-digit ids.
+    id_digits: int = 18
+    id_prefixes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -249,6 +258,12 @@ class World:
         raw = digest.digest()
         if self.style.id_style == "uuid":
             return str(uuid.UUID(bytes=raw[:16], version=4))
+        prefix = dict(self.style.id_prefixes).get(str(parts[0]) if parts else "", "")
+        if prefix or self.style.id_digits != 18:
+            digits = self.style.id_digits - len(prefix)
+            lead = "" if prefix else str(1 + raw[8] % 9)  # no leading zero
+            digits -= len(lead)
+            return prefix + lead + str(int.from_bytes(raw[:8], "big") % 10**digits).zfill(digits)
         return str(10**17 + int.from_bytes(raw[:8], "big") % (9 * 10**17))  # 18 digits
 
 
@@ -430,7 +445,13 @@ def _deliveries(world: World, acct: AccountSpec, day: date) -> tuple[_Delivery, 
                 (_lag(r, world.restatement_days), round(c.aov_minor * r.uniform(0.5, 1.7)))
                 for _ in range(n)
             )
-            out.append(_Delivery(c, adset, ad, spend_minor, impressions, clicks, reach, conversions))
+            leads: tuple[int, ...] = ()
+            if c.objective in world.style.lead_objectives:
+                rl = seeded_rng(world.seed, world.platform, "leads", acct.id, ad.id, day)
+                leads = tuple(_lag(rl, world.restatement_days)
+                              for _ in range(int(clicks * rl.uniform(0.05, 0.15) + rl.random())))
+            out.append(_Delivery(c, adset, ad, spend_minor, impressions, clicks, reach, conversions,
+                                 leads))
     out.sort(key=lambda d: d.ad.id)
     return tuple(out)
 
@@ -457,6 +478,7 @@ def _ad_days(world: World, acct: AccountSpec, day: date, as_of: date) -> tuple[A
                 reach=d.reach,
                 conversions=len(seen),
                 conversion_value_micro=acct.micro(sum(seen)),
+                leads=sum(1 for lag in d.leads if lag <= age),
             )
         )
     return tuple(out)
