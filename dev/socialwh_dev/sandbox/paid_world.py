@@ -218,6 +218,14 @@ class Style:
     # (TikTok's 17.../18.../19...). The defaults are the plain 18-digit ids.
     id_digits: int = 18
     id_prefixes: tuple[tuple[str, str], ...] = ()
+    # Sizes and prices (the defaults are the consumer platforms'; LinkedIn's B2B world is
+    # dearer per impression, fewer creatives per campaign, larger orders). Same draws whatever
+    # the values, so changing them changes those numbers only.
+    daily_targets: tuple[int, ...] = _DAILY_TARGETS  # major units of a 2-decimal currency
+    adsets_per_campaign: tuple[int, int] = (2, 4)
+    ads_per_adset: tuple[int, int] = (2, 3)
+    cpm_range: tuple[float, float] = (3.0, 10.0)  # major units per 1000 impressions
+    aov_range: tuple[float, float] = (20.0, 80.0)  # value of one conversion, major units
 
 
 @dataclass(frozen=True)
@@ -330,7 +338,7 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
     fmt = r.choice(world.style.formats)
     # Targets scale with the currency's minor unit so a JPY account spends yen, not cents.
     scale = 150 if acct.exponent == 0 else 100
-    daily_target_minor = r.choice(_DAILY_TARGETS) * scale
+    daily_target_minor = r.choice(world.style.daily_targets) * scale
     period = r.choices(("daily", "lifetime", None), weights=(5, 2, 2))[0]
     if period == "daily":
         budget_micro = acct.micro(daily_target_minor + r.choice((0, 0, 50, 99)))
@@ -340,7 +348,7 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
         budget_micro = None
     adsets = []
     archive = seeded_rng(world.seed, world.platform, "archive", acct.id, slot, k)
-    for g in range(1, r.randint(2, 4) + 1):
+    for g in range(1, r.randint(*world.style.adsets_per_campaign) + 1):
         ads = tuple(
             Ad(
                 id=world.make_id("ad", acct.id, slot, k, g, d),
@@ -349,7 +357,7 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
                 created=start - timedelta(days=1) + timedelta(days=r.choice((0, 0, 0, 4, 9))),
                 archived=_archive_day(archive, world.style.archive_share, start, end),
             )
-            for d in range(1, r.randint(2, 3) + 1)
+            for d in range(1, r.randint(*world.style.ads_per_adset) + 1)
         )
         adsets.append(
             AdSet(
@@ -372,7 +380,7 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
         daily_target_minor=daily_target_minor,
         budget_period=period,
         budget_micro=budget_micro,
-        aov_minor=round(r.uniform(20.0, 80.0) * scale),
+        aov_minor=round(r.uniform(*world.style.aov_range) * scale),
         adsets=tuple(adsets),
     )
 
@@ -433,7 +441,7 @@ def _deliveries(world: World, acct: AccountSpec, day: date) -> tuple[_Delivery, 
                 continue
             spend_minor = round(campaign_spend * ad.weight / total_weight * r.uniform(0.8, 1.2))
             major = spend_minor / 10**acct.exponent / (150 if acct.exponent == 0 else 1)
-            impressions = int(major / r.uniform(3.0, 10.0) * 1000)
+            impressions = int(major / r.uniform(*world.style.cpm_range) * 1000)
             if spend_minor < 1 or impressions < 1:
                 continue
             ctr = r.uniform(0.004, 0.018) * (1.4 if c.audience == "Retargeting" else 1.0)
