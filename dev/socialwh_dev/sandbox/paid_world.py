@@ -205,7 +205,7 @@ class Style:
 
     audiences: tuple[tuple[str, str, int], ...] = DEFAULT_AUDIENCES
     formats: tuple[str, ...] = DEFAULT_FORMATS
-    id_style: str = "numeric"  # numeric | uuid
+    id_style: str = "numeric"  # numeric | uuid | base36
     sales_objectives: frozenset[str] = SALES_OBJECTIVES  # objectives that drive purchases
     weekday_factors: tuple[float, ...] = (1.0, 1.0, 1.0, 1.05, 1.1, 1.1, 1.05)
     # Share of ads archived mid-flight (they stop delivering; their earlier spend stays). Drawn
@@ -266,6 +266,9 @@ class World:
         raw = digest.digest()
         if self.style.id_style == "uuid":
             return str(uuid.UUID(bytes=raw[:16], version=4))
+        if self.style.id_style == "base36":  # X's short ids (``2wap7``), id_digits characters
+            n = self.style.id_digits
+            return _b36(36 ** (n - 1) + int.from_bytes(raw[:8], "big") % (36**n - 36 ** (n - 1)))
         prefix = dict(self.style.id_prefixes).get(str(parts[0]) if parts else "", "")
         if prefix or self.style.id_digits != 18:
             digits = self.style.id_digits - len(prefix)
@@ -273,6 +276,16 @@ class World:
             digits -= len(lead)
             return prefix + lead + str(int.from_bytes(raw[:8], "big") % 10**digits).zfill(digits)
         return str(10**17 + int.from_bytes(raw[:8], "big") % (9 * 10**17))  # 18 digits
+
+
+def _b36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out
 
 
 def world_from_config(
