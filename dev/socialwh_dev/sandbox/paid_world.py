@@ -225,6 +225,10 @@ class Style:
     adsets_per_campaign: tuple[int, int] = (2, 4)
     ads_per_adset: tuple[int, int] = (2, 3)
     cpm_range: tuple[float, float] = (3.0, 10.0)  # major units per 1000 impressions
+    ctr_range: tuple[float, float] = (0.004, 0.018)
+    # Formats that belong to an objective (Google's channel decides the ad format); objectives
+    # not listed draw from ``formats``.
+    formats_by_objective: tuple[tuple[str, tuple[str, ...]], ...] = ()
     aov_range: tuple[float, float] = (20.0, 80.0)  # value of one conversion, major units
 
 
@@ -294,8 +298,11 @@ def world_from_config(
     *,
     restatement_days: int,
     style: Style | None = None,
+    default_timezone: str = "UTC",
+    default_campaigns: int = 2,
 ) -> World:
-    """The world of ``config.sandbox[platform]`` (accounts; optional ``start_date``)."""
+    """The world of ``config.sandbox[platform]`` (accounts; optional ``start_date``); the
+    defaults fill what an account's config leaves out."""
     sandbox = config.sandbox or {}
     seed = int(sandbox.get("seed", 0))
     block = sandbox.get(platform) or {}
@@ -310,8 +317,8 @@ def world_from_config(
                 id=str(account_id),
                 name=str(spec.get("name", account_id)),
                 currency=str(spec.get("currency", "USD")).upper(),
-                timezone=str(spec.get("timezone", "UTC")),
-                campaigns=int(spec.get("campaigns", 2)),
+                timezone=str(spec.get("timezone", default_timezone)),
+                campaigns=int(spec.get("campaigns", default_campaigns)),
                 disabled=bool(spec.get("disabled", False)),
                 first_day=start + timedelta(days=offset),
             )
@@ -345,10 +352,10 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
     duration = r.randint(21, 100)
     end = start + timedelta(days=duration - 1)
     audiences = world.style.audiences
-    audience = r.choices([a[0] for a in audiences], weights=[a[2] for a in audiences])[0]
-    objective = next(a[1] for a in audiences if a[0] == audience)
+    # The (audience, objective) pair is drawn, so one audience name may serve two objectives.
+    audience, objective, _ = r.choices(audiences, weights=[a[2] for a in audiences])[0]
     country = r.choice(COUNTRIES.get(acct.currency, (acct.currency[:2],)))
-    fmt = r.choice(world.style.formats)
+    fmt = r.choice(dict(world.style.formats_by_objective).get(objective, world.style.formats))
     # Targets scale with the currency's minor unit so a JPY account spends yen, not cents.
     scale = 150 if acct.exponent == 0 else 100
     daily_target_minor = r.choice(world.style.daily_targets) * scale
@@ -457,7 +464,7 @@ def _deliveries(world: World, acct: AccountSpec, day: date) -> tuple[_Delivery, 
             impressions = int(major / r.uniform(*world.style.cpm_range) * 1000)
             if spend_minor < 1 or impressions < 1:
                 continue
-            ctr = r.uniform(0.004, 0.018) * (1.4 if c.audience == "Retargeting" else 1.0)
+            ctr = r.uniform(*world.style.ctr_range) * (1.4 if c.audience == "Retargeting" else 1.0)
             clicks = int(impressions * ctr)
             reach = max(1, int(impressions / r.uniform(1.05, 1.5)))
             intent = 1.0 if c.objective in world.style.sales_objectives else 0.25
