@@ -300,6 +300,7 @@ def world_from_config(
     style: Style | None = None,
     default_timezone: str = "UTC",
     default_campaigns: int = 2,
+    default_currency: str = "USD",
 ) -> World:
     """The world of ``config.sandbox[platform]`` (accounts; optional ``start_date``); the
     defaults fill what an account's config leaves out."""
@@ -316,7 +317,7 @@ def world_from_config(
             AccountSpec(
                 id=str(account_id),
                 name=str(spec.get("name", account_id)),
-                currency=str(spec.get("currency", "USD")).upper(),
+                currency=str(spec.get("currency", default_currency)).upper(),
                 timezone=str(spec.get("timezone", default_timezone)),
                 campaigns=int(spec.get("campaigns", default_campaigns)),
                 disabled=bool(spec.get("disabled", False)),
