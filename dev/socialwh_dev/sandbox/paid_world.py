@@ -1,11 +1,19 @@
 """One generator of the paid-advertising world, shared by the paid sandboxes.
 
 Every paid API sells the same thing: accounts run campaigns in flights, campaigns hold ad sets
-(Snapchat "ad squads", Pinterest "ad groups"), ad sets hold ads, and every ad delivers on the
-account's local days. What differs between platforms is only the envelope, the field names, the
-paging, the limits and the errors. So the world is generated here once, API-agnostic, and each
-platform sandbox maps it to its own shapes (``snapchat.py``: ``timeseries_stats`` with spend in
-micro-currency; ``pinterest.py``: ``SPEND_IN_MICRO_DOLLAR`` rows; ...).
+(Snapchat "ad squads", Pinterest and Google "ad groups", TikTok "ad groups", X "line items",
+LinkedIn "campaigns" under its "campaign groups"), ad sets hold ads (X "promoted tweets",
+LinkedIn "creatives"), and every ad delivers on the account's local days. What differs between
+platforms is only the envelope, the field names, the paging, the limits and the errors. So the
+world is generated here once, API-agnostic, and each platform sandbox maps it to its own shapes
+(``snapchat.py``: ``timeseries_stats`` with spend in micro-currency; ``pinterest.py``:
+``SPEND_IN_MICRO_DOLLAR`` rows; ``meta.py``: insights with ``actions``; ``google_ads.py``: GAQL
+rows; ``tiktok.py``, ``linkedin.py``, ``x.py``: their reports). A platform's flavour is its
+:class:`Style` (objectives, formats, id style, sizes and prices, weekday factors); what only one
+platform has (X's spend settling and sign-ups, LinkedIn's engagement counts, Meta's add-to-cart
+actions, Google's partial conversion credit) its sandbox derives from these objects with
+generators of its own (``datagen.seeded_rng`` keyed by the object's id and day), so it never
+shifts the shared numbers.
 
 The model (frozen dataclasses, all hashable):
 
@@ -37,7 +45,7 @@ platform's style (``id_style="uuid"`` like Snapchat's, ``"numeric"`` like Pinter
 
 Use::
 
-    world = world_from_config(config, "snapchat", restatement_days=28, id_style="uuid")
+    world = world_from_config(config, "snapchat", restatement_days=28, style=STYLE)
     acct = world.account("...")
     world.ad_days(acct, day, as_of)        # tuple[AdDay, ...], sorted by ad id
     world.campaigns(acct, as_of)           # campaigns created on or before as_of
