@@ -174,9 +174,9 @@ def test_finders_are_paged_completely(sandbox: RunningSandbox) -> None:
     settings = sandbox_linkedin.settings_from_config(BASE_CONFIG)
     account = settings.account(US)
     assert account is not None
-    truth = sandbox_linkedin.groups_as_of(settings.seed, account, AS_OF)
+    truth = sandbox_linkedin.groups_as_of(settings.world, account, AS_OF)
     assert [g["id"] for g in groups] == [int(g.id) for g in truth]
-    assert [c["id"] for c in campaigns] == [int(c.id) for g in truth for c in g.campaigns]
+    assert [c["id"] for c in campaigns] == [int(c.id) for g in truth for c in g.adsets]
     assert len({c["id"] for c in creatives}) == len(creatives) > 5
     pages = [r for r in probe.requests if r.url.path.endswith("/adCampaigns")]
     assert len(pages) == -(-len(campaigns) // 4) > 3

@@ -152,7 +152,7 @@ def test_campaigns_are_paged_completely(sandbox: RunningSandbox) -> None:
     settings = sandbox_meta.settings_from_config(BASE_CONFIG)
     account = settings.account(US)
     assert account is not None
-    truth = sandbox_meta.campaigns_as_of(settings.seed, account, AS_OF)
+    truth = sandbox_meta.campaigns_as_of(settings.world, account, AS_OF)
     assert [c["id"] for c in campaigns] == [c.id for c in truth]
     assert len(probe.requests) == -(-len(truth) // 4) > 3
     assert {c["status"] for c in campaigns} <= {"ACTIVE", "PAUSED", "ARCHIVED"}

@@ -31,6 +31,7 @@ from socialwh.connectors.x import (
     extract_tables,
 )
 from socialwh_dev.sandbox import x as sandbox_x
+from socialwh_dev.sandbox.paid_world import World
 
 from tests.contract.conftest import (
     BASE_CONFIG,
@@ -119,11 +120,11 @@ def posts(probe: Probe) -> list[httpx.Request]:
     return [r for r in probe.requests if r.method == "POST"]
 
 
-def sandbox_spec(account: str) -> tuple[int, sandbox_x.AccountSpec]:
+def sandbox_spec(account: str) -> tuple[World, sandbox_x.AccountSpec]:
     settings = sandbox_x.settings_from_config(BASE_CONFIG)
     spec = settings.account(account)
     assert spec is not None
-    return settings.seed, spec
+    return settings.world, spec
 
 
 # -- the happy path ---------------------------------------------------------------------------
@@ -149,8 +150,8 @@ def test_extract_matches_the_sandbox_truth_to_the_cent(sandbox: RunningSandbox) 
                 assert row[name] == t[name], name
         assert {(r["currency"], r["account_timezone"]) for r in extract.stats} == {(currency, zone)}
         assert extract.account["currency"] == currency  # from the funding instruments
-        seed, spec = sandbox_spec(account)
-        campaigns = sandbox_x.campaigns_as_of(seed, spec, AS_OF)
+        world, spec = sandbox_spec(account)
+        campaigns = sandbox_x.campaigns_as_of(world, spec, AS_OF)
         got_campaigns = sorted(c["campaign_id"] for c in extract.campaigns)
         assert got_campaigns == sorted(c.id for c in campaigns)
         # Every request is OAuth 1.0a signed; nothing secret travels in a URL.
@@ -162,7 +163,7 @@ def test_extract_matches_the_sandbox_truth_to_the_cent(sandbox: RunningSandbox) 
 
 def test_async_jobs_are_created_polled_and_downloaded(sandbox: RunningSandbox) -> None:
     probe = connect(sandbox.root, max_concurrent_jobs=1)
-    since, until = AS_OF - timedelta(days=14), AS_OF
+    since, until = AS_OF - timedelta(days=45), AS_OF  # enough promoted tweets for two jobs
     extract = extract_account(probe.client, US, since, until)
     jobs = posts(probe)
     entity_ids = [i for r in jobs for i in r.url.params["entity_ids"].split(",")]
@@ -173,8 +174,8 @@ def test_async_jobs_are_created_polled_and_downloaded(sandbox: RunningSandbox) -
     assert first["entity"] == "PROMOTED_TWEET" and first["granularity"] == "DAY"
     assert first["placement"] == "ALL_ON_TWITTER"
     assert first["metric_groups"] == "ENGAGEMENT,BILLING,WEB_CONVERSION"
-    assert first["start_time"] == "2026-11-06T05:00:00Z"  # local midnight, New York (EST)
-    assert first["end_time"] == "2026-11-21T05:00:00Z"
+    assert first["start_time"] == "2026-10-06T04:00:00Z"  # local midnight, New York (EDT)
+    assert first["end_time"] == "2026-11-21T05:00:00Z"  # and in EST, after the switch
     jobs_path = f"/x/12/stats/jobs/accounts/{US}"
     polls = [r for r in probe.requests if r.method == "GET" and r.url.path == jobs_path]
     downloads = [r for r in probe.requests if "advertiser-api-async-analytics" in r.url.path]
@@ -206,12 +207,12 @@ def test_sync_stats_equal_async_stats(sandbox: RunningSandbox) -> None:
 def test_cursor_paging_follows_next_cursor_to_the_end(sandbox: RunningSandbox) -> None:
     probe = connect(sandbox.root, page_size=3)
     tweets = list(probe.client.iter_promoted_tweets(US))
-    seed, spec = sandbox_spec(US)
+    world, spec = sandbox_spec(US)
     expected = [
         pt.id
-        for c in sandbox_x.campaigns_as_of(seed, spec, AS_OF)
-        for li in c.line_items
-        for pt in li.promoted_tweets
+        for c in sandbox_x.campaigns_as_of(world, spec, AS_OF)
+        for li in c.adsets
+        for pt in li.ads
         if pt.created <= AS_OF
     ]
     assert [t["id"] for t in tweets] == expected and len(expected) > 9

@@ -23,10 +23,11 @@ Speaks what the real API speaks, below the ``/googleads`` prefix exactly the pat
   ``quotaErrorDetails.retryDelay``; server errors are 500 INTERNAL, 503 UNAVAILABLE, or a
   failure after the stream started (HTTP 200, trailing ``{"error": ..}`` element).
 
-The data is a pure function of (seed, customer, day, as-of date), from hashlib-seeded
-generators: each customer runs ``campaigns`` campaign slots, each slot one flight after another
-(Search, Display, Video, Shopping, Demand Gen), named mostly ``2026Q4_Brand_US_Search`` (some
-deliberately not); spend never changes once a day is over, conversions (fractional, as with
+The world is ``paid_world``'s, key ``google_ads``, in Google's style (:data:`STYLE`: themes per
+advertising channel, the channel's format, int64 ids): each customer runs ``campaigns`` campaign
+slots, each slot one flight after another (Search, Display, Video, Shopping, Demand Gen), named
+mostly ``2026Q4_Brand_US_Search`` (some deliberately not); ad groups are the world's ad sets,
+with the channel's names. Spend never changes once a day is over, conversions (fractional, as with
 data-driven attribution) keep being attributed for up to ``restatement_days`` (30, Google's
 default conversion window) after the day, then are final. Days are days in the customer's time
 zone (``segments.date``), and so is the as-of date: ``sandbox_as_of=YYYY-MM-DD`` (a sandbox-only
@@ -53,16 +54,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox import oauth, versions
-from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
+from socialwh_dev.sandbox import oauth, paid_world, versions
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
+from socialwh_dev.sandbox.paid_world import AccountSpec, Ad, AdDay, Campaign, Style, World
+from socialwh_dev.sandbox.paid_world import AdSet as AdGroup
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "googleads"
 DEFAULT_ACCESS_TOKEN = "sandbox-google-ads-token"
 DEFAULT_DEVELOPER_TOKEN = "sandbox-google-ads-developer-token"
 DEFAULT_LOGIN_CUSTOMER_ID = "9999999999"  # the manager (MCC) account the sandbox user logs in to
-DEFAULT_START = date(2025, 1, 1)
 RESTATEMENT_DAYS = 30
 GOOGLE_PAGE_SIZE = 10_000
 
@@ -147,22 +148,41 @@ _RESOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 _METRICS = tuple(f for f in _KINDS if f.startswith("metrics."))
 _DURING = ("TODAY", "YESTERDAY", "LAST_7_DAYS", "LAST_14_DAYS", "LAST_30_DAYS", "THIS_MONTH")
 
-# -- the world -----------------------------------------------------------------------------------
+# -- the world: paid_world's (key ``google_ads``); ad groups are its ad sets ----------------------
 
-_CHANNELS = (  # (advertising_channel_type, label used in names, weight)
-    ("SEARCH", "Search", 5),
-    ("DISPLAY", "Display", 2),
-    ("VIDEO", "Video", 2),
-    ("SHOPPING", "Shopping", 1),
-    ("DEMAND_GEN", "DemandGen", 1),
+#: (theme, advertising_channel_type, weight): the theme is the campaign name's first part.
+_THEMES = (
+    ("Brand", "SEARCH", 2),
+    ("Generic", "SEARCH", 2),
+    ("Competitor", "SEARCH", 1),
+    ("Remarketing", "DISPLAY", 1),
+    ("Prospecting", "DISPLAY", 1),
+    ("Awareness", "VIDEO", 1),
+    ("Prospecting", "VIDEO", 1),
+    ("AllProducts", "SHOPPING", 0.5),
+    ("Bestsellers", "SHOPPING", 0.5),
+    ("Prospecting", "DEMAND_GEN", 0.5),
+    ("Remarketing", "DEMAND_GEN", 0.5),
 )
-_THEMES = {
-    "SEARCH": ("Brand", "Generic", "Competitor"),
-    "DISPLAY": ("Remarketing", "Prospecting"),
-    "VIDEO": ("Awareness", "Prospecting"),
-    "SHOPPING": ("AllProducts", "Bestsellers"),
-    "DEMAND_GEN": ("Prospecting", "Remarketing"),
-}
+#: advertising_channel_type -> the label used in names (the world's "format")
+_LABELS = {"SEARCH": "Search", "DISPLAY": "Display", "VIDEO": "Video", "SHOPPING": "Shopping",
+           "DEMAND_GEN": "DemandGen"}
+STYLE = Style(
+    audiences=_THEMES,
+    formats=tuple(_LABELS.values()),
+    formats_by_objective=tuple((channel, (label,)) for channel, label in _LABELS.items()),
+    sales_objectives=frozenset({"SEARCH", "SHOPPING", "DEMAND_GEN", "DISPLAY"}),
+    weekday_factors=(1.0, 1.05, 1.05, 1.0, 0.95, 0.8, 0.85),
+    # Google's ids are int64s; the leading digits keep campaign, ad group and ad ids apart.
+    id_digits=11,
+    id_prefixes=(("campaign", "2"), ("adset", "15"), ("ad", "7"), ("budget", "13")),
+    daily_targets=(30, 50, 75, 100, 150, 200, 300),
+    adsets_per_campaign=(2, 3),
+    ads_per_adset=(1, 3),
+    cpm_range=(2.0, 12.0),
+    ctr_range=(0.004, 0.05),  # search clicks far more often than display and video
+    aov_range=(30.0, 120.0),
+)
 _AD_GROUPS = {
     "SEARCH": ("Exact", "Phrase", "Broad", "DSA"),
     "DISPLAY": ("Cart Abandoners 30d", "Site Visitors 90d", "In-Market Apparel", "Custom Intent"),
@@ -179,198 +199,60 @@ _AD_TYPES = {
 }
 _NAMED_AD_TYPES = ("IMAGE_AD", "VIDEO_AD")  # Google names only a few ad types
 _CONCEPTS = ("Sale-20pct", "Product-Demo", "Testimonial", "Lifestyle", "Holiday", "Bestseller")
-# channel -> (cost model, price range, CTR range, conversion rate range)
-_ECONOMICS: dict[str, tuple[str, tuple[float, float], tuple[float, float], tuple[float, float]]] = {
-    "SEARCH": ("cpc", (0.6, 3.2), (0.03, 0.09), (0.02, 0.07)),
-    "DISPLAY": ("cpm", (1.0, 4.5), (0.002, 0.008), (0.003, 0.015)),
-    "VIDEO": ("cpm", (5.0, 12.0), (0.002, 0.006), (0.002, 0.008)),
-    "SHOPPING": ("cpc", (0.3, 1.4), (0.008, 0.02), (0.015, 0.04)),
-    "DEMAND_GEN": ("cpm", (3.0, 8.0), (0.004, 0.012), (0.004, 0.02)),
-}
-_COUNTRIES = {"USD": ("US", "CA"), "EUR": ("FR", "BE", "DE"), "GBP": ("UK", "IE")}
-
-
-@dataclass(frozen=True)
-class AccountSpec:
-    id: str
-    name: str
-    currency: str
-    timezone: str
-    campaigns: int  # campaign slots running side by side, each one flight after another
-    disabled: bool
-    first_day: date
-
-
-@dataclass(frozen=True)
-class Ad:
-    id: str
-    name: str | None
-    type: str
-    weight: float
-    created: date
-
-
-@dataclass(frozen=True)
-class AdGroup:
-    id: str
-    name: str
-    ads: tuple[Ad, ...]
-
-
-@dataclass(frozen=True)
-class Campaign:
-    id: str
-    name: str
-    channel: str
-    theme: str
-    start: date
-    end: date  # inclusive
-    created: date
-    daily_target: float  # planned spend per day, customer currency
-    budget_id: str
-    budget_period: str  # DAILY or CUSTOM_PERIOD
-    budget_amount_micros: int | None
-    budget_total_micros: int | None
-    aov: float
-    ad_groups: tuple[AdGroup, ...]
 
 
 @dataclass(frozen=True)
 class GoogleAdsSandboxSettings:
-    seed: int
+    world: World
     access_token: str
     developer_token: str
     login_customer_id: str
     page_size: int
     stream_batch_rows: int
-    restatement_days: int
-    accounts: tuple[AccountSpec, ...]
+
+    @property
+    def seed(self) -> int:
+        return self.world.seed
+
+    @property
+    def restatement_days(self) -> int:
+        return self.world.restatement_days
+
+    @property
+    def accounts(self) -> tuple[AccountSpec, ...]:
+        return self.world.accounts
 
     def account(self, customer_id: str) -> AccountSpec | None:
-        return next((a for a in self.accounts if a.id == customer_id), None)
+        return self.world.account(customer_id)
 
 
 def settings_from_config(config: Config) -> GoogleAdsSandboxSettings:
     """Read ``sandbox.seed`` and ``sandbox.google_ads``: accounts (name, currency, timezone,
     campaigns, disabled) and the optional access_token, developer_token, login_customer_id,
     start_date, page_size, stream_batch_rows and restatement_days."""
-    sandbox = config.sandbox or {}
-    seed = int(sandbox.get("seed", 0))
-    spec_all = sandbox.get("google_ads") or {}
-    start = spec_all.get("start_date", DEFAULT_START)
-    start = start if isinstance(start, date) else date.fromisoformat(str(start))
-    accounts = []
-    for customer_id, spec in (spec_all.get("accounts") or {}).items():
-        spec = spec or {}
-        offset = _rng(seed, "gads-account-start", customer_id).randint(0, 27)
-        accounts.append(
-            AccountSpec(
-                id=str(customer_id),
-                name=str(spec.get("name", customer_id)),
-                currency=str(spec.get("currency", "USD")),
-                timezone=str(spec.get("timezone", "America/New_York")),
-                campaigns=int(spec.get("campaigns", 3)),
-                disabled=bool(spec.get("disabled", False)),
-                first_day=start + timedelta(days=offset),
-            )
-        )
+    spec_all = (config.sandbox or {}).get("google_ads") or {}
+    world = paid_world.world_from_config(
+        config, "google_ads",
+        restatement_days=int(spec_all.get("restatement_days", RESTATEMENT_DAYS)),
+        style=STYLE, default_timezone="America/New_York", default_campaigns=3,
+    )
     return GoogleAdsSandboxSettings(
-        seed=seed,
+        world=world,
         access_token=str(spec_all.get("access_token", DEFAULT_ACCESS_TOKEN)),
         developer_token=str(spec_all.get("developer_token", DEFAULT_DEVELOPER_TOKEN)),
         login_customer_id=str(spec_all.get("login_customer_id", DEFAULT_LOGIN_CUSTOMER_ID)),
         page_size=int(spec_all.get("page_size", GOOGLE_PAGE_SIZE)),
         stream_batch_rows=int(spec_all.get("stream_batch_rows", GOOGLE_PAGE_SIZE)),
-        restatement_days=int(spec_all.get("restatement_days", RESTATEMENT_DAYS)),
-        accounts=tuple(accounts),
     )
 
 
-def _campaign_name(r: random.Random, theme: str, country: str, label: str, start: date) -> str:
-    quarter = quarter_label(start)
-    # Real accounts are never clean: copies, experiments and hand-typed names break the rule.
-    return campaign_name(
-        r,
-        (theme, country, label),
-        start,
-        (
-            f"{theme} {country} {label} #2",
-            f"{quarter.lower()}-{theme.lower()}-{country.lower()}-{label.lower()}",
-            f"[TEST] {label} {start:%b %Y}",
-            f"{theme} | {country} | {label} (Experiment)",
-        ),
-    )
+def world(config: Config) -> World:
+    return settings_from_config(config).world
 
 
-@lru_cache(maxsize=None)
-def _flight(seed: int, account: AccountSpec, slot: int, k: int) -> Campaign:
-    """The k-th campaign of a slot: slots run campaigns back to back with small gaps."""
-    r = _rng(seed, "gads-flight", account.id, slot, k)
-    if k == 0:
-        start = account.first_day + timedelta(days=0 if slot == 0 else r.randint(0, 40))
-    else:
-        start = _flight(seed, account, slot, k - 1).end + timedelta(days=1 + r.randint(0, 10))
-    duration = r.randint(30, 120)
-    end = start + timedelta(days=duration - 1)
-    channel, label, _ = r.choices(_CHANNELS, weights=[c[2] for c in _CHANNELS])[0]
-    theme = r.choice(_THEMES[channel])
-    country = r.choice(_COUNTRIES.get(account.currency, (account.currency[:2],)))
-    daily_target = float(r.choice((30, 50, 75, 100, 150, 200, 300)))
-    custom_period = channel in ("VIDEO", "DEMAND_GEN") and r.random() < 0.5
-    base = f"{account.id[-4:]}{slot:02d}{k:03d}"
-    ad_type = _AD_TYPES[channel]
-    groups = []
-    for g, group_name in enumerate(r.sample(_AD_GROUPS[channel], r.randint(2, 3)), start=1):
-        ads = tuple(
-            Ad(
-                id=f"7{base}{g:02d}{a}",
-                name=f"{label}_{r.choice(_CONCEPTS)}_v{a}" if ad_type in _NAMED_AD_TYPES else None,
-                type=ad_type,
-                weight=r.uniform(0.3, 1.7),
-                created=start - timedelta(days=1) + timedelta(days=r.choice((0, 0, 0, 6, 15))),
-            )
-            for a in range(1, r.randint(1, 3) + 1)
-        )
-        name = f"{theme} - {group_name}" if channel == "SEARCH" else group_name
-        groups.append(AdGroup(id=f"15{base}{g:02d}", name=name, ads=ads))
-    return Campaign(
-        id=f"2{base}",
-        name=_campaign_name(r, theme, country, label, start),
-        channel=channel,
-        theme=theme,
-        start=start,
-        end=end,
-        created=start - timedelta(days=r.randint(1, 6)),
-        daily_target=daily_target,
-        budget_id=f"13{base}",
-        budget_period="CUSTOM_PERIOD" if custom_period else "DAILY",
-        budget_amount_micros=None if custom_period else int(daily_target) * 1_000_000,
-        budget_total_micros=int(daily_target) * duration * 1_000_000 if custom_period else None,
-        aov=r.uniform(30.0, 120.0),
-        ad_groups=tuple(groups),
-    )
-
-
-def _campaign_on(seed: int, account: AccountSpec, slot: int, day: date) -> Campaign | None:
-    for k in itertools.count():
-        c = _flight(seed, account, slot, k)
-        if c.start > day:
-            return None
-        if day <= c.end:
-            return c
-    return None  # pragma: no cover - itertools.count() never ends
-
-
-def campaigns_as_of(seed: int, account: AccountSpec, as_of: date) -> list[Campaign]:
+def campaigns_as_of(world: World, account: AccountSpec, as_of: date) -> list[Campaign]:
     """Every campaign created on or before ``as_of``, by campaign id."""
-    out = []
-    for slot in range(account.campaigns):
-        for k in itertools.count():
-            c = _flight(seed, account, slot, k)
-            if c.created > as_of:
-                break
-            out.append(c)
-    return sorted(out, key=lambda c: c.id)
+    return sorted(world.campaigns(account, as_of), key=lambda c: c.id)
 
 
 def _campaign_status(seed: int, c: Campaign, as_of: date) -> str:
@@ -381,62 +263,54 @@ def _campaign_status(seed: int, c: Campaign, as_of: date) -> str:
 
 
 @dataclass(frozen=True)
-class _AdDay:
-    """One ad's delivery on one day, before restatement is applied."""
+class Budget:
+    """A campaign's budget as Google holds it: DAILY, or CUSTOM_PERIOD (video and Demand Gen
+    flights with a lifetime budget)."""
 
-    campaign: Campaign
-    ad_group: AdGroup
-    ad: Ad
-    cost_micros: int
-    impressions: int
-    clicks: int
-    conversions: tuple[tuple[int, int, int], ...]  # (lag days, credit in quarters, value cents)
+    id: str
+    period: str
+    amount_micros: int | None
+    total_micros: int | None
 
 
-@lru_cache(maxsize=8192)
-def _day_base(seed: int, account: AccountSpec, day: date) -> tuple[_AdDay, ...]:
-    """Every ad with delivery on a day; independent of the as-of date (cost never restates)."""
-    out: list[_AdDay] = []
-    weekday = (1.0, 1.05, 1.05, 1.0, 0.95, 0.8, 0.85)[day.weekday()]
-    for slot in range(account.campaigns):
-        c = _campaign_on(seed, account, slot, day)
-        if c is None:
-            continue
-        rc = _rng(seed, "gads-campaign-day", account.id, c.id, day)
-        if rc.random() < 0.03:  # limited by budget/paused for the day
-            continue
-        campaign_spend = c.daily_target * rc.uniform(0.7, 1.0) * weekday
-        live = [(g, a) for g in c.ad_groups for a in g.ads if a.created <= day]
-        total_weight = sum(a.weight for _, a in live) or 1.0
-        model, price, ctr_range, cvr_range = _ECONOMICS[c.channel]
-        for group, ad in live:
-            r = _rng(seed, "gads-ad-day", account.id, ad.id, day)
-            if r.random() < 0.06:
-                continue
-            cents = round(campaign_spend * ad.weight / total_weight * 100 * r.uniform(0.8, 1.2))
-            money = cents / 100
-            ctr = r.uniform(*ctr_range)
-            if model == "cpc":
-                clicks = int(money / r.uniform(*price))
-                impressions = max(clicks, int(clicks / ctr))
-            else:
-                impressions = int(money / r.uniform(*price) * 1000)
-                clicks = int(impressions * ctr)
-            if cents < 1 or impressions < 1:
-                continue
-            cvr = r.uniform(*cvr_range) * (2.5 if c.theme == "Brand" else 1.0)
-            conversions = tuple(
-                (
-                    min(RESTATEMENT_DAYS - 1, int(r.expovariate(1 / 3))),
-                    r.choice((4, 4, 4, 3, 2, 1)),  # data-driven attribution gives partial credit
-                    round(c.aov * r.uniform(0.5, 1.6) * 100),
-                )
-                for _ in range(int(clicks * cvr + r.random()))
-            )
-            out.append(
-                _AdDay(c, group, ad, cents * 10_000, impressions, clicks, conversions)
-            )
-    return tuple(out)
+def budget(world: World, account: AccountSpec, c: Campaign) -> Budget:
+    custom = c.objective in ("VIDEO", "DEMAND_GEN") and c.budget_period == "lifetime"
+    daily = account.micro(c.daily_target_minor)
+    duration = (c.end - c.start).days + 1
+    return Budget(
+        id=world.make_id("budget", account.id, c.id),
+        period="CUSTOM_PERIOD" if custom else "DAILY",
+        amount_micros=None if custom else daily,
+        total_micros=daily * duration if custom else None,
+    )
+
+
+@lru_cache(maxsize=4096)
+def ad_group_names(world: World, c: Campaign) -> dict[str, str]:
+    """Google's ad group names: the channel's (keyword match types, audiences), one each."""
+    r = _rng(world.seed, "gads-ad-groups", c.id)
+    names = r.sample(_AD_GROUPS[c.objective], len(c.adsets))
+    if c.objective == "SEARCH":
+        names = [f"{c.audience} - {n}" for n in names]
+    return {g.id: n for g, n in zip(c.adsets, names, strict=True)}
+
+
+def ad_type(c: Campaign) -> str:
+    return _AD_TYPES[c.objective]
+
+
+def ad_name(world: World, c: Campaign, ad: Ad) -> str | None:
+    """Google names only image and video ads; the rest have no name."""
+    if ad_type(c) not in _NAMED_AD_TYPES:
+        return None
+    r = _rng(world.seed, "gads-ad-name", ad.id)
+    return f"{c.format}_{r.choice(_CONCEPTS)}_{ad.name.rsplit('_', 1)[-1]}"
+
+
+def _credits(world: World, d: AdDay) -> tuple[int, ...]:
+    """Data-driven attribution gives partial credit: quarters of the 1st, 2nd, ... conversion."""
+    r = _rng(world.seed, "gads-credit", d.account_id, d.ad.id, d.day)
+    return tuple(r.choice((4, 4, 4, 3, 2, 1)) for _ in range(d.conversions))
 
 
 # -- rows as flat {gaql_field: value} dicts ----------------------------------------------------
@@ -455,36 +329,39 @@ def _customer_values(account: AccountSpec) -> dict[str, Any]:
     }
 
 
-def _campaign_values(seed: int, account: AccountSpec, c: Campaign, as_of: date) -> dict[str, Any]:
+def _campaign_values(
+    world: World, account: AccountSpec, c: Campaign, as_of: date
+) -> dict[str, Any]:
     prefix = f"customers/{account.id}"
+    b = budget(world, account, c)
     return {
         **_customer_values(account),
         "campaign.resource_name": f"{prefix}/campaigns/{c.id}",
         "campaign.id": int(c.id),
         "campaign.name": c.name,
-        "campaign.status": _campaign_status(seed, c, as_of),
-        "campaign.advertising_channel_type": c.channel,
-        "campaign.campaign_budget": f"{prefix}/campaignBudgets/{c.budget_id}",
-        "campaign_budget.resource_name": f"{prefix}/campaignBudgets/{c.budget_id}",
-        "campaign_budget.id": int(c.budget_id),
-        "campaign_budget.amount_micros": c.budget_amount_micros,
-        "campaign_budget.total_amount_micros": c.budget_total_micros,
-        "campaign_budget.period": c.budget_period,
+        "campaign.status": _campaign_status(world.seed, c, as_of),
+        "campaign.advertising_channel_type": c.objective,
+        "campaign.campaign_budget": f"{prefix}/campaignBudgets/{b.id}",
+        "campaign_budget.resource_name": f"{prefix}/campaignBudgets/{b.id}",
+        "campaign_budget.id": int(b.id),
+        "campaign_budget.amount_micros": b.amount_micros,
+        "campaign_budget.total_amount_micros": b.total_micros,
+        "campaign_budget.period": b.period,
         "campaign_budget.delivery_method": "STANDARD",
     }
 
 
 def _ad_group_values(
-    seed: int, account: AccountSpec, c: Campaign, g: AdGroup, as_of: date
+    world: World, account: AccountSpec, c: Campaign, g: AdGroup, as_of: date
 ) -> dict[str, Any]:
     prefix = f"customers/{account.id}"
-    values = _campaign_values(seed, account, c, as_of)
+    values = _campaign_values(world, account, c, as_of)
     status = "ENABLED" if values["campaign.status"] != "REMOVED" else "REMOVED"
     values.update(
         {
             "ad_group.resource_name": f"{prefix}/adGroups/{g.id}",
             "ad_group.id": int(g.id),
-            "ad_group.name": g.name,
+            "ad_group.name": ad_group_names(world, c)[g.id],
             "ad_group.status": status,
             "ad_group.campaign": f"{prefix}/campaigns/{c.id}",
         }
@@ -493,10 +370,10 @@ def _ad_group_values(
 
 
 def _ad_values(
-    seed: int, account: AccountSpec, c: Campaign, g: AdGroup, ad: Ad, as_of: date
+    world: World, account: AccountSpec, c: Campaign, g: AdGroup, ad: Ad, as_of: date
 ) -> dict[str, Any]:
     prefix = f"customers/{account.id}"
-    values = _ad_group_values(seed, account, c, g, as_of)
+    values = _ad_group_values(world, account, c, g, as_of)
     values.update(
         {
             "ad_group_ad.resource_name": f"{prefix}/adGroupAds/{g.id}~{ad.id}",
@@ -504,55 +381,50 @@ def _ad_values(
             "ad_group_ad.ad_group": f"{prefix}/adGroups/{g.id}",
             "ad_group_ad.ad.resource_name": f"{prefix}/ads/{ad.id}",
             "ad_group_ad.ad.id": int(ad.id),
-            "ad_group_ad.ad.name": ad.name,
-            "ad_group_ad.ad.type": ad.type,
+            "ad_group_ad.ad.name": ad_name(world, c, ad),
+            "ad_group_ad.ad.type": ad_type(c),
         }
     )
     return values
 
 
-def _entity_rows(seed: int, account: AccountSpec, resource: str, as_of: date) -> list[dict]:
+def _entity_rows(world: World, account: AccountSpec, resource: str, as_of: date) -> list[dict]:
     """Rows of a query without metrics: every object of the resource that exists as of."""
     if resource == "customer":
         return [_customer_values(account)]
     rows: list[dict] = []
-    for c in campaigns_as_of(seed, account, as_of):
+    for c in campaigns_as_of(world, account, as_of):
         if resource == "campaign":
-            rows.append(_campaign_values(seed, account, c, as_of))
+            rows.append(_campaign_values(world, account, c, as_of))
             continue
-        for g in c.ad_groups:
+        for g in c.adsets:
             if resource == "ad_group":
-                rows.append(_ad_group_values(seed, account, c, g, as_of))
+                rows.append(_ad_group_values(world, account, c, g, as_of))
                 continue
             rows.extend(
-                _ad_values(seed, account, c, g, ad, as_of) for ad in g.ads if ad.created <= as_of
+                _ad_values(world, account, c, g, ad, as_of) for ad in g.ads if ad.created <= as_of
             )
     return rows
 
 
-def _ad_day_rows(
-    seed: int, account: AccountSpec, day: date, as_of: date, restatement_days: int
-) -> list[dict]:
-    """Ad-level rows of one day as seen on ``as_of``: conversions appear as their lag passes."""
-    if day > as_of:
-        return []
-    age = (as_of - day).days
+def _ad_day_rows(world: World, account: AccountSpec, day: date, as_of: date) -> list[dict]:
+    """Ad-level rows of one day as seen on ``as_of``: conversions appear as their lag passes
+    (paid_world's lags, within ``restatement_days``), each with data-driven partial credit."""
     rows = []
-    for d in _day_base(seed, account, day):
-        seen = [(credit, cents) for lag, credit, cents in d.conversions if lag <= age]
-        if age >= restatement_days:
-            seen = [(credit, cents) for _, credit, cents in d.conversions]
-        values = _ad_values(seed, account, d.campaign, d.ad_group, d.ad, as_of)
+    for d in world.ad_days(account, day, as_of):
+        credit = sum(_credits(world, d))
+        value = Decimal(0)
+        if d.conversions:  # the value is credited in the same share as the conversions
+            value = Decimal(d.conversion_value_micro * credit) / (4 * d.conversions * 10**6)
+        values = _ad_values(world, account, d.campaign, d.adset, d.ad, as_of)
         values.update(
             {
                 "segments.date": day,
-                "metrics.cost_micros": d.cost_micros,
+                "metrics.cost_micros": d.spend_micro,
                 "metrics.impressions": d.impressions,
                 "metrics.clicks": d.clicks,
-                "metrics.conversions": sum((Decimal(q) / 4 for q, _ in seen), Decimal(0)),
-                "metrics.conversions_value": sum(
-                    (Decimal(cents * q) / 400 for q, cents in seen), Decimal(0)
-                ).quantize(Decimal("0.01")),
+                "metrics.conversions": Decimal(credit) / 4,
+                "metrics.conversions_value": value.quantize(Decimal("0.01")),
             }
         )
         rows.append(values)
@@ -848,7 +720,7 @@ def run_query(
             )
         rows = _metric_rows(settings, account, query, date_range, as_of)
     else:
-        rows = _entity_rows(settings.seed, account, query.resource, as_of)
+        rows = _entity_rows(settings.world, account, query.resource, as_of)
     rows = [r for r in rows if all(_matches(r, c) for c in query.conditions)]
     for name, descending in reversed(query.order_by):
 
@@ -874,7 +746,7 @@ def _metric_rows(
     groups: dict[tuple, dict] = {}
     day, until = date_range[0], min(date_range[1], as_of)
     while day <= until:
-        for row in _ad_day_rows(settings.seed, account, day, as_of, settings.restatement_days):
+        for row in _ad_day_rows(settings.world, account, day, as_of):
             key = tuple(row[f] for f in key_fields)
             agg = groups.get(key)
             if agg is None:
@@ -1303,8 +1175,4 @@ def daily_spend(config: Config, account_id: str, day: date, as_of: date) -> Deci
 
 def sample_campaigns(config: Config, as_of: date) -> list[tuple[str, str, str, date, date]]:
     """(account_id, campaign_id, name, start, end) of every enabled account's campaigns."""
-    settings = settings_from_config(config)
-    return [(a.id, c.id, c.name, c.start, c.end)
-            for a in settings.accounts if not getattr(a, "disabled", False)
-            for c in campaigns_as_of(settings.seed, a, as_of)]
-
+    return paid_world.sample_campaigns(settings_from_config(config).world, as_of)

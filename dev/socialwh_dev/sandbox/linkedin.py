@@ -25,10 +25,11 @@ Speaks what the real API speaks, under the same paths (mounted at ``/linkedin``)
 The HTTP server hands apps percent-decoded query values, so Rest.li values are parsed decoded
 here; whether the client kept ``( ) : ,`` unencoded on the wire is checked on the client side.
 
-The data is a pure function of (seed, account, day, as-of date) from hashlib-seeded generators:
-campaign groups run in flights (names mostly by the ``2026Q4_Prospecting_US_Video`` convention,
-some deliberately not), each with 1-3 campaigns (budgets, objectives) and 1-3 creatives per
-campaign. Spend, impressions, clicks and lead-form leads are final on the day; website
+The world is ``paid_world``'s, key ``linkedin``, in LinkedIn's B2B style (:data:`STYLE`):
+campaign groups are its campaigns and run in flights (names mostly by the
+``2026Q4_Prospecting_US_Video`` convention, some deliberately not), each with 1-3 campaigns (its
+ad sets; budgets and cost type here) and 1-3 creatives per campaign (its ads). Spend,
+impressions, clicks, engagements and lead-form leads are final on the day; website
 conversions (and their value) keep arriving for up to 30 days (LinkedIn's default click
 attribution window), then the day is frozen. The as-of date is today's UTC date, or
 ``sandbox_as_of=YYYY-MM-DD``. :func:`expected_ad_stats` gives the served elements offline.
@@ -50,16 +51,18 @@ from typing import Any
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox import oauth, versions
-from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
+from socialwh_dev.sandbox import oauth, paid_world, versions
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
+from socialwh_dev.sandbox.paid_world import AccountSpec, AdDay, Style, World
+from socialwh_dev.sandbox.paid_world import Ad as Creative
+from socialwh_dev.sandbox.paid_world import AdSet as LinkedInCampaign
+from socialwh_dev.sandbox.paid_world import Campaign as CampaignGroup
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "linkedin"
 DEFAULT_TOKEN = "sandbox-linkedin-token"
 DEFAULT_VERSION = "202610"  # any active YYYYMM works; this is what the connector sends by default
 OLDEST_VERSION = "202401"
-DEFAULT_START = date(2025, 1, 1)
 RESTATE_DAYS = 30  # website conversions are attributed up to 30 days after the click
 DEFAULT_MAX_ELEMENTS = 15_000
 MAX_FIELDS = 20
@@ -108,35 +111,6 @@ _DEFAULT_FIELDS = ("dateRange", "pivotValues", "impressions", "clicks", "costInL
 _CAMPAIGN_FORMATS = {"Video": "SINGLE_VIDEO", "Carousel": "CAROUSEL"}
 _USD_PER_UNIT = {"USD": Decimal("1"), "EUR": Decimal("1.0842"), "GBP": Decimal("1.2711")}
 
-_AUDIENCES = (  # (name, objectiveType, weight)
-    ("Prospecting", "WEBSITE_CONVERSION", 4),
-    ("Retargeting", "WEBSITE_CONVERSION", 2),
-    ("ABM", "LEAD_GENERATION", 3),
-    ("LeadGen", "LEAD_GENERATION", 2),
-    ("Awareness", "BRAND_AWARENESS", 1),
-    ("Traffic", "WEBSITE_VISIT", 1),
-)
-_FORMATS = ("Video", "Carousel", "SingleImage", "Document", "Conversation")
-_COUNTRIES = {"USD": ("US", "CA", "NA"), "EUR": ("DE", "FR", "NL", "DACH"), "GBP": ("UK", "IE")}
-_TARGETING = (
-    "IT-Directors",
-    "CFOs_1000+",
-    "HR-Leaders",
-    "Founders_SMB",
-    "Matched-Accounts_Tier1",
-    "Website-Visitors_90d",
-    "Lookalike_Customers",
-    "Ops-Managers_Mfg",
-)
-_CONCEPTS = (
-    "Whitepaper-2026-Trends",
-    "Webinar-Invite",
-    "Customer-Story",
-    "Product-Tour",
-    "ROI-Calculator",
-    "Demo-Request",
-    "Analyst-Report",
-)
 _PIVOT_URNS = {
     "CREATIVE": "urn:li:sponsoredCreative:",
     "CAMPAIGN": "urn:li:sponsoredCampaign:",
@@ -150,319 +124,157 @@ _FACETS = {
     "creatives": "CREATIVE",
 }
 
+STYLE = Style(
+    audiences=(
+        ("Prospecting", "WEBSITE_CONVERSION", 4),
+        ("Retargeting", "WEBSITE_CONVERSION", 2),
+        ("ABM", "LEAD_GENERATION", 3),
+        ("LeadGen", "LEAD_GENERATION", 2),
+        ("Awareness", "BRAND_AWARENESS", 1),
+        ("Traffic", "WEBSITE_VISIT", 1),
+    ),
+    formats=("Video", "Carousel", "SingleImage", "Document", "Conversation"),
+    sales_objectives=frozenset({"WEBSITE_CONVERSION"}),
+    weekday_factors=(1.0, 1.1, 1.1, 1.05, 0.95, 0.45, 0.4),  # B2B: quiet weekends
+    # Digits like LinkedIn's; the leading digit keeps group, campaign and creative ids apart.
+    id_digits=9,
+    id_prefixes=(("campaign", "6"), ("adset", "3"), ("ad", "4")),
+    daily_targets=(60, 90, 120, 180, 250, 350),
+    adsets_per_campaign=(1, 3),
+    ads_per_adset=(1, 3),
+    cpm_range=(25.0, 75.0),
+    aov_range=(120.0, 900.0),
+)
+
 
 # ---------------------------------------------------------------------------------------------
-# Deterministic world
+# The world: paid_world's (key ``linkedin``). LinkedIn's campaign groups are its campaigns (the
+# flights), LinkedIn's campaigns its ad sets and creatives its ads; days are UTC days (accounts
+# have no time zone in the config, so paid_world's default UTC holds).
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AccountSpec:
-    id: str
-    name: str
-    currency: str
-    campaigns: int  # campaign groups running side by side (slots), flight after flight
-    first_day: date
-
-
-@dataclass(frozen=True)
-class Creative:
-    id: str  # digits; the API shows urn:li:sponsoredCreative:<id>
-    name: str | None  # the name is optional in the Creatives API
-    weight: float
-    created: date
-
-
-@dataclass(frozen=True)
-class Campaign:
-    id: str
-    name: str
-    objective: str
-    cost_type: str
-    daily_budget_cents: int | None
-    total_budget_cents: int | None
-    weight: float
-    creatives: tuple[Creative, ...]
-
-
-@dataclass(frozen=True)
-class CampaignGroup:
-    id: str
-    name: str
-    audience: str
-    objective: str
-    format: str
-    start: date
-    end: date  # inclusive
-    created: date
-    daily_target: float  # planned spend per day, account currency
-    total_budget_cents: int | None
-    value_per_conversion: float
-    campaigns: tuple[Campaign, ...]
 
 
 @dataclass(frozen=True)
 class LinkedInSandboxSettings:
-    seed: int
+    world: World
     token: str
     max_elements: int
-    accounts: tuple[AccountSpec, ...]
+
+    @property
+    def seed(self) -> int:
+        return self.world.seed
+
+    @property
+    def accounts(self) -> tuple[AccountSpec, ...]:
+        return self.world.accounts
 
     def account(self, account_id: str) -> AccountSpec | None:
-        return next((a for a in self.accounts if a.id == account_id), None)
+        return self.world.account(account_id)
 
 
 def settings_from_config(config: Config) -> LinkedInSandboxSettings:
     """Read ``sandbox.seed`` and ``sandbox.linkedin`` (accounts; optional access_token,
     start_date, max_elements)."""
-    sandbox = config.sandbox or {}
-    seed = int(sandbox.get("seed", 0))
-    linkedin = sandbox.get("linkedin") or {}
-    start = linkedin.get("start_date", DEFAULT_START)
-    start = start if isinstance(start, date) else date.fromisoformat(str(start))
-    accounts = []
-    for account_id, spec in (linkedin.get("accounts") or {}).items():
-        spec = spec or {}
-        offset = _rng(seed, "li-account-start", account_id).randint(0, 27)
-        accounts.append(
-            AccountSpec(
-                id=str(account_id),
-                name=str(spec.get("name", account_id)),
-                currency=str(spec.get("currency", "USD")),
-                campaigns=int(spec.get("campaigns", 2)),
-                first_day=start + timedelta(days=offset),
-            )
-        )
+    linkedin = (config.sandbox or {}).get(PREFIX) or {}
     return LinkedInSandboxSettings(
-        seed=seed,
+        world=paid_world.world_from_config(config, PREFIX, restatement_days=RESTATE_DAYS,
+                                           style=STYLE),
         token=str(linkedin.get("access_token", DEFAULT_TOKEN)),
         max_elements=int(linkedin.get("max_elements", DEFAULT_MAX_ELEMENTS)),
-        accounts=tuple(accounts),
     )
 
 
-def _group_name(r: random.Random, audience: str, country: str, fmt: str, start: date) -> str:
-    quarter = quarter_label(start)
-    # Hand-typed and copied names are part of every real account.
-    return campaign_name(
-        r,
-        (audience, country, fmt),
-        start,
-        (
-            f"{audience} {country} {fmt} - Copy",
-            f"{quarter.lower()}-{audience.lower()}-{country.lower()}",
-            f"TEST {fmt} {start:%b %Y}",
-            f"Always On | {audience} | {country}",
-        ),
-    )
+def world(config: Config) -> World:
+    return settings_from_config(config).world
 
 
-@lru_cache(maxsize=None)
-def _flight(seed: int, account: AccountSpec, slot: int, k: int) -> CampaignGroup:
-    """The k-th campaign group of a slot: slots run groups back to back with small gaps."""
-    r = _rng(seed, "li-flight", account.id, slot, k)
-    if k == 0:
-        start = account.first_day + timedelta(days=0 if slot == 0 else r.randint(0, 40))
-    else:
-        start = _flight(seed, account, slot, k - 1).end + timedelta(days=1 + r.randint(0, 12))
-    duration = r.randint(28, 100)
-    end = start + timedelta(days=duration - 1)
-    audience = r.choices([a[0] for a in _AUDIENCES], weights=[a[2] for a in _AUDIENCES])[0]
-    objective = next(a[1] for a in _AUDIENCES if a[0] == audience)
-    country = r.choice(_COUNTRIES.get(account.currency, (account.currency[:2],)))
-    fmt = r.choice(_FORMATS)
-    daily_target = float(r.choice((60, 90, 120, 180, 250, 350)))
-    base = f"{account.id[-4:]}{slot}{k:03d}"
-    campaigns = []
-    for c in range(1, r.randint(1, 3) + 1):
-        budget_mode = r.choices(("daily", "total", "both"), weights=(6, 1, 2))[0]
-        daily = int(daily_target * 100 * r.uniform(0.3, 0.7)) // 500 * 500 + 500
-        creatives = tuple(
-            Creative(
-                id=f"4{base}{c}{d}",
-                name=None if r.random() < 0.15 else f"{fmt}_{r.choice(_CONCEPTS)}_v{d}",
-                weight=r.uniform(0.3, 1.7),
-                created=start - timedelta(days=2) + timedelta(days=r.choice((0, 0, 0, 6, 15))),
-            )
-            for d in range(1, r.randint(1, 3) + 1)
-        )
-        campaigns.append(
-            Campaign(
-                id=f"3{base}{c}",
-                name=f"{country}_{r.choice(_TARGETING)}_{fmt}",
-                objective=objective,
-                cost_type=r.choice(("CPM", "CPC", "CPM")),
-                daily_budget_cents=daily if budget_mode in ("daily", "both") else None,
-                total_budget_cents=daily * duration if budget_mode in ("total", "both") else None,
-                weight=r.uniform(0.5, 1.5),
-                creatives=creatives,
-            )
-        )
-    return CampaignGroup(
-        id=f"6{base}",
-        name=_group_name(r, audience, country, fmt, start),
-        audience=audience,
-        objective=objective,
-        format=fmt,
-        start=start,
-        end=end,
-        created=start - timedelta(days=r.randint(2, 9)),
-        daily_target=daily_target,
-        total_budget_cents=int(daily_target * duration * 100) if r.random() < 0.5 else None,
-        value_per_conversion=r.uniform(120.0, 900.0),
-        campaigns=tuple(campaigns),
-    )
-
-
-def _group_on(seed: int, account: AccountSpec, slot: int, day: date) -> CampaignGroup | None:
-    for k in itertools.count():
-        g = _flight(seed, account, slot, k)
-        if g.start > day:
-            return None
-        if day <= g.end:
-            return g
-    return None  # pragma: no cover - itertools.count() never ends
-
-
-def groups_as_of(seed: int, account: AccountSpec, as_of: date) -> list[CampaignGroup]:
+def groups_as_of(world: World, account: AccountSpec, as_of: date) -> list[CampaignGroup]:
     """Every campaign group created on or before ``as_of`` (scheduled ones too), oldest first."""
-    out = []
-    for slot in range(account.campaigns):
-        for k in itertools.count():
-            g = _flight(seed, account, slot, k)
-            if g.created > as_of:
-                break
-            out.append(g)
-    return sorted(out, key=lambda g: (g.created, g.id))
+    return world.campaigns(account, as_of)
 
 
 @dataclass(frozen=True)
-class _CreativeDay:
-    """One creative's delivery on one UTC day, before restatement is applied."""
+class CampaignSettings:
+    """What a LinkedIn campaign (a paid_world ad set) has of its own: cost type and budgets."""
 
-    group: CampaignGroup
-    campaign: Campaign
-    creative: Creative
-    cost_micros: int
-    impressions: int
-    clicks: int
-    landing_page_clicks: int
-    leads: int
-    lead_form_opens: int
-    likes: int
-    comments: int
-    shares: int
-    follows: int
-    video_views: int
-    video_completions: int
-    conversions: tuple[tuple[int, bool, int], ...]  # (lag days, post-click?, value in cents)
+    cost_type: str
+    daily_budget_cents: int | None
+    total_budget_cents: int | None
 
 
-@lru_cache(maxsize=8192)
-def _day_base(seed: int, account: AccountSpec, day: date) -> tuple[_CreativeDay, ...]:
-    """All delivering creatives of a day, independent of the as-of date."""
-    out: list[_CreativeDay] = []
-    weekday = (1.0, 1.1, 1.1, 1.05, 0.95, 0.45, 0.4)[day.weekday()]  # B2B: quiet weekends
-    for slot in range(account.campaigns):
-        g = _group_on(seed, account, slot, day)
-        if g is None:
-            continue
-        rg = _rng(seed, "li-group-day", account.id, g.id, day)
-        group_spend = g.daily_target * rg.uniform(0.7, 1.02) * weekday
-        total_weight = sum(c.weight for c in g.campaigns)
-        for campaign in g.campaigns:
-            if rg.random() < 0.05:  # a campaign paused for the day
-                continue
-            live = [cr for cr in campaign.creatives if cr.created <= day]
-            creative_weight = sum(cr.weight for cr in live) or 1.0
-            for creative in live:
-                r = _rng(seed, "li-creative-day", account.id, creative.id, day)
-                if r.random() < 0.06:
-                    continue
-                share = group_spend * campaign.weight / total_weight * creative.weight
-                cost_micros = round(share / creative_weight * 1_000_000 * r.uniform(0.8, 1.2))
-                cpm = r.uniform(25.0, 75.0)
-                impressions = int(cost_micros / 1_000_000 / cpm * 1000)
-                if cost_micros < 10_000 or impressions < 1:
-                    continue
-                ctr = r.uniform(0.003, 0.009) * (1.6 if g.audience == "Retargeting" else 1.0)
-                clicks = int(impressions * ctr + r.random())
-                lpc = int(clicks * r.uniform(0.55, 0.85))
-                leads = opens = 0
-                if g.objective == "LEAD_GENERATION":
-                    opens = int(clicks * r.uniform(0.2, 0.4) + r.random())
-                    leads = min(opens, int(opens * r.uniform(0.2, 0.45) + r.random()))
-                intent = {"WEBSITE_CONVERSION": 1.0, "WEBSITE_VISIT": 0.4}.get(g.objective, 0.15)
-                n_conv = int(lpc * r.uniform(0.02, 0.09) * intent + r.random())
-                conversions = tuple(
-                    (
-                        min(RESTATE_DAYS - 1, int(r.expovariate(1 / 5))),
-                        r.random() < 0.8,
-                        round(g.value_per_conversion * r.uniform(0.6, 1.4) * 100),
-                    )
-                    for _ in range(n_conv)
-                )
-                video = g.format == "Video"
-                views = int(impressions * r.uniform(0.2, 0.4)) if video else 0
-                out.append(
-                    _CreativeDay(
-                        group=g,
-                        campaign=campaign,
-                        creative=creative,
-                        cost_micros=cost_micros,
-                        impressions=impressions,
-                        clicks=clicks,
-                        landing_page_clicks=lpc,
-                        leads=leads,
-                        lead_form_opens=opens,
-                        likes=int(impressions * r.uniform(0.001, 0.004)),
-                        comments=int(impressions * r.uniform(0.0, 0.0006)),
-                        shares=int(impressions * r.uniform(0.0, 0.0004)),
-                        follows=int(impressions * r.uniform(0.0, 0.0008)),
-                        video_views=views,
-                        video_completions=int(views * r.uniform(0.2, 0.45)),
-                        conversions=conversions,
-                    )
-                )
-    out.sort(key=lambda d: d.creative.id)
-    return tuple(out)
+@lru_cache(maxsize=4096)
+def campaign_settings(world: World, g: CampaignGroup, c: LinkedInCampaign) -> CampaignSettings:
+    r = _rng(world.seed, PREFIX, "campaign-settings", c.id)
+    budget_mode = r.choices(("daily", "total", "both"), weights=(6, 1, 2))[0]
+    daily = int(g.daily_target_minor * r.uniform(0.3, 0.7)) // 500 * 500 + 500
+    duration = (g.end - g.start).days + 1
+    return CampaignSettings(
+        cost_type=r.choice(("CPM", "CPC", "CPM")),
+        daily_budget_cents=daily if budget_mode in ("daily", "both") else None,
+        total_budget_cents=daily * duration if budget_mode in ("total", "both") else None,
+    )
 
 
-def _creative_values(d: _CreativeDay, age: int, currency: str) -> dict[str, int]:
-    """Summable metric values of a creative-day seen ``age`` days later (money in micros)."""
-    seen = [(post_click, value) for lag, post_click, value in d.conversions if lag <= age]
-    post_click = sum(1 for pc, _ in seen if pc)
-    engagements = d.clicks + d.likes + d.comments + d.shares + d.follows
+def creative_name(world: World, cr: Creative) -> str | None:
+    """The name is optional in the Creatives API: about one creative in seven has none."""
+    return None if _rng(world.seed, PREFIX, "creative-name", cr.id).random() < 0.15 else cr.name
+
+
+def group_total_budget_cents(account: AccountSpec, g: CampaignGroup) -> int | None:
+    if g.budget_period != "lifetime" or g.budget_micro is None:
+        return None
+    return g.budget_micro // 10 ** (6 - account.exponent)
+
+
+def _creative_values(world: World, d: AdDay, currency: str) -> dict[str, int]:
+    """Summable metric values of a creative-day (money in micros).
+
+    Spend, impressions, clicks, conversions and their value are paid_world's; the engagement
+    counts and lead forms are LinkedIn's own, drawn per creative-day and final on the day (only
+    website conversions restate). About four in five conversions are post-click."""
+    r = _rng(world.seed, PREFIX, "creative-day", d.account_id, d.ad.id, d.day)
+    lpc = int(d.clicks * r.uniform(0.55, 0.85))
+    leads = opens = 0
+    if d.campaign.objective == "LEAD_GENERATION":
+        opens = int(d.clicks * r.uniform(0.2, 0.4) + r.random())
+        leads = min(opens, int(opens * r.uniform(0.2, 0.45) + r.random()))
+    likes = int(d.impressions * r.uniform(0.001, 0.004))
+    comments = int(d.impressions * r.uniform(0.0, 0.0006))
+    shares = int(d.impressions * r.uniform(0.0, 0.0004))
+    follows = int(d.impressions * r.uniform(0.0, 0.0008))
+    views = int(d.impressions * r.uniform(0.2, 0.4)) if d.campaign.format == "Video" else 0
+    completions = int(views * r.uniform(0.2, 0.45))
+    post_click = (d.conversions * 4 + 2) // 5
     return {
         "impressions": d.impressions,
         "clicks": d.clicks,
-        "landingPageClicks": d.landing_page_clicks,
-        "costInLocalCurrency": d.cost_micros,
-        "costInUsd": int(d.cost_micros * _USD_PER_UNIT.get(currency, Decimal(1))),
-        "externalWebsiteConversions": len(seen),
+        "landingPageClicks": lpc,
+        "costInLocalCurrency": d.spend_micro,
+        "costInUsd": int(d.spend_micro * _USD_PER_UNIT.get(currency, Decimal(1))),
+        "externalWebsiteConversions": d.conversions,
         "externalWebsitePostClickConversions": post_click,
-        "externalWebsitePostViewConversions": len(seen) - post_click,
-        "conversionValueInLocalCurrency": sum(v for _, v in seen) * 10_000,
-        "oneClickLeads": d.leads,
-        "oneClickLeadFormOpens": d.lead_form_opens,
-        "totalEngagements": engagements,
-        "videoViews": d.video_views,
-        "likes": d.likes,
-        "comments": d.comments,
-        "shares": d.shares,
-        "follows": d.follows,
+        "externalWebsitePostViewConversions": d.conversions - post_click,
+        "conversionValueInLocalCurrency": d.conversion_value_micro,
+        "oneClickLeads": leads,
+        "oneClickLeadFormOpens": opens,
+        "totalEngagements": d.clicks + likes + comments + shares + follows,
+        "videoViews": views,
+        "likes": likes,
+        "comments": comments,
+        "shares": shares,
+        "follows": follows,
         "otherEngagements": 0,
-        "videoCompletions": d.video_completions,
+        "videoCompletions": completions,
         "sends": 0,
         "opens": 0,
     }
 
 
-def _pivot_id(d: _CreativeDay, account: AccountSpec, pivot: str) -> str:
+def _pivot_id(d: AdDay, account: AccountSpec, pivot: str) -> str:
     return {
-        "CREATIVE": d.creative.id,
-        "CAMPAIGN": d.campaign.id,
-        "CAMPAIGN_GROUP": d.group.id,
+        "CREATIVE": d.ad.id,
+        "CAMPAIGN": d.adset.id,
+        "CAMPAIGN_GROUP": d.campaign.id,
         "ACCOUNT": account.id,
     }[pivot]
 
@@ -491,7 +303,7 @@ class _Element:
 
 
 def _elements(
-    seed: int,
+    world: World,
     account: AccountSpec,
     since: date,
     until: date,
@@ -506,13 +318,12 @@ def _elements(
         groups: dict[str, dict[str, int]] = {}
         day = start
         while day <= min(stop, as_of):
-            age = (as_of - day).days
-            for d in _day_base(seed, account, day):
+            for d in world.ad_days(account, day, as_of):
                 if not all(_pivot_id(d, account, p) in ids for p, ids in filters.items()):
                     continue
                 key = _pivot_id(d, account, pivot)
                 agg = groups.setdefault(key, dict.fromkeys(METRICS, 0))
-                for name, value in _creative_values(d, age, account.currency).items():
+                for name, value in _creative_values(world, d, account.currency).items():
                     agg[name] += value
             day += timedelta(days=1)
         urn = _PIVOT_URNS[pivot]
@@ -558,7 +369,7 @@ def expected_ad_stats(
     account = settings.account(str(account_id).removeprefix(_PIVOT_URNS["ACCOUNT"]))
     if account is None:
         raise KeyError(f"sandbox.linkedin.accounts has no account {account_id!r}")
-    elements = _elements(settings.seed, account, day, day, as_of, "CREATIVE", "DAILY", {})
+    elements = _elements(settings.world, account, day, day, as_of, "CREATIVE", "DAILY", {})
     return [_serialize(e, tuple(fields)) for e in elements]
 
 
@@ -833,19 +644,19 @@ class LinkedInSandbox:
         if request.query.get("q") != finder:
             raise _bad_request(f"Query parameter 'q' must be '{finder}' for {edge}")
         as_of = self._as_of(request)
-        groups = groups_as_of(self.settings.seed, account, as_of)
+        groups = groups_as_of(self.settings.world, account, as_of)
         if edge == "adCampaignGroups":
             items = [self._group_object(account, g, as_of) for g in groups]
         elif edge == "adCampaigns":
             items = [
-                self._campaign_object(account, g, c, as_of) for g in groups for c in g.campaigns
+                self._campaign_object(account, g, c, as_of) for g in groups for c in g.adsets
             ]
         else:
             items = [
                 self._creative_object(account, g, c, cr, as_of)
                 for g in groups
-                for c in g.campaigns
-                for cr in c.creatives
+                for c in g.adsets
+                for cr in c.ads
                 if cr.created <= as_of
             ]
         items = self._filter(request, edge, items)
@@ -906,13 +717,15 @@ class LinkedInSandbox:
                 "lastModified": {"time": _epoch_ms(min(as_of, g.end))},
             },
         }
-        if g.total_budget_cents is not None:
-            out["totalBudget"] = _money(g.total_budget_cents, account.currency)
+        total = group_total_budget_cents(account, g)
+        if total is not None:
+            out["totalBudget"] = _money(total, account.currency)
         return out
 
     def _campaign_object(
-        self, account: AccountSpec, g: CampaignGroup, c: Campaign, as_of: date
+        self, account: AccountSpec, g: CampaignGroup, c: LinkedInCampaign, as_of: date
     ) -> dict:
+        own = campaign_settings(self.settings.world, g, c)
         out: dict[str, Any] = {
             "id": int(c.id),
             "name": c.name,
@@ -920,10 +733,10 @@ class LinkedInSandbox:
             "campaignGroup": f"urn:li:sponsoredCampaignGroup:{g.id}",
             "status": _status(g, as_of),
             "type": "SPONSORED_UPDATES",
-            "costType": c.cost_type,
-            "objectiveType": c.objective,
+            "costType": own.cost_type,
+            "objectiveType": g.objective,
             "format": _CAMPAIGN_FORMATS.get(g.format, "STANDARD_UPDATE"),
-            "unitCost": _money(800 if c.cost_type == "CPC" else 4500, account.currency),
+            "unitCost": _money(800 if own.cost_type == "CPC" else 4500, account.currency),
             "runSchedule": {
                 "start": _epoch_ms(g.start),
                 "end": _epoch_ms(g.end + timedelta(days=1)),
@@ -938,14 +751,14 @@ class LinkedInSandbox:
                 "lastModified": {"time": _epoch_ms(min(as_of, g.end))},
             },
         }
-        if c.daily_budget_cents is not None:
-            out["dailyBudget"] = _money(c.daily_budget_cents, account.currency)
-        if c.total_budget_cents is not None:
-            out["totalBudget"] = _money(c.total_budget_cents, account.currency)
+        if own.daily_budget_cents is not None:
+            out["dailyBudget"] = _money(own.daily_budget_cents, account.currency)
+        if own.total_budget_cents is not None:
+            out["totalBudget"] = _money(own.total_budget_cents, account.currency)
         return out
 
     def _creative_object(
-        self, account: AccountSpec, g: CampaignGroup, c: Campaign, cr: Creative, as_of: date
+        self, account: AccountSpec, g: CampaignGroup, c: LinkedInCampaign, cr: Creative, as_of: date
     ) -> dict:
         status = _status(g, as_of)
         out: dict[str, Any] = {
@@ -962,8 +775,9 @@ class LinkedInSandbox:
             "lastModifiedAt": _epoch_ms(min(as_of, g.end)),
             "lastModifiedBy": "urn:li:person:sandboxMember",
         }
-        if cr.name is not None:
-            out["name"] = cr.name
+        name = creative_name(self.settings.world, cr)
+        if name is not None:
+            out["name"] = name
         return out
 
     # -- analytics -------------------------------------------------------------------------
@@ -1002,7 +816,7 @@ class LinkedInSandbox:
         elements: list[_Element] = []
         for account in accounts:  # accounts the token cannot see simply have no elements
             elements += _elements(
-                self.settings.seed, account, since, until, as_of, pivot, granularity, filters
+                self.settings.world, account, since, until, as_of, pivot, granularity, filters
             )
         elements.sort(key=lambda e: (e.start, e.pivot_urn))
         served = elements[: self.settings.max_elements]  # the real endpoint truncates silently
@@ -1102,8 +916,5 @@ def daily_spend(config: Config, account_id: str, day: date, as_of: date) -> Deci
 
 def sample_campaigns(config: Config, as_of: date) -> list[tuple[str, str, str, date, date]]:
     """(account_id, campaign_id, name, start, end) of every enabled account's campaigns."""
-    settings = settings_from_config(config)
-    return [(a.id, c.id, c.name, c.start, c.end)
-            for a in settings.accounts if not getattr(a, "disabled", False)
-            for c in groups_as_of(settings.seed, a, as_of)]
+    return paid_world.sample_campaigns(settings_from_config(config).world, as_of)
 

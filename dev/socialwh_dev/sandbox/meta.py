@@ -8,8 +8,8 @@ async report runs), ``/{report_run_id}`` polling, ``/{report_run_id}/insights``,
 envelope (190 bad token, 100/33 unknown object, 100/1487534 too much data, 4/17/80000 throttling
 with ``x-business-use-case-usage``).
 
-The data is a pure function of (seed, account, day, as-of date), built from hashlib-seeded
-generators: campaigns run in flights with start and end dates, names mostly follow the
+The world is ``paid_world``'s, key ``meta``, in Meta's style (:data:`STYLE`: objectives, formats,
+18-digit ids): campaigns run in flights with start and end dates, names mostly follow the
 ``2026Q4_Prospecting_US_Video`` convention (some deliberately do not), conversions trickle in
 for up to 28 days after the day (restatement) and are frozen after that, spend never changes.
 The as-of date is today's UTC date, or ``sandbox_as_of=YYYY-MM-DD`` (a sandbox-only parameter
@@ -36,16 +36,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox import oauth, versions
-from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
+from socialwh_dev.sandbox import oauth, paid_world, versions
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
+from socialwh_dev.sandbox.paid_world import AccountSpec, AdDay, Campaign, Style, World
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "meta"
 DEFAULT_TOKEN = "sandbox-meta-token"
 APP_ID = "100000000000001"         # the app whose app token ({app_id}|{app_secret}) asks debug_token
 APP_SECRET = "sandbox-meta-app-secret"
-DEFAULT_START = date(2025, 1, 1)
 FREEZE_DAYS = 28  # Meta: insights are final 28 days after the day
 MAX_RANGE_DAYS = 400
 DEFAULT_MAX_ROWS = 20_000
@@ -110,303 +109,120 @@ _VALUE_ORDER = (
     "offsite_conversion.fb_pixel_purchase",
 )
 
-_AUDIENCES = (  # (name, objective, weight)
-    ("Prospecting", "OUTCOME_SALES", 4),
-    ("Retargeting", "OUTCOME_SALES", 3),
-    ("Awareness", "OUTCOME_AWARENESS", 1),
-    ("Traffic", "OUTCOME_TRAFFIC", 1),
-    ("Leads", "OUTCOME_LEADS", 1),
-)
-_FORMATS = ("Video", "Carousel", "Static", "Reels", "Collection")
-_COUNTRIES = {"EUR": ("DE", "FR", "NL", "AT", "ES"), "USD": ("US", "CA"), "GBP": ("UK", "IE")}
-_TARGETING = {
-    "Prospecting": ("Broad", "LAL 1% Purchasers", "Interests Fitness", "Advantage+ Audience"),
-    "Retargeting": ("ATC 14d", "Site Visitors 30d", "Engagers 90d", "Past Buyers 180d"),
-}
-_AGES = ("18-24", "25-34", "25-44", "35-54", "18-65+")
-_CONCEPTS = (
-    "UGC-Testimonial",
-    "Product-Demo",
-    "Founder-Story",
-    "Sale-20pct",
-    "Lifestyle",
-    "Unboxing",
-    "Before-After",
+STYLE = Style(
+    audiences=(  # (name, objective, weight)
+        ("Prospecting", "OUTCOME_SALES", 4),
+        ("Retargeting", "OUTCOME_SALES", 3),
+        ("Awareness", "OUTCOME_AWARENESS", 1),
+        ("Traffic", "OUTCOME_TRAFFIC", 1),
+        ("Leads", "OUTCOME_LEADS", 1),
+    ),
+    formats=("Video", "Carousel", "Static", "Reels", "Collection"),
+    sales_objectives=frozenset({"OUTCOME_SALES", "OUTCOME_TRAFFIC"}),
+    weekday_factors=(1.0, 1.05, 1.05, 1.0, 0.95, 0.85, 0.9),
+    # 18-digit ids starting 120, like Meta's current object ids.
+    id_digits=18,
+    id_prefixes=(("campaign", "120"), ("adset", "120"), ("ad", "120")),
+    daily_targets=(40, 60, 80, 100, 150, 200, 250, 300),
+    cpm_range=(4.0, 14.0),
+    ctr_range=(0.006, 0.025),
+    aov_range=(25.0, 90.0),
 )
 
 
 # ---------------------------------------------------------------------------------------------
-# Deterministic world
+# The world: paid_world's (key ``meta``). What Meta has of its own (budgets in minor units, the
+# non-purchase action types, add-to-cart with its own lags) is derived here.
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AccountSpec:
-    id: str
-    name: str
-    currency: str
-    timezone: str
-    campaigns: int  # campaigns running side by side (slots), each slot runs flight after flight
-    first_day: date
-
-
-@dataclass(frozen=True)
-class Ad:
-    id: str
-    name: str
-    weight: float
-    created: date
-
-
-@dataclass(frozen=True)
-class AdSet:
-    id: str
-    name: str
-    daily_budget: int | None  # minor units, only when the campaign does not hold the budget
-    ads: tuple[Ad, ...]
-
-
-@dataclass(frozen=True)
-class Campaign:
-    id: str
-    name: str
-    audience: str
-    objective: str
-    format: str
-    start: date
-    end: date  # inclusive
-    created: date
-    daily_target: float  # planned spend per day, account currency
-    daily_budget: int | None  # minor units (cents), as Meta returns budgets
-    lifetime_budget: int | None
-    aov: float
-    adsets: tuple[AdSet, ...]
 
 
 @dataclass(frozen=True)
 class MetaSandboxSettings:
-    seed: int
+    world: World
     token: str
     max_rows: int
     max_days: int
-    accounts: tuple[AccountSpec, ...]
+
+    @property
+    def seed(self) -> int:
+        return self.world.seed
+
+    @property
+    def accounts(self) -> tuple[AccountSpec, ...]:
+        return self.world.accounts
 
     def account(self, account_id: str) -> AccountSpec | None:
-        return next((a for a in self.accounts if a.id == account_id), None)
+        return self.world.account(account_id)
 
 
 def settings_from_config(config: Config) -> MetaSandboxSettings:
     """Read ``sandbox.seed`` and ``sandbox.meta`` (accounts; optional access_token, start_date,
     max_rows_per_query, max_days_per_query)."""
-    sandbox = config.sandbox or {}
-    seed = int(sandbox.get("seed", 0))
-    meta = sandbox.get("meta") or {}
-    start = meta.get("start_date", DEFAULT_START)
-    start = start if isinstance(start, date) else date.fromisoformat(str(start))
-    accounts = []
-    for account_id, spec in (meta.get("accounts") or {}).items():
-        spec = spec or {}
-        offset = _rng(seed, "meta-account-start", account_id).randint(0, 27)
-        accounts.append(
-            AccountSpec(
-                id=str(account_id),
-                name=str(spec.get("name", account_id)),
-                currency=str(spec.get("currency", "EUR")),
-                timezone=str(spec.get("timezone", "UTC")),
-                campaigns=int(spec.get("campaigns", 3)),
-                first_day=start + timedelta(days=offset),
-            )
-        )
+    meta = (config.sandbox or {}).get("meta") or {}
     return MetaSandboxSettings(
-        seed=seed,
+        world=paid_world.world_from_config(config, "meta", restatement_days=FREEZE_DAYS,
+                                           style=STYLE, default_currency="EUR",
+                                           default_campaigns=3),
         token=str(meta.get("access_token", DEFAULT_TOKEN)),
         max_rows=int(meta.get("max_rows_per_query", DEFAULT_MAX_ROWS)),
         max_days=int(meta.get("max_days_per_query", MAX_RANGE_DAYS)),
-        accounts=tuple(accounts),
     )
 
 
-def _campaign_name(r: random.Random, audience: str, country: str, fmt: str, start: date) -> str:
-    quarter = quarter_label(start)
-    # Real accounts are never clean: copies, tests and hand-typed names break the convention.
-    return campaign_name(
-        r,
-        (audience, country, fmt),
-        start,
-        (
-            f"{audience} {country} {fmt} - Copy",
-            f"{quarter.lower()}-{audience.lower()}-{country.lower()}-{fmt.lower()}",
-            f"TEST {fmt} {start:%b %Y}",
-            f"Always On | {audience} | {country}",
-        ),
-    )
+def world(config: Config) -> World:
+    return settings_from_config(config).world
 
 
-@lru_cache(maxsize=None)
-def _flight(seed: int, account: AccountSpec, slot: int, k: int) -> Campaign:
-    """The k-th campaign of a slot: slots run campaigns back to back with small gaps."""
-    r = _rng(seed, "meta-flight", account.id, slot, k)
-    if k == 0:
-        start = account.first_day + timedelta(days=0 if slot == 0 else r.randint(0, 45))
-    else:
-        start = _flight(seed, account, slot, k - 1).end + timedelta(days=1 + r.randint(0, 10))
-    duration = r.randint(30, 120)
-    end = start + timedelta(days=duration - 1)
-    audience = r.choices([a[0] for a in _AUDIENCES], weights=[a[2] for a in _AUDIENCES])[0]
-    objective = next(a[1] for a in _AUDIENCES if a[0] == audience)
-    country = r.choice(_COUNTRIES.get(account.currency, (account.currency[:2],)))
-    fmt = r.choice(_FORMATS)
-    name = _campaign_name(r, audience, country, fmt, start)
-    daily_target = float(r.choice((40, 60, 80, 100, 150, 200, 250, 300)))
-    budget_mode = r.choices(("daily", "lifetime", "adset"), weights=(5, 2, 3))[0]
-    base = f"{account.id[-6:]}{slot:02d}{k:03d}"
-    adsets = []
-    n_adsets = r.randint(2, 4)
-    for a in range(1, n_adsets + 1):
-        targeting = r.choice(_TARGETING.get(audience, ("Broad", "Interests")))
-        ads = tuple(
-            Ad(
-                id=f"120{base}{a:02d}{d:02d}",
-                name=f"{fmt}_{r.choice(_CONCEPTS)}_v{d}",
-                weight=r.uniform(0.3, 1.7),
-                created=start - timedelta(days=2) + timedelta(days=r.choice((0, 0, 0, 5, 12))),
-            )
-            for d in range(1, r.randint(2, 3) + 1)
-        )
-        adset_budget = int(daily_target * 100 / n_adsets) // 100 * 100
-        adsets.append(
-            AdSet(
-                id=f"120{base}{a:02d}00",
-                name=f"{country}_{r.choice(_AGES)}_{targeting}",
-                daily_budget=adset_budget if budget_mode == "adset" else None,
-                ads=ads,
-            )
-        )
-    return Campaign(
-        id=f"120{base}0000",
-        name=name,
-        audience=audience,
-        objective=objective,
-        format=fmt,
-        start=start,
-        end=end,
-        created=start - timedelta(days=r.randint(2, 7)),
-        daily_target=daily_target,
-        daily_budget=int(daily_target * 100) if budget_mode == "daily" else None,
-        lifetime_budget=int(daily_target * duration * 100) if budget_mode == "lifetime" else None,
-        aov=r.uniform(25.0, 90.0),
-        adsets=tuple(adsets),
-    )
-
-
-def _campaign_on(seed: int, account: AccountSpec, slot: int, day: date) -> Campaign | None:
-    for k in itertools.count():
-        c = _flight(seed, account, slot, k)
-        if c.start > day:
-            return None
-        if day <= c.end:
-            return c
-    return None  # pragma: no cover - itertools.count() never ends
-
-
-def campaigns_as_of(seed: int, account: AccountSpec, as_of: date) -> list[Campaign]:
+def campaigns_as_of(world: World, account: AccountSpec, as_of: date) -> list[Campaign]:
     """Every campaign created on or before ``as_of`` (scheduled ones included), newest first."""
-    out = []
-    for slot in range(account.campaigns):
-        for k in itertools.count():
-            c = _flight(seed, account, slot, k)
-            if c.created > as_of:
-                break
-            out.append(c)
-    return sorted(out, key=lambda c: (c.created, c.id), reverse=True)
+    return world.campaigns(account, as_of)[::-1]
+
+
+def _minor(account: AccountSpec, micro: int | None) -> int | None:
+    """Micro-currency as Meta's budgets: minor units (cents)."""
+    return None if micro is None else micro // 10 ** (6 - account.exponent)
+
+
+def campaign_budgets(account: AccountSpec, c: Campaign) -> tuple[int | None, int | None]:
+    """(daily_budget, lifetime_budget) of a campaign in minor units; both None when its ad sets
+    hold the budget (ad set budget optimisation)."""
+    micro = c.budget_micro
+    return (_minor(account, micro) if c.budget_period == "daily" else None,
+            _minor(account, micro) if c.budget_period == "lifetime" else None)
 
 
 @dataclass(frozen=True)
-class _AdDay:
-    """One ad's delivery on one day, before restatement is applied."""
+class _Extras:
+    """Meta's own numbers of one ad's day: actions final on the day, add-to-carts with lags."""
 
-    campaign: Campaign
-    adset: AdSet
-    ad: Ad
-    spend_cents: int
-    impressions: int
-    clicks: int
-    reach: int
     stable_actions: tuple[tuple[str, int], ...]
-    add_to_cart: tuple[tuple[int, int], ...]  # (lag in days, value in cents) per conversion
-    purchases: tuple[tuple[int, int], ...]
+    add_to_cart: tuple[tuple[int, int], ...]  # (lag in days, value in minor units)
 
 
-@lru_cache(maxsize=8192)
-def _day_base(seed: int, account: AccountSpec, day: date) -> tuple[_AdDay, ...]:
-    """All delivering ads of a day, independent of the as-of date (spend never restates)."""
-    out: list[_AdDay] = []
-    weekday = (1.0, 1.05, 1.05, 1.0, 0.95, 0.85, 0.9)[day.weekday()]
-    for slot in range(account.campaigns):
-        c = _campaign_on(seed, account, slot, day)
-        if c is None:
-            continue
-        rc = _rng(seed, "meta-campaign-day", account.id, c.id, day)
-        if rc.random() < 0.04:  # a campaign paused for the day: not every campaign runs daily
-            continue
-        campaign_spend = c.daily_target * rc.uniform(0.75, 1.02) * weekday
-        live = [(s, a) for s in c.adsets for a in s.ads if a.created <= day]
-        total_weight = sum(a.weight for _, a in live) or 1.0
-        for adset, ad in live:
-            r = _rng(seed, "meta-ad-day", account.id, ad.id, day)
-            if r.random() < 0.07:
-                continue
-            share = campaign_spend * ad.weight / total_weight
-            spend_cents = round(share * 100 * r.uniform(0.8, 1.2))
-            cpm = r.uniform(4.0, 14.0) * (0.8 if c.format in ("Video", "Reels") else 1.0)
-            impressions = int(spend_cents / 100 / cpm * 1000)
-            if spend_cents < 1 or impressions < 1:
-                continue
-            ctr = r.uniform(0.006, 0.025) * (1.5 if c.audience == "Retargeting" else 1.0)
-            clicks = int(impressions * ctr)
-            reach = max(1, int(impressions / r.uniform(1.05, 1.6)))
-            link_click = int(clicks * r.uniform(0.6, 0.9))
-            lpv = int(link_click * r.uniform(0.55, 0.85))
-            video_view = (
-                int(impressions * r.uniform(0.15, 0.35)) if c.format in ("Video", "Reels") else 0
-            )
-            reactions = int(impressions * r.uniform(0.0005, 0.004))
-            intent = 0.3 if c.objective == "OUTCOME_AWARENESS" else 1.0
-            atc = int(lpv * r.uniform(0.08, 0.2) * intent + r.random())
-            buys = min(atc, int(atc * r.uniform(0.3, 0.6) + r.random()))
-            add_to_cart = tuple(
-                (_lag(r), round(c.aov * 0.8 * r.uniform(0.5, 1.5) * 100)) for _ in range(atc)
-            )
-            purchases = tuple(
-                (_lag(r), round(c.aov * r.uniform(0.5, 1.6) * 100)) for _ in range(buys)
-            )
-            out.append(
-                _AdDay(
-                    campaign=c,
-                    adset=adset,
-                    ad=ad,
-                    spend_cents=spend_cents,
-                    impressions=impressions,
-                    clicks=clicks,
-                    reach=reach,
-                    stable_actions=(
-                        ("link_click", link_click),
-                        ("landing_page_view", lpv),
-                        ("video_view", video_view),
-                        ("post_reaction", reactions),
-                        ("post_engagement", link_click + video_view + reactions),
-                    ),
-                    add_to_cart=add_to_cart,
-                    purchases=purchases,
-                )
-            )
-    out.sort(key=lambda d: (d.campaign.id, d.adset.id, d.ad.id))
-    return tuple(out)
-
-
-def _lag(r: random.Random) -> int:
-    """Days until a conversion is attributed: mostly within a week, never after day 27."""
-    return min(FREEZE_DAYS - 1, int(r.expovariate(1 / 4)))
+@lru_cache(maxsize=16384)
+def _extras(world: World, d: AdDay) -> _Extras:
+    r = _rng(world.seed, "meta-ad-day", d.account_id, d.ad.id, d.day)
+    c = d.campaign
+    link_click = int(d.clicks * r.uniform(0.6, 0.9))
+    lpv = int(link_click * r.uniform(0.55, 0.85))
+    video_view = int(d.impressions * r.uniform(0.15, 0.35)) if c.format in ("Video", "Reels") else 0
+    reactions = int(d.impressions * r.uniform(0.0005, 0.004))
+    intent = 0.3 if c.objective == "OUTCOME_AWARENESS" else 1.0
+    atc = int(lpv * r.uniform(0.08, 0.2) * intent + r.random())
+    return _Extras(
+        stable_actions=(
+            ("link_click", link_click),
+            ("landing_page_view", lpv),
+            ("video_view", video_view),
+            ("post_reaction", reactions),
+            ("post_engagement", link_click + video_view + reactions),
+        ),
+        add_to_cart=tuple(
+            (min(FREEZE_DAYS - 1, int(r.expovariate(1 / 4))),
+             round(c.aov_minor * 0.8 * r.uniform(0.5, 1.5)))
+            for _ in range(atc)
+        ),
+    )
 
 
 @dataclass
@@ -424,20 +240,25 @@ class _Row:
     values: dict[str, int] | None = None
 
 
-def _ad_rows(seed: int, account: AccountSpec, day: date, as_of: date) -> list[_Row]:
-    """Ad-level rows of one day as seen on ``as_of``: conversions visible once their lag passed."""
-    if day > as_of:
-        return []
+def _ad_rows(world: World, account: AccountSpec, day: date, as_of: date) -> list[_Row]:
+    """Ad-level rows of one day as seen on ``as_of``: conversions visible once their lag passed
+    (purchases: paid_world's conversions; add-to-carts: Meta's own, also within 28 days)."""
     age = (as_of - day).days
     rows = []
-    for d in _day_base(seed, account, day):
-        actions = dict(d.stable_actions)
+    delivered = sorted(world.ad_days(account, day, as_of),
+                       key=lambda d: (d.campaign.id, d.adset.id, d.ad.id))
+    for d in delivered:
+        extras = _extras(world, d)
+        actions = dict(extras.stable_actions)
+        carts = [value for lag, value in extras.add_to_cart if lag <= age]
         values: dict[str, int] = {}
-        for name, conversions in (("add_to_cart", d.add_to_cart), ("purchase", d.purchases)):
-            seen = [value for lag, value in conversions if lag <= age]
+        for name, count, value in (
+            ("add_to_cart", len(carts), sum(carts)),
+            ("purchase", d.conversions, _minor(account, d.conversion_value_micro) or 0),
+        ):
             pixel = f"offsite_conversion.fb_pixel_{name}"
-            actions[name] = actions[pixel] = len(seen)
-            values[name] = values[pixel] = sum(seen)
+            actions[name] = actions[pixel] = count
+            values[name] = values[pixel] = value
         rows.append(
             _Row(
                 keys={
@@ -451,7 +272,7 @@ def _ad_rows(seed: int, account: AccountSpec, day: date, as_of: date) -> list[_R
                 },
                 date_start=day,
                 date_stop=day,
-                spend_cents=d.spend_cents,
+                spend_cents=d.spend_minor,
                 impressions=d.impressions,
                 clicks=d.clicks,
                 reach=d.reach,
@@ -484,7 +305,7 @@ def _buckets(since: date, until: date, increment: str) -> list[tuple[date, date]
 
 @lru_cache(maxsize=256)
 def _report(
-    seed: int,
+    world: World,
     account: AccountSpec,
     since: date,
     until: date,
@@ -503,7 +324,7 @@ def _report(
         groups: dict[tuple[str, ...], _Row] = {}
         day = start
         while day <= min(stop, as_of):
-            for row in _ad_rows(seed, account, day, as_of):
+            for row in _ad_rows(world, account, day, as_of):
                 key = tuple(row.keys[f] for f in key_fields)
                 if increment == "1" and level == "ad":
                     groups[key] = row
@@ -530,6 +351,10 @@ def _report(
             day += timedelta(days=1)
         out.extend(groups[k] for k in sorted(groups))
     return tuple(out)
+
+
+def _text(number: int | None) -> str | None:
+    return None if number is None else str(number)
 
 
 def _money(cents: int) -> str:
@@ -585,7 +410,7 @@ def expected_insights(config: Config, account_id: str, day: date, as_of: date) -
     account = settings.account(str(account_id).removeprefix("act_"))
     if account is None:
         raise KeyError(f"sandbox.meta.accounts has no account {account_id!r}")
-    rows = _report(settings.seed, account, day, day, as_of, "ad", "1")
+    rows = _report(settings.world, account, day, day, as_of, "ad", "1")
     return [_serialize(r, account, INSIGHT_FIELDS) for r in rows]
 
 
@@ -935,8 +760,8 @@ class MetaSandbox:
         return since, until
 
     def _rows(self, job: _Job) -> list[dict]:
-        seed, account = self.settings.seed, job.account
-        rows = _report(seed, account, job.since, job.until, job.as_of, job.level, job.increment)
+        w, account = self.settings.world, job.account
+        rows = _report(w, account, job.since, job.until, job.as_of, job.level, job.increment)
         if len(rows) > self.settings.max_rows:
             raise _too_much_data()
         return [_serialize(r, job.account, job.fields) for r in rows]
@@ -1013,7 +838,7 @@ class MetaSandbox:
         account = self._account(account_id)
         as_of = self._as_of(request)
         items: list[dict[str, Any]] = []
-        for c in campaigns_as_of(self.settings.seed, account, as_of):
+        for c in campaigns_as_of(self.settings.world, account, as_of):
             status = _status(c.end, as_of)
             if edge == "campaigns":
                 items.append(self._campaign_object(account, c, status, as_of))
@@ -1028,7 +853,7 @@ class MetaSandbox:
                             "campaign_id": c.id,
                             "status": status,
                             "effective_status": status,
-                            "daily_budget": None if s.daily_budget is None else str(s.daily_budget),
+                            "daily_budget": _text(_minor(account, s.daily_budget_micro)),
                             "optimization_goal": "OFFSITE_CONVERSIONS"
                             if c.objective == "OUTCOME_SALES"
                             else "REACH",
@@ -1058,7 +883,8 @@ class MetaSandbox:
     def _campaign_object(
         self, account: AccountSpec, c: Campaign, status: str, as_of: date
     ) -> dict[str, Any]:
-        ended_or_fixed = c.end < as_of or c.lifetime_budget is not None
+        daily_budget, lifetime_budget = campaign_budgets(account, c)
+        ended_or_fixed = c.end < as_of or lifetime_budget is not None
         return {
             "id": c.id,
             "name": c.name,
@@ -1068,8 +894,8 @@ class MetaSandbox:
             "effective_status": status,
             "objective": c.objective,
             "buying_type": "AUCTION",
-            "daily_budget": None if c.daily_budget is None else str(c.daily_budget),
-            "lifetime_budget": None if c.lifetime_budget is None else str(c.lifetime_budget),
+            "daily_budget": _text(daily_budget),
+            "lifetime_budget": _text(lifetime_budget),
             "start_time": _timestamp(c.start, account.timezone),
             "stop_time": _timestamp(c.end + timedelta(days=1), account.timezone)
             if ended_or_fixed
@@ -1139,8 +965,4 @@ def daily_spend(config: Config, account_id: str, day: date, as_of: date) -> Deci
 
 def sample_campaigns(config: Config, as_of: date) -> list[tuple[str, str, str, date, date]]:
     """(account_id, campaign_id, name, start, end) of every enabled account's campaigns."""
-    settings = settings_from_config(config)
-    return [(a.id, c.id, c.name, c.start, c.end)
-            for a in settings.accounts if not getattr(a, "disabled", False)
-            for c in campaigns_as_of(settings.seed, a, as_of)]
-
+    return paid_world.sample_campaigns(settings_from_config(config).world, as_of)

@@ -1,11 +1,19 @@
 """One generator of the paid-advertising world, shared by the paid sandboxes.
 
 Every paid API sells the same thing: accounts run campaigns in flights, campaigns hold ad sets
-(Snapchat "ad squads", Pinterest "ad groups"), ad sets hold ads, and every ad delivers on the
-account's local days. What differs between platforms is only the envelope, the field names, the
-paging, the limits and the errors. So the world is generated here once, API-agnostic, and each
-platform sandbox maps it to its own shapes (``snapchat.py``: ``timeseries_stats`` with spend in
-micro-currency; ``pinterest.py``: ``SPEND_IN_MICRO_DOLLAR`` rows; ...).
+(Snapchat "ad squads", Pinterest and Google "ad groups", TikTok "ad groups", X "line items",
+LinkedIn "campaigns" under its "campaign groups"), ad sets hold ads (X "promoted tweets",
+LinkedIn "creatives"), and every ad delivers on the account's local days. What differs between
+platforms is only the envelope, the field names, the paging, the limits and the errors. So the
+world is generated here once, API-agnostic, and each platform sandbox maps it to its own shapes
+(``snapchat.py``: ``timeseries_stats`` with spend in micro-currency; ``pinterest.py``:
+``SPEND_IN_MICRO_DOLLAR`` rows; ``meta.py``: insights with ``actions``; ``google_ads.py``: GAQL
+rows; ``tiktok.py``, ``linkedin.py``, ``x.py``: their reports). A platform's flavour is its
+:class:`Style` (objectives, formats, id style, sizes and prices, weekday factors); what only one
+platform has (X's spend settling and sign-ups, LinkedIn's engagement counts, Meta's add-to-cart
+actions, Google's partial conversion credit) its sandbox derives from these objects with
+generators of its own (``datagen.seeded_rng`` keyed by the object's id and day), so it never
+shifts the shared numbers.
 
 The model (frozen dataclasses, all hashable):
 
@@ -37,7 +45,7 @@ platform's style (``id_style="uuid"`` like Snapchat's, ``"numeric"`` like Pinter
 
 Use::
 
-    world = world_from_config(config, "snapchat", restatement_days=28, id_style="uuid")
+    world = world_from_config(config, "snapchat", restatement_days=28, style=STYLE)
     acct = world.account("...")
     world.ad_days(acct, day, as_of)        # tuple[AdDay, ...], sorted by ad id
     world.campaigns(acct, as_of)           # campaigns created on or before as_of
@@ -181,6 +189,7 @@ class AdDay:
     reach: int
     conversions: int
     conversion_value_micro: int
+    leads: int = 0  # lead-form submissions attributed by then (lead objectives only)
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,7 @@ class _Delivery:
     clicks: int
     reach: int
     conversions: tuple[tuple[int, int], ...]
+    leads: tuple[int, ...] = ()  # lag in days per lead
 
 
 @dataclass(frozen=True)
@@ -203,12 +213,31 @@ class Style:
 
     audiences: tuple[tuple[str, str, int], ...] = DEFAULT_AUDIENCES
     formats: tuple[str, ...] = DEFAULT_FORMATS
-    id_style: str = "numeric"  # numeric | uuid
+    id_style: str = "numeric"  # numeric | uuid | base36
     sales_objectives: frozenset[str] = SALES_OBJECTIVES  # objectives that drive purchases
     weekday_factors: tuple[float, ...] = (1.0, 1.0, 1.0, 1.05, 1.1, 1.1, 1.05)
     # Share of ads archived mid-flight (they stop delivering; their earlier spend stays). Drawn
     # from a generator of its own, so 0.0 (the default) leaves every other number unchanged.
     archive_share: float = 0.0
+    # Objectives whose ads also collect leads (lead forms), each with its own lag. Drawn from a
+    # generator of their own, so the default (none) leaves every other number unchanged.
+    lead_objectives: frozenset[str] = frozenset()
+    # Numeric ids: their length, and per kind ("campaign", "adset", "ad") a leading prefix
+    # (TikTok's 17.../18.../19...). The defaults are the plain 18-digit ids.
+    id_digits: int = 18
+    id_prefixes: tuple[tuple[str, str], ...] = ()
+    # Sizes and prices (the defaults are the consumer platforms'; LinkedIn's B2B world is
+    # dearer per impression, fewer creatives per campaign, larger orders). Same draws whatever
+    # the values, so changing them changes those numbers only.
+    daily_targets: tuple[int, ...] = _DAILY_TARGETS  # major units of a 2-decimal currency
+    adsets_per_campaign: tuple[int, int] = (2, 4)
+    ads_per_adset: tuple[int, int] = (2, 3)
+    cpm_range: tuple[float, float] = (3.0, 10.0)  # major units per 1000 impressions
+    ctr_range: tuple[float, float] = (0.004, 0.018)
+    # Formats that belong to an objective (Google's channel decides the ad format); objectives
+    # not listed draw from ``formats``.
+    formats_by_objective: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    aov_range: tuple[float, float] = (20.0, 80.0)  # value of one conversion, major units
 
 
 @dataclass(frozen=True)
@@ -249,7 +278,26 @@ class World:
         raw = digest.digest()
         if self.style.id_style == "uuid":
             return str(uuid.UUID(bytes=raw[:16], version=4))
+        if self.style.id_style == "base36":  # X's short ids (``2wap7``), id_digits characters
+            n = self.style.id_digits
+            return _b36(36 ** (n - 1) + int.from_bytes(raw[:8], "big") % (36**n - 36 ** (n - 1)))
+        prefix = dict(self.style.id_prefixes).get(str(parts[0]) if parts else "", "")
+        if prefix or self.style.id_digits != 18:
+            digits = self.style.id_digits - len(prefix)
+            lead = "" if prefix else str(1 + raw[8] % 9)  # no leading zero
+            digits -= len(lead)
+            return prefix + lead + str(int.from_bytes(raw[:8], "big") % 10**digits).zfill(digits)
         return str(10**17 + int.from_bytes(raw[:8], "big") % (9 * 10**17))  # 18 digits
+
+
+def _b36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out
 
 
 def world_from_config(
@@ -258,8 +306,12 @@ def world_from_config(
     *,
     restatement_days: int,
     style: Style | None = None,
+    default_timezone: str = "UTC",
+    default_campaigns: int = 2,
+    default_currency: str = "USD",
 ) -> World:
-    """The world of ``config.sandbox[platform]`` (accounts; optional ``start_date``)."""
+    """The world of ``config.sandbox[platform]`` (accounts; optional ``start_date``); the
+    defaults fill what an account's config leaves out."""
     sandbox = config.sandbox or {}
     seed = int(sandbox.get("seed", 0))
     block = sandbox.get(platform) or {}
@@ -273,9 +325,9 @@ def world_from_config(
             AccountSpec(
                 id=str(account_id),
                 name=str(spec.get("name", account_id)),
-                currency=str(spec.get("currency", "USD")).upper(),
-                timezone=str(spec.get("timezone", "UTC")),
-                campaigns=int(spec.get("campaigns", 2)),
+                currency=str(spec.get("currency", default_currency)).upper(),
+                timezone=str(spec.get("timezone", default_timezone)),
+                campaigns=int(spec.get("campaigns", default_campaigns)),
                 disabled=bool(spec.get("disabled", False)),
                 first_day=start + timedelta(days=offset),
             )
@@ -309,13 +361,13 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
     duration = r.randint(21, 100)
     end = start + timedelta(days=duration - 1)
     audiences = world.style.audiences
-    audience = r.choices([a[0] for a in audiences], weights=[a[2] for a in audiences])[0]
-    objective = next(a[1] for a in audiences if a[0] == audience)
+    # The (audience, objective) pair is drawn, so one audience name may serve two objectives.
+    audience, objective, _ = r.choices(audiences, weights=[a[2] for a in audiences])[0]
     country = r.choice(COUNTRIES.get(acct.currency, (acct.currency[:2],)))
-    fmt = r.choice(world.style.formats)
+    fmt = r.choice(dict(world.style.formats_by_objective).get(objective, world.style.formats))
     # Targets scale with the currency's minor unit so a JPY account spends yen, not cents.
     scale = 150 if acct.exponent == 0 else 100
-    daily_target_minor = r.choice(_DAILY_TARGETS) * scale
+    daily_target_minor = r.choice(world.style.daily_targets) * scale
     period = r.choices(("daily", "lifetime", None), weights=(5, 2, 2))[0]
     if period == "daily":
         budget_micro = acct.micro(daily_target_minor + r.choice((0, 0, 50, 99)))
@@ -325,7 +377,7 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
         budget_micro = None
     adsets = []
     archive = seeded_rng(world.seed, world.platform, "archive", acct.id, slot, k)
-    for g in range(1, r.randint(2, 4) + 1):
+    for g in range(1, r.randint(*world.style.adsets_per_campaign) + 1):
         ads = tuple(
             Ad(
                 id=world.make_id("ad", acct.id, slot, k, g, d),
@@ -334,7 +386,7 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
                 created=start - timedelta(days=1) + timedelta(days=r.choice((0, 0, 0, 4, 9))),
                 archived=_archive_day(archive, world.style.archive_share, start, end),
             )
-            for d in range(1, r.randint(2, 3) + 1)
+            for d in range(1, r.randint(*world.style.ads_per_adset) + 1)
         )
         adsets.append(
             AdSet(
@@ -357,7 +409,7 @@ def _flight(world: World, acct: AccountSpec, slot: int, k: int) -> Campaign:
         daily_target_minor=daily_target_minor,
         budget_period=period,
         budget_micro=budget_micro,
-        aov_minor=round(r.uniform(20.0, 80.0) * scale),
+        aov_minor=round(r.uniform(*world.style.aov_range) * scale),
         adsets=tuple(adsets),
     )
 
@@ -418,10 +470,10 @@ def _deliveries(world: World, acct: AccountSpec, day: date) -> tuple[_Delivery, 
                 continue
             spend_minor = round(campaign_spend * ad.weight / total_weight * r.uniform(0.8, 1.2))
             major = spend_minor / 10**acct.exponent / (150 if acct.exponent == 0 else 1)
-            impressions = int(major / r.uniform(3.0, 10.0) * 1000)
+            impressions = int(major / r.uniform(*world.style.cpm_range) * 1000)
             if spend_minor < 1 or impressions < 1:
                 continue
-            ctr = r.uniform(0.004, 0.018) * (1.4 if c.audience == "Retargeting" else 1.0)
+            ctr = r.uniform(*world.style.ctr_range) * (1.4 if c.audience == "Retargeting" else 1.0)
             clicks = int(impressions * ctr)
             reach = max(1, int(impressions / r.uniform(1.05, 1.5)))
             intent = 1.0 if c.objective in world.style.sales_objectives else 0.25
@@ -430,7 +482,13 @@ def _deliveries(world: World, acct: AccountSpec, day: date) -> tuple[_Delivery, 
                 (_lag(r, world.restatement_days), round(c.aov_minor * r.uniform(0.5, 1.7)))
                 for _ in range(n)
             )
-            out.append(_Delivery(c, adset, ad, spend_minor, impressions, clicks, reach, conversions))
+            leads: tuple[int, ...] = ()
+            if c.objective in world.style.lead_objectives:
+                rl = seeded_rng(world.seed, world.platform, "leads", acct.id, ad.id, day)
+                leads = tuple(_lag(rl, world.restatement_days)
+                              for _ in range(int(clicks * rl.uniform(0.05, 0.15) + rl.random())))
+            out.append(_Delivery(c, adset, ad, spend_minor, impressions, clicks, reach, conversions,
+                                 leads))
     out.sort(key=lambda d: d.ad.id)
     return tuple(out)
 
@@ -457,6 +515,7 @@ def _ad_days(world: World, acct: AccountSpec, day: date, as_of: date) -> tuple[A
                 reach=d.reach,
                 conversions=len(seen),
                 conversion_value_micro=acct.micro(sum(seen)),
+                leads=sum(1 for lag in d.leads if lag <= age),
             )
         )
     return tuple(out)

@@ -10,11 +10,10 @@ paths have them); the ``Access-Token`` header; JSON-array query parameters (``di
 ``YYYY-MM-DD 00:00:00``; page/page_size paging with ``page_info.total_page``; at most 30 days per
 daily report and 1000 rows per page. An unknown path is an HTTP 404, as from TikTok's gateway.
 
-The data is a pure function of (seed, advertiser, day, as-of date), built from hashlib-seeded
-generators: campaigns run in flights with start and end dates, names mostly follow the
-``2026Q4_Prospecting_US_Video`` convention (some deliberately do not), spend never changes,
-conversions and purchase value keep arriving for up to 28 days after the day (restatement) and
-are frozen after that. Days are days in the advertiser's time zone (config ``timezone``), as the
+The world (advertisers, campaign flights, ad groups, ads, ad-days) is ``paid_world``'s, key
+``tiktok``, in TikTok's style (:data:`STYLE`: its objectives, formats, weekend peak and 19-digit
+ids; lead-generation campaigns optimise for leads): spend never changes, conversions and purchase
+value keep arriving for up to 28 days after the day (restatement) and are frozen after that. Days are days in the advertiser's time zone (config ``timezone``), as the
 real reports are; the as-of date is ``sandbox_as_of=YYYY-MM-DD`` (a sandbox-only parameter for
 tests and demos) or else today in the advertiser's time zone. :func:`expected_ad_stats` and
 :func:`expected_campaigns` give the same data offline.
@@ -38,14 +37,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
+from socialwh_dev.sandbox import paid_world
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
+from socialwh_dev.sandbox.paid_world import AccountSpec, Campaign, Style, World
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "tiktok"
 DEFAULT_ACCESS_TOKEN = "sandbox-tiktok-access-token"
 API_VERSION = "v1.3"
-DEFAULT_START = date(2025, 1, 1)
 ATTRIBUTION_DAYS = 28  # conversions of a day keep arriving this long, then freeze
 MAX_DAILY_RANGE_DAYS = 30  # with stat_time_day in the dimensions
 MAX_RANGE_DAYS = 365
@@ -92,272 +91,70 @@ _LEVELS: dict[str, tuple[str, tuple[str, ...]]] = {
     "AUCTION_ADVERTISER": ("advertiser_id", ()),
 }
 
-_AUDIENCES = (  # (name, objective_type, weight)
-    ("Prospecting", "WEB_CONVERSIONS", 4),
-    ("Retargeting", "WEB_CONVERSIONS", 2),
-    ("Shop", "PRODUCT_SALES", 2),
-    ("Awareness", "REACH", 1),
-    ("Traffic", "TRAFFIC", 1),
-    ("Leads", "LEAD_GENERATION", 1),
+STYLE = Style(
+    audiences=(
+        ("Prospecting", "WEB_CONVERSIONS", 4),
+        ("Retargeting", "WEB_CONVERSIONS", 2),
+        ("Shop", "PRODUCT_SALES", 2),
+        ("Awareness", "REACH", 1),
+        ("Traffic", "TRAFFIC", 1),
+        ("Leads", "LEAD_GENERATION", 1),
+    ),
+    formats=("Video", "Spark", "UGC", "Carousel", "TopView"),
+    sales_objectives=frozenset({"WEB_CONVERSIONS", "PRODUCT_SALES"}),
+    lead_objectives=frozenset({"LEAD_GENERATION"}),
+    weekday_factors=(1.0, 1.0, 1.05, 1.05, 1.1, 1.15, 1.1),  # TikTok peaks at weekends
+    # 19-digit ids like TikTok's; the leading digits keep campaign, ad group and ad ids apart.
+    id_digits=19,
+    id_prefixes=(("campaign", "17"), ("adset", "18"), ("ad", "19")),
 )
-_SALES_OBJECTIVES = ("WEB_CONVERSIONS", "PRODUCT_SALES")
-_FORMATS = ("Video", "Spark", "UGC", "Carousel", "TopView")
-_COUNTRIES = {"EUR": ("DE", "FR", "NL", "ES"), "USD": ("US", "CA"), "GBP": ("UK", "IE")}
-_TARGETING = ("Broad", "Interest-Beauty", "Interest-Fitness", "LAL-Purchasers", "Custom-ATC-14d")
-_AGES = ("18-24", "18-34", "25-44", "35-54", "All")
-_HOOKS = ("Hook-POV", "Creator-Review", "Unboxing", "Trend-Sound", "Sale-25pct", "Tutorial")
+#: paid_world's campaign budget period -> TikTok's budget_mode
+_BUDGET_MODES = {"daily": "BUDGET_MODE_DAY", "lifetime": "BUDGET_MODE_TOTAL",
+                 None: "BUDGET_MODE_INFINITE"}
 
 
 # ---------------------------------------------------------------------------------------------
-# Deterministic world
+# The world: paid_world's (key ``tiktok``); advertisers are its accounts, ad groups its ad sets
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AdvertiserSpec:
-    id: str
-    name: str
-    currency: str
-    timezone: str
-    campaigns: int  # campaigns running side by side (slots); each slot runs flight after flight
-    first_day: date
-
-
-@dataclass(frozen=True)
-class Ad:
-    id: str
-    name: str
-    weight: float
-    created: date
-
-
-@dataclass(frozen=True)
-class AdGroup:
-    id: str
-    name: str
-    ads: tuple[Ad, ...]
-
-
-@dataclass(frozen=True)
-class Campaign:
-    id: str
-    name: str
-    audience: str
-    objective_type: str
-    format: str
-    start: date
-    end: date  # inclusive
-    created: date
-    daily_target: float  # planned spend per day, advertiser currency
-    budget_mode: str
-    budget_cents: int  # 0 for BUDGET_MODE_INFINITE, as TikTok reports it
-    aov: float
-    adgroups: tuple[AdGroup, ...]
 
 
 @dataclass(frozen=True)
 class TikTokSandboxSettings:
-    seed: int
+    world: World
     token: str
     max_rows: int
-    advertisers: tuple[AdvertiserSpec, ...]
 
-    def advertiser(self, advertiser_id: str) -> AdvertiserSpec | None:
-        return next((a for a in self.advertisers if a.id == advertiser_id), None)
+    @property
+    def seed(self) -> int:
+        return self.world.seed
+
+    @property
+    def advertisers(self) -> tuple[AccountSpec, ...]:
+        return self.world.accounts
+
+    def advertiser(self, advertiser_id: str) -> AccountSpec | None:
+        return self.world.account(advertiser_id)
 
 
 def settings_from_config(config: Config) -> TikTokSandboxSettings:
     """Read ``sandbox.seed`` and ``sandbox.tiktok`` (accounts; optional access_token,
     start_date, max_rows_per_query)."""
-    sandbox = config.sandbox or {}
-    seed = int(sandbox.get("seed", 0))
-    tiktok = sandbox.get("tiktok") or {}
-    start = tiktok.get("start_date", DEFAULT_START)
-    start = start if isinstance(start, date) else date.fromisoformat(str(start))
-    advertisers = []
-    for advertiser_id, spec in (tiktok.get("accounts") or {}).items():
-        spec = spec or {}
-        offset = _rng(seed, "tiktok-advertiser-start", advertiser_id).randint(0, 27)
-        advertisers.append(
-            AdvertiserSpec(
-                id=str(advertiser_id),
-                name=str(spec.get("name", advertiser_id)),
-                currency=str(spec.get("currency", "USD")),
-                timezone=str(spec.get("timezone", "UTC")),
-                campaigns=int(spec.get("campaigns", 2)),
-                first_day=start + timedelta(days=offset),
-            )
-        )
+    tiktok = (config.sandbox or {}).get(PREFIX) or {}
     return TikTokSandboxSettings(
-        seed=seed,
+        world=paid_world.world_from_config(config, PREFIX, restatement_days=ATTRIBUTION_DAYS,
+                                           style=STYLE),
         token=str(tiktok.get("access_token", DEFAULT_ACCESS_TOKEN)),
         max_rows=int(tiktok.get("max_rows_per_query", DEFAULT_MAX_ROWS)),
-        advertisers=tuple(advertisers),
     )
 
 
-def _campaign_name(r: random.Random, audience: str, country: str, fmt: str, start: date) -> str:
-    quarter = quarter_label(start)
-    # Real accounts are never clean: copies, tests and hand-typed names break the convention.
-    return campaign_name(
-        r,
-        (audience, country, fmt),
-        start,
-        (
-            f"{audience}_{country}_{fmt}_copy",
-            f"{quarter.lower()} {audience.lower()} {country.lower()} {fmt.lower()}",
-            f"TEST - {fmt} {start:%d.%m}",
-            f"Smart+ {audience} {country}",
-        ),
-    )
+def world(config: Config) -> World:
+    return settings_from_config(config).world
 
 
-@lru_cache(maxsize=None)
-def _flight(seed: int, adv: AdvertiserSpec, slot: int, k: int) -> Campaign:
-    """The k-th campaign of a slot: slots run campaigns back to back with small gaps."""
-    r = _rng(seed, "tiktok-flight", adv.id, slot, k)
-    if k == 0:
-        start = adv.first_day + timedelta(days=0 if slot == 0 else r.randint(0, 40))
-    else:
-        start = _flight(seed, adv, slot, k - 1).end + timedelta(days=1 + r.randint(0, 9))
-    duration = r.randint(21, 100)
-    end = start + timedelta(days=duration - 1)
-    audience = r.choices([a[0] for a in _AUDIENCES], weights=[a[2] for a in _AUDIENCES])[0]
-    objective = next(a[1] for a in _AUDIENCES if a[0] == audience)
-    country = r.choice(_COUNTRIES.get(adv.currency, (adv.currency[:2],)))
-    fmt = r.choice(_FORMATS)
-    daily_target = float(r.choice((30, 50, 75, 100, 150, 200, 250)))
-    budget_mode = r.choices(
-        ("BUDGET_MODE_DAY", "BUDGET_MODE_TOTAL", "BUDGET_MODE_INFINITE"), weights=(5, 2, 2)
-    )[0]
-    if budget_mode == "BUDGET_MODE_DAY":
-        budget_cents = int(daily_target * 100) + r.choice((0, 0, 50, 99))
-    elif budget_mode == "BUDGET_MODE_TOTAL":
-        budget_cents = int(daily_target * duration * 100)
-    else:
-        budget_cents = 0
-    # 19-digit ids like TikTok's; prefixes keep campaign, ad group and ad ids apart.
-    base = f"{adv.id[-4:]}{slot:02d}{k:03d}"
-    adgroups = []
-    for g in range(1, r.randint(2, 4) + 1):
-        ads = tuple(
-            Ad(
-                id=f"19{base}{g:02d}{d:02d}0000",
-                name=f"{fmt}_{r.choice(_HOOKS)}_v{d}",
-                weight=r.uniform(0.3, 1.7),
-                created=start - timedelta(days=1) + timedelta(days=r.choice((0, 0, 0, 4, 9))),
-            )
-            for d in range(1, r.randint(2, 3) + 1)
-        )
-        adgroups.append(
-            AdGroup(
-                id=f"18{base}{g:02d}000000",
-                name=f"{country}_{r.choice(_AGES)}_{r.choice(_TARGETING)}",
-                ads=ads,
-            )
-        )
-    return Campaign(
-        id=f"17{base}00000000",
-        name=_campaign_name(r, audience, country, fmt, start),
-        audience=audience,
-        objective_type=objective,
-        format=fmt,
-        start=start,
-        end=end,
-        created=start - timedelta(days=r.randint(1, 6)),
-        daily_target=daily_target,
-        budget_mode=budget_mode,
-        budget_cents=budget_cents,
-        aov=r.uniform(20.0, 80.0),
-        adgroups=tuple(adgroups),
-    )
-
-
-def _campaign_on(seed: int, adv: AdvertiserSpec, slot: int, day: date) -> Campaign | None:
-    for k in itertools.count():
-        c = _flight(seed, adv, slot, k)
-        if c.start > day:
-            return None
-        if day <= c.end:
-            return c
-    return None  # pragma: no cover - itertools.count() never ends
-
-
-def campaigns_as_of(seed: int, adv: AdvertiserSpec, as_of: date) -> list[Campaign]:
+def campaigns_as_of(world: World, adv: AccountSpec, as_of: date) -> list[Campaign]:
     """Every campaign created on or before ``as_of``, newest first (TikTok's default order)."""
-    out = []
-    for slot in range(adv.campaigns):
-        for k in itertools.count():
-            c = _flight(seed, adv, slot, k)
-            if c.created > as_of:
-                break
-            out.append(c)
-    return sorted(out, key=lambda c: (c.created, c.id), reverse=True)
-
-
-@dataclass(frozen=True)
-class _AdDay:
-    """One ad's delivery on one day, before restatement is applied."""
-
-    campaign: Campaign
-    adgroup: AdGroup
-    ad: Ad
-    spend_cents: int
-    impressions: int
-    clicks: int
-    reach: int
-    purchases: tuple[tuple[int, int], ...]  # (lag in days, value in cents) per purchase
-    leads: tuple[int, ...]  # lag in days per lead
-
-
-def _lag(r: random.Random) -> int:
-    """Days until a conversion is attributed: mostly within days, never after the window."""
-    return min(ATTRIBUTION_DAYS - 1, int(r.expovariate(1 / 3)))
-
-
-@lru_cache(maxsize=8192)
-def _day_base(seed: int, adv: AdvertiserSpec, day: date) -> tuple[_AdDay, ...]:
-    """All delivering ads of a day, independent of the as-of date (spend never restates)."""
-    out: list[_AdDay] = []
-    weekday = (1.0, 1.0, 1.05, 1.05, 1.1, 1.15, 1.1)[day.weekday()]  # TikTok peaks at weekends
-    for slot in range(adv.campaigns):
-        c = _campaign_on(seed, adv, slot, day)
-        if c is None:
-            continue
-        rc = _rng(seed, "tiktok-campaign-day", adv.id, c.id, day)
-        if rc.random() < 0.04:  # paused for the day
-            continue
-        campaign_spend = c.daily_target * rc.uniform(0.7, 1.0) * weekday
-        live = [(g, a) for g in c.adgroups for a in g.ads if a.created <= day]
-        total_weight = sum(a.weight for _, a in live) or 1.0
-        for adgroup, ad in live:
-            r = _rng(seed, "tiktok-ad-day", adv.id, ad.id, day)
-            if r.random() < 0.06:
-                continue
-            share = campaign_spend * ad.weight / total_weight
-            spend_cents = round(share * 100 * r.uniform(0.8, 1.2))
-            cpm = r.uniform(3.0, 10.0)
-            impressions = int(spend_cents / 100 / cpm * 1000)
-            if spend_cents < 1 or impressions < 1:
-                continue
-            ctr = r.uniform(0.004, 0.018) * (1.4 if c.audience == "Retargeting" else 1.0)
-            clicks = int(impressions * ctr)
-            reach = max(1, int(impressions / r.uniform(1.05, 1.5)))
-            intent = 1.0 if c.objective_type in _SALES_OBJECTIVES else 0.25
-            buys = int(clicks * r.uniform(0.01, 0.05) * intent + r.random())
-            purchases = tuple(
-                (_lag(r), round(c.aov * r.uniform(0.5, 1.7) * 100)) for _ in range(buys)
-            )
-            leads = (
-                tuple(_lag(r) for _ in range(int(clicks * r.uniform(0.05, 0.15) + r.random())))
-                if c.objective_type == "LEAD_GENERATION"
-                else ()
-            )
-            out.append(
-                _AdDay(c, adgroup, ad, spend_cents, impressions, clicks, reach, purchases, leads)
-            )
-    out.sort(key=lambda d: d.ad.id)
-    return tuple(out)
+    return world.campaigns(adv, as_of)[::-1]
 
 
 @dataclass
@@ -366,44 +163,41 @@ class _Row:
 
     keys: dict[str, str]
     day: date | None  # None: aggregated over the whole range (no stat_time_day dimension)
-    spend_cents: int = 0
+    spend_minor: int = 0
     impressions: int = 0
     clicks: int = 0
     reach: int = 0
     conversion: int = 0
     complete_payment: int = 0
-    payment_value_cents: int = 0
+    payment_value_micro: int = 0
 
 
-def _ad_rows(seed: int, adv: AdvertiserSpec, day: date, as_of: date) -> list[_Row]:
-    """Ad-level rows of one day as seen on ``as_of``: conversions visible once their lag passed."""
-    if day > as_of:
-        return []
-    age = (as_of - day).days
+def _ad_rows(world: World, adv: AccountSpec, day: date, as_of: date) -> list[_Row]:
+    """Ad-level rows of one day as seen on ``as_of``: conversions visible once their lag passed.
+
+    ``conversion`` is the optimization event: purchases for sales objectives, else leads."""
     rows = []
-    for d in _day_base(seed, adv, day):
-        paid = [value for lag, value in d.purchases if lag <= age]
-        leads = sum(1 for lag in d.leads if lag <= age)
-        optimized = len(paid) if d.campaign.objective_type in _SALES_OBJECTIVES else leads
+    for d in world.ad_days(adv, day, as_of):
+        sales = d.campaign.objective in STYLE.sales_objectives
         rows.append(
             _Row(
                 keys={
                     "advertiser_id": adv.id,
                     "campaign_id": d.campaign.id,
                     "campaign_name": d.campaign.name,
-                    "adgroup_id": d.adgroup.id,
-                    "adgroup_name": d.adgroup.name,
+                    "adgroup_id": d.adset.id,
+                    "adgroup_name": d.adset.name,
                     "ad_id": d.ad.id,
                     "ad_name": d.ad.name,
                 },
                 day=day,
-                spend_cents=d.spend_cents,
+                spend_minor=d.spend_minor,
                 impressions=d.impressions,
                 clicks=d.clicks,
                 reach=d.reach,
-                conversion=optimized,
-                complete_payment=len(paid),
-                payment_value_cents=sum(paid),
+                conversion=d.conversions if sales else d.leads,
+                complete_payment=d.conversions,
+                payment_value_micro=d.conversion_value_micro,
             )
         )
     return rows
@@ -411,7 +205,7 @@ def _ad_rows(seed: int, adv: AdvertiserSpec, day: date, as_of: date) -> list[_Ro
 
 @lru_cache(maxsize=256)
 def _report(
-    seed: int, adv: AdvertiserSpec, level: str, daily: bool, since: date, until: date, as_of: date
+    world: World, adv: AccountSpec, level: str, daily: bool, since: date, until: date, as_of: date
 ) -> tuple[_Row, ...]:
     """A whole report, aggregated to the data level (and per day when ``daily``).
 
@@ -422,7 +216,7 @@ def _report(
     groups: dict[tuple[Any, ...], _Row] = {}
     day = since
     while day <= min(until, as_of):
-        for row in _ad_rows(seed, adv, day, as_of):
+        for row in _ad_rows(world, adv, day, as_of):
             key = (day if daily else None, row.keys[id_dimension])
             agg = groups.setdefault(
                 key,
@@ -431,19 +225,23 @@ def _report(
                     day=day if daily else None,
                 ),
             )
-            agg.spend_cents += row.spend_cents
+            agg.spend_minor += row.spend_minor
             agg.impressions += row.impressions
             agg.clicks += row.clicks
             agg.reach += row.reach
             agg.conversion += row.conversion
             agg.complete_payment += row.complete_payment
-            agg.payment_value_cents += row.payment_value_cents
+            agg.payment_value_micro += row.payment_value_micro
         day += timedelta(days=1)
     return tuple(groups[k] for k in sorted(groups, key=lambda k: (k[0] or date.min, k[1])))
 
 
-def _money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
+def _money(minor: int, exponent: int) -> str:
+    """Whole minor units as TikTok's decimal string (``"12.34"``; yen without decimals)."""
+    if exponent == 0:
+        return str(minor)
+    unit = 10**exponent
+    return f"{minor // unit}.{minor % unit:0{exponent}d}"
 
 
 def _ratio(numerator: float, denominator: float, scale: float = 1.0) -> str:
@@ -452,20 +250,20 @@ def _ratio(numerator: float, denominator: float, scale: float = 1.0) -> str:
 
 
 def _serialize(
-    row: _Row, level: str, dimensions: Iterable[str], metrics: Iterable[str]
+    row: _Row, level: str, dimensions: Iterable[str], metrics: Iterable[str], exponent: int
 ) -> dict[str, Any]:
     """A row as TikTok returns it: requested dimensions and metrics, every value a string."""
     id_dimension, _ = _LEVELS[level]
-    spend = row.spend_cents / 100
+    spend = row.spend_minor / 10**exponent
     values: dict[str, str] = {
         **row.keys,
-        "spend": _money(row.spend_cents),
+        "spend": _money(row.spend_minor, exponent),
         "impressions": str(row.impressions),
         "clicks": str(row.clicks),
         "reach": str(row.reach),
         "conversion": str(row.conversion),
         "complete_payment": str(row.complete_payment),
-        "total_complete_payment_rate": _money(row.payment_value_cents),
+        "total_complete_payment_rate": _money(row.payment_value_micro // 10 ** (6 - exponent), exponent),
         "cpc": _ratio(spend, row.clicks),
         "cpm": _ratio(spend, row.impressions, 1000),
         "ctr": _ratio(row.clicks, row.impressions, 100),
@@ -480,7 +278,7 @@ def _serialize(
     return {"dimensions": dims, "metrics": {m: values[m] for m in metrics}}
 
 
-def _advertiser(config: Config, advertiser_id: str) -> tuple[TikTokSandboxSettings, AdvertiserSpec]:
+def _advertiser(config: Config, advertiser_id: str) -> tuple[TikTokSandboxSettings, AccountSpec]:
     settings = settings_from_config(config)
     adv = settings.advertiser(str(advertiser_id))
     if adv is None:
@@ -495,17 +293,18 @@ def expected_ad_stats(config: Config, advertiser_id: str, day: date, as_of: date
     as the API returns, so tests and the demo can compare connector output with the truth.
     """
     settings, adv = _advertiser(config, advertiser_id)
-    rows = _report(settings.seed, adv, "AUCTION_AD", True, day, day, as_of)
-    return [_serialize(r, "AUCTION_AD", ("ad_id", "stat_time_day"), REPORT_METRICS) for r in rows]
+    rows = _report(settings.world, adv, "AUCTION_AD", True, day, day, as_of)
+    return [_serialize(r, "AUCTION_AD", ("ad_id", "stat_time_day"), REPORT_METRICS, adv.exponent)
+            for r in rows]
 
 
 def expected_campaigns(config: Config, advertiser_id: str, as_of: date) -> list[dict]:
     """The campaign objects ``/campaign/get/`` lists as of ``as_of`` (all fields), offline."""
     settings, adv = _advertiser(config, advertiser_id)
-    return [_campaign_object(adv, c, as_of) for c in campaigns_as_of(settings.seed, adv, as_of)]
+    return [_campaign_object(adv, c, as_of) for c in campaigns_as_of(settings.world, adv, as_of)]
 
 
-def _campaign_object(adv: AdvertiserSpec, c: Campaign, as_of: date) -> dict[str, Any]:
+def _campaign_object(adv: AccountSpec, c: Campaign, as_of: date) -> dict[str, Any]:
     running = as_of <= c.end  # scheduled campaigns are enabled too
     created = datetime.combine(c.created, datetime.min.time()) + timedelta(
         seconds=_rng("tiktok-created", c.id).randint(8 * 3600, 18 * 3600)
@@ -515,19 +314,19 @@ def _campaign_object(adv: AdvertiserSpec, c: Campaign, as_of: date) -> dict[str,
         "campaign_id": c.id,
         "campaign_name": c.name,
         "campaign_type": "REGULAR_CAMPAIGN",
-        "objective_type": c.objective_type,
+        "objective_type": c.objective,
         "operation_status": "ENABLE" if running else "DISABLE",
         "secondary_status": "CAMPAIGN_STATUS_ENABLE" if running else "CAMPAIGN_STATUS_DISABLE",
         # A JSON number in the advertiser's currency, 0.0 when unlimited, as TikTok sends it.
-        "budget": c.budget_cents / 100,
-        "budget_mode": c.budget_mode,
+        "budget": (c.budget_micro or 0) / 10**6,
+        "budget_mode": _BUDGET_MODES[c.budget_period],
         "is_new_structure": True,
         "create_time": created.strftime("%Y-%m-%d %H:%M:%S"),
         "modify_time": (created + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M:%S"),
     }
 
 
-def _advertiser_object(adv: AdvertiserSpec) -> dict[str, Any]:
+def _advertiser_object(adv: AccountSpec) -> dict[str, Any]:
     return {
         "advertiser_id": adv.id,
         "name": adv.name,
@@ -651,7 +450,7 @@ class TikTokSandbox:
         if token != self.settings.token:
             raise TikTokError(40105, "Access token is incorrect or has been revoked.")
 
-    def _advertiser_of(self, advertiser_id: str | None) -> AdvertiserSpec:
+    def _advertiser_of(self, advertiser_id: str | None) -> AccountSpec:
         if not advertiser_id:
             raise _param_error("advertiser_id: Missing data for required field.")
         adv = self.settings.advertiser(advertiser_id)
@@ -661,7 +460,7 @@ class TikTokSandbox:
             )
         return adv
 
-    def _as_of(self, request: Request, adv: AdvertiserSpec) -> date:
+    def _as_of(self, request: Request, adv: AccountSpec) -> date:
         raw = request.query.get("sandbox_as_of")
         if raw:
             try:
@@ -742,7 +541,7 @@ class TikTokSandbox:
         fields = self._json_list(request, "fields", required=False)
         items = [
             self._pick(_campaign_object(adv, c, as_of), fields)
-            for c in campaigns_as_of(self.settings.seed, adv, as_of)
+            for c in campaigns_as_of(self.settings.world, adv, as_of)
         ]
         return self._page(request, items)
 
@@ -774,14 +573,14 @@ class TikTokSandbox:
         if q.get("query_lifetime", "false").lower() == "true":
             raise _param_error("query_lifetime: Lifetime reports are not served by the sandbox.")
         since, until = self._dates(q, daily)
-        rows = _report(self.settings.seed, adv, level, daily, since, until, as_of)
+        rows = _report(self.settings.world, adv, level, daily, since, until, as_of)
         if len(rows) > self.settings.max_rows:
             raise TikTokError(
                 40067,
                 f"The query is too large ({len(rows)} rows). Please narrow the date range or "
                 "filter by campaign_ids / adgroup_ids / ad_ids.",
             )
-        items = [_serialize(r, level, dimensions, metrics) for r in rows]
+        items = [_serialize(r, level, dimensions, metrics, adv.exponent) for r in rows]
         return self._page(request, items)
 
     @staticmethod
@@ -839,8 +638,4 @@ def daily_spend(config: Config, account_id: str, day: date, as_of: date) -> Deci
 
 def sample_campaigns(config: Config, as_of: date) -> list[tuple[str, str, str, date, date]]:
     """(account_id, campaign_id, name, start, end) of every enabled account's campaigns."""
-    settings = settings_from_config(config)
-    return [(a.id, c.id, c.name, c.start, c.end)
-            for a in settings.advertisers if not getattr(a, "disabled", False)
-            for c in campaigns_as_of(settings.seed, a, as_of)]
-
+    return paid_world.sample_campaigns(settings_from_config(config).world, as_of)

@@ -22,10 +22,11 @@ Speaks what ``https://ads-api.x.com`` speaks, so the connector is tested against
   "request":{..}}``; throttling as HTTP 429 with ``x-rate-limit-reset`` (and, on account-scoped
   GETs, ``x-account-rate-limit-reset``) in epoch seconds; 503 with ``Retry-After``.
 
-The data is a pure function of (seed, account, account-local day, as-of date): campaigns run in
-flights, each with line items (ad groups) holding promoted tweets (the ads). Campaign names
-mostly follow ``2026Q4_Prospecting_US_Video`` (some deliberately do not). Restatement: billed
-spend of a day settles over its first 3 days (it grows until it is final), purchases are
+The world is ``paid_world``'s, key ``x``, in X's style (:data:`STYLE`: objectives, formats,
+5-character base-36 ids): campaigns run in flights, each with line items (its ad sets) holding
+promoted tweets (its ads). Campaign names mostly follow ``2026Q4_Prospecting_US_Video`` (some
+deliberately do not). Restatement: paid_world's spend is the settled one, and billed spend of a
+day settles here over its first 3 days (it grows until it is final), purchases are
 attributed up to 13 days after the day and are frozen after that; impressions and clicks never
 change. The as-of date is today's UTC date or ``sandbox_as_of=YYYY-MM-DD`` (sandbox only),
 read as the last account-local day with data. :func:`expected_ad_stats` gives the truth offline.
@@ -53,8 +54,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialwh.config import Config
 
-from socialwh_dev.sandbox.datagen import campaign_name, quarter_label
+from socialwh_dev.sandbox import paid_world
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
+from socialwh_dev.sandbox.paid_world import AccountSpec, AdDay, Campaign, Style, World
+from socialwh_dev.sandbox.paid_world import Ad as PromotedTweet
+from socialwh_dev.sandbox.paid_world import AdSet as LineItem
 from socialwh_dev.sandbox.server import Request, Response, Router
 
 PREFIX = "x"
@@ -70,7 +74,6 @@ DEFAULT_CREDENTIALS: dict[str, str] = {
     "token": DEFAULT_TOKEN,
     "token_secret": DEFAULT_TOKEN_SECRET,
 }
-DEFAULT_START = date(2025, 1, 1)
 SETTLE_DAYS = 3  # X: billed spend settles within 3 days
 MAX_CONVERSION_LAG = 13  # purchases attributed up to 13 days after the day, frozen after
 DELETED_AFTER_DAYS = 120  # ended campaigns are deleted (listed only with with_deleted=true)
@@ -147,15 +150,25 @@ STATS_PARAMETERS = (
     "placement",
 )
 
-_AUDIENCES = (  # (name, line item objective, weight)
-    ("Prospecting", "WEBSITE_CLICKS", 4),
-    ("Retargeting", "WEBSITE_CLICKS", 3),
-    ("Awareness", "REACH", 1),
-    ("Engagement", "ENGAGEMENTS", 1),
-    ("Followers", "FOLLOWERS", 1),
+STYLE = Style(
+    audiences=(  # (name, line item objective, weight)
+        ("Prospecting", "WEBSITE_CLICKS", 4),
+        ("Retargeting", "WEBSITE_CLICKS", 3),
+        ("Awareness", "REACH", 1),
+        ("Engagement", "ENGAGEMENTS", 1),
+        ("Followers", "FOLLOWERS", 1),
+    ),
+    formats=("Video", "Image", "Carousel", "Text", "Conversation"),
+    sales_objectives=frozenset({"WEBSITE_CLICKS"}),
+    weekday_factors=(1.0, 1.05, 1.05, 1.0, 0.95, 0.85, 0.9),
+    id_style="base36",  # 5-character ids like X's (``2wap7``)
+    id_digits=5,
+    daily_targets=(40, 60, 80, 100, 150, 200, 250),
+    adsets_per_campaign=(1, 3),
+    ads_per_adset=(2, 4),
+    cpm_range=(3.0, 12.0),
+    aov_range=(25.0, 90.0),
 )
-_FORMATS = ("Video", "Image", "Carousel", "Text", "Conversation")
-_COUNTRIES = {"USD": ("US", "CA"), "JPY": ("JP",), "EUR": ("DE", "FR", "ES"), "GBP": ("UK",)}
 _TARGETING = {
     "Prospecting": (
         "Broad", "Follower-LAL", "Keywords-Running", "Interests-Tech", "Conversation-Topics",
@@ -163,13 +176,12 @@ _TARGETING = {
     "Retargeting": ("Site-Visitors-30d", "Engagers-90d", "Customer-List"),
 }
 _AGES = ("18-24", "25-34", "25-44", "35-54", "18+")
-#: Money scale per currency (a JPY budget is ~150x a USD one) and the currency's minor digits.
-_SCALE = {"JPY": 150.0, "KRW": 1400.0, "HUF": 380.0, "INR": 85.0}
-_ZERO_DECIMAL = frozenset({"JPY", "KRW", "HUF"})
 
 
 # ---------------------------------------------------------------------------------------------
-# Deterministic world
+# The world: paid_world's (key ``x``); line items are its ad sets, promoted tweets its ads.
+# What X has of its own (tweet ids, line item names, budgets, engagement metrics, sign-ups,
+# spend settling) is derived here from the world's objects with generators of its own.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -183,80 +195,61 @@ def _b36(number: int) -> str:
             return out
 
 
-def _tweet_id(*parts: object) -> str:
-    """A 19-digit snowflake-like tweet id."""
-    return str(1_850_000_000_000_000_000 + _rng("x-tweet", *parts).randrange(10**17))
-
-
 def _entity_id(*parts: object) -> str:
     """A 5-character base-36 id like X's (``2wap7``), from a hash of the entity's key."""
     r = _rng("x-id", *parts)
     return _b36(r.randrange(36**4, 36**5))
 
 
-@dataclass(frozen=True)
-class AccountSpec:
-    id: str
-    name: str
-    currency: str
-    timezone: str
-    campaigns: int  # campaigns running side by side (slots), each slot runs flight after flight
-    first_day: date
-    created: date
-
-    @property
-    def scale(self) -> float:
-        return _SCALE.get(self.currency, 1.0)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return _zone(self.timezone)
+def tweet_id(world: World, pt: PromotedTweet) -> str:
+    """The promoted tweet's tweet: a 19-digit snowflake-like id."""
+    return str(1_850_000_000_000_000_000 + _rng(world.seed, "x-tweet", pt.id).randrange(10**17))
 
 
-@dataclass(frozen=True)
-class PromotedTweet:
-    id: str
-    tweet_id: str
-    weight: float
-    created: date
+def line_item_name(world: World, c: Campaign, li: LineItem) -> str:
+    r = _rng(world.seed, "x-line-item", li.id)
+    if r.random() < 0.1:
+        return "Untitled"
+    country = li.name.split("_", 1)[0]
+    targeting = r.choice(_TARGETING.get(c.audience, ("Broad", "Interests")))
+    return f"{country}_{r.choice(_AGES)}_{targeting}"
 
 
-@dataclass(frozen=True)
-class LineItem:
-    id: str
-    name: str
-    objective: str
-    promoted_tweets: tuple[PromotedTweet, ...]
+def _daily_budget_micro(account: AccountSpec, c: Campaign) -> int:
+    """X campaigns always carry a daily budget: the planned spend plus a fifth, whole units."""
+    unit = 10**account.exponent
+    return account.micro(-(-c.daily_target_minor * 6 // 5 // unit) * unit)
 
 
-@dataclass(frozen=True)
-class Campaign:
-    id: str
-    name: str
-    audience: str
-    objective: str
-    format: str
-    start: date
-    end: date  # inclusive, account-local
-    created: date
-    daily_target: float  # planned spend per day, account currency units
-    daily_budget_micro: int
-    total_budget_micro: int | None
-    aov: float  # average purchase value, account currency units
-    line_items: tuple[LineItem, ...]
+def _total_budget_micro(account: AccountSpec, c: Campaign) -> int | None:
+    if c.budget_period != "lifetime":
+        return None
+    return _daily_budget_micro(account, c) * ((c.end - c.start).days + 1)
+
+
+def _created(account: AccountSpec) -> date:
+    """The ad account was opened a month before its first delivery."""
+    return account.first_day - timedelta(days=30)
 
 
 @dataclass(frozen=True)
 class XSandboxSettings:
-    seed: int
+    world: World
     consumer_key: str
     consumer_secret: str
     token: str
     token_secret: str
-    accounts: tuple[AccountSpec, ...]
+
+    @property
+    def seed(self) -> int:
+        return self.world.seed
+
+    @property
+    def accounts(self) -> tuple[AccountSpec, ...]:
+        return self.world.accounts
 
     def account(self, account_id: str) -> AccountSpec | None:
-        return next((a for a in self.accounts if a.id == account_id), None)
+        return self.world.account(account_id)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -270,262 +263,108 @@ def settings_from_config(config: Config) -> XSandboxSettings:
     """Read ``sandbox.seed`` and ``sandbox.x``: accounts (name, currency, timezone, campaigns)
     and optionally start_date and the four OAuth values (consumer_key, consumer_secret, token,
     token_secret) the sandbox accepts instead of the DEFAULT_* ones."""
-    sandbox = config.sandbox or {}
-    seed = int(sandbox.get("seed", 0))
-    spec_x = sandbox.get("x") or {}
-    start = spec_x.get("start_date", DEFAULT_START)
-    start = start if isinstance(start, date) else date.fromisoformat(str(start))
-    accounts = []
-    for account_id, spec in (spec_x.get("accounts") or {}).items():
-        spec = spec or {}
-        offset = _rng(seed, "x-account-start", account_id).randint(0, 27)
-        accounts.append(
-            AccountSpec(
-                id=str(account_id),
-                name=str(spec.get("name", account_id)),
-                currency=str(spec.get("currency", "USD")).upper(),
-                timezone=str(spec.get("timezone", "UTC")),
-                campaigns=int(spec.get("campaigns", 3)),
-                first_day=start + timedelta(days=offset),
-                created=start - timedelta(days=30 + offset),
-            )
-        )
+    spec_x = (config.sandbox or {}).get(PREFIX) or {}
     return XSandboxSettings(
-        seed=seed,
+        world=paid_world.world_from_config(config, PREFIX,
+                                           restatement_days=MAX_CONVERSION_LAG + 1, style=STYLE),
         consumer_key=str(spec_x.get("consumer_key", DEFAULT_CONSUMER_KEY)),
         consumer_secret=str(spec_x.get("consumer_secret", DEFAULT_CONSUMER_SECRET)),
         token=str(spec_x.get("token", DEFAULT_TOKEN)),
         token_secret=str(spec_x.get("token_secret", DEFAULT_TOKEN_SECRET)),
-        accounts=tuple(accounts),
     )
 
 
-def _campaign_name(r: random.Random, audience: str, country: str, fmt: str, start: date) -> str:
-    quarter = quarter_label(start)
-    # Real accounts are never clean: copies, tests and hand-typed names break the convention.
-    return campaign_name(
-        r,
-        (audience, country, fmt),
-        start,
-        (
-            f"{audience} {country} {fmt} (copy)",
-            f"{quarter.lower()}-{audience.lower()}-{country.lower()}-{fmt.lower()}",
-            f"TEST {fmt} {start:%b %Y}",
-            f"Evergreen | {audience} | {country}",
-        ),
-    )
+def world(config: Config) -> World:
+    return settings_from_config(config).world
 
 
-@lru_cache(maxsize=None)
-def _flight(seed: int, account: AccountSpec, slot: int, k: int) -> Campaign:
-    """The k-th campaign of a slot: slots run campaigns back to back with small gaps."""
-    r = _rng(seed, "x-flight", account.id, slot, k)
-    if k == 0:
-        start = account.first_day + timedelta(days=0 if slot == 0 else r.randint(0, 45))
-    else:
-        start = _flight(seed, account, slot, k - 1).end + timedelta(days=1 + r.randint(0, 10))
-    duration = r.randint(30, 120)
-    end = start + timedelta(days=duration - 1)
-    audience = r.choices([a[0] for a in _AUDIENCES], weights=[a[2] for a in _AUDIENCES])[0]
-    objective = next(a[1] for a in _AUDIENCES if a[0] == audience)
-    country = r.choice(_COUNTRIES.get(account.currency, (account.currency[:2],)))
-    fmt = r.choice(_FORMATS)
-    daily_target = float(r.choice((40, 60, 80, 100, 150, 200, 250))) * account.scale
-    daily_budget_micro = int(round(daily_target * 1.2)) * 1_000_000
-    fixed_total = r.random() < 0.3
-    line_items = []
-    for li in range(1, r.randint(1, 3) + 1):
-        targeting = r.choice(_TARGETING.get(audience, ("Broad", "Interests")))
-        name = "Untitled" if r.random() < 0.1 else f"{country}_{r.choice(_AGES)}_{targeting}"
-        tweets = tuple(
-            PromotedTweet(
-                id=_entity_id(seed, account.id, "pt", slot, k, li, t),
-                tweet_id=_tweet_id(seed, account.id, slot, k, li, t),
-                weight=r.uniform(0.3, 1.7),
-                created=start - timedelta(days=1) + timedelta(days=r.choice((0, 0, 0, 4, 9))),
-            )
-            for t in range(1, r.randint(1, 4) + 1)
-        )
-        line_items.append(
-            LineItem(
-                id=_entity_id(seed, account.id, "li", slot, k, li),
-                name=name,
-                objective=objective,
-                promoted_tweets=tweets,
-            )
-        )
-    return Campaign(
-        id=_entity_id(seed, account.id, "c", slot, k),
-        name=_campaign_name(r, audience, country, fmt, start),
-        audience=audience,
-        objective=objective,
-        format=fmt,
-        start=start,
-        end=end,
-        created=start - timedelta(days=r.randint(2, 7)),
-        daily_target=daily_target,
-        daily_budget_micro=daily_budget_micro,
-        total_budget_micro=daily_budget_micro * duration if fixed_total else None,
-        aov=r.uniform(25.0, 90.0) * account.scale,
-        line_items=tuple(line_items),
-    )
-
-
-def _campaign_on(seed: int, account: AccountSpec, slot: int, day: date) -> Campaign | None:
-    for k in itertools.count():
-        c = _flight(seed, account, slot, k)
-        if c.start > day:
-            return None
-        if day <= c.end:
-            return c
-    return None  # pragma: no cover - itertools.count() never ends
-
-
-def campaigns_as_of(seed: int, account: AccountSpec, as_of: date) -> list[Campaign]:
+def campaigns_as_of(world: World, account: AccountSpec, as_of: date) -> list[Campaign]:
     """Every campaign created on or before ``as_of`` (scheduled ones included), newest first."""
-    out = []
-    for slot in range(account.campaigns):
-        for k in itertools.count():
-            c = _flight(seed, account, slot, k)
-            if c.created > as_of:
-                break
-            out.append(c)
-    return sorted(out, key=lambda c: (c.created, c.id), reverse=True)
+    return world.campaigns(account, as_of)[::-1]
 
 
 @dataclass(frozen=True)
-class _AdDay:
-    """One promoted tweet's delivery on one account-local day, before restatement."""
+class _Extras:
+    """X's own numbers of one promoted tweet's day, final on the day (sign-ups have lags)."""
 
-    campaign: Campaign
-    line_item: LineItem
-    ad: PromotedTweet
-    spend_micro: int  # final (settled) billed charge
     settle_permille: int  # how much of the final spend is still missing per unsettled day
     engagement: tuple[tuple[str, int], ...]
-    purchases: tuple[tuple[int, int, int], ...]  # (lag days, sale micros, quantity)
+    quantities: tuple[int, ...]  # order quantity of the 1st, 2nd, ... purchase
     sign_ups: tuple[int, ...]  # lag days
     site_visits: int
 
 
-def _money_micros(amount: float, currency: str) -> int:
-    """An amount rounded to the currency's minor unit, in micros (19.99 USD -> 19990000)."""
-    if currency in _ZERO_DECIMAL:
-        return int(round(amount)) * 1_000_000
-    return int(round(amount * 100)) * 10_000
+@lru_cache(maxsize=16384)
+def _extras(world: World, account_id: str, d: AdDay) -> _Extras:
+    r = _rng(world.seed, "x-ad-day", account_id, d.ad.id, d.day)
+    c, impressions = d.campaign, d.impressions
+    engagements = max(d.clicks, int(impressions * r.uniform(0.01, 0.05)))
+    url_clicks = int(d.clicks * r.uniform(0.5, 0.9))
+    likes = int(engagements * r.uniform(0.1, 0.3))
+    retweets = int(likes * r.uniform(0.05, 0.2))
+    replies = int(likes * r.uniform(0.02, 0.1))
+    follows = int(impressions * r.uniform(0.0, 0.0008) * (4 if c.audience == "Followers" else 1))
+    return _Extras(
+        settle_permille=r.randint(5, 25),
+        engagement=(
+            ("impressions", impressions),
+            ("qualified_impressions", int(impressions * r.uniform(0.6, 0.9))),
+            ("engagements", engagements),
+            ("clicks", d.clicks),
+            ("url_clicks", url_clicks),
+            ("app_clicks", 0),
+            ("likes", likes),
+            ("retweets", retweets),
+            ("replies", replies),
+            ("follows", follows),
+            ("card_engagements", url_clicks if c.format in ("Image", "Video") else 0),
+            ("carousel_swipes", engagements // 5 if c.format == "Carousel" else 0),
+            ("tweets_send", 0),
+            ("poll_card_vote", 0),
+        ),
+        quantities=tuple(r.choice((1, 1, 1, 2, 3)) for _ in range(64)),
+        sign_ups=tuple(
+            min(MAX_CONVERSION_LAG, int(r.expovariate(1 / 2)))
+            for _ in range(int(url_clicks * r.uniform(0.0, 0.03) + r.random()))
+        ),
+        site_visits=int(url_clicks * r.uniform(0.6, 0.95)),
+    )
 
 
-@lru_cache(maxsize=8192)
-def _day_base(seed: int, account: AccountSpec, day: date) -> tuple[_AdDay, ...]:
-    """All delivering promoted tweets of a day, independent of the as-of date."""
-    out: list[_AdDay] = []
-    weekday = (1.0, 1.05, 1.05, 1.0, 0.95, 0.85, 0.9)[day.weekday()]
-    for slot in range(account.campaigns):
-        c = _campaign_on(seed, account, slot, day)
-        if c is None:
-            continue
-        rc = _rng(seed, "x-campaign-day", account.id, c.id, day)
-        if rc.random() < 0.04:  # a campaign paused for the day
-            continue
-        campaign_spend = c.daily_target * rc.uniform(0.75, 1.02) * weekday
-        live = [(li, pt) for li in c.line_items for pt in li.promoted_tweets if pt.created <= day]
-        total_weight = sum(pt.weight for _, pt in live) or 1.0
-        for line_item, ad in live:
-            r = _rng(seed, "x-ad-day", account.id, ad.id, day)
-            if r.random() < 0.07:
-                continue
-            spend = campaign_spend * ad.weight / total_weight * r.uniform(0.8, 1.2)
-            spend_micro = int(spend * 1_000_000)
-            cpm = r.uniform(3.0, 12.0) * account.scale * (0.8 if c.format == "Video" else 1.0)
-            impressions = int(spend / cpm * 1000)
-            if spend_micro < 1 or impressions < 1:
-                continue
-            engagements = int(impressions * r.uniform(0.01, 0.05))
-            ctr = r.uniform(0.006, 0.02) * (1.4 if c.audience == "Retargeting" else 1.0)
-            clicks = min(engagements, int(impressions * ctr))
-            url_clicks = int(clicks * r.uniform(0.5, 0.9))
-            likes = int(engagements * r.uniform(0.1, 0.3))
-            retweets = int(likes * r.uniform(0.05, 0.2))
-            replies = int(likes * r.uniform(0.02, 0.1))
-            follow_rate = r.uniform(0.0, 0.0008) * (4 if c.audience == "Followers" else 1)
-            follows = int(impressions * follow_rate)
-            intent = 1.0 if c.objective == "WEBSITE_CLICKS" else 0.25
-            buys = int(url_clicks * r.uniform(0.01, 0.06) * intent + r.random())
-            purchases = tuple(
-                (
-                    min(MAX_CONVERSION_LAG, int(r.expovariate(1 / 3))),
-                    _money_micros(c.aov * r.uniform(0.5, 1.6), account.currency),
-                    r.choice((1, 1, 1, 2, 3)),
-                )
-                for _ in range(buys)
-            )
-            sign_ups = tuple(
-                min(MAX_CONVERSION_LAG, int(r.expovariate(1 / 2)))
-                for _ in range(int(url_clicks * r.uniform(0.0, 0.03) + r.random()))
-            )
-            out.append(
-                _AdDay(
-                    campaign=c,
-                    line_item=line_item,
-                    ad=ad,
-                    spend_micro=spend_micro,
-                    settle_permille=r.randint(5, 25),
-                    engagement=(
-                        ("impressions", impressions),
-                        ("qualified_impressions", int(impressions * r.uniform(0.6, 0.9))),
-                        ("engagements", engagements),
-                        ("clicks", clicks),
-                        ("url_clicks", url_clicks),
-                        ("app_clicks", 0),
-                        ("likes", likes),
-                        ("retweets", retweets),
-                        ("replies", replies),
-                        ("follows", follows),
-                        ("card_engagements", url_clicks if c.format in ("Image", "Video") else 0),
-                        ("carousel_swipes", engagements // 5 if c.format == "Carousel" else 0),
-                        ("tweets_send", 0),
-                        ("poll_card_vote", 0),
-                    ),
-                    purchases=purchases,
-                    sign_ups=sign_ups,
-                    site_visits=int(url_clicks * r.uniform(0.6, 0.95)),
-                )
-            )
-    out.sort(key=lambda d: (d.campaign.id, d.line_item.id, d.ad.id))
-    return tuple(out)
-
-
-def _settled_spend(d: _AdDay, age: int) -> int:
-    """Billed spend as reported ``age`` days after the day: it grows until day SETTLE_DAYS."""
+def _settled_spend(d: AdDay, extras: _Extras, age: int) -> int:
+    """Billed spend as reported ``age`` days after the day: it grows until day SETTLE_DAYS
+    (paid_world's spend is the settled one)."""
     if age >= SETTLE_DAYS:
         return d.spend_micro
-    return d.spend_micro - d.spend_micro * d.settle_permille * (SETTLE_DAYS - age) // 1000
+    return d.spend_micro - d.spend_micro * extras.settle_permille * (SETTLE_DAYS - age) // 1000
 
 
-def _ad_metrics(d: _AdDay, age: int) -> dict[str, Any]:
+def _ad_metrics(world: World, d: AdDay, age: int) -> dict[str, Any]:
     """One promoted tweet's metrics of one day as seen ``age`` days later (numbers, not arrays)."""
-    out: dict[str, Any] = dict(d.engagement)
-    out["billed_charge_local_micro"] = _settled_spend(d, age)
+    extras = _extras(world, d.account_id, d)
+    out: dict[str, Any] = dict(extras.engagement)
+    out["billed_charge_local_micro"] = _settled_spend(d, extras, age)
     out["billed_engagements"] = out["url_clicks"]
-    seen = [p for p in d.purchases if p[0] <= age]
+    seen = d.conversions
     # Post-engagement vs post-view attribution: every third purchase was a view-through.
-    views = sum(1 for i, _ in enumerate(seen) if i % 3 == 2)
+    views = seen // 3
+    quantities = extras.quantities
     out["conversion_purchases"] = {
-        "metric": len(seen),
-        "order_quantity": sum(q for _, _, q in seen),
-        "sale_amount": sum(s for _, s, _ in seen),
+        "metric": seen,
+        "order_quantity": sum(quantities[i % len(quantities)] for i in range(seen)),
+        "sale_amount": d.conversion_value_micro,
         "post_view": views,
-        "post_engagement": len(seen) - views,
+        "post_engagement": seen - views,
         "assisted": 0,
     }
-    ups = sum(1 for lag in d.sign_ups if lag <= age)
+    ups = sum(1 for lag in extras.sign_ups if lag <= age)
     out["conversion_sign_ups"] = {
         "metric": ups, "order_quantity": 0, "sale_amount": 0,
         "post_view": 0, "post_engagement": ups, "assisted": 0,
     }
     out["conversion_site_visits"] = {
-        "metric": d.site_visits, "order_quantity": 0, "sale_amount": 0,
-        "post_view": 0, "post_engagement": d.site_visits, "assisted": 0,
+        "metric": extras.site_visits, "order_quantity": 0, "sale_amount": 0,
+        "post_view": 0, "post_engagement": extras.site_visits, "assisted": 0,
     }
     zero = dict.fromkeys(CONVERSION_PARTS, 0)
     out["conversion_downloads"] = dict(zero)
@@ -545,17 +384,17 @@ class _World:
 
 
 @lru_cache(maxsize=256)
-def _world(seed: int, account: AccountSpec, as_of: date) -> _World:
-    campaigns = tuple(campaigns_as_of(seed, account, as_of))
+def _world(world: World, account: AccountSpec, as_of: date) -> _World:
+    campaigns = tuple(campaigns_as_of(world, account, as_of))
     campaign_of: dict[str, Campaign] = {}
     line_item_of: dict[str, LineItem] = {}
     ads: dict[str, PromotedTweet] = {}
     kinds: dict[str, str] = {}
     for c in campaigns:
         campaign_of[c.id], kinds[c.id] = c, "CAMPAIGN"
-        for li in c.line_items:
+        for li in c.adsets:
             campaign_of[li.id], line_item_of[li.id], kinds[li.id] = c, li, "LINE_ITEM"
-            for pt in li.promoted_tweets:
+            for pt in li.ads:
                 if pt.created > as_of:
                     continue
                 campaign_of[pt.id], line_item_of[pt.id], ads[pt.id] = c, li, pt
@@ -563,16 +402,16 @@ def _world(seed: int, account: AccountSpec, as_of: date) -> _World:
     return _World(campaigns, campaign_of, line_item_of, ads, kinds)
 
 
-def _entity_exists_on(world: _World, entity: str, entity_id: str, day: date) -> bool:
+def _entity_exists_on(objects: _World, entity: str, entity_id: str, day: date) -> bool:
     if entity == "PROMOTED_TWEET":
-        return world.ads[entity_id].created <= day
-    return world.campaign_of[entity_id].created <= day
+        return objects.ads[entity_id].created <= day
+    return objects.campaign_of[entity_id].created <= day
 
 
 def _entity_day(
-    seed: int,
+    world: World,
     account: AccountSpec,
-    world: _World,
+    objects: _World,
     entity: str,
     entity_id: str,
     day: date,
@@ -580,18 +419,18 @@ def _entity_day(
 ) -> dict[str, Any] | None:
     """An entity's metrics of one day (summed over its promoted tweets); None before it existed
     or after the as-of date."""
-    if day > as_of or not _entity_exists_on(world, entity, entity_id, day):
+    if day > as_of or not _entity_exists_on(objects, entity, entity_id, day):
         return None
     age = (as_of - day).days
     total: dict[str, Any] = {}
-    for d in _day_base(seed, account, day):
+    for d in world.ad_days(account, day, as_of):
         if entity == "PROMOTED_TWEET" and d.ad.id != entity_id:
             continue
-        if entity == "LINE_ITEM" and d.line_item.id != entity_id:
+        if entity == "LINE_ITEM" and d.adset.id != entity_id:
             continue
         if entity == "CAMPAIGN" and d.campaign.id != entity_id:
             continue
-        _add(total, _ad_metrics(d, age))
+        _add(total, _ad_metrics(world, d, age))
     return total
 
 
@@ -662,7 +501,7 @@ def stats_payload(
     params_echo: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The stats document X returns (sync response body, or the async result file's JSON)."""
-    world = _world(settings.seed, account, as_of)
+    objects = _world(settings.world, account, as_of)
     data = []
     for entity_id in entity_ids:
         per_day: list[dict[str, Any] | None] = []
@@ -670,7 +509,8 @@ def stats_payload(
             day = start_day + timedelta(days=i)
             metrics = None
             if placement == "ALL_ON_TWITTER":
-                metrics = _entity_day(settings.seed, account, world, entity, entity_id, day, as_of)
+                metrics = _entity_day(settings.world, account, objects, entity, entity_id, day,
+                                      as_of)
             per_day.append(metrics)
         if granularity == "TOTAL":
             per_day = _totals(per_day)
@@ -697,22 +537,23 @@ def expected_ad_stats(
     account = settings.account(str(account_id))
     if account is None:
         raise KeyError(f"sandbox.x.accounts has no account {account_id!r}")
-    if day > as_of:
-        return []
+    w = settings.world
     age = (as_of - day).days
     rows = []
-    for d in _day_base(settings.seed, account, day):
+    delivered = sorted(w.ad_days(account, day, as_of),
+                       key=lambda d: (d.campaign.id, d.adset.id, d.ad.id))
+    for d in delivered:
         if d.campaign.created > as_of or d.ad.created > as_of:
             continue
-        metrics = _ad_metrics(d, age)
+        metrics = _ad_metrics(w, d, age)
         rows.append(
             {
                 "account_id": account.id,
                 "date_day": day,
                 "promoted_tweet_id": d.ad.id,
-                "tweet_id": d.ad.tweet_id,
-                "line_item_id": d.line_item.id,
-                "line_item_name": d.line_item.name,
+                "tweet_id": tweet_id(w, d.ad),
+                "line_item_id": d.adset.id,
+                "line_item_name": line_item_name(w, d.campaign, d.adset),
                 "campaign_id": d.campaign.id,
                 "campaign_name": d.campaign.name,
                 "currency": account.currency,
@@ -753,7 +594,7 @@ def _status(c: Campaign, as_of: date) -> str:
 
 
 def _account_object(settings: XSandboxSettings, account: AccountSpec) -> dict[str, Any]:
-    created = _ts(account.created, account.timezone, _hours(account.id))
+    created = _ts(_created(account), account.timezone, _hours(account.id))
     return {
         "id": account.id,
         "name": account.name,
@@ -774,7 +615,7 @@ def _funding_instruments(settings: XSandboxSettings, account: AccountSpec) -> li
     """The live credit card, and an old insertion order that was deleted (with_deleted only)."""
     out = []
     for n, (kind, deleted) in enumerate((("CREDIT_CARD", False), ("INSERTION_ORDER", True))):
-        created = account.created + timedelta(days=n * 3)
+        created = _created(account) + timedelta(days=n * 3)
         out.append(
             {
                 "id": _entity_id(settings.seed, account.id, "fi", n),
@@ -812,8 +653,8 @@ def _campaign_object(
         "funding_instrument_id": _entity_id(settings.seed, account.id, "fi", 0),
         "entity_status": _status(c, as_of),
         "effective_status": "RUNNING" if running else "SCHEDULED" if c.start > as_of else "EXPIRED",
-        "daily_budget_amount_local_micro": c.daily_budget_micro,
-        "total_budget_amount_local_micro": c.total_budget_micro,
+        "daily_budget_amount_local_micro": _daily_budget_micro(account, c),
+        "total_budget_amount_local_micro": _total_budget_micro(account, c),
         "currency": account.currency,
         "standard_delivery": True,
         "budget_optimization": "CAMPAIGN",
@@ -831,22 +672,22 @@ def _campaign_object(
 
 
 def _line_item_object(
-    account: AccountSpec, c: Campaign, li: LineItem, as_of: date
+    world: World, account: AccountSpec, c: Campaign, li: LineItem, as_of: date
 ) -> dict[str, Any]:
     tz = account.timezone
     return {
         "id": li.id,
-        "name": li.name,
+        "name": line_item_name(world, c, li),
         "campaign_id": c.id,
         "account_id": account.id,
-        "objective": li.objective,
+        "objective": c.objective,
         "entity_status": _status(c, as_of),
         "product_type": "PROMOTED_TWEETS",
         "placements": ["ALL_ON_TWITTER"],
         "bid_strategy": "AUTO",
         "bid_amount_local_micro": None,
-        "pay_by": "IMPRESSION" if li.objective == "REACH" else "ENGAGEMENT",
-        "goal": "LINK_CLICKS" if li.objective == "WEBSITE_CLICKS" else li.objective,
+        "pay_by": "IMPRESSION" if c.objective == "REACH" else "ENGAGEMENT",
+        "goal": "LINK_CLICKS" if c.objective == "WEBSITE_CLICKS" else c.objective,
         "currency": account.currency,
         "start_time": _ts(c.start, tz),
         "end_time": _ts(c.end + timedelta(days=1), tz),
@@ -863,14 +704,14 @@ def _line_item_object(
 
 
 def _promoted_tweet_object(
-    account: AccountSpec, c: Campaign, li: LineItem, pt: PromotedTweet, as_of: date
+    world: World, account: AccountSpec, c: Campaign, li: LineItem, pt: PromotedTweet, as_of: date
 ) -> dict[str, Any]:
     tz = account.timezone
     created = _ts(pt.created, tz, _hours(pt.id))
     return {
         "id": pt.id,
         "line_item_id": li.id,
-        "tweet_id": pt.tweet_id,
+        "tweet_id": tweet_id(world, pt),
         "entity_status": _status(c, as_of),
         "approval_status": "ACCEPTED",
         "created_at": created,
@@ -1151,7 +992,8 @@ class XSandbox:
             if request.params.get(name)
         }
         items: list[dict[str, Any]] = []
-        for c in campaigns_as_of(self.settings.seed, account, as_of):
+        w = self.settings.world
+        for c in campaigns_as_of(w, account, as_of):
             if (_is_deleted(c, as_of) and not with_deleted) or (
                 "campaign_ids" in filters and c.id not in filters["campaign_ids"]
             ):
@@ -1159,15 +1001,15 @@ class XSandbox:
             if edge == "campaigns":
                 items.append(_campaign_object(self.settings, account, c, as_of))
                 continue
-            for li in c.line_items:
+            for li in c.adsets:
                 if "line_item_ids" in filters and li.id not in filters["line_item_ids"]:
                     continue
                 if edge == "line_items":
-                    items.append(_line_item_object(account, c, li, as_of))
+                    items.append(_line_item_object(w, account, c, li, as_of))
                     continue
                 items.extend(
-                    _promoted_tweet_object(account, c, li, pt, as_of)
-                    for pt in li.promoted_tweets
+                    _promoted_tweet_object(w, account, c, li, pt, as_of)
+                    for pt in li.ads
                     if pt.created <= as_of
                     and pt.id in filters.get("promoted_tweet_ids", {pt.id})
                 )
@@ -1217,8 +1059,8 @@ class XSandbox:
                 f"Maximum time span between start_time and end_time is {max_days} days, got {days}",
             )
         as_of = self._as_of(request)
-        world = _world(self.settings.seed, account, as_of)
-        wrong = [i for i in ids if world.kinds.get(i) != entity]
+        objects = _world(self.settings.world, account, as_of)
+        wrong = [i for i in ids if objects.kinds.get(i) != entity]
         if wrong:
             message = f"{entity} {', '.join(wrong)} not found in account {account.id}"
             raise _invalid("entity_ids", message)
@@ -1416,8 +1258,4 @@ def daily_spend(config: Config, account_id: str, day: date, as_of: date) -> Deci
 
 def sample_campaigns(config: Config, as_of: date) -> list[tuple[str, str, str, date, date]]:
     """(account_id, campaign_id, name, start, end) of every enabled account's campaigns."""
-    settings = settings_from_config(config)
-    return [(a.id, c.id, c.name, c.start, c.end)
-            for a in settings.accounts if not getattr(a, "disabled", False)
-            for c in campaigns_as_of(settings.seed, a, as_of)]
-
+    return paid_world.sample_campaigns(settings_from_config(config).world, as_of)
