@@ -95,7 +95,10 @@ def test_connector_output_equals_the_expected_helpers(sandbox: RunningSandbox) -
     # Media paged 20 at a time, newest first; paging stops once past the 90-day cutoff.
     media_calls = params_of(probe, f"/{USER}/media")
     assert len(media_calls) == -(-(len(posts) + 1) // 20)
-    assert media_calls[0]["fields"] == ig.MEDIA_FIELDS and media_calls[0]["limit"] == "20"
+    assert media_calls[0]["fields"] == f"{ig.MEDIA_FIELDS},insights.metric({','.join(ig.MEDIA_METRICS)})"
+    assert media_calls[0]["limit"] == "20"
+    # The media's lifetime counters come with the listing (field expansion): no call per media.
+    assert not [r for r in probe.requests if "/insights" in r.url.path and f"/{USER}/" not in r.url.path]
     assert all(r.url.params["access_token"] == TOKEN for r in probe.requests)
 
 
@@ -219,7 +222,7 @@ REAL_TOKEN = "EAAGrealLookingIgToken"
 LA = ZoneInfo("America/Los_Angeles")
 
 
-def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
+def graph_handler(expansion_fails: bool = False) -> Callable[[httpx.Request], httpx.Response]:
     state = {"throttled": False}
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -238,6 +241,9 @@ def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
                                       headers={"x-business-use-case-usage": json.dumps(usage)})
             return httpx.Response(200, json=load_recorded("instagram", "insights_series"))
         if path == f"/v25.0/{USER}/media":
+            if expansion_fails and "insights.metric(" in params.get("fields", ""):
+                # one media of the listing is pre-business: Graph fails the whole expanded call
+                return httpx.Response(400, json=load_recorded("instagram", "error_media_2108006"))
             page = 2 if "after" in params else 1
             return httpx.Response(200, json=load_recorded("instagram", f"media_page_{page}"))
         if path.endswith("/insights"):
@@ -282,6 +288,18 @@ def test_recorded_responses_replay_through_the_connector(replay, caplog: pytest.
     assert sum(r.url.path.endswith("/media") for r in seen) == 2  # page 2's next not followed
     assert sleeps == [120.0]  # throttled once: estimated_time_to_regain_access = 2 minutes
     assert all(r.url.params["access_token"] == REAL_TOKEN for r in seen)
+
+
+def test_a_failed_field_expansion_falls_back_to_one_call_per_media(replay, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    nov1, nov2 = date(2026, 11, 1), date(2026, 11, 2)
+    client, seen, _ = graph_client(replay, graph_handler(expansion_fails=True), post_lookback_days=3,
+                                   extra_params={"sandbox_as_of": str(nov2)})
+    _, posts = ig.extract_tables(client, USER, nov1, nov2)
+    assert [r["post_id"] for r in posts.rows] == ["18046512345678901", "18046512345670002"]
+    listings = [r.url.params["fields"] for r in seen if r.url.path.endswith("/media")]
+    assert "insights.metric(" in listings[0] and listings[1] == ig.MEDIA_FIELDS and len(listings) == 3
+    assert sum("/insights" in r.url.path and f"/{USER}/" not in r.url.path for r in seen) == 3
 
 
 def test_recorded_expired_token(replay) -> None:

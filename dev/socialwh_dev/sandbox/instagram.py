@@ -25,21 +25,22 @@ before still growing, lifetime media counters growing with age, ~10% restating l
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 from socialwh.config import Config
 
 from socialwh_dev.sandbox import community
 from socialwh_dev.sandbox import competitors as rivals
 from socialwh_dev.sandbox.facebook_pages import (
-    _encode_cursor,
     OrganicAccount,
     OrganicGraphApp,
     OrganicSettings,
     Post,
+    _encode_cursor,
     day_end_time,
     day_truth,
     followers_on,
@@ -368,9 +369,36 @@ class InstagramSandbox(OrganicGraphApp):
         account = self.account(user_id)
         as_of = self.as_of(request)
         fields = request.params.get("fields", "id")
-        items = [pick(_media_object(account, p, as_of), fields)
-                 for p in posts_as_of(self.settings.seed, account, as_of, IG_KINDS)]
-        return self.page(request, items)
+        posts = posts_as_of(self.settings.seed, account, as_of, IG_KINDS)
+        expansion = [f for f in _split_top(fields) if f.startswith("insights")]
+        if not expansion:
+            return self.page(request, [pick(_media_object(account, p, as_of), fields) for p in posts])
+        # Field expansion insights.metric(a,b): each media carries {"data": [...]} as
+        # /{media}/insights answers it. A media without insights (pre-business) fails the request.
+        match = re.fullmatch(r"insights\.metric\(([^)]*)\)", expansion[0])
+        metrics = [m for m in (match.group(1) if match else "").split(",") if m]
+        if not metrics or [m for m in metrics if m not in MEDIA_METRICS]:
+            raise GraphError("(#100) metric[0] must be one of the following values: "
+                             + ", ".join(MEDIA_METRICS), 100)
+        plain = ",".join(f for f in _split_top(fields) if not f.startswith("insights"))
+        response = self.page(request, [{"_post": i} for i in range(len(posts))])
+        body = json.loads(response.body)
+        items = []
+        for entry in body["data"]:
+            post = posts[entry["_post"]]
+            if post.local_day < account.business_since:
+                raise GraphError(
+                    "(#100) The Media Insights API does not support the media posted before the "
+                    "business account conversion", 100, subcode=MEDIA_TOO_OLD_SUBCODE,
+                    user_title="Media Posted Before Business Account Conversion")
+            obj = pick(_media_object(account, post, as_of), plain or "id")
+            values = _media_insights(account, post, as_of)
+            obj["insights"] = {"data": [
+                {"name": m, "period": "lifetime", "values": [{"value": values[m]}], "title": m.title(),
+                 "id": f"{obj['id']}/insights/{m}/lifetime"} for m in metrics]}
+            items.append(obj)
+        body["data"] = items
+        return Response.json(body)
 
 
     # -- competitors: Business Discovery (issue #14) ----------------------------------------------
@@ -481,14 +509,14 @@ BD_USER_NOT_FOUND_SUBCODE = 2207013
 
 
 def _split_top(fields: str) -> list[str]:
-    """Comma-separated fields at brace depth 0 (``a,b{c,d},e.limit(3){f}``)."""
+    """Comma-separated fields at brace/parenthesis depth 0 (``a,b{c,d},e.limit(3){f},g.metric(h,i)``)."""
     out, depth, current = [], 0, ""
     for ch in fields:
         if ch == "," and depth == 0:
             out.append(current.strip())
             current = ""
             continue
-        depth += {"{": 1, "}": -1}.get(ch, 0)
+        depth += {"{": 1, "}": -1, "(": 1, ")": -1}.get(ch, 0)
         current += ch
     if current.strip():
         out.append(current.strip())

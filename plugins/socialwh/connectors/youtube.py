@@ -722,4 +722,4 @@ def extract_tables(
 
 #: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client
 #: by the nightly job (socialwh.connectors.competitors.extract).
-from socialwh.connectors.competitors import youtube_rows as competitor_rows  # noqa: E402
+from socialwh.connectors.competitors import youtube_rows as competitor_rows  # noqa: E402, F401 (read by competitors.extract)
