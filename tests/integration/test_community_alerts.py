@@ -34,7 +34,7 @@ HISTORY_DAYS = 35
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.received.append(json.loads(body))
         self.send_response(200)

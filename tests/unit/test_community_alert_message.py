@@ -12,15 +12,15 @@ from socialwh.pipeline import alerts
 
 
 def row(**over):
-    base = dict(
-        platform="instagram", account_id="17841400000000001", alert_date=date(2026, 11, 20),
-        metrics="negative_share", volume_spike=False, negative_spike=True, comments=41,
-        baseline_median_comments=Decimal("16.00"), baseline_mad_comments=Decimal("8.00"),
-        volume_z=Decimal("3.16"), negative_comments=25, comments_scored=40,
-        negative_share=Decimal("0.6250"), baseline_median_negative_share=Decimal("0.1727"),
-        baseline_mad_negative_share=Decimal("0.0727"), negative_share_z=Decimal("4.20"), baseline_days=28,
-        z_threshold=Decimal("3.5"), driving_post_ids="p1,p2",
-        driving_posts="p1 (20 comments, 14 negative); p2 (12 comments, 9 negative)")
+    base = {
+        "platform": "instagram", "account_id": "17841400000000001", "alert_date": date(2026, 11, 20),
+        "metrics": "negative_share", "volume_spike": False, "negative_spike": True, "comments": 41,
+        "baseline_median_comments": Decimal("16.00"), "baseline_mad_comments": Decimal("8.00"),
+        "volume_z": Decimal("3.16"), "negative_comments": 25, "comments_scored": 40,
+        "negative_share": Decimal("0.6250"), "baseline_median_negative_share": Decimal("0.1727"),
+        "baseline_mad_negative_share": Decimal("0.0727"), "negative_share_z": Decimal("4.20"), "baseline_days": 28,
+        "z_threshold": Decimal("3.5"), "driving_post_ids": "p1,p2",
+        "driving_posts": "p1 (20 comments, 14 negative); p2 (12 comments, 9 negative)"}
     return {**base, **over}
 
 

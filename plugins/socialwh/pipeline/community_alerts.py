@@ -37,7 +37,7 @@ create table if not exists ops.community_alerts_sent (
 
 def pending_alerts(conn, night: date, lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> list[dict[str, Any]]:
     """The published alerts of the night's window not yet sent, oldest first."""
-    from psycopg.rows import dict_row  # noqa: PLC0415
+    from psycopg.rows import dict_row
 
     exists = conn.execute("select to_regclass('bi.rpt_community_alerts') is not null").fetchone()[0]
     if not exists:
@@ -60,7 +60,7 @@ def send_community_alerts(night: date, *, warehouse_url: str, dag_id: str | None
                           conn_id: str | None = CONN_ID,
                           lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> dict[str, Any]:
     """Send each new community spike alert once; returns what was sent and what was not."""
-    from socialwh.warehouse import db  # noqa: PLC0415
+    from socialwh.warehouse import db
 
     if lookback_days < 0:
         raise ValueError(f"community alerts: lookback_days must be >= 0, got {lookback_days}")
