@@ -197,6 +197,7 @@ MART_DOMAINS = {
     "fct_organic_kpis_period": "organic",
     "fct_community_daily": "organic",
     "fct_post_conversation": "organic",
+    "rpt_community_alerts": "organic",
 }
 # Finance raw tables -> the finance input that fills them (fx_rates: always loaded).
 FINANCE_DOMAINS = {"finance_budgets": "budgets", "finance_invoices": "invoices", "finance_orders": "orders"}
