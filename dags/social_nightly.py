@@ -15,6 +15,9 @@ The nightly warehouse build for paid social, budgets and FX, in write-audit-publ
    `expectations/`, Data Docs rebuilt each run); a blocking failure fails the run, a source
    without fresh data raises a webhook alert (connection `alerts_webhook`).
 5. **publish**: only then is `bi` (the schema BI tools read) replaced, in one transaction.
+6. **community_alerts**: one webhook alert per new community spike in `bi.rpt_community_alerts`
+   (an account's comment volume or negative share far above its 28-day baseline), sent once
+   (ops.community_alerts_sent).
 
 Before them, **check_credentials** refreshes every OAuth token that is due (once per connection)
 and sends a webhook alert 14 days before a credential that cannot renew expires.
@@ -199,6 +202,18 @@ def social_nightly():
         return run(af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)),
                    stale=gate["stale"])
 
+    @task
+    def community_alerts(published: dict, **context) -> dict:
+        """One webhook alert per new community spike (bi.rpt_community_alerts), each sent once."""
+        from socialwh.pipeline import airflow_support as af
+        from socialwh.pipeline.community_alerts import send_community_alerts
+
+        ti = context.get("task_instance") or context.get("ti")
+        return send_community_alerts(
+            af.run_date(context), warehouse_url=af.postgres_url(af.connection(WAREHOUSE_CONN)),
+            dag_id=getattr(ti, "dag_id", None), task_id=getattr(ti, "task_id", None),
+            run_id=af.run_id(context))
+
     @task(retries=0)  # a verdict: a retry cannot change it
     def sources_complete(published: dict) -> None:
         """The night published; fail the run (and alert) when a source failed tonight."""
@@ -217,7 +232,9 @@ def social_nightly():
     [*extracted, load_finance()] >> report >> transform
     checked = validate(report)
     transform >> checked
-    sources_complete(publish(checked))
+    published = publish(checked)
+    sources_complete(published)
+    community_alerts(published)
     api_versions()
 
 

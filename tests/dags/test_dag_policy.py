@@ -89,6 +89,8 @@ def test_social_nightly_shape(dagbag):
     assert set(dbt_tasks) <= validate_upstream
     assert {"extract_meta", "load_finance"} <= validate_upstream
     assert dag.timetable.summary.startswith("0 4 * * *")
+    # community spike alerts go out only after publish, from what bi holds
+    assert dag.get_task("community_alerts").upstream_task_ids == {"publish"}
 
 
 def test_each_platform_extracts_in_its_own_api_pool(dagbag):

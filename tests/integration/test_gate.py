@@ -127,21 +127,26 @@ create table marts.fct_community_daily (
     distinct_commenters bigint, brand_replies bigint, comments_answered bigint,
     response_rate numeric, median_first_response_minutes numeric,
     p90_first_response_minutes numeric, median_first_response_business_minutes numeric,
-    p90_first_response_business_minutes numeric, unanswered_overdue bigint
+    p90_first_response_business_minutes numeric, unanswered_overdue bigint,
+    comments_scored bigint, negative_comments bigint, negative_share numeric,
+    mean_sentiment_score numeric
 );
 insert into marts.fct_community_daily values
-    ('instagram', 'ig1', '2026-11-02', 1, 1, 1, 1, 1, 60, 60, 60, 60, 0);
+    ('instagram', 'ig1', '2026-11-02', 1, 1, 1, 1, 1, 60, 60, 60, 60, 0, 1, 0, 0, 0.6);
 create table marts.fct_post_conversation (
     platform text, account_id text, post_id text, published_at timestamptz, content_type text,
     comments bigint, replies bigint, brand_replies bigint, distinct_commenters bigint,
     comments_answered bigint, response_rate numeric, first_comment_at timestamptz,
     first_brand_reply_at timestamptz, last_activity_at timestamptz, first_response_minutes numeric,
     first_response_business_minutes numeric, median_first_response_minutes numeric,
-    sentiment_score numeric
+    comments_scored bigint, negative_comments bigint, neutral_comments bigint,
+    positive_comments bigint, negative_share numeric, neutral_share numeric,
+    positive_share numeric, sentiment_score numeric
 );
 insert into marts.fct_post_conversation values
     ('instagram', 'ig1', 'p1', '2026-11-02 09:00+00', 'image', 1, 0, 1, 1, 1, 1,
-     '2026-11-02 10:00+00', '2026-11-02 11:00+00', '2026-11-02 11:00+00', 60, 60, 60, null);
+     '2026-11-02 10:00+00', '2026-11-02 11:00+00', '2026-11-02 11:00+00', 60, 60, 60,
+     1, 0, 0, 1, 0, 0, 1, 0.6);
 -- competitor benchmark: one rival of ig1 and ig1 itself (staging and mart agree, shares add up)
 create table staging.stg_organic__competitor_daily (
     platform text, account_id text, handle text, date_day date, competitor_id text,
@@ -162,6 +167,17 @@ insert into marts.fct_competitor_benchmark_daily values
      400, 8, 2.00, 960, 120.00, 0.75, 0.8, 0.96, 2),
     ('instagram', 'ig1', 'Acme IG', '2026-11-02', true, 'Acme IG', 1000, null, null, null, null, null,
      null, 2, 0.50, 40, 20.00, 0.25, 0.2, 0.04, 2);
+create table marts.rpt_community_alerts (
+    platform text, account_id text, alert_date date, metrics text, volume_spike boolean,
+    negative_spike boolean, comments bigint, baseline_median_comments numeric,
+    baseline_mad_comments numeric, volume_z numeric, negative_comments bigint,
+    comments_scored bigint, negative_share numeric, baseline_median_negative_share numeric,
+    baseline_mad_negative_share numeric, negative_share_z numeric, baseline_days bigint,
+    z_threshold numeric, driving_post_ids text, driving_posts text
+);
+insert into marts.rpt_community_alerts values
+    ('instagram', 'ig1', '2026-11-02', 'negative_share', false, true, 30, 12, 3, 2.1, 20, 30,
+     0.6667, 0.1, 0.05, 7.6, 28, 3.5, 'p1', 'p1 (30 comments, 20 negative)');
 create table marts.fct_account_audience_daily (
     date_day date, platform text, account_id text, account_name text, account_timezone text,
     followers bigint, followers_gained bigint, followers_lost bigint, net_follower_growth bigint,
@@ -412,6 +428,7 @@ def test_consistent_data_passes(conn, gate, capsys):
         "marts.fct_post_performance_daily.warning", "marts.fct_account_audience_daily.blocking",
         "marts.fct_organic_kpis_period.blocking", "marts.fct_community_daily.blocking",
         "marts.fct_post_conversation.blocking", "marts.fct_competitor_benchmark_daily.blocking",
+        "marts.rpt_community_alerts.blocking",
     }  # fmt: skip
     raw_tables = {s.name.split(".")[1] for s in result.suites if s.name.startswith("raw.")}
     assert {"meta_ad_insights", "fx_rates", "finance_budgets", *EMPTY_SOURCES} <= raw_tables

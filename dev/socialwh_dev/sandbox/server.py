@@ -233,6 +233,9 @@ class SandboxServer(ThreadingHTTPServer):
         faults = dict(config.sandbox.get("faults") or {})
         seed = int(faults.pop("seed", config.sandbox.get("seed", 0)))
         self.faults = FaultInjector(faults, seed=seed)
+        if "community_spikes" in config.sandbox:  # issue #14: a burst of negative comments
+            from socialwh_dev.sandbox import community
+            community.configure_spikes(config.sandbox.get("community_spikes") or [])
         super().__init__(address, _RequestHandler)
 
     def mount(self, app: PlatformApp) -> None:

@@ -12,6 +12,8 @@ connectors (Facebook Pages, Instagram, YouTube) share.
 - **Brand replies**: a comment whose author is the owned account (Page, IG user, channel) itself
   has ``is_brand = true``.
 - Author name/id and message text are loaded into raw only; the marts keep a salted hash.
+- Sentiment is scored here, once for every platform (socialwh.sentiment: offline lexicons), into
+  ``sentiment_score`` / ``sentiment_label`` / ``sentiment_model``: the text never leaves raw.
 - A record without id, post or creation time fails the extract with an error naming the platform,
   account, record and field (nothing of the account is loaded: one transaction).
 """
@@ -22,6 +24,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from socialwh import sentiment
 from socialwh.connectors.base import TableLoad
 
 DEFAULT_RESTATEMENT_DAYS = 3
@@ -119,6 +122,7 @@ def comment_row(
         "created_date": created_at.astimezone(UTC).date(),
         "like_count": like_count,
         "reply_count": reply_count,
+        **sentiment.columns(message if message is None else str(message)),
         "record": dict(record),
     }
 

@@ -181,12 +181,17 @@ def dbt_vars() -> dict[str, Any]:
     for key in ("separator", "fields", "pattern"):
         if config.campaign_naming.get(key) is not None:
             out[f"campaign_naming_{key}"] = config.campaign_naming[key]
-    # community (issue #14): the author-hash salt, business hours and the overdue threshold
+    # community (issue #14): the author-hash salt, business hours, the overdue threshold, alerts
     for key, var in (("author_salt", "community_author_salt"), ("timezone", "community_timezone"),
                      ("business_hours_start", "community_business_hours_start"),
                      ("business_hours_end", "community_business_hours_end"),
                      ("business_days", "community_business_days"),
-                     ("unanswered_hours", "community_unanswered_hours")):
+                     ("unanswered_hours", "community_unanswered_hours"),
+                     # spike alerts (rpt_community_alerts)
+                     *((key, f"community_{key}") for key in (
+                         "alert_baseline_days", "alert_min_baseline_days", "alert_z", "alert_min_comments",
+                         "alert_volume_scale_floor", "alert_share_scale_floor", "alert_top_posts",
+                         "alert_post_min_share"))):
         if config.community.get(key) is not None:
             out[var] = config.community[key]
     return out

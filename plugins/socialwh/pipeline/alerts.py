@@ -12,8 +12,10 @@ Contract
   `gate_failed` (the exception is a `GateFailed`: its blocking checks are listed),
   `stale_source` (a source without fresh data, or whose extract failed: named with since when),
   `credentials` (the nightly credentials check: a token that cannot renew expires within 14 days,
-  or was refused; `failed_checks` says what to re-authorize) or `api_version` (a configured API
-  version within its warning window or past its sunset).
+  or was refused; `failed_checks` says what to re-authorize), `api_version` (a configured API
+  version within its warning window or past its sunset) or `community_spike` (a row of
+  bi.rpt_community_alerts: an account's comment volume or negative share far above its baseline;
+  `community` has the row, `details` the lines: metric, value vs baseline, driving posts).
 * Secrets never leave: passwords in URLs become `scheme://user:***@`; credential query
   parameters `?access_token=REDACTED` (socialwh.connectors.http); values of env vars whose name
   holds PASSWORD, TOKEN, SECRET or KEY (6+ characters), connection passwords from
@@ -49,7 +51,7 @@ log = logging.getLogger(__name__)
 CONN_ID = "alerts_webhook"
 URL_ENV = "SOCIALWH_ALERT_WEBHOOK_URL"
 DATA_DOCS_ENV = "SOCIALWH_DATA_DOCS_URL"
-KINDS = ("task_failed", "gate_failed", "stale_source", "credentials", "api_version")
+KINDS = ("task_failed", "gate_failed", "stale_source", "credentials", "api_version", "community_spike")
 TIMEOUT = 10.0
 RETRY_DELAY = 1.0
 MAX_ERROR = 500
@@ -59,7 +61,7 @@ _SECRET_ENV = re.compile(r"PASSWORD|TOKEN|SECRET|KEY", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
 _HEADLINE = {"task_failed": ":red_circle:", "gate_failed": ":red_circle:", "stale_source": ":warning:",
              "credentials": ":key:",
-             "api_version": ":warning:"}
+             "api_version": ":warning:", "community_spike": ":rotating_light:"}
 
 
 def data_docs_url() -> str:
@@ -82,8 +84,15 @@ class Alert:
     stale_sources: list[str] = field(default_factory=list)
     data_docs_url: str | None = None
     log_url: str | None = None
+    details: list[str] = field(default_factory=list)
+    community: dict[str, Any] | None = None
 
     def headline(self) -> str:
+        if self.kind == "community_spike":
+            c = self.community or {}
+            what = " and ".join(METRIC_NAMES.get(m, m) for m in str(c.get("metrics") or "").split(",") if m)
+            return (f"{_HEADLINE['community_spike']} Community spike on {c.get('platform', '?')} account "
+                    f"{c.get('account_id', '?')} on {c.get('alert_date', '?')}: {what or 'spike'}")
         where = ".".join(p for p in (self.dag_id or "?", self.task_id) if p)
         if self.map_index is not None and self.map_index >= 0:
             where += f"[{self.map_index}]"
@@ -97,6 +106,8 @@ class Alert:
 
     def text(self) -> str:
         lines = [self.headline()]
+        if self.kind == "community_spike":
+            return "\n".join([*lines, *self.details])
         facts = [("Run", self.run_id), ("Logical date", self.logical_date), ("Try", self.try_number),
                  ("Error", self.error)]
         lines += [f"{name}: {value}" for name, value in facts if value not in (None, "")]
@@ -150,6 +161,53 @@ def build_alert(kind: str, *, dag_id: str | None, task_id: str | None, logical_d
     return Alert(kind=kind, dag_id=dag_id, task_id=task_id, logical_date=_iso(logical_date), run_id=run_id,
                  map_index=map_index, try_number=try_number, error=first_line(error), failed_checks=checks,
                  stale_sources=[str(s) for s in stale_sources], data_docs_url=data_docs_url(), log_url=log_url)
+
+
+METRIC_NAMES = {"comment_volume": "comment volume", "negative_share": "negative-sentiment share"}
+
+
+def _num(value: Any, places: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    text = f"{float(value):.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None else f"{float(value) * 100:.0f}%"
+
+
+def community_spike_lines(row: dict[str, Any]) -> list[str]:
+    """The message lines of one rpt_community_alerts row: each flagged metric with its value vs
+    the baseline, then the posts driving it."""
+    lines = []
+    if row.get("volume_spike"):
+        lines.append(f"Comment volume: {row.get('comments')} customer comments vs a baseline median of "
+                     f"{_num(row.get('baseline_median_comments'))} (MAD {_num(row.get('baseline_mad_comments'))}, "
+                     f"robust z {_num(row.get('volume_z'))} > {_num(row.get('z_threshold'))})")
+    if row.get("negative_spike"):
+        lines.append(f"Negative share: {_pct(row.get('negative_share'))} ({row.get('negative_comments')} of "
+                     f"{row.get('comments_scored')} scored comments) vs a baseline median of "
+                     f"{_pct(row.get('baseline_median_negative_share'))} (robust z {_num(row.get('negative_share_z'))}"
+                     f" > {_num(row.get('z_threshold'))})")
+    lines.append(f"Baseline: the previous {row.get('baseline_days')} days")
+    posts = [p.strip() for p in str(row.get("driving_posts") or "").split(";") if p.strip()]
+    if posts:
+        lines.append(f"Posts driving it ({len(posts)}):")
+        lines += [f"  - {p}" for p in posts]
+    else:
+        lines.append("Posts driving it: none stands out (the comments are spread over many posts)")
+    return lines
+
+
+def build_community_alert(row: dict[str, Any], *, dag_id: str | None, task_id: str | None,
+                          logical_date: Any = None, run_id: str | None = None) -> Alert:
+    """The `community_spike` alert of one bi.rpt_community_alerts row."""
+    community = {k: (_iso(v) if isinstance(v, (date, datetime)) else
+                     (float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, (int, bool)) else v))
+                 for k, v in row.items()}
+    return Alert(kind="community_spike", dag_id=dag_id, task_id=task_id, logical_date=_iso(logical_date),
+                 run_id=run_id, details=community_spike_lines(row), community=community)
 
 
 def alert_from_context(context: dict, kind: str | None = None) -> Alert:

@@ -94,6 +94,10 @@ def comment_table(key: str, source: str, notes: str = "") -> Table:
             col("created_date", "date", "UTC day of created_at: the replacement window's day", required=True),
             col("like_count", "bigint", "likes of the comment, where reported", role="count"),
             col("reply_count", "bigint", "replies to it, where reported", role="count"),
+            col("sentiment_score", "numeric", "the message's sentiment, -1 (negative) .. 1 (positive), "
+                "scored at extract time (socialwh.sentiment); null without text"),
+            col("sentiment_label", "text", "negative | neutral | positive (score <= -0.05 | between | >= 0.05)"),
+            col("sentiment_model", "text", "the libraries and versions that scored it"),
             *record_columns(),
         ),
     )

@@ -198,6 +198,7 @@ MART_DOMAINS = {
     "fct_community_daily": "organic",
     "fct_post_conversation": "organic",
     "fct_competitor_benchmark_daily": "organic",
+    "rpt_community_alerts": "organic",
 }
 # Finance raw tables -> the finance input that fills them (fx_rates: always loaded).
 FINANCE_DOMAINS = {"finance_budgets": "budgets", "finance_invoices": "invoices", "finance_orders": "orders"}

@@ -1265,7 +1265,8 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
             unexpected_rows(
                 "community_counts_consistent",
                 "Per day: answered <= received, distinct commenters <= received, response rate in "
-                "0-1, the median first response not above the p90, unanswered overdue <= unanswered.",
+                "0-1, the median first response not above the p90, unanswered overdue <= unanswered, "
+                "scored <= received, negative <= scored, negative share in 0-1, mean score in -1..1.",
                 """
                 select {keys}, comments_received, comments_answered, distinct_commenters, response_rate
                 from {{batch}}
@@ -1274,6 +1275,10 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                     or response_rate < 0 or response_rate > 1
                     or median_first_response_minutes > p90_first_response_minutes
                     or unanswered_overdue > comments_received - comments_answered
+                    or comments_scored > comments_received
+                    or negative_comments > comments_scored
+                    or negative_share < 0 or negative_share > 1
+                    or mean_sentiment_score < -1 or mean_sentiment_score > 1
                 """,
                 keys=", ".join(community_grain),
             ),
@@ -1328,12 +1333,16 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
             ),
             unexpected_rows(
                 "conversation_counts_consistent",
-                "Per post: answered <= customer comments + replies, response rate in 0-1.",
+                "Per post: answered <= customer comments + replies, response rate in 0-1, the "
+                "sentiment mix adds up to the scored comments, mean score in -1..1.",
                 """
                 select {keys}, comments, replies, comments_answered, response_rate
                 from {{batch}}
                 where comments_answered > comments + replies
                     or response_rate < 0 or response_rate > 1
+                    or comments_scored > comments + replies
+                    or negative_comments + neutral_comments + positive_comments <> comments_scored
+                    or sentiment_score < -1 or sentiment_score > 1
                 """,
                 keys=", ".join(conversation_grain),
             ),
@@ -1406,6 +1415,38 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
             ),
         ),
     )
+    alert_grain = ["platform", "account_id", "alert_date"]
+    community_alerts_blocking = Suite(
+        "marts",
+        "rpt_community_alerts",
+        "blocking",
+        (
+            grain_unique(alert_grain),
+            column_rules(
+                [
+                    *not_null([*alert_grain, "metrics", "volume_spike", "negative_spike", "comments",
+                               "baseline_days", "z_threshold"]),
+                    *non_negative(["comments", "negative_comments", "comments_scored", "baseline_days",
+                                   "baseline_median_comments", "baseline_mad_comments"]),
+                ],
+                alert_grain,
+            ),
+            unexpected_rows(
+                "alert_is_a_spike",
+                "Every alert row flags at least one metric, and a flagged metric's robust z-score is "
+                "above the threshold; negative share in 0-1.",
+                """
+                select {keys}, metrics, volume_z, negative_share_z, z_threshold
+                from {{batch}}
+                where not (volume_spike or negative_spike)
+                    or (volume_spike and not volume_z > z_threshold)
+                    or (negative_spike and not negative_share_z > z_threshold)
+                    or negative_share < 0 or negative_share > 1
+                """,
+                keys=", ".join(alert_grain),
+            ),
+        ),
+    )
 
     suites = [
         *raw_suites(s),
@@ -1426,6 +1467,7 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         community_daily_blocking,
         post_conversation_blocking,
         competitor_benchmark_blocking,
+        community_alerts_blocking,
     ]
     for suite in suites:
         for c in suite.checks:

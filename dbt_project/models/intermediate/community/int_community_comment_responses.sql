@@ -52,6 +52,8 @@ select
     customer.parent_comment_id,
     customer.thread_id,
     customer.author_key,
+    customer.sentiment_score,
+    customer.sentiment_label,
     customer.created_at,
     (customer.created_at at time zone {{ community_timezone() }})::date as date_day,
     first_response.first_response_at,

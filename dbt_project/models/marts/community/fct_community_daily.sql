@@ -2,7 +2,8 @@
     Community management per platform, account and day (the day a comment was written, in
     community_timezone): comments received, distinct commenters, brand replies, response rate,
     median and p90 first-response time (wall clock and business hours), and customer comments
-    still unanswered after community_unanswered_hours as of the reporting date's end.
+    still unanswered after community_unanswered_hours as of the reporting date's end, and the
+    customers' sentiment (negative share, mean score; brand replies excluded).
     No author names, ids or texts: distinct commenters are counted on the salted author key.
 #}
 with
@@ -36,6 +37,9 @@ received as (
         count(*) as comments_received,
         count(distinct author_key) as distinct_commenters,
         count(*) filter (where is_answered) as comments_answered,
+        count(sentiment_label) as comments_scored,
+        count(*) filter (where sentiment_label = 'negative') as negative_comments,
+        avg(sentiment_score) as mean_sentiment_score,
         percentile_cont(0.5) within group (order by response_minutes) as median_first_response_minutes,
         percentile_cont(0.9) within group (order by response_minutes) as p90_first_response_minutes,
         percentile_cont(0.5) within group (order by response_business_minutes)
@@ -74,7 +78,11 @@ select
     round(received.p90_first_response_minutes::numeric, 2) as p90_first_response_minutes,
     round(received.median_first_response_business_minutes::numeric, 2) as median_first_response_business_minutes,
     round(received.p90_first_response_business_minutes::numeric, 2) as p90_first_response_business_minutes,
-    coalesce(received.unanswered_overdue, 0) as unanswered_overdue
+    coalesce(received.unanswered_overdue, 0) as unanswered_overdue,
+    coalesce(received.comments_scored, 0) as comments_scored,
+    coalesce(received.negative_comments, 0) as negative_comments,
+    round(received.negative_comments::numeric / nullif(received.comments_scored, 0), 4) as negative_share,
+    round(received.mean_sentiment_score::numeric, 4) as mean_sentiment_score
 
 from days
 left join received

@@ -1,7 +1,7 @@
 {#
     The conversation under each post that has comments: customer comments (top level), customer
-    replies, brand replies, how many customer comments and replies got a brand response, and the
-    first-response times. One row per platform, account and post.
+    replies, brand replies, how many customer comments and replies got a brand response, the
+    first-response times, and the customers' sentiment mix (brand replies excluded). One row per platform, account and post.
 #}
 with
 
@@ -29,7 +29,12 @@ counts as (
         count(distinct author_key) filter (where not is_brand) as distinct_commenters,
         min(created_at) filter (where not is_brand) as first_comment_at,
         min(created_at) filter (where is_brand) as first_brand_reply_at,
-        max(created_at) as last_activity_at
+        max(created_at) as last_activity_at,
+        count(sentiment_label) filter (where not is_brand) as comments_scored,
+        count(*) filter (where not is_brand and sentiment_label = 'negative') as negative_comments,
+        count(*) filter (where not is_brand and sentiment_label = 'neutral') as neutral_comments,
+        count(*) filter (where not is_brand and sentiment_label = 'positive') as positive_comments,
+        avg(sentiment_score) filter (where not is_brand) as mean_sentiment_score
 
     from comments
     group by 1, 2, 3
@@ -86,7 +91,14 @@ select
     answered.first_response_minutes,
     answered.first_response_business_minutes,
     round(answered.median_first_response_minutes::numeric, 2) as median_first_response_minutes,
-    null::numeric as sentiment_score
+    counts.comments_scored,
+    counts.negative_comments,
+    counts.neutral_comments,
+    counts.positive_comments,
+    round(counts.negative_comments::numeric / nullif(counts.comments_scored, 0), 4) as negative_share,
+    round(counts.neutral_comments::numeric / nullif(counts.comments_scored, 0), 4) as neutral_share,
+    round(counts.positive_comments::numeric / nullif(counts.comments_scored, 0), 4) as positive_share,
+    round(counts.mean_sentiment_score::numeric, 4) as sentiment_score
 
 from counts
 left join answered

@@ -1,7 +1,8 @@
 {#
     The comments and replies of every platform that declares a comments table (macro
     community_platforms, generated from the registry) in one shape. The author's name, id and the
-    message text stay in raw: only a salted hash of the author goes on (community_author_key).
+    message text stay in raw: only a salted hash of the author goes on (community_author_key), and
+    the sentiment the extract scored from the text (socialwh.sentiment).
 #}
 with
 
@@ -21,6 +22,9 @@ with
         updated_at::timestamptz as updated_at,
         created_date::date as created_date,
         like_count::bigint as like_count,
+        sentiment_score::numeric as sentiment_score,
+        sentiment_label::text as sentiment_label,
+        sentiment_model::text as sentiment_model,
         extracted_at
 
     from {{ source(key, 'comments') }}
