@@ -80,11 +80,15 @@ def test_connector_output_equals_the_expected_helpers(sandbox: RunningSandbox) -
     assert len(daily) == 7 and len(posts) > 40
     # The lookback: 90 local days ending on the night, and nothing published after it.
     assert min(p["published_at"] for p in posts).astimezone(sandbox_fb.ZoneInfo(TZ)).date() >= AS_OF - timedelta(days=89)
-    # Posts were paged (10 a page); per-post insights one call each; insights paging not followed.
+    # Posts were paged (10 a page) with their insights (field expansion: no call per post);
+    # the Page's insights paging not followed.
     sent = paths(probe)
     assert sum(p.endswith("/published_posts") for p in sent) == -(-len(posts) // 10)
     assert sum(p.endswith(f"/{PAGE}/insights") for p in sent) == 1
-    assert sum(p.endswith("/insights") and "_" in p.split("/")[-2] for p in sent) == len(posts)
+    assert sum(p.endswith("/insights") and "_" in p.split("/")[-2] for p in sent) == 0
+    listing = next(r for r in probe.requests if r.url.path.endswith("/published_posts"))
+    assert listing.url.params["fields"].endswith(
+        f",insights.metric({','.join(fb.POST_METRICS)}).period(lifetime)")
     for request in probe.requests:
         assert request.url.params["access_token"] == TOKEN
         assert request.url.params["sandbox_as_of"] == AS_OF.isoformat()

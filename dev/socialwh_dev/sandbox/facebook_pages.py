@@ -34,6 +34,7 @@ import itertools
 import json
 import math
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,8 +46,8 @@ from zoneinfo import ZoneInfo
 from socialwh.config import Config
 
 from socialwh_dev.sandbox import community
-from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox import competitors as rivals
+from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.meta import GraphError, _decode_cursor, _encode_cursor, _unknown_object
 from socialwh_dev.sandbox.server import Request, Response, Router
 
@@ -769,14 +770,32 @@ class FacebookPagesSandbox(OrganicGraphApp):
             datetime.fromtimestamp(int(params[k]), UTC) if params.get(k, "").isdigit() else None
             for k in ("since", "until")
         )
+        fields = _split_fields(params.get("fields", "id,created_time,message"))
+        # Field expansion insights.metric(a,b).period(lifetime): each post carries {"data": [...]}
+        # as /{post-id}/insights answers it.
+        expansion = [f for f in fields if f.startswith("insights")]
+        plain = ",".join(f for f in fields if not f.startswith("insights")) or "id"
+        metrics: list[str] = []
+        if expansion:
+            match = re.fullmatch(r"insights\.metric\(([^)]*)\)(?:\.period\((\w+)\))?", expansion[0])
+            metrics = [m for m in (match.group(1) if match else "").split(",") if m]
+            unknown = [m for m in metrics if m not in POST_METRICS]
+            if not metrics or unknown or (match and match.group(2) not in (None, "lifetime")):
+                raise GraphError(f"(#100) The value must be a valid insights metric: {(unknown or [''])[0]}", 100)
         items = []
         for post in posts_as_of(self.settings.seed, account, as_of, FB_KINDS):
             if since is not None and post.published < since:
                 break
             if until is not None and post.published >= until:
                 continue
-            fields = params.get("fields", "id,created_time,message")
-            items.append(pick(_post_object(account, post, as_of), fields))
+            obj = pick(_post_object(account, post, as_of), plain)
+            if metrics:
+                values = _post_insight_values(account, post, as_of)
+                obj["insights"] = {"data": [
+                    {"name": m, "period": "lifetime", "values": [{"value": values[m]}],
+                     "title": m.replace("_", " ").title(), "id": f"{obj['id']}/insights/{m}/lifetime"}
+                    for m in metrics]}
+            items.append(obj)
         return self.page(request, items)
 
     def _post_insights(self, request: Request, version: str, post_id: str) -> Response:
