@@ -113,6 +113,25 @@ def test_truncated_json_body_is_transient_and_retried() -> None:
     assert len(sleeps) == 1
 
 
+def test_a_truncated_error_answer_is_asked_again_not_taken_as_its_status() -> None:
+    """A 403 whose JSON was cut off may have said 'customer not enabled' (skippable) or 'bad
+    token': unknown, so it is retried; the full answer then decides."""
+    sleeps: list[float] = []
+    full = {"error": {"code": 403, "message": "not enabled"}}
+    client, seen = scripted(
+        httpx.Response(403, content=b'{"error": {"code": 403, "mess', headers={"content-type": "application/json"}),
+        httpx.Response(403, json=full),
+    )
+    with pytest.raises(AuthError) as info:
+        make(client, sleeps).request_json("GET", URL)
+    assert len(seen) == 2 and len(sleeps) == 1 and "not enabled" in str(info.value)
+    # an HTML error page (a proxy's) is not a truncated JSON answer: its status decides at once
+    client, seen = scripted(httpx.Response(403, content=b"<html>Forbidden</html>", headers={"content-type": "text/html"}))
+    with pytest.raises(AuthError):
+        make(client, []).request_json("GET", URL)
+    assert len(seen) == 1
+
+
 def test_persistent_invalid_json_gives_up_as_transient_error() -> None:
     sleeps: list[float] = []
     client, seen = scripted(*[httpx.Response(200, content=b"<html>") for _ in range(4)])

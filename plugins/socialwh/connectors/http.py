@@ -471,6 +471,13 @@ class HttpClient:
             return TransientError(self.platform, None, type(exc).__name__, msg, request_url)
         error = self.classify(response)
         if error is not None:
+            if not error.retryable and _truncated_json(response):
+                # An error answer cut off on the way (its JSON does not parse): what it said is
+                # unknown, so it is not the verdict its status alone would give; ask again.
+                return TransientError(
+                    self.platform, response.status_code, "invalid_json",
+                    f"HTTP {response.status_code} answer with a JSON body that does not parse "
+                    f"({len(response.content)} bytes, truncated?)", request_url)
             return error
         try:
             return _Ok(response.json())
@@ -487,6 +494,13 @@ class HttpClient:
 @dataclass(frozen=True)
 class _Ok:
     value: Any
+
+
+def _truncated_json(response: httpx.Response) -> bool:
+    """A body declared JSON that does not parse (an HTML error page from a proxy is not this)."""
+    if "json" not in response.headers.get("content-type", "").lower() or not response.content:
+        return False
+    return json_or_none(response) is None
 
 
 def parse_json_header(value: str | None) -> Any:
