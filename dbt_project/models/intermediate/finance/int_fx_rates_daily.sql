@@ -10,6 +10,12 @@
     Currencies: every quoted currency, plus EUR at exactly 1. A currency has no rows before its
     first publication (a missing rate stays missing rather than being invented).
 #}
+{#-
+    A table, not a view: its calendar spans the newest cost day of all of raw, and every consumer
+    (the ad fact, budgets, orders and their data tests) would otherwise re-read all of raw through
+    the platforms' views on each query (issue #10). Built once per run, read cheaply after.
+-#}
+{{ config(materialized='table') }}
 with
 
 fx_rates as (
