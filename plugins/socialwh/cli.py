@@ -298,6 +298,30 @@ def cmd_dashboards(args: argparse.Namespace) -> int:
          "--browser.gatherUsageStats", "false"], env=env)
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish the marts to `bi` again (--full: every table whole, e.g. after a manual change of bi
+    or a backfill outside the nightly path). Write-audit-publish still holds: only when the newest
+    validation gate verdict (ops.gate_results) passed, under that verdict's logical date."""
+    import psycopg  # noqa: PLC0415
+
+    from socialwh.pipeline import nightly  # noqa: PLC0415
+
+    url = _warehouse_url()
+    with psycopg.connect(url, autocommit=True) as conn:
+        exists = conn.execute("select to_regclass('ops.gate_results')").fetchone()[0]
+        verdict = conn.execute("select logical_date, passed from ops.gate_results order by checked_at desc"
+                               " limit 1").fetchone() if exists else None
+    if verdict is None or not verdict[1]:
+        print("not published: the newest validation gate did not pass"
+              + ("" if verdict else " (none recorded)") + "; run the nightly (or its gate) first", file=sys.stderr)
+        return 1
+    out = nightly.publish(verdict[0], warehouse_url=url, full=args.full)
+    ranges = out["ranges"]
+    for table, rows in sorted(out["tables"].items()):
+        print(f"bi.{table}: {rows} rows" + (f" ({ranges[table]})" if table in ranges else " (whole table)"))
+    return 0
+
+
 def cmd_down(_: argparse.Namespace) -> int:
     from socialwh_dev.sandbox import process  # noqa: PLC0415
 
@@ -339,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--screenshots", action="store_true",
                    help="instead: start the app, save a PNG of each dashboard in .local/screenshots, stop")
     p.set_defaults(fn=cmd_dashboards)
+    p = sub.add_parser("publish", help="publish the validated marts to bi (only the changed date ranges)")
+    p.add_argument("--full", action="store_true", help="replace every bi table whole")
+    p.set_defaults(fn=cmd_publish)
     p = sub.add_parser("down", help="stop the sandbox and the embedded warehouse")
     p.set_defaults(fn=cmd_down)
     args = parser.parse_args(argv)

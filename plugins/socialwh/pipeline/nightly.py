@@ -242,8 +242,10 @@ def _record_gate(warehouse_url: str, night: date, passed: bool, summary: str) ->
                      [night, passed, summary])
 
 
-def publish(night: date, *, warehouse_url: str, stale: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def publish(night: date | None, *, warehouse_url: str, stale: list[dict[str, Any]] | None = None,
+            full: bool = False) -> dict[str, Any]:
     """Replace `bi` with the validated marts in one transaction; make sure the reader role exists.
+    Only the date ranges the incremental marts rewrote are replaced unless `full`.
     `stale`: sources that failed tonight (source_report), named in bi.publication_info."""
     from socialwh.dashboards import trust  # noqa: PLC0415
     from socialwh.warehouse import db  # noqa: PLC0415
@@ -252,10 +254,11 @@ def publish(night: date, *, warehouse_url: str, stale: list[dict[str, Any]] | No
 
     with db.connect(warehouse_url) as conn:
         ensure_reader_role(conn)
-        result = do_publish(conn, logical_date=night, stale_sources=stale or [])
+        result = do_publish(conn, logical_date=night, stale_sources=stale or [], full=full)
         # the Data trust dashboard's views (gate, freshness, quarantine) in `bi`
         trust.ensure_views(conn)
-    return {"published_at": result.published_at.isoformat(), "tables": result.tables, "stale": stale or []}
+    return {"published_at": result.published_at.isoformat(), "tables": result.tables, "stale": stale or [],
+            "ranges": {t: f"{c} >= {d.isoformat()}" for t, (c, d) in result.ranges.items()}}
 
 
 # --- a failed source does not block the others ------------------------------------------------
