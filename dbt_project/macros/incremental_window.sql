@@ -31,21 +31,95 @@
 {%- endmacro %}
 
 
+{% macro _quote_text(value) -%}
+    '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
+
+{% macro window_plan(relation, date_column, grain='day') -%}
+    {#-
+        What an incremental run of `relation` rewrites, read from the table as it is before the
+        run (the model's select compiles, and its pre-hook renders, before anything is deleted):
+          start: the window start (text), none when the table is empty;
+          extra: [platform, account_id, from] for raw batches of a paid platform loaded since the
+                 mart's last build (ops.mart_builds) whose window starts before `start` (a
+                 backfill, a first night's history): that account's rows from `from` on are
+                 rebuilt too (for a monthly mart from the first day of that month);
+          held:  [platform, account_id] the table still holds after the delete (an account not
+                 in it arrives with its whole history).
+    -#}
+    {%- set plan = {'start': none, 'extra': [], 'held': []} -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- if grain == 'month' -%}
+        {%- set start_expr = "date_trunc('month', max(" ~ date_column ~ ") - " ~ reprocess_days() ~ " + 1)::date" -%}
+    {%- else -%}
+        {%- set start_expr = "max(" ~ date_column ~ ") - " ~ reprocess_days() ~ " + 1" -%}
+    {%- endif -%}
+    {%- set start = run_query("select (" ~ start_expr ~ ")::text from " ~ relation).columns[0].values()[0] -%}
+    {%- if start is none -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- do plan.update({'start': start}) -%}
+    {%- set paid = [] -%}
+    {%- for p in paid_platforms() -%}{%- do paid.append(_quote_text(p.key)) -%}{%- endfor -%}
+    {%- set from_expr = "date_trunc('month', min(b.window_start))::date" if grain == 'month' else "min(b.window_start)" -%}
+    {%- set extra = run_query(
+        "select b.source, b.scope, (" ~ from_expr ~ ")::text from raw.load_batches as b"
+        ~ " join ops.mart_builds as built on built.model = " ~ _quote_text(relation.identifier)
+        ~ " where b.source in (" ~ paid | join(', ') ~ ") and b.window_start < '" ~ start ~ "'::date"
+        ~ " and b.loaded_at > built.built_at group by 1, 2 order by 1, 2"
+    ) if _mart_builds_exists() else none -%}
+    {%- if extra is not none -%}
+        {%- for row in extra.rows -%}
+            {%- do plan.extra.append([row[0], row[1], row[2]]) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set held = run_query(
+        "select platform, account_id from " ~ relation ~ " as r where not (" ~ _window_rows(plan, 'r', date_column) ~ ")"
+        ~ " group by platform, account_id order by 1, 2"
+    ) -%}
+    {%- for row in held.rows -%}
+        {%- do plan.held.append([row[0], row[1]]) -%}
+    {%- endfor -%}
+    {{ return(plan) }}
+{%- endmacro %}
+
+
+{% macro _mart_builds_exists() -%}
+    {{ return(run_query(
+        "select to_regclass('ops.mart_builds') is not null and to_regclass('raw.load_batches') is not null"
+    ).columns[0].values()[0]) }}
+{%- endmacro %}
+
+
+{% macro _window_rows(plan, alias, date_column) -%}
+    {#- The rows of the window (and of the extra account ranges), as constants. -#}
+    {{ alias }}.{{ date_column }} >= '{{ plan.start }}'::date
+    {%- for e in plan.extra %}
+        or ({{ alias }}.platform = {{ _quote_text(e[0]) }} and {{ alias }}.account_id = {{ _quote_text(e[1]) }}
+            and {{ alias }}.{{ date_column }} >= '{{ e[2] }}'::date)
+    {%- endfor -%}
+{%- endmacro %}
+
+
 {% macro window_begin(date_column, grain='day', relation=none) -%}
     {%- set relation = relation if relation is not none else this -%}
     {%- if is_incremental() -%}
         {%- set t = _window_tables(relation) -%}
-        {%- if grain == 'month' -%}
-            {%- set start_expr = "date_trunc('month', max(" ~ date_column ~ ") - " ~ reprocess_days() ~ " + 1)::date" -%}
-        {%- else -%}
-            {%- set start_expr = "max(" ~ date_column ~ ") - " ~ reprocess_days() ~ " + 1" -%}
-        {%- endif -%}
+        {%- set plan = window_plan(relation, date_column, grain) -%}
+        {%- set starts = [plan.start] -%}
+        {%- for e in plan.extra -%}{%- do starts.append(e[2]) -%}{%- endfor -%}
         drop table if exists pg_temp.{{ t.start }};
         drop table if exists pg_temp.{{ t.held }};
         create temporary table {{ t.start }} as
-            select {{ start_expr }} as window_start from {{ relation }};
-        delete from {{ relation }}
-        where {{ date_column }} >= (select window_start from pg_temp.{{ t.start }});
+            select
+                {{ "'" ~ plan.start ~ "'::date" if plan.start else 'null::date' }} as window_start,
+                {{ "'" ~ (starts | min) ~ "'::date" if plan.start else 'null::date' }} as changed_from;
+        {% if plan.start -%}
+        delete from {{ relation }} as r where {{ _window_rows(plan, 'r', date_column) }};
+        {%- endif %}
         create temporary table {{ t.held }} as
             select distinct platform, account_id from {{ relation }};
         analyze pg_temp.{{ t.held }}
@@ -56,37 +130,25 @@
 {% macro window_filter(source_alias, date_column, relation=none, relation_date_column=none, grain='day') -%}
     {#-
         The upstream rows an incremental run inserts (in the model's where clause): from the
-        window start on, or of an account the mart does not hold after the window's delete.
-        Rendered as constants (read when the model compiles, which is before its pre-hook
-        deletes the window, from the same table state): Postgres pushes constant filters down
-        through the union of the platforms' views into the raw scans, so rows outside the window
-        are dropped before their JSON is unpacked and converted (a filter with a subquery would
-        be applied only after all of raw went through the views).
+        window start on, the extra account ranges (window_plan), and every row of an account the
+        mart does not hold after the window's delete. Rendered as constants (the plan is read
+        when the model compiles, before its pre-hook deletes, from the same table state):
+        Postgres pushes constant filters down through the union of the platforms' views into
+        the raw scans, so rows outside the window are dropped before their JSON is unpacked and
+        converted (a filter with a subquery would be applied only after all of raw went through
+        the views).
     -#}
     {%- set relation = relation if relation is not none else this -%}
-    {%- set own_date = relation_date_column or date_column -%}
-    {%- if not execute -%}
+    {%- set plan = window_plan(relation, relation_date_column or date_column, grain) -%}
+    {%- if plan.start is none -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- if grain == 'month' -%}
-        {%- set start_expr = "date_trunc('month', max(" ~ own_date ~ ") - " ~ reprocess_days() ~ " + 1)::date" -%}
-    {%- else -%}
-        {%- set start_expr = "max(" ~ own_date ~ ") - " ~ reprocess_days() ~ " + 1" -%}
-    {%- endif -%}
-    {%- set start = run_query("select (" ~ start_expr ~ ")::text from " ~ relation).columns[0].values()[0] -%}
-    {%- if start is none -%}
-        {{ return('true') }}
-    {%- endif -%}
-    {%- set held = run_query(
-        "select platform, account_id from " ~ relation ~ " group by platform, account_id"
-        ~ " having min(" ~ own_date ~ ") < '" ~ start ~ "'::date order by 1, 2"
-    ) -%}
     {%- set pairs = [] -%}
-    {%- for row in held.rows -%}
-        {%- do pairs.append("('" ~ (row[0] | replace("'", "''")) ~ "', '" ~ (row[1] | replace("'", "''")) ~ "')") -%}
+    {%- for row in plan.held -%}
+        {%- do pairs.append("(" ~ _quote_text(row[0]) ~ ", " ~ _quote_text(row[1]) ~ ")") -%}
     {%- endfor -%}
     (
-        {{ source_alias }}.{{ date_column }} >= '{{ start }}'::date
+        {{ _window_rows(plan, source_alias, date_column) }}
         {%- if pairs %}
         or ({{ source_alias }}.platform, {{ source_alias }}.account_id) not in ({{ pairs | join(', ') }})
         {%- else %}
@@ -110,6 +172,11 @@
         date_column   text not null,         -- the column changed_from is a value of
         changed_from  date,                  -- first day rewritten; null = the whole table
         recorded_at   timestamptz not null default clock_timestamp()
+    );
+    create table if not exists ops.mart_builds (
+        model         text primary key,      -- the incremental mart
+        built_at      timestamptz not null   -- start of its last build's transaction: raw batches
+                                             -- loaded after it are new to it (window_plan)
     )
 {%- endmacro %}
 
@@ -124,7 +191,7 @@
             '{{ relation.identifier }}',
             '{{ date_column }}',
             case when (select window_start from pg_temp.{{ t.start }}) is not null then least(
-                (select window_start from pg_temp.{{ t.start }}),
+                (select changed_from from pg_temp.{{ t.start }}),
                 (
                     select min(mart.{{ date_column }}) from {{ relation }} as mart
                     where not exists (
@@ -132,11 +199,13 @@
                         where held.platform = mart.platform and held.account_id = mart.account_id
                     )
                 )
-            ) end  -- null (the whole table) when it held nothing before this run
+            ) end  /* null (the whole table) when it held nothing before this run */
     {%- else %}
         insert into ops.mart_changes (model, date_column, changed_from)
         values ('{{ relation.identifier }}', '{{ date_column }}', null)
-    {%- endif -%}
+    {%- endif %};
+    insert into ops.mart_builds (model, built_at) values ('{{ relation.identifier }}', now())
+    on conflict (model) do update set built_at = excluded.built_at
 {%- endmacro %}
 
 
