@@ -56,8 +56,12 @@ def extract_load_account(
     extra_params: dict[str, str] | None = None,
     config: Config | None = None,
     conn_id: str | None = None,
+    window: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
     """Extract one account's lookback window from its platform and replace it in raw.
+
+    `window` (since, until): that range instead of the lookback window (a backfill chunk; no
+    first-night history).
 
     Every table of the account is replaced in ONE transaction: a failure leaves raw as it was.
     Rows breaking a record-level rule go to raw.quarantine (same transaction), not to raw.
@@ -74,9 +78,10 @@ def extract_load_account(
     settings = config.platforms[platform]
     ensure_supported(platform, night, config)  # a sunset version fails here, naming it
     connector = importlib.import_module(f"socialwh.connectors.{platform}")
-    since, until = extraction_window(night, settings.lookback_days)
+    since, until = window or extraction_window(night, settings.lookback_days)
     history_days = history_days_of(settings)
-    first_night = history_days > settings.lookback_days and not _ever_loaded(warehouse_url, platform, account_id)
+    first_night = (window is None and history_days > settings.lookback_days
+                   and not _ever_loaded(warehouse_url, platform, account_id))
     if first_night:  # a new account (or platform): its history, not only the lookback window
         since = night - timedelta(days=history_days)
         log.info("%s account %s: nothing loaded yet, extracting its history_days (%d): %s..%s",
