@@ -230,7 +230,8 @@
             set {% for n in name_columns %}{{ n }} = current_names.{{ n }}{{ ", " if not loop.last }}{% endfor %}
             from current_names
             where mart.{{ date_column }} < (select window_start from pg_temp.{{ t.start }})
-                {% for k in key_columns %}and mart.{{ k }} is not distinct from current_names.{{ k }}
+                {#- = (not "is not distinct from"): a hash join; the keys are not null (data tests) #}
+                {% for k in key_columns %}and mart.{{ k }} = current_names.{{ k }}
                 {% endfor %}
                 and ({% for n in name_columns %}mart.{{ n }} is distinct from current_names.{{ n }}{{ " or " if not loop.last }}{% endfor %})
             returning mart.{{ date_column }}

@@ -24,9 +24,15 @@ fx_rates as (
 
 ),
 
-ad_performance as (
+ad_days as (
 
-    select * from {{ ref('int_ad_performance_unioned') }}
+    -- one scan for both bounds: a CTE read twice is materialized whole (every column of all of
+    -- raw through the platforms' views); read once, it is inlined and only date_day is computed
+    select
+        min(date_day) as first_day,
+        max(date_day) as last_day
+
+    from {{ ref('int_ad_performance_unioned') }}
 
 ),
 
@@ -53,12 +59,12 @@ calendar_bounds as (
     select
         least(
             (select min(rate_date) from published_rates),
-            (select min(date_day) from ad_performance),
+            (select first_day from ad_days),
             (select min(budget_month) from budgets)
         ) as first_day,
         greatest(
             {{ as_of_date() }},
-            (select max(date_day) from ad_performance),
+            (select last_day from ad_days),
             (select max(budget_month) from budgets)
         ) as last_day
 
