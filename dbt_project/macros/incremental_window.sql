@@ -260,11 +260,18 @@
         {%- if whole -%}
             {%- set where = modules.re.sub(pattern, "'-infinity'::date", where) -%}
         {%- else -%}
-            {%- set where = modules.re.sub(
-                pattern,
-                '(select max(\\1) - ' ~ reprocess_days() ~ ' + 1 from ' ~ relation ~ ')',
-                where
-            ) -%}
+            {%- set ns = namespace(where=where) -%}  {#- a loop's own sets do not outlive it -#}
+            {%- for column in modules.re.findall(pattern, where) | unique -%}
+                {%- set bound = '(select max(' ~ column ~ ') - ' ~ reprocess_days() ~ ' + 1 from ' ~ relation ~ ')' -%}
+                {%- if execute and relation.database is defined and relation.database
+                       and load_relation(relation) is not none -%}  {#- not an ephemeral CTE #}
+                    {#- a constant: Postgres pushes it through a union view into the raw scans -#}
+                    {%- set value = run_query('select ' ~ bound ~ '::text').columns[0].values()[0] -%}
+                    {%- set bound = "'" ~ value ~ "'::date" if value is not none else "'-infinity'::date" -%}
+                {%- endif -%}
+                {%- set ns.where = ns.where | replace('__window_start_of_' ~ column ~ '__', bound) -%}
+            {%- endfor -%}
+            {%- set where = ns.where -%}
         {%- endif -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
     {%- else -%}
