@@ -30,7 +30,7 @@ def test_backfill_in_chunks_resumes_after_a_failure(sandbox_root, module_databas
                                extra=sandbox_meta.CONNECTION["extra"]),
                 {"sandbox_as_of": TODAY.isoformat()})
 
-    run = dict(warehouse_url=module_database, today=TODAY, chunk_days=7, accounts=[ACCOUNT])
+    run = {"warehouse_url": module_database, "today": TODAY, "chunk_days": 7, "accounts": [ACCOUNT]}
     with pytest.raises(RuntimeError, match="went away"):  # the second chunk fails
         backfill.backfill("meta", START, END, connection=lambda c: connection(c, fail_at=2), **run)
     assert backfill.finished_chunks(module_database, "meta") == {(ACCOUNT, date(2026, 8, 1), date(2026, 8, 7))}
