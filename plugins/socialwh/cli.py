@@ -298,6 +298,77 @@ def cmd_dashboards(args: argparse.Namespace) -> int:
          "--browser.gatherUsageStats", "false"], env=env)
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish the marts to `bi` again (--full: every table whole, e.g. after a manual change of bi
+    or a backfill outside the nightly path). Write-audit-publish still holds: only when the newest
+    validation gate verdict (ops.gate_results) passed, under that verdict's logical date."""
+    import psycopg  # noqa: PLC0415
+
+    from socialwh.pipeline import nightly  # noqa: PLC0415
+
+    url = _warehouse_url()
+    with psycopg.connect(url, autocommit=True) as conn:
+        exists = conn.execute("select to_regclass('ops.gate_results')").fetchone()[0]
+        verdict = conn.execute("select logical_date, passed from ops.gate_results order by checked_at desc"
+                               " limit 1").fetchone() if exists else None
+    if verdict is None or not verdict[1]:
+        print("not published: the newest validation gate did not pass"
+              + ("" if verdict else " (none recorded)") + "; run the nightly (or its gate) first", file=sys.stderr)
+        return 1
+    out = nightly.publish(verdict[0], warehouse_url=url, full=args.full)
+    ranges = out["ranges"]
+    for table, rows in sorted(out["tables"].items()):
+        print(f"bi.{table}: {rows} rows" + (f" ({ranges[table]})" if table in ranges else " (whole table)"))
+    return 0
+
+
+class _EnvConnection:
+    """An AIRFLOW_CONN_<ID> JSON as the attributes airflow_support reads from an Airflow Connection."""
+
+    def __init__(self, spec: dict) -> None:
+        self.host, self.port, self.schema = spec.get("host"), spec.get("port"), spec.get("schema")
+        self.login, self.password = spec.get("login"), spec.get("password")
+        self.extra_dejson = spec.get("extra") or {}
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Load a platform's history in chunks (socialwh.pipeline.backfill); rerun to resume."""
+    from datetime import date  # noqa: PLC0415
+
+    from socialwh.pipeline import airflow_support as af  # noqa: PLC0415
+    from socialwh.pipeline import backfill  # noqa: PLC0415
+
+    url = _warehouse_url()
+    today = date.today()
+    local: dict[str, str] = {}
+
+    def connection(conn_id: str):
+        # the deployment's AIRFLOW_CONN_<ID> (JSON), else the local sandbox standing in for the API
+        spec = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+        if spec is None:
+            if not local:
+                from socialwh_dev.sandbox import process  # noqa: PLC0415
+
+                from socialwh.pipeline.airflow_env import airflow_env  # noqa: PLC0415
+
+                local.update(airflow_env(url, process.start()))
+            spec = local[f"AIRFLOW_CONN_{conn_id.upper()}"]
+        conn = _EnvConnection(json.loads(spec))
+        return af.connection_info(conn), af.sandbox_params(conn, today)
+
+    try:
+        out = backfill.backfill(args.platform, date.fromisoformat(args.date_from), date.fromisoformat(args.date_to),
+                                warehouse_url=url, connection=connection, today=today,
+                                chunk_days=args.chunk_days, accounts=args.account or None)
+    except backfill.BackfillError as exc:
+        print(f"backfill not started: {exc}", file=sys.stderr)
+        return 2
+    print(f"{out['platform']} {out['window_start']}..{out['window_end']}: {out['loaded']} chunks loaded,"
+          f" {out['skipped']} already done (of {out['chunks']}); rows {out['rows']}")
+    print("the next nightly run takes the backfilled days into the marts and publishes them")
+    return 0
+
+
 def cmd_down(_: argparse.Namespace) -> int:
     from socialwh_dev.sandbox import process  # noqa: PLC0415
 
@@ -339,6 +410,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--screenshots", action="store_true",
                    help="instead: start the app, save a PNG of each dashboard in .local/screenshots, stop")
     p.set_defaults(fn=cmd_dashboards)
+    p = sub.add_parser("backfill", help="load a platform's history for a date range, in chunks (resumable)")
+    p.add_argument("--platform", required=True)
+    p.add_argument("--from", dest="date_from", required=True, help="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", required=True, help="YYYY-MM-DD")
+    p.add_argument("--chunk-days", type=int, default=31)
+    p.add_argument("--account", action="append", help="an account id (repeatable; default: all configured)")
+    p.set_defaults(fn=cmd_backfill)
+    p = sub.add_parser("publish", help="publish the validated marts to bi (only the changed date ranges)")
+    p.add_argument("--full", action="store_true", help="replace every bi table whole")
+    p.set_defaults(fn=cmd_publish)
     p = sub.add_parser("down", help="stop the sandbox and the embedded warehouse")
     p.set_defaults(fn=cmd_down)
     args = parser.parse_args(argv)

@@ -52,6 +52,9 @@ THROTTLE_CODES = frozenset({4, 17, 32, 613}) | frozenset(range(80000, 80009))
 #: Token missing (104), session (102), invalid/expired token (190).
 AUTH_CODES = frozenset({102, 104, 190})
 TOO_MUCH_DATA_SUBCODE = 1487534
+#: Insights reach back at most 37 months (Meta's retention): a backfill older than that fails
+#: before any call (socialwh.pipeline.backfill).
+MAX_HISTORY_MONTHS = 37
 
 #: The contract's insights fields, plus adset_name (raw.meta_ad_insights has the column).
 INSIGHT_FIELDS: tuple[str, ...] = (

@@ -56,8 +56,12 @@ def extract_load_account(
     extra_params: dict[str, str] | None = None,
     config: Config | None = None,
     conn_id: str | None = None,
+    window: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
     """Extract one account's lookback window from its platform and replace it in raw.
+
+    `window` (since, until): that range instead of the lookback window (a backfill chunk; no
+    first-night history).
 
     Every table of the account is replaced in ONE transaction: a failure leaves raw as it was.
     Rows breaking a record-level rule go to raw.quarantine (same transaction), not to raw.
@@ -74,9 +78,10 @@ def extract_load_account(
     settings = config.platforms[platform]
     ensure_supported(platform, night, config)  # a sunset version fails here, naming it
     connector = importlib.import_module(f"socialwh.connectors.{platform}")
-    since, until = extraction_window(night, settings.lookback_days)
+    since, until = window or extraction_window(night, settings.lookback_days)
     history_days = history_days_of(settings)
-    new_account = not _ever_loaded(warehouse_url, platform, account_id)
+    # a backfill chunk (window given) is never an account's first night
+    new_account = window is None and not _ever_loaded(warehouse_url, platform, account_id)
     first_night = history_days > settings.lookback_days and new_account
     if first_night:  # a new account (or platform): its history, not only the lookback window
         since = night - timedelta(days=history_days)
@@ -249,8 +254,10 @@ def _record_gate(warehouse_url: str, night: date, passed: bool, summary: str) ->
                      [night, passed, summary])
 
 
-def publish(night: date, *, warehouse_url: str, stale: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def publish(night: date | None, *, warehouse_url: str, stale: list[dict[str, Any]] | None = None,
+            full: bool = False) -> dict[str, Any]:
     """Replace `bi` with the validated marts in one transaction; make sure the reader role exists.
+    Only the date ranges the incremental marts rewrote are replaced unless `full`.
     `stale`: sources that failed tonight (source_report), named in bi.publication_info."""
     from socialwh.dashboards import trust  # noqa: PLC0415
     from socialwh.warehouse import db  # noqa: PLC0415
@@ -259,10 +266,11 @@ def publish(night: date, *, warehouse_url: str, stale: list[dict[str, Any]] | No
 
     with db.connect(warehouse_url) as conn:
         ensure_reader_role(conn)
-        result = do_publish(conn, logical_date=night, stale_sources=stale or [])
+        result = do_publish(conn, logical_date=night, stale_sources=stale or [], full=full)
         # the Data trust dashboard's views (gate, freshness, quarantine) in `bi`
         trust.ensure_views(conn)
-    return {"published_at": result.published_at.isoformat(), "tables": result.tables, "stale": stale or []}
+    return {"published_at": result.published_at.isoformat(), "tables": result.tables, "stale": stale or [],
+            "ranges": {t: f"{c} >= {d.isoformat()}" for t, (c, d) in result.ranges.items()}}
 
 
 # --- a failed source does not block the others ------------------------------------------------

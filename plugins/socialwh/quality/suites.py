@@ -325,6 +325,24 @@ def unexpected_rows(check: str, description: str, template: str, **params: str) 
     )
 
 
+#: Days of a big table's row-level checks (issue #10): the dbt var reprocess_days' default, the
+#: days an ordinary night rewrites in the incremental marts (macros/incremental_window.sql).
+WINDOW_DAYS = 35
+
+
+def windowed(check: Check, date_column: str = "date_day", days: int = WINDOW_DAYS) -> Check:
+    """A row-level SQL check of an incremental mart, scoped to the night's window: the rows from
+    its newest `date_column` minus `days` + 1 on (the mart's index on the column makes both the
+    bound and the rows cheap to find). Older rows were checked on the night that wrote them;
+    what must hold for the whole table (grain, raw-to-mart totals and days) is not windowed."""
+    query = check.kwargs["unexpected_rows_query"]
+    scoped = (f"(select * from {{batch}} where {date_column} >="
+              f" (select max({date_column}) from {{batch}}) - {days} + 1)")
+    return Check(check.check, check.type, {**check.kwargs, "unexpected_rows_query":
+                                                  query.replace("{batch}", scoped)},
+                 check.description + f" (rows of the last {days} days of {date_column})", check.per_rule)
+
+
 def first_of_month(column: str, keys: list[str]) -> Check:
     return unexpected_rows(
         f"first_of_month:{column}",
@@ -653,7 +671,7 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         (
             rows_present(),
             grain_unique(AD_GRAIN),
-            column_rules(
+            windowed(column_rules(
                 [
                     *not_null([
                         "date_day", "platform", "account_id", "campaign_id", "ad_id",
@@ -668,7 +686,7 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                     *currency_code(["currency_code", "reporting_currency"]),
                 ],
                 AD_GRAIN,
-            ),
+            )),
             fresh("date_day", "min_fresh_date"),
             *(_spend_matches_raw(platform, tol) for platform in RAW_SPEND),
             *(_days_match_raw(platform) for platform in RAW_SPEND),
@@ -680,7 +698,7 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         "fct_ad_performance_daily",
         "warning",
         (
-            unexpected_rows(
+            windowed(unexpected_rows(
                 "spend_without_impressions",
                 "Rows with spend but zero impressions.",
                 """
@@ -689,8 +707,8 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                 where spend_local > 0 and impressions = 0
                 """,
                 keys=ad_keys,
-            ),
-            unexpected_rows(
+            )),
+            windowed(unexpected_rows(
                 "clicks_within_impressions",
                 "Rows with more clicks than impressions.",
                 """
@@ -699,8 +717,8 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                 where clicks > impressions
                 """,
                 keys=ad_keys,
-            ),
-            unexpected_rows(
+            )),
+            windowed(unexpected_rows(
                 "reach_within_impressions",
                 "Rows whose reach exceeds impressions.",
                 """
@@ -709,8 +727,8 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                 where reach > impressions
                 """,
                 keys=ad_keys,
-            ),
-            unexpected_rows(
+            )),
+            windowed(unexpected_rows(
                 "reporting_amounts_use_fx_rate",
                 "spend_reporting and conversion_value_reporting equal the local amount times "
                 "fx_rate_to_reporting (to the cent).",
@@ -722,7 +740,7 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                            - conversion_value_local * fx_rate_to_reporting) > 0.01
                 """,
                 keys=ad_keys,
-            ),
+            )),
             Check(
                 "campaign_name_convention",
                 "expect_column_values_to_match_regex",

@@ -10,6 +10,14 @@ constraints, indexes) or that appeared or disappeared is re-created or dropped, 
 lock, and a snapshot older than that publication sees that one table empty.
 A failed gate never calls this, so the last good publication stays in place.
 
+Publication costs what changed (issue #10): the incremental marts record in ops.mart_changes the
+first day (or month) each dbt run rewrote (macros/incremental_window.sql). For such a table publish
+replaces only the rows from that day on (DELETE + INSERT of the range, same transaction) and
+consumes the records; a table without records (a mart rebuilt as a whole table), with a record
+that says "everything" (a first build or a --full-refresh), or whose bi table is new or changed
+shape is replaced whole. `publish(full=True)` (`socialwh publish --full`) replaces every table
+whole whatever was recorded.
+
 Dashboards stay fast as history grows: inside the same transaction publish keeps the indexes of
 BI_INDEXES on the tables the dashboards filter by day, account and campaign (created with the
 table, or once when missing; a reader never sees the table without them), and ANALYZEs every table
@@ -77,6 +85,29 @@ class PublishResult:
     logical_date: date | None
     tables: dict[str, int] = field(default_factory=dict)
     indexes_created: list[str] = field(default_factory=list)
+    #: table -> (date column, first value replaced) for the tables published in part
+    ranges: dict[str, tuple[str, date]] = field(default_factory=dict)
+
+
+CHANGES_TABLE = "ops.mart_changes"
+
+
+def _recorded_changes(conn: psycopg.Connection) -> dict[str, tuple[str, date | None]]:
+    """What the incremental marts rewrote since the last publication, consumed (in the caller's
+    transaction): table -> (date column, first value rewritten; None = the whole table)."""
+    if conn.execute("select to_regclass(%s)", [CHANGES_TABLE]).fetchone()[0] is None:
+        return {}
+    changes: dict[str, tuple[str, date | None]] = {}
+    for model, column, changed_from in conn.execute(
+            f"delete from {CHANGES_TABLE} returning model, date_column, changed_from").fetchall():
+        held = changes.get(model)
+        if held is not None and held[1] is None:
+            continue  # already the whole table
+        if changed_from is None or (held is not None and held[0] != column):
+            changes[model] = (column, None)
+        elif held is None or changed_from < held[1]:
+            changes[model] = (column, changed_from)
+    return changes
 
 
 def reader_password() -> str:
@@ -235,8 +266,12 @@ def publish(
     source_schema: str = SOURCE_SCHEMA,
     target_schema: str = TARGET_SCHEMA,
     stale_sources: list[dict] | None = None,
+    full: bool = False,
 ) -> PublishResult:
     """Make `target_schema` an exact copy of every table of `source_schema`, atomically.
+
+    Only the date ranges ops.mart_changes names are replaced (module doc); `full=True` replaces
+    every table whole.
 
     `stale_sources` ([{source, last_good_night, failing_since, error}]): sources whose extract
     failed tonight; their rows are those of their last good night. publication_info names them
@@ -253,6 +288,8 @@ def publish(
         conn.execute("select pg_advisory_xact_lock(hashtext('socialwh.publish'))")
         conn.execute(sql.SQL("create schema if not exists {}").format(tgt))
         published = set(_mart_tables(conn, target_schema))
+        # read (and consumed) even when publishing in full, so the next night starts clean
+        changes = _recorded_changes(conn) if source_schema == SOURCE_SCHEMA else {}
         created: list[str] = []
         for gone in sorted(published - set(tables) - {INFO_TABLE}):
             conn.execute(sql.SQL("drop table {}.{} cascade").format(tgt, sql.Identifier(gone)))
@@ -261,7 +298,14 @@ def publish(
             if table in published and _shape(conn, source_schema, table) != _shape(conn, target_schema, table):
                 conn.execute(sql.SQL("drop table {}.{} cascade").format(tgt, t))
                 published.discard(table)
-            if table in published:
+            column, since = changes.get(table, ("", None))
+            where = sql.SQL("")
+            if table in published and since is not None and not full:
+                # only the range the marts rewrote (the rest of the table is unchanged)
+                where = sql.SQL(" where {} >= {}").format(sql.Identifier(column), sql.Literal(since))
+                result.ranges[table] = (column, since)
+                conn.execute(sql.SQL("delete from {}.{}").format(tgt, t) + where)
+            elif table in published:
                 # DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe and locks out readers.
                 conn.execute(sql.SQL("delete from {}.{}").format(tgt, t))
             else:
@@ -271,6 +315,7 @@ def publish(
             columns = sql.SQL(", ").join(sql.Identifier(c) for c, _ in _columns(conn, source_schema, table))
             cur = conn.execute(
                 sql.SQL("insert into {}.{} ({}) select {} from {}.{}").format(tgt, t, columns, columns, src, t)
+                + where
             )
             result.tables[table] = cur.rowcount
             _sync_comments(conn, source_schema, target_schema, table)

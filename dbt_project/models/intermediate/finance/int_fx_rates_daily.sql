@@ -10,6 +10,12 @@
     Currencies: every quoted currency, plus EUR at exactly 1. A currency has no rows before its
     first publication (a missing rate stays missing rather than being invented).
 #}
+{#-
+    A table, not a view: its calendar spans the newest cost day of all of raw, and every consumer
+    (the ad fact, budgets, orders and their data tests) would otherwise re-read all of raw through
+    the platforms' views on each query (issue #10). Built once per run, read cheaply after.
+-#}
+{{ config(materialized='table') }}
 with
 
 fx_rates as (
@@ -18,9 +24,15 @@ fx_rates as (
 
 ),
 
-ad_performance as (
+ad_days as (
 
-    select * from {{ ref('int_ad_performance_unioned') }}
+    -- one scan for both bounds: a CTE read twice is materialized whole (every column of all of
+    -- raw through the platforms' views); read once, it is inlined and only date_day is computed
+    select
+        min(date_day) as first_day,
+        max(date_day) as last_day
+
+    from {{ ref('int_ad_performance_unioned') }}
 
 ),
 
@@ -47,12 +59,12 @@ calendar_bounds as (
     select
         least(
             (select min(rate_date) from published_rates),
-            (select min(date_day) from ad_performance),
+            (select first_day from ad_days),
             (select min(budget_month) from budgets)
         ) as first_day,
         greatest(
             {{ as_of_date() }},
-            (select max(date_day) from ad_performance),
+            (select last_day from ad_days),
             (select max(budget_month) from budgets)
         ) as last_day
 

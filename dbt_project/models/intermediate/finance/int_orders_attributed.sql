@@ -18,6 +18,11 @@
     the reporting currency with the rate of that day, gap rule as for costs (int_fx_rates_daily:
     weekend/holiday -> last rate published before; a day after the newest rate -> the newest).
 #}
+{#-
+    A table, not a view: the account time zones come from all of raw's ad rows, which a view
+    would re-read for every query and every data test on it (issue #10).
+-#}
+{{ config(materialized='table') }}
 {%- set lookback = var('attribution_lookback_days', 30) | string | trim -%}
 {%- if not modules.re.fullmatch('[0-9]+', lookback) -%}
     {{ exceptions.raise_compiler_error(

@@ -1,12 +1,14 @@
 {#
-    Incremental: every run deletes the last var('reprocess_days') days up to the newest day the
-    table holds (pre-hook, same transaction) and inserts every source row after the newest day
-    left, and every row of an account the table does not hold yet (a new account's first night
-    loads its history_days, older than the window). Restated rows are replaced and rows that
-    vanished from raw in that window disappear; a full refresh yields the same table. Rows of a
-    known account older than the window that were never loaded (a backfill of an old range) need
-    a larger reprocess_days or --full-refresh, as does a change of var('reporting_currency') (a
-    data test flags mixed currencies).
+    Incremental over the reprocess window (macros/incremental_window.sql): every run deletes the
+    last var('reprocess_days') days up to the newest day the table holds (pre-hook, same
+    transaction) and inserts every source row from the window start on, and every row of an
+    account the table does not hold yet (a new account's first night loads its history_days,
+    older than the window). Restated rows are replaced and rows that vanished from raw in that
+    window disappear; a full refresh yields the same table. The first day rewritten goes to
+    ops.mart_changes (publish replaces only that range of bi). Rows of a known account older
+    than the window that were never loaded (a backfill of an old range) need a larger
+    reprocess_days or --full-refresh, as does a change of var('reporting_currency') (a data test
+    flags mixed currencies).
 #}
 {{
     config(
@@ -14,7 +16,8 @@
         incremental_strategy='delete+insert',
         unique_key=['platform', 'account_id', 'ad_id', 'date_day'],
         on_schema_change='fail',
-        pre_hook="{{ delete_reprocess_window(this, 'date_day', reprocess_days()) }}",
+        pre_hook="{{ window_begin('date_day') }}",
+        post_hook="{{ window_end('date_day') }}",
         indexes=[
             {'columns': ['platform', 'account_id', 'ad_id', 'date_day'], 'unique': true},
             {'columns': ['date_day']},
@@ -28,11 +31,7 @@ ad_performance as (
 
     select * from {{ ref('int_ad_performance_converted') }} as source
     {% if is_incremental() %}
-        where source.date_day > (select coalesce(max(date_day), '-infinity'::date) from {{ this }})
-            or not exists (
-                select 1 from {{ this }} as held
-                where held.platform = source.platform and held.account_id = source.account_id
-            )
+        where {{ window_filter('source', 'date_day') }}
     {% endif %}
 
 ),

@@ -1,8 +1,36 @@
+{#
+    Incremental over the reprocess window, like the ad fact it sums (macros/incremental_window.sql):
+    the window's days (and a new account's whole history) are rebuilt from the fact. A campaign's
+    current name comes from its newest day, which for every campaign in the rebuilt rows lies in
+    them; older rows of a renamed campaign are updated by the post-hook, so the table equals a
+    full refresh.
+#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['platform', 'account_id', 'campaign_id', 'date_day'],
+        on_schema_change='fail',
+        pre_hook="{{ window_begin('date_day') }}",
+        post_hook=[
+            "{{ window_rename('date_day', ['account_name', 'campaign_name'], ['platform', 'account_id', 'campaign_id']) }}",
+            "{{ window_end('date_day') }}",
+        ],
+        indexes=[
+            {'columns': ['platform', 'account_id', 'campaign_id', 'date_day'], 'unique': true},
+            {'columns': ['date_day']},
+        ],
+    )
+}}
+
 with
 
 ad_performance as (
 
-    select * from {{ ref('fct_ad_performance_daily') }}
+    select * from {{ ref('fct_ad_performance_daily') }} as source
+    {% if is_incremental() %}
+        where {{ window_filter('source', 'date_day') }}
+    {% endif %}
 
 ),
 

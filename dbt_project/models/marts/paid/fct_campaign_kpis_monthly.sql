@@ -1,12 +1,32 @@
 {#
     Sums the daily campaign components by calendar month (days in the account's time zone) and
     recomputes every ratio from those monthly sums; a month's CTR is not an average of daily CTRs.
+    Incremental: only the months the reprocess window touches are rebuilt (from the first day of
+    the month of its newest month_start minus var('reprocess_days')), plus a new account's whole
+    history; names of older months follow a rename (macros/incremental_window.sql).
 #}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['platform', 'account_id', 'campaign_id', 'month_start'],
+        on_schema_change='fail',
+        pre_hook="{{ window_begin('month_start', grain='month') }}",
+        post_hook=[
+            "{{ window_rename('month_start', ['account_name', 'campaign_name'], ['platform', 'account_id', 'campaign_id']) }}",
+            "{{ window_end('month_start') }}",
+        ],
+    )
+}}
+
 with
 
 campaign_kpis_daily as (
 
-    select * from {{ ref('fct_campaign_kpis_daily') }}
+    select * from {{ ref('fct_campaign_kpis_daily') }} as source
+    {% if is_incremental() %}
+        where {{ window_filter('source', 'date_day', relation_date_column='month_start', grain='month') }}
+    {% endif %}
 
 ),
 

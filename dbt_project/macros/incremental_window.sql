@@ -1,0 +1,280 @@
+{#
+    The reprocess window of the incremental marts (issue #10: a night costs what changed).
+
+    An incremental mart keyed by platform x account_id x ... x <date column>:
+      pre-hook  window_begin(): in the model's transaction, before its select runs,
+                  1. remembers the window start: the newest <date column> it holds minus
+                     var('reprocess_days') + 1 day (for a monthly mart: the first day of the
+                     month that day falls in, so every month a changed day touches is rebuilt),
+                  2. deletes every row from the window start on,
+                  3. remembers the accounts it still holds (after the delete);
+      the model selects window_filter(): the upstream rows from the window start on, plus every
+                  row of an account it does not hold yet (a new account's history, older than
+                  the window);
+      post-hook window_end(): records in ops.mart_changes the first day it rewrote (the window
+                  start, or an older day of a new account's rows; null = the whole table, as on
+                  a first build or a --full-refresh), which `publish` reads to replace only
+                  that date range of the bi table.
+
+    The window state lives in temporary tables of the model's own session
+    (<model>__window_start, <model>__held), so nothing is left behind and runs of different
+    models do not meet. A mart downstream of another incremental mart uses its own newest day:
+    when both were built on the same nights their windows coincide, and a mart that fell behind
+    re-reads everything after its own newest day.
+#}
+
+{% macro _window_tables(relation) -%}
+    {{ return({
+        'start': adapter.quote(relation.identifier ~ '__window_start'),
+        'held': adapter.quote(relation.identifier ~ '__held'),
+    }) }}
+{%- endmacro %}
+
+
+{% macro _quote_text(value) -%}
+    '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
+
+{% macro window_plan(relation, date_column, grain='day') -%}
+    {#-
+        What an incremental run of `relation` rewrites, read from the table as it is before the
+        run (the model's select compiles, and its pre-hook renders, before anything is deleted):
+          start: the window start (text), none when the table is empty;
+          extra: [platform, account_id, from] for raw batches of a paid platform loaded since the
+                 mart's last build (ops.mart_builds) whose window starts before `start` (a
+                 backfill, a first night's history): that account's rows from `from` on are
+                 rebuilt too (for a monthly mart from the first day of that month);
+          held:  [platform, account_id] the table still holds after the delete (an account not
+                 in it arrives with its whole history).
+    -#}
+    {%- set plan = {'start': none, 'extra': [], 'held': []} -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- if grain == 'month' -%}
+        {%- set start_expr = "date_trunc('month', max(" ~ date_column ~ ") - " ~ reprocess_days() ~ " + 1)::date" -%}
+    {%- else -%}
+        {%- set start_expr = "max(" ~ date_column ~ ") - " ~ reprocess_days() ~ " + 1" -%}
+    {%- endif -%}
+    {%- set start = run_query("select (" ~ start_expr ~ ")::text from " ~ relation).columns[0].values()[0] -%}
+    {%- if start is none -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- do plan.update({'start': start}) -%}
+    {%- set paid = [] -%}
+    {%- for p in paid_platforms() -%}{%- do paid.append(_quote_text(p.key)) -%}{%- endfor -%}
+    {%- set from_expr = "date_trunc('month', min(b.window_start))::date" if grain == 'month' else "min(b.window_start)" -%}
+    {%- set extra = run_query(
+        "select b.source, b.scope, (" ~ from_expr ~ ")::text from raw.load_batches as b"
+        ~ " join ops.mart_builds as built on built.model = " ~ _quote_text(relation.identifier)
+        ~ " where b.source in (" ~ paid | join(', ') ~ ") and b.window_start < '" ~ start ~ "'::date"
+        ~ " and b.loaded_at > built.built_at group by 1, 2 order by 1, 2"
+    ) if _mart_builds_exists() else none -%}
+    {%- if extra is not none -%}
+        {%- for row in extra.rows -%}
+            {%- do plan.extra.append([row[0], row[1], row[2]]) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set held = run_query(
+        "select platform, account_id from " ~ relation ~ " as r where not (" ~ _window_rows(plan, 'r', date_column) ~ ")"
+        ~ " group by platform, account_id order by 1, 2"
+    ) -%}
+    {%- for row in held.rows -%}
+        {%- do plan.held.append([row[0], row[1]]) -%}
+    {%- endfor -%}
+    {{ return(plan) }}
+{%- endmacro %}
+
+
+{% macro _mart_builds_exists() -%}
+    {{ return(run_query(
+        "select to_regclass('ops.mart_builds') is not null and to_regclass('raw.load_batches') is not null"
+    ).columns[0].values()[0]) }}
+{%- endmacro %}
+
+
+{% macro _window_rows(plan, alias, date_column) -%}
+    {#- The rows of the window (and of the extra account ranges), as constants. -#}
+    {{ alias }}.{{ date_column }} >= '{{ plan.start }}'::date
+    {%- for e in plan.extra %}
+        or ({{ alias }}.platform = {{ _quote_text(e[0]) }} and {{ alias }}.account_id = {{ _quote_text(e[1]) }}
+            and {{ alias }}.{{ date_column }} >= '{{ e[2] }}'::date)
+    {%- endfor -%}
+{%- endmacro %}
+
+
+{% macro window_begin(date_column, grain='day', relation=none) -%}
+    {%- set relation = relation if relation is not none else this -%}
+    {%- if is_incremental() -%}
+        {%- set t = _window_tables(relation) -%}
+        {%- set plan = window_plan(relation, date_column, grain) -%}
+        {%- set starts = [plan.start] -%}
+        {%- for e in plan.extra -%}{%- do starts.append(e[2]) -%}{%- endfor -%}
+        drop table if exists pg_temp.{{ t.start }};
+        drop table if exists pg_temp.{{ t.held }};
+        create temporary table {{ t.start }} as
+            select
+                {{ "'" ~ plan.start ~ "'::date" if plan.start else 'null::date' }} as window_start,
+                {{ "'" ~ (starts | min) ~ "'::date" if plan.start else 'null::date' }} as changed_from;
+        {% if plan.start -%}
+        delete from {{ relation }} as r where {{ _window_rows(plan, 'r', date_column) }};
+        {%- endif %}
+        create temporary table {{ t.held }} as
+            select distinct platform, account_id from {{ relation }};
+        analyze pg_temp.{{ t.held }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro window_filter(source_alias, date_column, relation=none, relation_date_column=none, grain='day') -%}
+    {#-
+        The upstream rows an incremental run inserts (in the model's where clause): from the
+        window start on, the extra account ranges (window_plan), and every row of an account the
+        mart does not hold after the window's delete. Rendered as constants (the plan is read
+        when the model compiles, before its pre-hook deletes, from the same table state):
+        Postgres pushes constant filters down through the union of the platforms' views into
+        the raw scans, so rows outside the window are dropped before their JSON is unpacked and
+        converted (a filter with a subquery would be applied only after all of raw went through
+        the views).
+    -#}
+    {%- set relation = relation if relation is not none else this -%}
+    {%- set plan = window_plan(relation, relation_date_column or date_column, grain) -%}
+    {%- if plan.start is none -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set pairs = [] -%}
+    {%- for row in plan.held -%}
+        {%- do pairs.append("(" ~ _quote_text(row[0]) ~ ", " ~ _quote_text(row[1]) ~ ")") -%}
+    {%- endfor -%}
+    (
+        {{ _window_rows(plan, source_alias, date_column) }}
+        {%- if pairs %}
+        or ({{ source_alias }}.platform, {{ source_alias }}.account_id) not in ({{ pairs | join(', ') }})
+        {%- else %}
+        or true
+        {%- endif %}
+    )
+{%- endmacro %}
+
+
+{% macro window_start(relation=none) -%}
+    {#- The window start of this run, as an SQL expression (inside the model's transaction). -#}
+    {%- set relation = relation if relation is not none else this -%}
+    (select window_start from pg_temp.{{ _window_tables(relation).start }})
+{%- endmacro %}
+
+
+{% macro ensure_mart_changes() -%}
+    create schema if not exists ops;
+    create table if not exists ops.mart_changes (
+        model         text not null,         -- the mart (table in schema marts)
+        date_column   text not null,         -- the column changed_from is a value of
+        changed_from  date,                  -- first day rewritten; null = the whole table
+        recorded_at   timestamptz not null default clock_timestamp()
+    );
+    create table if not exists ops.mart_builds (
+        model         text primary key,      -- the incremental mart
+        built_at      timestamptz not null   -- start of its last build's transaction: raw batches
+                                             -- loaded after it are new to it (window_plan)
+    )
+{%- endmacro %}
+
+
+{% macro window_end(date_column, relation=none) -%}
+    {%- set relation = relation if relation is not none else this -%}
+    {{ ensure_mart_changes() }};
+    {%- if is_incremental() %}
+        {%- set t = _window_tables(relation) %}
+        insert into ops.mart_changes (model, date_column, changed_from)
+        select
+            '{{ relation.identifier }}',
+            '{{ date_column }}',
+            case when (select window_start from pg_temp.{{ t.start }}) is not null then least(
+                (select changed_from from pg_temp.{{ t.start }}),
+                (
+                    select min(mart.{{ date_column }}) from {{ relation }} as mart
+                    where not exists (
+                        select 1 from pg_temp.{{ t.held }} as held
+                        where held.platform = mart.platform and held.account_id = mart.account_id
+                    )
+                )
+            ) end  /* null (the whole table) when it held nothing before this run */
+    {%- else %}
+        insert into ops.mart_changes (model, date_column, changed_from)
+        values ('{{ relation.identifier }}', '{{ date_column }}', null)
+    {%- endif %};
+    insert into ops.mart_builds (model, built_at) values ('{{ relation.identifier }}', now())
+    on conflict (model) do update set built_at = excluded.built_at
+{%- endmacro %}
+
+
+{% macro window_rename(date_column, name_columns, key_columns, relation=none) -%}
+    {#-
+        Post-hook of a mart that carries each key's CURRENT names (those of its newest day) on
+        every row: the rows rebuilt in the window have them; older rows of the same keys get
+        them too when they changed (a renamed campaign), and the oldest day touched is recorded
+        in ops.mart_changes like the window (so publish replaces those rows as well).
+    -#}
+    {%- set relation = relation if relation is not none else this -%}
+    {%- if is_incremental() -%}
+        {%- set t = _window_tables(relation) -%}
+        {{ ensure_mart_changes() }};
+        with current_names as (
+            select distinct {% for k in key_columns %}{{ k }}, {% endfor %}{{ name_columns | join(', ') }}
+            from {{ relation }}
+            where {{ date_column }} >= (select window_start from pg_temp.{{ t.start }})
+        ),
+        renamed as (
+            update {{ relation }} as mart
+            set {% for n in name_columns %}{{ n }} = current_names.{{ n }}{{ ", " if not loop.last }}{% endfor %}
+            from current_names
+            where mart.{{ date_column }} < (select window_start from pg_temp.{{ t.start }})
+                {#- = (not "is not distinct from"): a hash join; the keys are not null (data tests) #}
+                {% for k in key_columns %}and mart.{{ k }} = current_names.{{ k }}
+                {% endfor %}
+                and ({% for n in name_columns %}mart.{{ n }} is distinct from current_names.{{ n }}{{ " or " if not loop.last }}{% endfor %})
+            returning mart.{{ date_column }}
+        )
+        insert into ops.mart_changes (model, date_column, changed_from)
+        select '{{ relation.identifier }}', '{{ date_column }}', min({{ date_column }}) from renamed
+        having count(*) > 0
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro get_where_subquery(relation) -%}
+    {#-
+        The `where` config of a data test, with one addition: `__window_start_of_<column>__`
+        stands for the first day of the night's reprocess window of the tested table (its newest
+        <column> minus var('reprocess_days') + 1), so a test that only needs the rows a night
+        rewrote is scoped to them:  where: "date_day >= __window_start_of_date_day__".
+        var('data_tests_window') false (e.g. after a --full-refresh or a backfill:
+        `dbt test --vars '{data_tests_window: false}'`) tests the whole table instead. The
+        whole-table invariants stay exact elsewhere (unique indexes, monthly control totals).
+    -#}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}
+        {%- set whole = var('data_tests_window', true) | string | lower in ('false', 'no', '0') -%}
+        {%- set pattern = '__window_start_of_([A-Za-z_][A-Za-z0-9_]*)__' -%}
+        {%- if whole -%}
+            {%- set where = modules.re.sub(pattern, "'-infinity'::date", where) -%}
+        {%- else -%}
+            {%- set ns = namespace(where=where) -%}  {#- a loop's own sets do not outlive it -#}
+            {%- for column in modules.re.findall(pattern, where) | unique -%}
+                {%- set bound = '(select max(' ~ column ~ ') - ' ~ reprocess_days() ~ ' + 1 from ' ~ relation ~ ')' -%}
+                {%- if execute and relation.database is defined and relation.database
+                       and load_relation(relation) is not none -%}  {#- not an ephemeral CTE #}
+                    {#- a constant: Postgres pushes it through a union view into the raw scans -#}
+                    {%- set value = run_query('select ' ~ bound ~ '::text').columns[0].values()[0] -%}
+                    {%- set bound = "'" ~ value ~ "'::date" if value is not none else "'-infinity'::date" -%}
+                {%- endif -%}
+                {%- set ns.where = ns.where | replace('__window_start_of_' ~ column ~ '__', bound) -%}
+            {%- endfor -%}
+            {%- set where = ns.where -%}
+        {%- endif -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
