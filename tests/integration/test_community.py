@@ -20,7 +20,7 @@ import pytest
 from psycopg.rows import dict_row
 from socialwh.config import load_config
 from socialwh.connectors.base import ConnectionInfo
-from socialwh.pipeline.nightly import extract_load_account
+from socialwh.pipeline.nightly import extract_load_account, history_days_of
 from socialwh.registry import platforms
 from socialwh.transform import run_dbt
 
@@ -80,9 +80,12 @@ def test_nights_load_comments_and_a_rerun_changes_nothing(loaded, sandbox):
             # the account's first night read its comments over the whole extraction window (its
             # history), not only the 3 restatement days; later nights replaced their 3 days and
             # left the first night's older days as they were
-            assert results[platform, NIGHTS[0]]["first_night"] is False  # history_days = lookback here
+            settings = config.platforms[platform]
+            history = max(history_days_of(settings), settings.lookback_days)
+            # a longer history_days (facebook_pages: the alerts' baseline) makes it a first night
+            assert results[platform, NIGHTS[0]]["first_night"] is (history > settings.lookback_days)
             days = {r[7] for r in before.values()}
-            since = NIGHTS[0] - timedelta(days=config.platforms[platform].lookback_days)
+            since = NIGHTS[0] - timedelta(days=history)
             # (X: recent search reaches back 7 days from the night's end, one day less than that)
             assert since <= min(days), (platform, min(days))
             if min(days) < NIGHTS[0] - timedelta(days=3):

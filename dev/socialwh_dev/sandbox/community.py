@@ -21,7 +21,8 @@ the extract scores (socialwh.sentiment) shows a mix. They come from their own se
 Spike injection (issue #14's crisis test, like the server's fault injection): a *spike* gives
 chosen posts of one account a burst of negative comments on one UTC day, on top of their usual
 conversation. Configure it in ``sandbox.community_spikes`` (a list of ``{account, posts, day,
-comments}``, read when the server starts) or at run time with :func:`configure_spikes`; it is
+comments}``, read when the server starts; ``posts: recent`` = the account's posts of the 3 days
+before ``day``, ``day: -1`` = yesterday (UTC), the demo's last night) or at run time with :func:`configure_spikes`; it is
 process-wide state of the sandbox, like the world's seed.
 
 A comment is visible on the night ``as_of`` when it was written before the end of that night
@@ -137,26 +138,46 @@ class Spike:
 
 
 _SPIKES: dict[tuple[str, str], tuple[Spike, ...]] = {}
+#: posts: recent - every post of the account published in the RECENT_DAYS before the spike's day
+RECENT = "recent"
+RECENT_DAYS = 3
+_RECENT_SPIKES: dict[str, tuple[Spike, ...]] = {}
+
+
+def _spike_day(value: object) -> date:
+    """A date, an ISO date, or a whole number of days relative to today (UTC): -1 = yesterday,
+    the demo's last night."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return datetime.now(UTC).date() + timedelta(days=value)
+    return date.fromisoformat(str(value))
 
 
 def configure_spikes(spikes: Iterable[Spike | Mapping]) -> None:
     """Replace the injected spikes (an empty list switches them off)."""
     out: dict[tuple[str, str], list[Spike]] = {}
+    recent: dict[str, list[Spike]] = {}
     for spec in spikes:
         if not isinstance(spec, Spike):
             unknown = set(spec) - {"account", "posts", "day", "comments"}
             if unknown or not {"account", "posts", "day"} <= set(spec):
                 raise ValueError(f"sandbox community_spikes: need account, posts, day (optional comments);"
                                  f" got {sorted(spec)}")
-            day = spec["day"] if isinstance(spec["day"], date) else date.fromisoformat(str(spec["day"]))
-            spec = Spike(str(spec["account"]), tuple(str(p) for p in spec["posts"]), day,
-                         int(spec.get("comments", 25)))
+            posts = spec["posts"]
+            posts = (RECENT,) if posts == RECENT else tuple(str(p) for p in posts)
+            spec = Spike(str(spec["account"]), posts, _spike_day(spec["day"]), int(spec.get("comments", 25)))
         if spec.comments < 1 or spec.comments > 900:
             raise ValueError(f"sandbox community_spikes: comments must be 1..900, got {spec.comments}")
+        if spec.posts == (RECENT,):
+            recent.setdefault(spec.account, []).append(spec)
+            continue
         for post in spec.posts:
             out.setdefault((spec.account, post), []).append(spec)
     _SPIKES.clear()
     _SPIKES.update({k: tuple(v) for k, v in out.items()})
+    _RECENT_SPIKES.clear()
+    _RECENT_SPIKES.update({k: tuple(v) for k, v in recent.items()})
 
 
 def thread(seed: int, platform: str, account_id: str, brand_name: str, post_id: str,
@@ -164,7 +185,9 @@ def thread(seed: int, platform: str, account_id: str, brand_name: str, post_id: 
     """Every comment and reply the post will ever get, oldest first (ids are unique per post),
     with the burst of an injected spike on top."""
     base = _thread(seed, platform, account_id, brand_name, post_id, published, final_comments, tau_days)
-    spikes = _SPIKES.get((str(account_id), str(post_id)))
+    spikes = _SPIKES.get((str(account_id), str(post_id)), ()) + tuple(
+        spike for spike in _RECENT_SPIKES.get(str(account_id), ())
+        if spike.day - timedelta(days=RECENT_DAYS) <= published.astimezone(UTC).date() < spike.day)
     if not spikes:
         return base
     extra: list[Comment] = []
