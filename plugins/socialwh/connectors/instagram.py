@@ -134,8 +134,9 @@ class InstagramClient(GraphOrganicClient):
         )
         return lifetime_values(body.get("data"))
 
-    def media(self, user_id: str, first_day: date, last_day: date) -> list[dict]:
-        params = {"fields": MEDIA_FIELDS, "limit": str(self.page_limit)}
+    def media(self, user_id: str, first_day: date, last_day: date, fields: str = MEDIA_FIELDS) -> list[dict]:
+        """Media published on local days first_day..last_day, newest first."""
+        params = {"fields": fields, "limit": str(self.page_limit)}
         out = []
         for item in self.paged(f"{user_id}/media", params, user_id):
             if not item.get("timestamp"):
@@ -153,25 +154,15 @@ class InstagramClient(GraphOrganicClient):
         per media. None when a media of the account has no insights (posted before the account
         became a business account, 100/2108006), which fails the whole expanded request: the
         caller then asks per media, as before."""
-        fields = f"{MEDIA_FIELDS},insights.metric({','.join(MEDIA_METRICS)})"
-        params = {"fields": fields, "limit": str(self.page_limit)}
-        out = []
         try:
-            for item in self.paged(f"{user_id}/media", params, user_id):
-                if not item.get("timestamp"):
-                    continue
-                day = local_date(parse_graph_time(item["timestamp"]), self.timezone)
-                if day < first_day:
-                    break  # newest first: everything after is older still
-                if day <= last_day:
-                    out.append(item)
+            return self.media(user_id, first_day, last_day,
+                              f"{MEDIA_FIELDS},insights.metric({','.join(MEDIA_METRICS)})")
         except GraphError as exc:
             if exc.code == 100 and exc.subcode == IG_MEDIA_TOO_OLD_SUBCODE:
                 log.info("instagram %s: a media has no insights (pre-business): asking per media",
                          user_id)
                 return None
             raise
-        return out
 
     def media_insights(self, user_id: str, media_id: str) -> dict[str, Any] | None:
         """Lifetime counters of one media; None when Instagram has none for it (2108006)."""

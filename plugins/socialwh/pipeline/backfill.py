@@ -26,11 +26,12 @@ import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from socialwh.config import Config, ConfigError, load_config
 from socialwh.connectors.base import ConnectionInfo
+from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +87,7 @@ def plan_chunks(platform: str, start: date, end: date, *, today: date,
         raise BackfillError(
             f"{platform} backfill: --from {start} is older than the API keeps ({limit} months back:"
             f" the oldest day it serves is {months_back(today, limit)})")
-    chunks, since = [], start
-    while since <= end:
-        until = min(end, since + timedelta(days=chunk_days - 1))
-        chunks.append((since, until))
-        since = until + timedelta(days=1)
-    return chunks
+    return date_slices(start, end, chunk_days)
 
 
 def finished_chunks(warehouse_url: str, platform: str) -> set[tuple[str, date, date]]:
