@@ -26,6 +26,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,21 @@ class Replay:
 @pytest.fixture
 def replay() -> Callable[..., Replay]:
     return lambda routes: Replay(routes if callable(routes) else dict(routes))
+
+
+# -- comments (issue #14): one night of an organic connector with comments on ------------------
+
+
+def comments_night(connect: Callable[..., tuple[Any, list, list]], module: Any, account_id: str,
+                   root: str, platform: str, as_of: Any, **kwargs: Any):
+    """``extract_tables`` of one week ending ``as_of`` through ``connect(root, platform, ...)``:
+    (post snapshot rows, the comments load, the requests sent, the sleeps)."""
+    client, requests, sleeps = connect(root, platform, as_of=as_of, **kwargs)
+    loads = module.extract_tables(client, account_id, as_of - timedelta(days=6), as_of)
+    assert [load.table.rsplit("_", 1)[-1] for load in loads] == ["daily", "snapshots", "comments"]
+    return loads[1].rows, loads[2], requests, sleeps
+
+
+def strip_records(rows: list[dict]) -> dict[str, dict]:
+    """Comment rows by id without their raw ``record``."""
+    return {r["comment_id"]: {k: v for k, v in r.items() if k != "record"} for r in rows}

@@ -25,7 +25,7 @@ from socialwh_dev.sandbox import facebook_pages as sandbox_fb
 from socialwh_dev.sandbox import instagram as sandbox_ig
 from socialwh_dev.sandbox import youtube as sandbox_yt
 
-from tests.contract.conftest import RunningSandbox
+from tests.contract.conftest import RunningSandbox, comments_night, strip_records
 
 AS_OF = date(2026, 11, 20)
 ACCOUNTS = {"facebook_pages": "104000000000001", "instagram": "17841400000000001",
@@ -56,14 +56,10 @@ def connect(root: str, platform: str, *, as_of: date = AS_OF, days: int = 3, pag
 
 
 def night(root: str, platform: str, *, as_of: date = AS_OF, **kwargs: Any):
-    client, requests, sleeps = connect(root, platform, as_of=as_of, **kwargs)
-    loads = MODULES[platform].extract_tables(client, ACCOUNTS[platform], as_of - timedelta(days=6), as_of)
-    assert [load.table.rsplit("_", 1)[-1] for load in loads] == ["daily", "snapshots", "comments"]
-    return loads[1].rows, loads[2], requests, sleeps
+    return comments_night(connect, MODULES[platform], ACCOUNTS[platform], root, platform, as_of, **kwargs)
 
 
-def strip(rows: list[dict]) -> dict[str, dict]:
-    return {r["comment_id"]: {k: v for k, v in r.items() if k != "record"} for r in rows}
+strip = strip_records
 
 
 @pytest.mark.parametrize("platform", sorted(ACCOUNTS))

@@ -27,7 +27,13 @@ from socialwh_dev.sandbox import linkedin_organic as sandbox_li
 from socialwh_dev.sandbox import tiktok_organic as sandbox_tt
 from socialwh_dev.sandbox import x_organic as sandbox_xo
 
-from tests.contract.conftest import BASE_CONFIG, RunningSandbox, make_sandbox_config
+from tests.contract.conftest import (
+    BASE_CONFIG,
+    RunningSandbox,
+    comments_night,
+    make_sandbox_config,
+    strip_records,
+)
 
 AS_OF = date(2026, 11, 20)
 ACCOUNTS = {"linkedin_organic": "80000001", "tiktok_organic": "acme-tiktok-business-01",
@@ -68,14 +74,10 @@ def connect(root: str, platform: str, *, as_of: date = AS_OF, days: int = 3, sma
 
 
 def night(root: str, platform: str, *, as_of: date = AS_OF, **kwargs: Any):
-    client, requests, sleeps = connect(root, platform, as_of=as_of, **kwargs)
-    loads = MODULES[platform].extract_tables(client, ACCOUNTS[platform], as_of - timedelta(days=6), as_of)
-    assert [load.table.rsplit("_", 1)[-1] for load in loads] == ["daily", "snapshots", "comments"]
-    return loads[1].rows, loads[2], requests, sleeps
+    return comments_night(connect, MODULES[platform], ACCOUNTS[platform], root, platform, as_of, **kwargs)
 
 
-def strip(rows: list[dict]) -> dict[str, dict]:
-    return {r["comment_id"]: {k: v for k, v in r.items() if k != "record"} for r in rows}
+strip = strip_records
 
 
 def asked_posts(platform: str, requests: list[httpx.Request]) -> set[str]:

@@ -284,7 +284,7 @@ def test_recorded_5xx_and_truncated_bodies_are_retried(recorded, replay):
 # -- the sandbox over HTTP ------------------------------------------------------------------
 
 
-def sandbox_client(base: str, root: str, *, sleeps: list[float] | None = None,
+def sandbox_client(base: str, *, sleeps: list[float] | None = None,
                    as_of: date | None = AS_OF, http: httpx.Client | None = None,
                    **kwargs: Any) -> SnapchatAdsClient:
     kwargs.setdefault("access_token", sandbox_snapchat.DEFAULT_ACCESS_TOKEN)
@@ -319,7 +319,7 @@ def spend_by_day(rows: list[dict]) -> dict:
 @pytest.mark.parametrize("account", [US, DE])
 def test_sandbox_extract_equals_the_sandbox_truth_across_dst(sandbox, account):
     since, until = date(2026, 9, 20), AS_OF  # 62 days: three requests, both DST ends inside
-    with sandbox_client(sandbox.url("snapchat"), sandbox.root) as client:
+    with sandbox_client(sandbox.url("snapchat")) as client:
         extract = extract_account(client, account, since, until)
     assert spend_by_day(extract.stats) == expected_spend(account, since, until)
     expected_rows = sum(
@@ -337,11 +337,11 @@ def test_sandbox_extract_equals_the_sandbox_truth_across_dst(sandbox, account):
 
 def test_sandbox_faults_are_survived_with_identical_results(sandbox):
     since, until = date(2026, 10, 20), AS_OF
-    with sandbox_client(sandbox.url("snapchat"), sandbox.root) as client:
+    with sandbox_client(sandbox.url("snapchat")) as client:
         clean = extract_tables(client, US, since, until)
     sandbox.faults.configure(throttle=0.2, server_error=0.15, truncated_body=0.1, seed=7)
     sleeps: list[float] = []
-    with sandbox_client(sandbox.url("snapchat"), sandbox.root, sleeps=sleeps) as client:
+    with sandbox_client(sandbox.url("snapchat"), sleeps=sleeps) as client:
         faulty = extract_tables(client, US, since, until)
     counts = sandbox.faults.counts
     assert counts["throttle"] and counts["server_error"] and counts["truncated_body"]
@@ -351,7 +351,7 @@ def test_sandbox_faults_are_survived_with_identical_results(sandbox):
 
 def test_sandbox_token_errors_are_auth_errors(sandbox):
     # (expiring tokens and refused refreshes: tests/contract/test_oauth_contract.py, every flow)
-    with sandbox_client(sandbox.url("snapchat"), sandbox.root,
+    with sandbox_client(sandbox.url("snapchat"),
                         access_token="not-a-token") as client, pytest.raises(AuthError) as info:
         client.get_ad_account(US)
     assert info.value.status == 401 and "not-a-token" not in str(info.value)
@@ -390,7 +390,7 @@ def test_sandbox_enforces_the_real_limits(sandbox):
 def test_sandbox_pages_lists_with_next_link(sandbox):
     requests: list[httpx.Request] = []
     http = httpx.Client(timeout=5.0, event_hooks={"request": [requests.append]})
-    with sandbox_client(sandbox.url("snapchat"), sandbox.root, page_size=50, http=http) as client:
+    with sandbox_client(sandbox.url("snapchat"), page_size=50, http=http) as client:
         ads = list(client.iter_entities(US, "ads"))
     pages = [r for r in requests if r.url.path.endswith("/ads")]
     assert len(pages) == -(-len(ads) // 50) >= 2
@@ -402,7 +402,7 @@ def test_sandbox_restates_conversions_but_not_spend(sandbox):
     day = date(2026, 11, 5)
     rows = {}
     for as_of in (date(2026, 11, 6), date(2026, 12, 10)):
-        with sandbox_client(sandbox.url("snapchat"), sandbox.root, as_of=as_of) as client:
+        with sandbox_client(sandbox.url("snapchat"), as_of=as_of) as client:
             extract = extract_account(client, US, day, day)
         rows[as_of] = extract.stats
     early, late = rows.values()

@@ -280,7 +280,7 @@ class World:
             return str(uuid.UUID(bytes=raw[:16], version=4))
         if self.style.id_style == "base36":  # X's short ids (``2wap7``), id_digits characters
             n = self.style.id_digits
-            return _b36(36 ** (n - 1) + int.from_bytes(raw[:8], "big") % (36**n - 36 ** (n - 1)))
+            return base36(36 ** (n - 1) + int.from_bytes(raw[:8], "big") % (36**n - 36 ** (n - 1)))
         prefix = dict(self.style.id_prefixes).get(str(parts[0]) if parts else "", "")
         if prefix or self.style.id_digits != 18:
             digits = self.style.id_digits - len(prefix)
@@ -290,7 +290,8 @@ class World:
         return str(10**17 + int.from_bytes(raw[:8], "big") % (9 * 10**17))  # 18 digits
 
 
-def _b36(number: int) -> str:
+def base36(number: int) -> str:
+    """``number`` in base 36 (digits, then lower-case letters), X's id alphabet."""
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
     while True:

@@ -56,7 +56,7 @@ from socialwh.config import Config
 
 from socialwh_dev.sandbox import paid_world
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
-from socialwh_dev.sandbox.paid_world import AccountSpec, AdDay, Campaign, Style, World
+from socialwh_dev.sandbox.paid_world import AccountSpec, AdDay, Campaign, Style, World, base36
 from socialwh_dev.sandbox.paid_world import Ad as PromotedTweet
 from socialwh_dev.sandbox.paid_world import AdSet as LineItem
 from socialwh_dev.sandbox.server import Request, Response, Router
@@ -185,20 +185,10 @@ _AGES = ("18-24", "25-34", "25-44", "35-54", "18+")
 # ---------------------------------------------------------------------------------------------
 
 
-def _b36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        number, rest = divmod(number, 36)
-        out = digits[rest] + out
-        if number == 0:
-            return out
-
-
 def _entity_id(*parts: object) -> str:
     """A 5-character base-36 id like X's (``2wap7``), from a hash of the entity's key."""
     r = _rng("x-id", *parts)
-    return _b36(r.randrange(36**4, 36**5))
+    return base36(r.randrange(36**4, 36**5))
 
 
 def tweet_id(world: World, pt: PromotedTweet) -> str:
@@ -770,7 +760,7 @@ def _oauth_header(value: str) -> dict[str, str] | None:
 
 
 def _cursor(offset: int) -> str:
-    return _b36((offset + 1) * 1_000_003)
+    return base36((offset + 1) * 1_000_003)
 
 
 def _offset(cursor: str) -> int:

@@ -40,14 +40,18 @@ class FieldNumbers:
     def _is_absent(self, value: Any) -> bool:
         return value in self.absent
 
-    def decimal(self, value: Any, account: str, what: str, field_name: str) -> Decimal:
-        """A finite, non-negative exact number."""
+    def _parsed(self, value: Any, account: str, what: str, field_name: str) -> Decimal:
+        """The value as an exact Decimal (``str()`` of a JSON float is its shortest repr)."""
         if value is None or isinstance(value, bool):
             raise self.fail(account, what, field_name, f"is missing or not a number: {value!r}")
         try:
-            result = Decimal(str(value).strip())
+            return Decimal(str(value).strip())
         except InvalidOperation:
             raise self.fail(account, what, field_name, f"is not a number: {value!r}") from None
+
+    def decimal(self, value: Any, account: str, what: str, field_name: str) -> Decimal:
+        """A finite, non-negative exact number."""
+        result = self._parsed(value, account, what, field_name)
         if not result.is_finite() or result < 0:
             raise self.fail(account, what, field_name, f"is not a finite non-negative number: {value!r}")
         return result
@@ -73,12 +77,7 @@ class FieldNumbers:
     def whole(self, value: Any, account: str, what: str, field_name: str) -> int:
         """A non-negative whole number also when sent as a JSON float (``1234.0``: Snapchat,
         Pinterest), exactly."""
-        if value is None or isinstance(value, bool):
-            raise self.fail(account, what, field_name, f"is missing or not a number: {value!r}")
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise self.fail(account, what, field_name, f"is not a number: {value!r}") from None
+        number = self._parsed(value, account, what, field_name)
         if not number.is_finite() or number != number.to_integral_value():
             raise self.fail(account, what, field_name, f"is not a whole number: {value!r}")
         if number < 0:
