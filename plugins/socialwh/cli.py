@@ -95,9 +95,10 @@ def dag_run_state(warehouse_url: str, dag_id: str, logical: datetime, metadata_d
 
 def run_nights(
     nights: list[datetime], log_path, *, warehouse_url: str, sandbox_url: str, metadata_db: str = "airflow",
-    on_result=None, step: bool = False,
+    on_result=None, step: bool = False, dag_id: str = "social_nightly", conf: dict | None = None,
 ) -> dict[datetime, tuple[str | None, float]]:
-    """Real DagRuns of social_nightly for each night, in one Airflow process (see run_local).
+    """Real DagRuns of `dag_id` (social_nightly) for each night, in one Airflow process (see run_local);
+    `conf` is every run's conf (a manually triggered DAG's params).
 
     The verdict per night is the state Airflow recorded in its metadata DB, not log parsing (a
     night given twice is a rerun; the verdict is the last run's). `on_result(night, state,
@@ -111,7 +112,7 @@ def run_nights(
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "socialwh.pipeline.run_local", *(["--step"] if step else []),
-             "social_nightly", *stamps],
+             *(["--conf", json.dumps(conf)] if conf is not None else []), dag_id, *stamps],
             env=env, stdout=log, stderr=subprocess.PIPE, stdin=subprocess.PIPE if step else None, text=True,
         )
         try:
@@ -134,7 +135,7 @@ def run_nights(
                 proc.stdin.close()
             proc.wait()
     return {
-        night: (dag_run_state(warehouse_url, "social_nightly", night, metadata_db), seconds.get(stamp, 0.0))
+        night: (dag_run_state(warehouse_url, dag_id, night, metadata_db), seconds.get(stamp, 0.0))
         for night, stamp in zip(nights, stamps)
     }
 

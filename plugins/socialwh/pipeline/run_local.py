@@ -6,7 +6,9 @@ the demo and the end-to-end test run several nights in a row, so they load the D
 real DagRun in the metadata DB, with every task executed by Airflow.
 
     python -m socialwh.pipeline.run_local social_nightly 2026-11-20T04:00:00+00:00 ...
+    python -m socialwh.pipeline.run_local --conf '{"platform": "meta", ...}' social_backfill 2026-11-22T04:00:00+00:00
 
+`--conf JSON` is the run's conf (a manually triggered DAG's params), the same for every run.
 Prints one `RESULT <logical date> <state> <seconds>` line per run on stderr; Airflow's own
 log goes to stdout. With `--step` first, it waits for a line on stdin after each RESULT, so the
 caller can look at the warehouse between two nights before the next one starts.
@@ -14,6 +16,7 @@ caller can look at the warehouse between two nights before the next one starts.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from datetime import datetime
@@ -27,12 +30,16 @@ def main(argv: list[str]) -> int:
     ensure_pools()  # the extract tasks' pools (a scheduler would not run them without)
 
     step = argv[:1] == ["--step"]
-    dag_id, stamps = argv[step], argv[step + 1:]
+    argv = argv[step:]
+    conf = None
+    if argv[:1] == ["--conf"]:
+        conf, argv = json.loads(argv[1]), argv[2:]
+    dag_id, stamps = argv[0], argv[1:]
     dag = get_bagged_dag(bundle_names=None, dag_id=dag_id)
     failed = 0
     for stamp in stamps:
         t0 = time.monotonic()
-        run = dag.test(logical_date=datetime.fromisoformat(stamp))
+        run = dag.test(logical_date=datetime.fromisoformat(stamp), run_conf=conf)
         state = str(getattr(run.state, "value", run.state))
         failed += state != "success"
         print(f"RESULT {stamp} {state} {time.monotonic() - t0:.1f}", file=sys.stderr, flush=True)
