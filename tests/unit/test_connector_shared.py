@@ -44,3 +44,27 @@ def test_one_slicing_rule():
     assert linkedin.date_slices is x.date_slices is windows.date_slices
     with pytest.raises(ValueError, match="positive"):
         windows.date_slices(date(2026, 1, 1), date(2026, 1, 2), 0)
+
+
+def test_paging_stop_rules_max_pages_and_cursors_that_do_not_move():
+    from socialwh.connectors.http import ApiError
+    from socialwh.connectors.paging import pages
+
+    book = {0: ([1, 2], 2), 2: ([3, 4], 4), 4: ([5], None)}
+    calls: list[int] = []
+
+    def fetch(key: int):
+        calls.append(key)
+        return book[key]
+
+    assert list(pages(fetch, 0, platform="p", what="w")) == [1, 2, 3, 4, 5]
+    calls.clear()  # a date cut: the page's items say the rest is out of the window
+    assert list(pages(fetch, 0, platform="p", what="w", stop=lambda items: 3 in items)) == [1, 2, 3, 4]
+    assert calls == [0, 2]
+    with pytest.raises(ApiError, match=r"^p API error .*: w: more than 2 pages; raise max_pages"):
+        list(pages(fetch, 0, platform="p", what="w", max_pages=2))
+    assert list(pages(fetch, 0, platform="p", what="w", max_pages=3)) == [1, 2, 3, 4, 5]
+    with pytest.raises(ApiError, match="w: the cursor does not move: the API named page '0' twice"):
+        list(pages(lambda k: ([k], 0), 0, platform="p", what="w"))
+    with pytest.raises(ApiError, match="w: the cursor goes back: the API named page '1' twice"):
+        list(pages(lambda k: ([k], {0: 1, 1: 2, 2: 1}[k]), 0, platform="p", what="w"))

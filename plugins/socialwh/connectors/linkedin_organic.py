@@ -92,6 +92,7 @@ from socialwh.connectors.linkedin import (
     restli_list,
 )
 from socialwh.connectors.linkedin import default_retry_policy as _ads_retry_policy
+from socialwh.connectors.paging import pages
 
 log = logging.getLogger(__name__)
 
@@ -313,34 +314,21 @@ class LinkedInOrganicClient(ApiClient):
     def iter_posts(self, account_id: str | int, oldest: date) -> Iterator[dict]:
         """The organization's posts, newest first, down to those created before ``oldest``."""
         org = organization_digits(account_id)
-        start = 0
         cutoff = epoch_ms(oldest)
-        for _ in range(self.max_pages):
-            url = self._url(
-                "posts",
-                [
-                    ("q", "author"),
-                    ("author", self._org_urn(org)),
-                    ("count", str(self.posts_page_size)),
-                    ("start", str(start)),
-                    ("sortBy", "CREATED"),
-                ],
-            )
-            elements = self._elements(
-                self._get(url, org, headers={"X-RestLi-Method": "FINDER"}), url
-            )
-            yield from elements
+
+        def page(start: int) -> tuple[list[dict], int | None]:
+            url = self._url("posts", [("q", "author"), ("author", self._org_urn(org)),
+                                      ("count", str(self.posts_page_size)), ("start", str(start)),
+                                      ("sortBy", "CREATED")])
+            elements = self._elements(self._get(url, org, headers={"X-RestLi-Method": "FINDER"}), url)
+            return elements, (None if len(elements) < self.posts_page_size else start + len(elements))
+
+        def older_than_window(elements: list[dict]) -> bool:
             created = [e.get("createdAt") for e in elements if isinstance(e.get("createdAt"), int)]
-            if len(elements) < self.posts_page_size or (created and max(created) < cutoff):
-                return
-            start += len(elements)
-        raise ApiError(
-            PLATFORM,
-            200,
-            "paging",
-            f"organization {org}: more than {self.max_pages} pages of posts; raise max_pages",
-            "",
-        )
+            return bool(created) and max(created) < cutoff
+
+        return pages(page, 0, platform=PLATFORM, what=f"organization {org}: posts",
+                     max_pages=self.max_pages, stop=older_than_window)
 
     def post_statistics(self, account_id: str | int, post_urns: Sequence[str]) -> list[dict]:
         """Lifetime ``totalShareStatistics`` of the given posts (``shares=``/``ugcPosts=List``)."""
@@ -364,21 +352,20 @@ class LinkedInOrganicClient(ApiClient):
         """``GET /rest/socialActions/{urn}/comments``: the comments on a post, or the replies to a
         comment (``target_urn`` a comment URN), every page (start/count until paging.total)."""
         org = organization_digits(account_id)
-        out: list[dict] = []
-        start = 0
-        for _ in range(self.max_pages):
+
+        def page(start: int) -> tuple[list[dict], int | None]:
             url = self._url(f"socialActions/{quote(target_urn, safe='')}/comments",
                             [("start", str(start)), ("count", str(self.comments_page_size))])
             body = self._get(url, org)
             elements = self._elements(body, url)
-            out += elements
             total = (body.get("paging") or {}).get("total")
-            start += len(elements)
-            if not elements or len(elements) < self.comments_page_size or (
-                    isinstance(total, int) and start >= total):
-                return out
-        raise ApiError(PLATFORM, 200, "paging",
-                       f"organization {org}: more than {self.max_pages} pages of comments on {target_urn}", "")
+            following = start + len(elements)
+            done = not elements or len(elements) < self.comments_page_size or (
+                isinstance(total, int) and following >= total)
+            return elements, None if done else following
+
+        return list(pages(page, 0, platform=PLATFORM, what=f"organization {org}: comments on {target_urn}",
+                          max_pages=self.max_pages))
 
 
 # -- mapping ---------------------------------------------------------------------------------

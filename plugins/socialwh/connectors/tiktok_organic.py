@@ -72,6 +72,7 @@ from socialwh.connectors.http import (
     classify_status,
     json_or_none,
 )
+from socialwh.connectors.paging import pages
 from socialwh.connectors.tiktok import throttle_wait_seconds
 
 log = logging.getLogger(__name__)
@@ -376,52 +377,47 @@ class TikTokOrganicClient(ApiClient):
     def iter_videos(self, account_id: str, stop_before: date | None = None) -> Iterator[dict]:
         """``/business/video/list/`` newest first, until ``has_more`` is false or a post was
         published (UTC) before ``stop_before``."""
-        cursor: Any = None
-        while True:
-            params = {
-                "business_id": account_id,
-                "fields": json.dumps(list(VIDEO_FIELDS), separators=(",", ":")),
-                "max_count": str(self.max_count),
-            }
-            if cursor is not None:
-                params["cursor"] = str(cursor)
-            data = self._get("business/video/list/", params, account_id)
+        params = {"business_id": account_id, "fields": json.dumps(list(VIDEO_FIELDS), separators=(",", ":")),
+                  "max_count": str(self.max_count)}
+
+        def page(cursor: Any) -> tuple[list[dict], Any]:
+            data = self._get("business/video/list/", dict(params, **({} if cursor is None else {
+                "cursor": str(cursor)})), account_id)
             videos = data.get("videos") or []
             if not isinstance(videos, list):
                 raise TransientError(PLATFORM, 200, "shape", "videos is not a list", "")
-            yield from videos
             if not data.get("has_more"):
-                return
-            if stop_before is not None and videos:
-                oldest = min(parse_create_time(v.get("create_time"), account_id, "video")
-                             for v in videos)
-                if oldest.date() < stop_before:
-                    return
-            next_cursor = data.get("cursor")
-            if next_cursor is None or next_cursor == cursor:
-                raise ApiError(PLATFORM, 200, "paging",
-                               f"/business/video/list/ for account {account_id} says has_more "
-                               f"but its cursor does not move ({next_cursor!r})", "")
-            cursor = next_cursor
+                return videos, None
+            if stop_before is not None and videos and min(
+                    parse_create_time(v.get("create_time"), account_id, "video") for v in videos
+            ).date() < stop_before:
+                return videos, None  # newest first: every later page is older still
+            return videos, self._next_cursor(data, "/business/video/list/", account_id)
 
+        return pages(page, None, platform=PLATFORM, what=f"/business/video/list/ for account {account_id}")
+
+    @staticmethod
+    def _next_cursor(data: Mapping[str, Any], path: str, account_id: str) -> Any:
+        """The next page's cursor while ``has_more``, else None; ``has_more`` without a cursor is
+        an error (a cursor that repeats is caught by :func:`pages`)."""
+        if not data.get("has_more"):
+            return None
+        if data.get("cursor") is None:
+            raise ApiError(PLATFORM, 200, "paging", f"{path} for account {account_id} says has_more "
+                           "but its cursor does not move (None)", "")
+        return data["cursor"]
 
     def _comment_pages(self, path: str, params: Mapping[str, str], account_id: str) -> Iterator[dict]:
         """``data.comments`` of every page, following the offset ``cursor`` while ``has_more``."""
-        cursor: Any = 0
-        while True:
+        def page(cursor: Any) -> tuple[list[dict], Any]:
             data = self._get(path, {**params, "cursor": str(cursor),
                                     "max_count": str(self.comment_max_count)}, account_id)
             items = data.get("comments") or []
             if not isinstance(items, list):
                 raise TransientError(PLATFORM, 200, "shape", f"{path}: comments is not a list", "")
-            yield from (c for c in items if isinstance(c, dict))
-            if not data.get("has_more"):
-                return
-            next_cursor = data.get("cursor")
-            if next_cursor is None or next_cursor == cursor:
-                raise ApiError(PLATFORM, 200, "paging", f"{path} for account {account_id} says has_more "
-                               f"but its cursor does not move ({next_cursor!r})", "")
-            cursor = next_cursor
+            return [c for c in items if isinstance(c, dict)], self._next_cursor(data, path, account_id)
+
+        return pages(page, 0, platform=PLATFORM, what=f"{path} for account {account_id}")
 
     def video_comments(self, account_id: str, video_id: str) -> list[dict]:
         """Every public top-level comment of a video, newest first, with the replies that come

@@ -79,6 +79,7 @@ from socialwh.connectors.http import (
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.paging import pages
 
 log = logging.getLogger(__name__)
 
@@ -345,39 +346,28 @@ class XOrganicClient(ApiClient):
             }
             if rng.end <= now - timedelta(minutes=1):  # X refuses an end_time in the future
                 params["end_time"] = iso_utc(rng.end)
-            seen: set[str] = set()
-            for _ in range(self.max_pages):
-                body = self._get(f"users/{uid}/tweets", params, uid)
-                partial = body.get("errors")
-                if partial:
-                    log.warning(
-                        "x_organic %s: partial errors in the timeline: %.300s", uid, partial
-                    )
-                media = {
-                    m["media_key"]: m
-                    for m in ((body.get("includes") or {}).get("media") or [])
-                    if isinstance(m, dict) and m.get("media_key")
-                }
-                data = body.get("data") or []  # a page without posts has no 'data' at all
-                if not isinstance(data, list):
-                    raise TransientError(PLATFORM, 200, "shape", "'data' is not a list", "")
-                for tweet in data:
-                    yield tweet, media
-                token = (body.get("meta") or {}).get("next_token")
-                if not token:
-                    break
-                if token in seen:
-                    raise ApiError(PLATFORM, 200, "paging", f"next_token {token!r} repeats", "")
-                seen.add(token)
-                params = {**params, "pagination_token": str(token)}
-            else:
-                raise ApiError(
-                    PLATFORM,
-                    200,
-                    "paging",
-                    f"user {uid}: more than {self.max_pages} pages of posts; raise max_pages",
-                    "",
-                )
+            yield from self._paged(f"users/{uid}/tweets", params, uid, "pagination_token",
+                                   ("media", "media_key"), f"user {uid}: posts")
+
+    def _paged(self, path: str, params: Mapping[str, str], uid: str, token_param: str,
+               include: tuple[str, str], what: str) -> Iterator[tuple[dict, dict[Any, dict]]]:
+        """(post, its page's ``includes[name]`` by ``key``) of every page (``meta.next_token``
+        paging); partial ``errors`` are logged; a page without posts has no ``data`` at all."""
+        name, key = include
+
+        def page(token: str) -> tuple[list[tuple[dict, dict[Any, dict]]], str | None]:
+            body = self._get(path, dict(params, **({token_param: token} if token else {})), uid)
+            if body.get("errors"):
+                log.warning("x_organic %s: partial errors in %s: %.300s", uid, what, body["errors"])
+            included = {m[key] if key == "media_key" else str(m[key]): m
+                        for m in ((body.get("includes") or {}).get(name) or [])
+                        if isinstance(m, dict) and m.get(key)}
+            data = body.get("data") or []
+            if not isinstance(data, list):
+                raise TransientError(PLATFORM, 200, "shape", "'data' is not a list", "")
+            return [(tweet, included) for tweet in data], (body.get("meta") or {}).get("next_token")
+
+        return pages(page, "", platform=PLATFORM, what=what, max_pages=self.max_pages)
 
     def now(self) -> datetime:
         """The request time recent search measures its 7 days from: the sandbox's as-of instant
@@ -401,25 +391,8 @@ class XOrganicClient(ApiClient):
         }
         if end <= self.now() - timedelta(minutes=1):  # X refuses an end_time in the future
             params["end_time"] = iso_utc(end)
-        seen: set[str] = set()
-        for _ in range(self.max_pages):
-            body = self._get("tweets/search/recent", params, uid)
-            users = {str(u["id"]): u for u in ((body.get("includes") or {}).get("users") or [])
-                     if isinstance(u, dict) and u.get("id")}
-            data = body.get("data") or []
-            if not isinstance(data, list):
-                raise TransientError(PLATFORM, 200, "shape", "'data' is not a list", "")
-            for tweet in data:
-                yield tweet, users
-            token = (body.get("meta") or {}).get("next_token")
-            if not token:
-                return
-            if token in seen:
-                raise ApiError(PLATFORM, 200, "paging", f"next_token {token!r} repeats", "")
-            seen.add(token)
-            params = {**params, "next_token": str(token)}
-        raise ApiError(PLATFORM, 200, "paging",
-                       f"user {uid}: more than {self.max_pages} pages of replies to {post_id}", "")
+        return self._paged("tweets/search/recent", params, uid, "next_token", ("users", "id"),
+                           f"user {uid}: replies to {post_id}")
 
 
 def recent_search_window(window: tuple[date, date], now: datetime) -> tuple[date, date] | None:

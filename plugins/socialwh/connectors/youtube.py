@@ -68,6 +68,7 @@ from socialwh.connectors.http import (
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.paging import pages
 
 log = logging.getLogger(__name__)
 
@@ -463,24 +464,9 @@ class YouTubeClient(ApiClient):
 
     def iter_uploads(self, playlist_id: str) -> Iterator[dict[str, Any]]:
         """Every playlistItem of the uploads playlist (``nextPageToken`` paging)."""
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
-            params = {
-                "part": "contentDetails",
-                "playlistId": playlist_id,
-                "maxResults": str(MAX_PLAYLIST_PAGE),
-            }
-            if token:
-                params["pageToken"] = token
-            body = self._get(f"{self.data_api_url}/playlistItems", params, "playlistItems")
-            yield from body.get("items") or []
-            token = body.get("nextPageToken")
-            if not token:
-                return
-            if token in seen:
-                raise ApiError(PLATFORM, 200, "paging", f"pageToken {token!r} repeats", "")
-            seen.add(token)
+        params = {"part": "contentDetails", "playlistId": playlist_id,
+                  "maxResults": str(MAX_PLAYLIST_PAGE)}
+        return self._paged(f"{self.data_api_url}/playlistItems", params, "playlistItems")
 
     def get_videos(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         """``videos?part=snippet,statistics,contentDetails&id=..`` in batches of 50."""
@@ -500,16 +486,15 @@ class YouTubeClient(ApiClient):
         """All rows of one Analytics report (``startIndex`` paging when ``maxResults`` is set)."""
         url = f"{self.analytics_url}/v2/reports"
         query = {"ids": "channel==MINE", **params}
-        out: list[dict[str, Any]] = []
-        start = 1
-        while True:
-            if "maxResults" in query:
+        size = int(query["maxResults"]) if "maxResults" in query else None
+
+        def page(start: int) -> tuple[list[dict[str, Any]], int | None]:
+            if size is not None:
                 query["startIndex"] = str(start)
             rows = result_rows(self._get(url, query, "reports"))
-            out += rows
-            if "maxResults" not in query or len(rows) < int(query["maxResults"]) or not rows:
-                return out
-            start += len(rows)
+            return rows, (start + len(rows) if size is not None and rows and len(rows) >= size else None)
+
+        return list(pages(page, 1, platform=PLATFORM, what="reports"))
 
     def day_report(self, since: date, until: date) -> list[dict[str, Any]]:
         return self.report(
@@ -546,18 +531,12 @@ class YouTubeClient(ApiClient):
 
 
     def _paged(self, url: str, params: Mapping[str, str], what: str) -> Iterator[dict[str, Any]]:
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
-            query = dict(params, **({"pageToken": token} if token else {}))
-            body = self._get(url, query, what)
-            yield from body.get("items") or []
-            token = body.get("nextPageToken")
-            if not token:
-                return
-            if token in seen:
-                raise ApiError(PLATFORM, 200, "paging", f"{what}: pageToken {token!r} repeats", "")
-            seen.add(token)
+        """The ``items`` of every page of a Data API list (``nextPageToken`` paging)."""
+        def page(token: str) -> tuple[list[dict[str, Any]], str | None]:
+            body = self._get(url, dict(params, **({"pageToken": token} if token else {})), what)
+            return body.get("items") or [], body.get("nextPageToken")
+
+        return pages(page, "", platform=PLATFORM, what=what)
 
     def comment_threads(self, video_id: str) -> list[dict[str, Any]]:
         """``commentThreads.list(part=snippet,replies, videoId)``, every page; [] when the video's
