@@ -8,7 +8,9 @@ from decimal import Decimal
 import pytest
 
 from socialwh.connectors import linkedin, meta, tiktok, windows, x
+from socialwh.connectors.http import ApiError, AuthError, ErrorTable, ThrottledError, TransientError
 from socialwh.connectors.numbers import FieldNumbers, micros_to_amount
+from socialwh.connectors.paging import pages
 
 
 def test_numbers_are_exact_and_errors_name_account_record_and_field():
@@ -47,9 +49,6 @@ def test_one_slicing_rule():
 
 
 def test_paging_stop_rules_max_pages_and_cursors_that_do_not_move():
-    from socialwh.connectors.http import ApiError
-    from socialwh.connectors.paging import pages
-
     book = {0: ([1, 2], 2), 2: ([3, 4], 4), 4: ([5], None)}
     calls: list[int] = []
 
@@ -68,3 +67,19 @@ def test_paging_stop_rules_max_pages_and_cursors_that_do_not_move():
         list(pages(lambda k: ([k], 0), 0, platform="p", what="w"))
     with pytest.raises(ApiError, match="w: the cursor goes back: the API named page '1' twice"):
         list(pages(lambda k: ([k], {0: 1, 1: 2, 2: 1}[k]), 0, platform="p", what="w"))
+
+
+def test_error_table_keys_messages_and_precedence():
+    class Daily(ApiError):
+        pass
+
+    plain = ErrorTable("p", codes={"A": AuthError, "T": TransientError})
+    assert plain.kind(500, "A") is AuthError  # without precedence the code decides
+    assert plain.kind(500, None, keys=["x", "T", "A"]) is TransientError  # the first key found
+    assert plain.kind(429) is ThrottledError and plain.kind(418) is ApiError
+    ranked = ErrorTable("p", codes={"A": AuthError, "T": TransientError}, messages={(429, "day limit"): Daily},
+                        precedence=(Daily, ThrottledError, AuthError, TransientError))
+    assert ranked.kind(429, "A") is ThrottledError  # the status outranks the code
+    assert ranked.kind(500, "A") is AuthError  # the code outranks the status
+    assert ranked.kind(429, message="The DAY LIMIT is reached") is Daily
+    assert ranked.kind(500, message="day limit") is TransientError  # (429, ...) only

@@ -55,6 +55,7 @@ from socialwh.connectors.http import (
     ApiClient,
     ApiError,
     AuthError,
+    ErrorTable,
     HttpClient,
     RetryPolicy,
     ThrottledError,
@@ -119,6 +120,18 @@ def default_retry_policy() -> RetryPolicy:
     return RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=600.0)
 
 
+#: LinkedIn's classification: a 429 is a throttle unless its message says a DAY limit was hit
+#: (reset at midnight UTC: not retried); credentials, then a refused LinkedIn-Version (426 or its
+#: codes on another status), then server errors.
+ERRORS = ErrorTable(
+    PLATFORM,
+    codes=dict.fromkeys(("VERSION_MISSING", "NONEXISTENT_VERSION"), VersionError),
+    statuses={426: VersionError},
+    messages={(429, "day limit"): DailyLimitError},
+    precedence=(DailyLimitError, ThrottledError, AuthError, VersionError, TransientError),
+)
+
+
 def classify_linkedin(response: httpx.Response) -> ApiError | None:
     """Map a LinkedIn response to None (success) or a typed error, from status and envelope."""
     if response.is_success:
@@ -126,38 +139,18 @@ def classify_linkedin(response: httpx.Response) -> ApiError | None:
     body = json_or_none(response)
     if not (isinstance(body, dict) and ("message" in body or "serviceErrorCode" in body)):
         return classify_status(PLATFORM, response)
-    status = response.status_code
-    url = str(response.request.url) if response.request else ""
     message = str(body.get("message") or response.reason_phrase or "request failed")
     code = body.get("code") or body.get("serviceErrorCode")
     details = {k: body[k] for k in ("serviceErrorCode", "code", "errorDetails") if k in body}
-    if status == 429:
-        lowered = message.lower()
-        if "day limit" in lowered:
-            return DailyLimitError(
-                PLATFORM,
-                status,
-                code,
-                f"{message} (LinkedIn resets daily limits at midnight UTC; rerun after that)",
-                url,
-                details=details,
-            )
+    kind = ERRORS.kind(response.status_code, code, message=message)
+    wait = None
+    if kind is DailyLimitError:
+        message = f"{message} (LinkedIn resets daily limits at midnight UTC; rerun after that)"
+    elif kind is ThrottledError:  # the data-volume throttle counts over 5 minutes: wait it out
         wait = retry_after_seconds(response)
-        if wait is None and "metric values" in lowered:
+        if wait is None and "metric values" in message.lower():
             wait = DATA_VOLUME_WAIT_SECONDS
-        return ThrottledError(
-            PLATFORM, status, code, message, url, retry_after=wait, details=details
-        )
-    if status in (401, 403):
-        return AuthError(PLATFORM, status, code, message, url, details=details)
-    if status == 426 or code in ("VERSION_MISSING", "NONEXISTENT_VERSION"):
-        return VersionError(PLATFORM, status, code, message, url, details=details)
-    if status >= 500 or status == 408:
-        return TransientError(
-            PLATFORM, status, code, message, url, retry_after=retry_after_seconds(response),
-            details=details,
-        )
-    return ApiError(PLATFORM, status, code, message, url, details=details)
+    return ERRORS.error(response, code, message, details=details, retry_after=wait, kind=kind)
 
 
 def account_digits(account_id: str | int) -> str:
