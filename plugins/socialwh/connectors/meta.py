@@ -393,8 +393,7 @@ class MetaAdsClient(ApiClient):
 
 
 _NUMBERS = FieldNumbers("Meta act_{}", absent=(None, ""))
-_fail, _decimal, _optional_decimal, _int = (
-    _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
+_fail, _decimal, _optional_decimal = _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal
 
 
 
@@ -433,6 +432,11 @@ def account_row(record: Mapping[str, Any], account_id: str | int) -> dict[str, A
     }
 
 
+#: raw.meta_ad_insights column <- (parser, insights field); reach is absent when not asked for.
+INSIGHT_METRICS = {"spend": ("decimal", "spend"), "impressions": ("int", "impressions"),
+                   "clicks": ("int", "clicks"), "reach": ("optional_int", "reach")}
+
+
 def insight_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.meta_ad_insights`` row; currency and time zone come from the account settings."""
     acct = _digits(account.get("id") or account.get("account_id") or "")
@@ -466,12 +470,7 @@ def insight_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[s
         "ad_name": record.get("ad_name"),
         "account_currency": currency,
         "account_timezone": account["timezone_name"],
-        "spend": _decimal(record.get("spend"), acct, what, "spend"),
-        "impressions": _int(record.get("impressions"), acct, what, "impressions"),
-        "clicks": _int(record.get("clicks"), acct, what, "clicks"),
-        "reach": None
-        if record.get("reach") in (None, "")
-        else _int(record["reach"], acct, what, "reach"),
+        **_NUMBERS.columns(INSIGHT_METRICS, record, acct, what),
         "actions": _action_list(record.get("actions"), acct, what, "actions"),
         "action_values": _action_list(record.get("action_values"), acct, what, "action_values"),
         "record": dict(record),

@@ -330,8 +330,8 @@ class PinterestAdsClient(ApiClient):
 
 
 _num = FieldNumbers("Pinterest ad account {}", absent=(None,))
-_fail, _number, _count = _num.fail, _num.decimal, _num.whole
-micro_to_major, _optional_micro = _num.micros, _num.optional_micros
+_fail, _number, _optional_micro = _num.fail, _num.decimal, _num.optional_micros
+micro_to_major = _num.micros  # the tests prove it exact
 
 
 def _text(value: Any) -> str | None:
@@ -359,6 +359,14 @@ def account_settings(record: Mapping[str, Any], account_id: str, timezone: str) 
             "currency": currency.strip().upper(), "timezone": timezone}
 
 
+#: raw.pinterest_ad_stats column <- (parser, analytics column); money in micro-currency.
+STATS_METRICS = {
+    "spend": ("micros", "SPEND_IN_MICRO_DOLLAR"), "impressions": ("whole", "IMPRESSION_1"),
+    "clicks": ("whole", "CLICKTHROUGH_1"), "conversions": ("decimal", "TOTAL_CONVERSIONS"),
+    "conversion_value": ("micros", "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"),
+}
+
+
 def stats_row(record: Mapping[str, Any], account: Mapping[str, Any],
               ads: Mapping[str, Mapping[str, Any]], ad_groups: Mapping[str, Mapping[str, Any]],
               campaigns: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -378,9 +386,6 @@ def stats_row(record: Mapping[str, Any], account: Mapping[str, Any],
     group = ad_groups.get(str(ad.get("ad_group_id"))) or {}
     campaign = campaigns.get(str(ad.get("campaign_id"))) or {}
 
-    def metric(name: str) -> Any:
-        return record.get(name, 0)  # columns without a value may be missing: none of it
-
     return {
         "account_id": acct,
         "account_name": account.get("account_name"),
@@ -395,12 +400,8 @@ def stats_row(record: Mapping[str, Any], account: Mapping[str, Any],
         "pin_id": _text(ad.get("pin_id")),
         "currency": account["currency"],
         "account_timezone": account["timezone"],
-        "spend": micro_to_major(metric("SPEND_IN_MICRO_DOLLAR"), acct, what, "SPEND_IN_MICRO_DOLLAR"),
-        "impressions": _count(metric("IMPRESSION_1"), acct, what, "IMPRESSION_1"),
-        "clicks": _count(metric("CLICKTHROUGH_1"), acct, what, "CLICKTHROUGH_1"),
-        "conversions": _number(metric("TOTAL_CONVERSIONS"), acct, what, "TOTAL_CONVERSIONS"),
-        "conversion_value": micro_to_major(metric("TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"), acct,
-                                           what, "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"),
+        # columns without a value may be missing from the row: none of it
+        **_num.columns(STATS_METRICS, record, acct, what, default=0),
         "record": dict(record),
     }
 

@@ -350,8 +350,7 @@ def _breakdown_entries(body: Mapping[str, Any], acct: str, first: date,
 
 
 _num = FieldNumbers("Snapchat ad account {}", absent=(None,))
-_fail, _whole, _micro = _num.fail, _num.whole, _num.micros
-_optional_micro, _optional_number = _num.optional_micros, _num.optional_decimal
+_fail, _optional_micro = _num.fail, _num.optional_micros
 
 
 def _text(value: Any) -> str | None:
@@ -424,6 +423,14 @@ class Lookup:
         }
 
 
+#: raw.snapchat_ad_stats column <- (parser, stats field); money in micro-currency.
+STATS_METRICS = {
+    "spend": ("micros", "spend"), "impressions": ("whole", "impressions"), "swipes": ("whole", "swipes"),
+    "conversion_purchases": ("optional_decimal", "conversion_purchases"),
+    "conversion_purchases_value": ("optional_micros", "conversion_purchases_value"),
+}
+
+
 def stats_row(ad_id: str, entry: Mapping[str, Any], account: Mapping[str, Any],
               lookup: Lookup) -> dict[str, Any] | None:
     """``raw.snapchat_ad_stats`` row of one ad's day; None when the day had no delivery."""
@@ -437,14 +444,8 @@ def stats_row(ad_id: str, entry: Mapping[str, Any], account: Mapping[str, Any],
     if not isinstance(stats, Mapping):
         raise _fail(acct, what, "stats", f"is not an object: {stats!r:.80}")
     day = local_day(entry.get("start_time"), zone, acct, what)
-    spend = _micro(stats.get("spend"), acct, what, "spend")
-    impressions = _whole(stats.get("impressions"), acct, what, "impressions")
-    swipes = _whole(stats.get("swipes"), acct, what, "swipes")
-    purchases = _optional_number(stats.get("conversion_purchases"), acct, what,
-                                 "conversion_purchases")
-    value = _optional_micro(stats.get("conversion_purchases_value"), acct, what,
-                            "conversion_purchases_value")
-    if not (spend or impressions or swipes or purchases or value):
+    metrics = _num.columns(STATS_METRICS, stats, acct, what)
+    if not any(metrics.values()):
         return None
     return {
         "account_id": acct,
@@ -454,11 +455,7 @@ def stats_row(ad_id: str, entry: Mapping[str, Any], account: Mapping[str, Any],
         "ad_id": ad_id,
         "currency": account["currency"],
         "account_timezone": account["timezone"],
-        "spend": spend,
-        "impressions": impressions,
-        "swipes": swipes,
-        "conversion_purchases": purchases,
-        "conversion_purchases_value": value,
+        **metrics,
         "record": {"ad_id": ad_id, **dict(entry)},
     }
 

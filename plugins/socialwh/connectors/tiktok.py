@@ -394,7 +394,6 @@ _ABSENT = (None, "", "-")  # TikTok writes "-" where a metric or attribute does 
 _NUMBERS = FieldNumbers("TikTok advertiser {}", absent=_ABSENT)
 _fail, _decimal, _optional_decimal, _int = (
     _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
-_optional_int = _NUMBERS.optional_int
 
 
 
@@ -442,6 +441,15 @@ def advertiser_settings(record: Mapping[str, Any], account_id: str | int) -> dic
     }
 
 
+#: raw.tiktok_ad_stats column <- (parser, report metric).
+STATS_METRICS = {
+    "spend": ("decimal", "spend"), "impressions": ("int", "impressions"), "clicks": ("int", "clicks"),
+    "reach": ("optional_int", "reach"), "conversions": ("optional_decimal", "conversion"),
+    "purchases": ("optional_decimal", "complete_payment"),
+    "conversion_value": ("optional_decimal", "total_complete_payment_rate"),
+}
+
+
 def stats_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.tiktok_ad_stats`` row; name, currency and time zone come from the advertiser."""
     acct = str(advertiser.get("account_id") or "")
@@ -471,17 +479,7 @@ def stats_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[
         "ad_name": _text(metrics.get("ad_name")),
         "currency": advertiser["currency"],
         "account_timezone": advertiser["timezone"],
-        "spend": _decimal(metrics.get("spend"), acct, what, "spend"),
-        "impressions": _int(metrics.get("impressions"), acct, what, "impressions"),
-        "clicks": _int(metrics.get("clicks"), acct, what, "clicks"),
-        "reach": _optional_int(metrics.get("reach"), acct, what, "reach"),
-        "conversions": _optional_decimal(metrics.get("conversion"), acct, what, "conversion"),
-        "purchases": _optional_decimal(
-            metrics.get("complete_payment"), acct, what, "complete_payment"
-        ),
-        "conversion_value": _optional_decimal(
-            metrics.get("total_complete_payment_rate"), acct, what, "total_complete_payment_rate"
-        ),
+        **_NUMBERS.columns(STATS_METRICS, metrics, acct, what),
         "record": dict(record),
     }
 
