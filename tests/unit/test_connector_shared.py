@@ -83,3 +83,16 @@ def test_error_table_keys_messages_and_precedence():
     assert ranked.kind(500, "A") is AuthError  # the code outranks the status
     assert ranked.kind(429, message="The DAY LIMIT is reached") is Daily
     assert ranked.kind(500, message="day limit") is TransientError  # (429, ...) only
+
+
+def test_one_grain_check_and_one_dedupe_of_repeated_objects():
+    from socialwh.connectors.rows import check_grain, first_per
+
+    day = date(2026, 11, 2)
+    rows = [{"date_day": day, "ad_id": "1", "n": 1}, {"date_day": day, "ad_id": "2", "n": 2}]
+    check_grain(rows, ("date_day", "ad_id"), "Demo account 7: stats for 2026-11-01..2026-11-03")
+    with pytest.raises(ValueError, match=r"^Demo account 7: stats for 2026-11-01\.\.2026-11-03 hold "
+                                         r"date_day=2026-11-02 ad_id=1 twice; .* rerun it$"):
+        check_grain([*rows, {"date_day": day, "ad_id": "1"}], ("date_day", "ad_id"),
+                    "Demo account 7: stats for 2026-11-01..2026-11-03")
+    assert first_per([*rows, {"date_day": day, "ad_id": "1", "n": 3}], "ad_id") == rows

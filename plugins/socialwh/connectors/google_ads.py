@@ -77,6 +77,7 @@ from socialwh.connectors.http import (
     retry_after_seconds,
 )
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rows import check_grain, first_per
 
 log = logging.getLogger(__name__)
 
@@ -630,20 +631,8 @@ def extract_account(
     cid = customer_digits(account_id)
     customer = customer_settings(client.get_customer(cid), cid)
     stats = [ad_stats_row(r, customer) for r in client.ad_stats(cid, since, until)]
-    seen: set[tuple[date, str, str]] = set()
-    for row in stats:
-        key = (row["date_day"], row["ad_group_id"], row["ad_id"])
-        if key in seen:
-            raise ValueError(
-                f"Google Ads customer {cid}: stats for {since}..{until} contain ad_group.id="
-                f"{key[1]} ad.id={key[2]} on {key[0]} twice; the extraction is not "
-                "trustworthy, rerun it"
-            )
-        seen.add(key)
-    campaigns: dict[str, dict[str, Any]] = {}
-    for record in client.iter_campaigns(cid):
-        row = campaign_row(record, customer)
-        campaigns.setdefault(row["campaign_id"], row)
+    check_grain(stats, ("date_day", "ad_group_id", "ad_id"), f"Google Ads customer {cid}: stats for {since}..{until}")
+    campaigns = first_per((campaign_row(r, customer) for r in client.iter_campaigns(cid)), "campaign_id")
     log.info(
         "google_ads customer %s: %d ad stats rows for %s..%s, %d campaigns",
         cid,
@@ -652,7 +641,7 @@ def extract_account(
         until,
         len(campaigns),
     )
-    return GoogleAdsExtract(customer=customer, ad_stats=stats, campaigns=list(campaigns.values()))
+    return GoogleAdsExtract(customer=customer, ad_stats=stats, campaigns=campaigns)
 
 
 def make_client(

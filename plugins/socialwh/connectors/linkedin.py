@@ -66,6 +66,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -643,15 +644,7 @@ def extract_account(
     }
     dims = Dimensions(creatives=creatives, campaigns=campaigns, group_names=group_names)
     stats = [stats_row(r, account, dims) for r in client.iter_ad_stats(acct, since, until)]
-    seen: set[tuple[date, str]] = set()
-    for row in stats:
-        key = (row["date_day"], row["creative_id"])
-        if key in seen:
-            raise ValueError(
-                f"LinkedIn ad account {acct}: stats for {since}..{until} contain creative "
-                f"{key[1]} on {key[0]} twice; the extraction is not trustworthy, rerun it"
-            )
-        seen.add(key)
+    check_grain(stats, ("date_day", "creative_id"), f"LinkedIn ad account {acct}: stats for {since}..{until}")
     unknown = sorted({r["creative_id"] for r in stats if r["campaign_id"] is None})
     if unknown:
         log.warning(

@@ -41,6 +41,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rows import check_grain, first_per
 
 log = logging.getLogger(__name__)
 
@@ -524,20 +525,8 @@ def extract_account(
     account = client.get_account(acct)
     records = client.iter_insights(acct, since, until, use_async=use_async)
     insights = [insight_row(r, account) for r in records]
-    seen: set[tuple[date, str]] = set()
-    for row in insights:
-        key = (row["date_start"], row["ad_id"])
-        if key in seen:
-            raise ValueError(
-                f"Meta act_{acct}: insights for {since}..{until} contain ad_id={key[1]} on "
-                f"{key[0]} twice; the extraction is not trustworthy, rerun it"
-            )
-        seen.add(key)
-    campaigns: dict[str, dict[str, Any]] = {}
-    for record in client.iter_campaigns(acct):
-        row = campaign_row(record, acct)
-        # Offset paging can repeat an object if the list shifts while we page: keep one.
-        campaigns.setdefault(row["campaign_id"], row)
+    check_grain(insights, ("date_start", "ad_id"), f"Meta act_{acct}: insights for {since}..{until}")
+    campaigns = first_per((campaign_row(r, acct) for r in client.iter_campaigns(acct)), "campaign_id")
     log.info(
         "meta act_%s: %d insight rows for %s..%s, %d campaigns",
         acct,
@@ -549,7 +538,7 @@ def extract_account(
     return MetaExtract(
         account=account_row(account, acct),
         insights=insights,
-        campaigns=list(campaigns.values()),
+        campaigns=campaigns,
     )
 
 

@@ -78,6 +78,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -460,16 +461,11 @@ def extract_account(client: PinterestAdsClient, account_id: str, since: date,
     ads = _by_id(list(client.list_entities(acct, "ads")), acct, "ad")
     stats = [stats_row(r, account, ads, ad_groups, campaigns)
              for r in client.ad_analytics(acct, list(ads), since, until)]
-    seen: set[tuple[date, str]] = set()
     for row in stats:
-        key = (row["date_day"], row["ad_id"])
-        if key in seen:
-            raise ValueError(f"Pinterest ad account {acct}: analytics for {since}..{until} hold "
-                             f"AD_ID={key[1]} on {key[0]} twice")
-        if not since <= key[0] <= until:
-            raise ValueError(f"Pinterest ad account {acct}: analytics row AD_ID={key[1]} has "
-                             f"DATE {key[0]} outside the requested {since}..{until}")
-        seen.add(key)
+        if not since <= row["date_day"] <= until:
+            raise ValueError(f"Pinterest ad account {acct}: analytics row AD_ID={row['ad_id']} has "
+                             f"DATE {row['date_day']} outside the requested {since}..{until}")
+    check_grain(stats, ("date_day", "ad_id"), f"Pinterest ad account {acct}: analytics for {since}..{until}")
     log.info("pinterest %s: %d ads, %d stats rows for %s..%s, %d campaigns", acct, len(ads),
              len(stats), since, until, len(campaigns))
     return PinterestExtract(account, stats, [campaign_row(c, account) for c in campaigns.values()])

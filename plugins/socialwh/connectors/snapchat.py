@@ -63,6 +63,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -509,7 +510,6 @@ def extract_account(client: SnapchatAdsClient, account_id: str, since: date,
         ads={str(a["id"]): a for a in client.iter_entities(acct, "ads")},
     )
     stats: list[dict[str, Any]] = []
-    seen: set[tuple[date, str]] = set()
     unknown: set[str] = set()
     for ad_id, entry in client.iter_ad_stats(acct, zone, since, until):
         row = stats_row(ad_id, entry, account, lookup)
@@ -519,14 +519,10 @@ def extract_account(client: SnapchatAdsClient, account_id: str, since: date,
             raise ValueError(
                 f"Snapchat ad account {acct}: stats of ad {ad_id} for {row['date_day']} are "
                 f"outside the requested {since}..{until}; check the account's time zone")
-        key = (row["date_day"], ad_id)
-        if key in seen:
-            raise ValueError(f"Snapchat ad account {acct}: ad {ad_id} on {key[0]} was returned "
-                             f"twice for {since}..{until}; rerun the extraction")
-        seen.add(key)
         if ad_id not in lookup.ads:
             unknown.add(ad_id)
         stats.append(row)
+    check_grain(stats, ("date_day", "ad_id"), f"Snapchat ad account {acct}: stats for {since}..{until}")
     if unknown:
         log.warning("snapchat %s: %d ads with stats are not in /ads (deleted?): loaded without "
                     "names or campaign: %s", acct, len(unknown), sorted(unknown)[:5])

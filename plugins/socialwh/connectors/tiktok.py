@@ -61,6 +61,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rows import check_grain, first_per
 
 log = logging.getLogger(__name__)
 
@@ -533,20 +534,8 @@ def extract_account(
     acct = str(account_id).strip()
     advertiser = advertiser_settings(client.get_advertiser(acct), acct)
     stats = [stats_row(r, advertiser) for r in client.iter_ad_stats(acct, since, until)]
-    seen: set[tuple[date, str]] = set()
-    for row in stats:
-        key = (row["date_day"], row["ad_id"])
-        if key in seen:
-            raise ValueError(
-                f"TikTok advertiser {acct}: the report for {since}..{until} holds ad_id={key[1]} "
-                f"on {key[0]} twice (offset paging shifted?); rerun the extraction"
-            )
-        seen.add(key)
-    campaigns: dict[str, dict[str, Any]] = {}
-    for record in client.iter_campaigns(acct):
-        row = campaign_row(record, advertiser)
-        # Offset paging can repeat an object when the list shifts while we page: keep one.
-        campaigns.setdefault(row["campaign_id"], row)
+    check_grain(stats, ("date_day", "ad_id"), f"TikTok advertiser {acct}: the report for {since}..{until}")
+    campaigns = first_per((campaign_row(r, advertiser) for r in client.iter_campaigns(acct)), "campaign_id")
     log.info(
         "tiktok %s: %d stats rows for %s..%s, %d campaigns",
         acct,
@@ -555,7 +544,7 @@ def extract_account(
         until,
         len(campaigns),
     )
-    return TikTokExtract(advertiser=advertiser, stats=stats, campaigns=list(campaigns.values()))
+    return TikTokExtract(advertiser=advertiser, stats=stats, campaigns=campaigns)
 
 
 def make_client(

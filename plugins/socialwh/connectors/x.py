@@ -81,6 +81,7 @@ from socialwh.connectors.http import (
     retry_after_seconds,
 )
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -1007,15 +1008,7 @@ def extract_account(client: XAdsClient, account_id: str, since: date, until: dat
                 part, account, ads,
                 conversion_metrics=client.conversion_metrics, placement=client.placement,
             )
-    seen: set[tuple[date, str]] = set()
-    for row in stats:
-        key = (row["date_day"], row["promoted_tweet_id"])
-        if key in seen:
-            raise ValueError(
-                f"X ads account {acct}: stats for {since}..{until} contain promoted tweet "
-                f"{key[1]} on {key[0]} twice; the extraction is not trustworthy, rerun it"
-            )
-        seen.add(key)
+    check_grain(stats, ("date_day", "promoted_tweet_id"), f"X ads account {acct}: stats for {since}..{until}")
     items_by_campaign: dict[str, list[Mapping[str, Any]]] = {}
     for li in line_items:
         items_by_campaign.setdefault(str(li.get("campaign_id")), []).append(li)
