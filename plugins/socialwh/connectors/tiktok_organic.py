@@ -65,6 +65,7 @@ from socialwh.connectors.http import (
     ApiClient,
     ApiError,
     AuthError,
+    ErrorTable,
     HttpClient,
     RetryPolicy,
     ThrottledError,
@@ -73,7 +74,7 @@ from socialwh.connectors.http import (
     json_or_none,
 )
 from socialwh.connectors.paging import pages
-from socialwh.connectors.tiktok import throttle_wait_seconds
+from socialwh.connectors.tiktok import _envelope_code, _parameter_named, throttle_wait_seconds
 
 log = logging.getLogger(__name__)
 
@@ -134,17 +135,11 @@ def default_retry_policy() -> RetryPolicy:
     return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=300.0)
 
 
-def _envelope_code(body: Any) -> int | None:
-    if not isinstance(body, dict):
-        return None
-    code = body.get("code")
-    if isinstance(code, bool):
-        return None
-    if isinstance(code, int):
-        return code
-    if isinstance(code, str) and code.strip().lstrip("-").isdigit():
-        return int(code)
-    return None
+#: The organic envelope's codes, as the ads API's (connectors/tiktok.py) but for the auth codes.
+ERRORS = ErrorTable(PLATFORM, codes={
+    **dict.fromkeys(THROTTLE_CODES, ThrottledError), **dict.fromkeys(AUTH_CODES, AuthError),
+    **dict.fromkeys(PARAMETER_CODES, InvalidParameterError),
+    **dict.fromkeys(TRANSIENT_CODES, TransientError)})
 
 
 def classify_tiktok_organic(response: httpx.Response) -> ApiError | None:
@@ -155,20 +150,10 @@ def classify_tiktok_organic(response: httpx.Response) -> ApiError | None:
     code = _envelope_code(body)
     if code is None or code == 0:
         return None
-    url = str(response.request.url) if response.request else ""
     message = str(body.get("message") or "unknown TikTok error")
     details = {"request_id": body.get("request_id")} if body.get("request_id") else {}
-    status = response.status_code
-    if code in THROTTLE_CODES:
-        return ThrottledError(PLATFORM, status, code, message, url,
-                              retry_after=throttle_wait_seconds(code, message), details=details)
-    if code in AUTH_CODES:
-        return AuthError(PLATFORM, status, code, message, url, details=details)
-    if code in PARAMETER_CODES:
-        return InvalidParameterError(PLATFORM, status, code, message, url, details=details)
-    if code in TRANSIENT_CODES:
-        return TransientError(PLATFORM, status, code, message, url, details=details)
-    return ApiError(PLATFORM, status, code, message, url, details=details)
+    wait = throttle_wait_seconds(code, message) if code in THROTTLE_CODES else None
+    return ERRORS.error(response, code, message, details=details, retry_after=wait)
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -352,9 +337,7 @@ class TikTokOrganicClient(ApiClient):
                 f"account holder granted the app its scopes (TikTok said: {exc.message})"
             ) from None
         except InvalidParameterError as exc:
-            name = next((p for p in params if exc.message.startswith(p)), None) or next(
-                (p for p in sorted(params, key=len, reverse=True) if p in exc.message), None
-            )
+            name = _parameter_named(exc.message, params)
             sent = f" (sent {name}={params[name]!r})" if name else ""
             what = f"parameter '{name}'" if name else "a parameter"
             raise exc.with_message(
