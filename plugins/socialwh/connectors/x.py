@@ -287,13 +287,6 @@ def rate_limit_wait(response: httpx.Response, now: float | None = None) -> float
     return retry_after_seconds(response, now)
 
 
-def _request_url(response: httpx.Response) -> str:
-    try:
-        return str(response.request.url)
-    except RuntimeError:
-        return ""
-
-
 def _error_details(body: Any) -> tuple[str | None, str | None]:
     """The first error code and all messages of X's ``errors`` envelope."""
     if not isinstance(body, dict) or not isinstance(body.get("errors"), list):

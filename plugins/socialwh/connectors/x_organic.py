@@ -72,6 +72,7 @@ from socialwh.connectors.http import (
     ApiClient,
     ApiError,
     AuthError,
+    ErrorTable,
     HttpClient,
     RetryPolicy,
     ThrottledError,
@@ -114,13 +115,6 @@ def default_retry_policy() -> RetryPolicy:
 # -- error classification --------------------------------------------------------------------
 
 
-def _request_url(response: httpx.Response) -> str:
-    try:
-        return str(response.request.url)
-    except RuntimeError:
-        return ""
-
-
 def error_details(body: Any) -> tuple[int | str | None, str | None]:
     """The code and message of X's error bodies: v1.1 ``errors[]`` or v2 problem details."""
     if not isinstance(body, dict):
@@ -144,6 +138,10 @@ def error_details(body: Any) -> tuple[int | str | None, str | None]:
     return None, None
 
 
+#: X's v2 statuses mean what they say (429 waits for ``x-rate-limit-reset``).
+ERRORS = ErrorTable(PLATFORM)
+
+
 def classify_x_organic(
     response: httpx.Response,
     now: float | None = None,
@@ -154,29 +152,17 @@ def classify_x_organic(
     if 200 <= status < 300:
         return None
     now = time.time() if now is None else now
-    url = _request_url(response)
     code, message = error_details(json_or_none(response))
     message = message or response.reason_phrase or "request failed"
-    if status == 429:
-        wait = retry_after_seconds(response, now)
-        if wait is not None and wait > max_rate_limit_wait:
-            reset = datetime.fromtimestamp(now + wait, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-            return RateLimitWaitTooLongError(
-                PLATFORM,
-                status,
-                code,
-                f"{message}: the rate limit resets at {reset}, in {wait:.0f} s, beyond the "
-                f"{max_rate_limit_wait:.0f} s this task waits; rerun after the reset",
-                url,
-                retry_after=wait,
-            )
-        return ThrottledError(PLATFORM, status, code, message, url, retry_after=wait)
-    if status >= 500 or status == 408:
-        wait = retry_after_seconds(response, now)
-        return TransientError(PLATFORM, status, code, message, url, retry_after=wait)
-    if status in (401, 403):
-        return AuthError(PLATFORM, status, code, message, url)
-    return ApiError(PLATFORM, status, code, message, url)
+    wait = retry_after_seconds(response, now)
+    if status == 429 and wait is not None and wait > max_rate_limit_wait:
+        reset = datetime.fromtimestamp(now + wait, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        error = ERRORS.error(response, code, f"{message}: the rate limit resets at {reset}, in {wait:.0f} s, "
+                             f"beyond the {max_rate_limit_wait:.0f} s this task waits; rerun after the reset",
+                             kind=RateLimitWaitTooLongError)
+        error.retry_after = wait  # when the limit resets: said, not waited for
+        return error
+    return ERRORS.error(response, code, message, retry_after=wait)
 
 
 # -- time ------------------------------------------------------------------------------------
