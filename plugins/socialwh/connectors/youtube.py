@@ -61,12 +61,12 @@ from socialwh.connectors.http import (
     ApiClient,
     ApiError,
     AuthError,
+    ErrorTable,
     HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
     json_or_none,
-    retry_after_seconds,
 )
 from socialwh.connectors.paging import pages
 
@@ -130,12 +130,21 @@ def _reasons(error: Mapping[str, Any]) -> list[str]:
     ]
 
 
+#: Google's reasons outrank the status: the daily quota first (not retried), then rate limits,
+#: server errors, credentials, and a 400's bad request.
+ERRORS = ErrorTable(
+    PLATFORM,
+    codes={**dict.fromkeys(QUOTA_REASONS, QuotaExceededError), **dict.fromkeys(RATE_REASONS, ThrottledError),
+           **dict.fromkeys(_TRANSIENT_REASONS, TransientError)},
+    statuses={400: InvalidRequestError},
+    precedence=(QuotaExceededError, ThrottledError, TransientError, AuthError, InvalidRequestError),
+)
+
+
 def classify_youtube(response: httpx.Response) -> ApiError | None:
     """Google's envelope -> None (success) or a typed error; quota exhaustion is NOT retryable."""
-    status = response.status_code
-    if 200 <= status < 300:
+    if 200 <= response.status_code < 300:
         return None
-    url = str(response.request.url) if response.request else ""
     body = json_or_none(response)
     error = body.get("error") if isinstance(body, dict) else None
     error = error if isinstance(error, dict) else {}
@@ -143,20 +152,7 @@ def classify_youtube(response: httpx.Response) -> ApiError | None:
     message = str(error.get("message") or response.reason_phrase or "request failed")
     details = {"reasons": reasons, "status": error.get("status")}
     code = reasons[0] if reasons else (error.get("status") or None)
-    if QUOTA_REASONS & set(reasons):
-        return QuotaExceededError(PLATFORM, status, code, message, url, details=details)
-    wait = retry_after_seconds(response)
-    if status == 429 or RATE_REASONS & set(reasons):
-        return ThrottledError(PLATFORM, status, code, message, url, retry_after=wait,
-                              details=details)
-    if status >= 500 or status == 408 or _TRANSIENT_REASONS & set(reasons):
-        return TransientError(PLATFORM, status, code, message, url, retry_after=wait,
-                              details=details)
-    if status in (401, 403):
-        return AuthError(PLATFORM, status, code, message, url, details=details)
-    if status == 400:
-        return InvalidRequestError(PLATFORM, status, code, message, url, details=details)
-    return ApiError(PLATFORM, status, code, message, url, details=details)
+    return ERRORS.error(response, code, message, details=details, keys=reasons)
 
 
 # -- parsing helpers ---------------------------------------------------------------------------
