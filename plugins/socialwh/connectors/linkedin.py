@@ -52,11 +52,10 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
+    Classifier,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
@@ -66,6 +65,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import RestClient, within
 from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
@@ -184,7 +184,37 @@ def field_slices(
 
 
 
-class LinkedInAdsClient(ApiClient):
+class LinkedInRestClient(RestClient):
+    """What the ads and the organic LinkedIn clients share: the versioned Rest.li headers, and
+    URLs whose query is sent exactly as built (``List(..)`` values are encoded by the caller)."""
+
+    linkedin_version: str
+
+    def _connect_linkedin(self, platform: str, base_url: str, access_token: str, linkedin_version: str,
+                          *, conn_id: str, classify: Classifier, retry: RetryPolicy, timeout: float,
+                          client: httpx.Client | None, extra_params: Mapping[str, str] | None) -> None:
+        version = str(linkedin_version).strip()
+        if not (len(version) == 6 and version.isdigit() and 1 <= int(version[4:]) <= 12):
+            raise ValueError(
+                f"LinkedIn-Version must be YYYYMM (e.g. {DEFAULT_LINKEDIN_VERSION}), got "
+                f"{linkedin_version!r}: fix extra.linkedin_version of the connection {conn_id}"
+            )
+        self.linkedin_version = version
+        self._connect(platform, "LinkedIn", base_url, access_token, conn_id=conn_id, classify=classify,
+                      retry=retry, timeout=timeout, client=client, extra_params=extra_params,
+                      headers={"Authorization": f"Bearer {access_token}", "LinkedIn-Version": version,
+                               "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION})
+
+    def _url(self, path: str, query: Sequence[tuple[str, str]]) -> httpx.URL:
+        """A URL whose query is sent exactly as built: values here are already encoded."""
+        parts = [f"{k}={v}" for k, v in query]
+        if self.extra_params:
+            parts.append(urlencode(self.extra_params))
+        suffix = "?" + "&".join(parts) if parts else ""
+        return httpx.URL(f"{self.base_url}/rest/{path.lstrip('/')}{suffix}")
+
+
+class LinkedInAdsClient(LinkedInRestClient):
     """A LinkedIn Marketing API client for ad accounts' creative stats and campaign objects.
 
     ``base_url`` is ``https://api.linkedin.com`` in production or the sandbox's
@@ -209,55 +239,16 @@ class LinkedInAdsClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = "linkedin_ads",
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                f"LinkedIn access token is empty: set the password of the Airflow connection "
-                f"{conn_id}"
-            )
-        version = str(linkedin_version).strip()
-        if not (len(version) == 6 and version.isdigit() and 1 <= int(version[4:]) <= 12):
-            raise ValueError(
-                f"LinkedIn-Version must be YYYYMM (e.g. {DEFAULT_LINKEDIN_VERSION}), got "
-                f"{linkedin_version!r}: fix extra.linkedin_version of the connection {conn_id}"
-            )
-        self.base_url = base_url.rstrip("/")
-        self.linkedin_version = version
-        self.days_per_request = days_per_request
+        self._connect_linkedin(PLATFORM, base_url, access_token, linkedin_version, conn_id=conn_id,
+                               classify=classify_linkedin, retry=retry or default_retry_policy(),
+                               timeout=timeout, client=client, extra_params=extra_params)
+        self.days_per_request = within("LinkedIn", "days_per_request", days_per_request, 1)
         self.slices = field_slices(METRIC_FIELDS, max_fields_per_request)
-        self.element_cap = element_cap
+        self.element_cap = within("LinkedIn", "element_cap", element_cap, 1)
         self.campaign_page_size = campaign_page_size
         self.creative_page_size = creative_page_size
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
-        if days_per_request < 1 or element_cap < 1:
-            raise ValueError(
-                f"days_per_request and element_cap must be positive, got {days_per_request} "
-                f"and {element_cap}"
-            )
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_linkedin,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={
-                "Authorization": f"Bearer {access_token}",
-                "LinkedIn-Version": version,
-                "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION,
-            },
-            secrets=[access_token],
-            client=client,
-        )
-
 
     # -- requests ----------------------------------------------------------------------------
-
-    def _url(self, path: str, query: Sequence[tuple[str, str]]) -> httpx.URL:
-        """A URL whose query is sent exactly as built: values here are already encoded."""
-        parts = [f"{k}={v}" for k, v in query]
-        if self.extra_params:
-            parts.append(urlencode(self.extra_params))
-        suffix = "?" + "&".join(parts) if parts else ""
-        return httpx.URL(f"{self.base_url}/rest/{path.lstrip('/')}{suffix}")
 
     def _get(
         self, url: httpx.URL, account_id: str, headers: Mapping[str, str] | None = None

@@ -68,31 +68,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import httpx
 
 from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
 )
 from socialwh.connectors.linkedin import (
     DEFAULT_LINKEDIN_VERSION,
-    RESTLI_PROTOCOL_VERSION,
     DailyLimitError,
+    LinkedInRestClient,
     VersionError,
     classify_linkedin,
     restli_list,
 )
 from socialwh.connectors.linkedin import default_retry_policy as _ads_retry_policy
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import within
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +157,7 @@ def clamp_since(since: date, until: date) -> date:
     return max(since, earliest)
 
 
-class LinkedInOrganicClient(ApiClient):
+class LinkedInOrganicClient(LinkedInRestClient):
     """A Community Management API client for one organization admin's access token.
 
     ``base_url`` is ``https://api.linkedin.com`` or the sandbox's
@@ -188,57 +187,15 @@ class LinkedInOrganicClient(ApiClient):
         conn_id: str = DEFAULT_CONN_ID,
         max_pages: int = 500,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                f"LinkedIn access token is empty: set the password of the Airflow connection "
-                f"{conn_id}"
-            )
-        version = str(linkedin_version).strip()
-        if not (len(version) == 6 and version.isdigit() and 1 <= int(version[4:]) <= 12):
-            raise ValueError(
-                f"LinkedIn-Version must be YYYYMM (e.g. {DEFAULT_LINKEDIN_VERSION}), got "
-                f"{linkedin_version!r}: fix extra.linkedin_version of the connection {conn_id}"
-            )
-        if not 1 <= posts_page_size <= POSTS_PAGE_SIZE or stats_batch < 1:
-            raise ValueError("posts_page_size must be 1..100 and stats_batch positive")
-        if post_lookback_days < 1:
-            raise ValueError(f"post_lookback_days must be positive, got {post_lookback_days}")
-        self.base_url = base_url.rstrip("/")
-        self.linkedin_version = version
-        self.post_lookback_days = post_lookback_days
-        self.posts_page_size = posts_page_size
-        self.stats_batch = stats_batch
-        self.conn_id = conn_id
+        self._connect_linkedin(PLATFORM, base_url, access_token, linkedin_version, conn_id=conn_id,
+                               classify=classify_linkedin_organic, retry=retry or default_retry_policy(),
+                               timeout=timeout, client=client, extra_params=extra_params)
+        self.posts_page_size = within("LinkedIn", "posts_page_size", posts_page_size, 1, POSTS_PAGE_SIZE)
+        self.stats_batch = within("LinkedIn", "stats_batch", stats_batch, 1)
+        self.post_lookback_days = within("LinkedIn", "post_lookback_days", post_lookback_days, 1)
         self.max_pages = max_pages
-        self.extra_params = dict(extra_params or {})
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_linkedin_organic,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={
-                "Authorization": f"Bearer {access_token}",
-                "LinkedIn-Version": version,
-                "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION,
-            },
-            secrets=[access_token],
-            client=client,
-        )
-
-
-    @property
-    def retry(self) -> RetryPolicy:
-        return self._http.retry
 
     # -- requests ----------------------------------------------------------------------------
-
-    def _url(self, path: str, query: Sequence[tuple[str, str]]) -> httpx.URL:
-        """A URL whose query is sent exactly as built: values here are already encoded."""
-        parts = [f"{k}={v}" for k, v in query]
-        if self.extra_params:
-            parts.append(urlencode(self.extra_params))
-        suffix = "?" + "&".join(parts) if parts else ""
-        return httpx.URL(f"{self.base_url}/rest/{path.lstrip('/')}{suffix}")
 
     def _get(self, url: httpx.URL, org: str, headers: Mapping[str, str] | None = None) -> dict:
         try:

@@ -27,11 +27,9 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
@@ -41,6 +39,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rest import RestClient, within
 from socialwh.connectors.rows import check_grain, first_per
 
 log = logging.getLogger(__name__)
@@ -170,7 +169,7 @@ def _digits(account_id: str | int) -> str:
     return str(account_id).strip().removeprefix("act_")
 
 
-class MetaAdsClient(ApiClient):
+class MetaAdsClient(RestClient):
     """A Graph API client for ad accounts' insights, campaigns and settings.
 
     ``base_url`` is ``https://graph.facebook.com`` in production or the sandbox's
@@ -194,29 +193,15 @@ class MetaAdsClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = "meta_ads",
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                f"Meta access token is empty: set the password of the Airflow connection {conn_id}"
-            )
-        if page_limit < 1:
-            raise ValueError(f"page_limit must be positive, got {page_limit}")
-        self.base_url = base_url.rstrip("/")
+        self._connect(PLATFORM, "Meta", base_url, access_token, conn_id=conn_id, classify=classify_meta,
+                      retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
+                      extra_params=extra_params)
         self.api_version = api_version
-        self.page_limit = page_limit
+        self.page_limit = within("Meta", "page_limit", page_limit, 1)
         self.poll_interval = poll_interval
         self.poll_timeout = poll_timeout
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
         self._origin = httpx.URL(self.base_url).copy_with(path="/", query=None)
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_meta,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {access_token}"},
-            secrets=[access_token],
-            client=client,
-        )
 
 
     # -- requests ----------------------------------------------------------------------------

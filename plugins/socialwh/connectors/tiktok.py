@@ -48,11 +48,9 @@ import httpx
 from socialwh.connectors import windows
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
@@ -61,6 +59,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import RestClient, within
 from socialwh.connectors.rows import check_grain, first_per
 
 log = logging.getLogger(__name__)
@@ -214,7 +213,7 @@ _windows = windows.date_slices  # one slicing rule for every connector (connecto
 
 
 
-class TikTokAdsClient(ApiClient):
+class TikTokAdsClient(RestClient):
     """A Marketing API client for one token: advertiser settings, campaigns, ad-level reports.
 
     ``base_url`` is ``https://business-api.tiktok.com`` or the sandbox's
@@ -236,33 +235,12 @@ class TikTokAdsClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = DEFAULT_CONN_ID,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                "TikTok access token is empty: set the password of the Airflow connection "
-                f"{conn_id}"
-            )
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"TikTok page_size must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
-        if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
-            raise ValueError(
-                f"TikTok max_days_per_request must be within 1..{MAX_DAYS_PER_REQUEST}, "
-                f"got {max_days}"
-            )
-        self.base_url = base_url.rstrip("/")
+        self._connect(PLATFORM, "TikTok", base_url, access_token, conn_id=conn_id, classify=classify_tiktok,
+                      retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Access-Token": access_token}, client=client, extra_params=extra_params)
         self.api_version = api_version
-        self.page_size = page_size
-        self.max_days = max_days
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_tiktok,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={"Access-Token": access_token},
-            secrets=[access_token],
-            client=client,
-        )
+        self.page_size = within("TikTok", "page_size", page_size, 1, MAX_PAGE_SIZE)
+        self.max_days = within("TikTok", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
 
 
     # -- requests ----------------------------------------------------------------------------

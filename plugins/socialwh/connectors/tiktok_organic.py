@@ -62,11 +62,9 @@ import httpx
 from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
@@ -74,6 +72,7 @@ from socialwh.connectors.http import (
     json_or_none,
 )
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import RestClient, within
 from socialwh.connectors.tiktok import _envelope_code, _parameter_named, throttle_wait_seconds
 
 log = logging.getLogger(__name__)
@@ -274,7 +273,7 @@ def snapshot_row(
 # -- client ------------------------------------------------------------------------------------
 
 
-class TikTokOrganicClient(ApiClient):
+class TikTokOrganicClient(RestClient):
     """The "TikTok Accounts" endpoints for one account holder's token."""
 
     # Comments and replies (socialwh.connectors.comments): make_client turns them on (platform
@@ -297,30 +296,12 @@ class TikTokOrganicClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = DEFAULT_CONN_ID,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                "TikTok organic access token is empty: set the password of the Airflow "
-                f"connection {conn_id}"
-            )
-        if not 1 <= max_count <= MAX_COUNT:
-            raise ValueError(f"TikTok max_count must be within 1..{MAX_COUNT}, got {max_count}")
-        if post_lookback_days < 1:
-            raise ValueError(f"TikTok post_lookback_days must be >= 1, got {post_lookback_days}")
-        self.base_url = base_url.rstrip("/")
+        self._connect(PLATFORM, "TikTok organic", base_url, access_token, conn_id=conn_id,
+                      classify=classify_tiktok_organic, retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Access-Token": access_token}, client=client, extra_params=extra_params)
         self.api_version = api_version
-        self.post_lookback_days = post_lookback_days
-        self.max_count = max_count
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_tiktok_organic,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={"Access-Token": access_token},
-            secrets=[access_token],
-            client=client,
-        )
+        self.max_count = within("TikTok", "max_count", max_count, 1, MAX_COUNT)
+        self.post_lookback_days = within("TikTok", "post_lookback_days", post_lookback_days, 1)
 
 
     def _url(self, path: str) -> str:

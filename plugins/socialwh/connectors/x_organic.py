@@ -69,11 +69,9 @@ import httpx
 from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
@@ -81,6 +79,7 @@ from socialwh.connectors.http import (
     retry_after_seconds,
 )
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import RestClient, within
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +216,7 @@ def post_ranges(until: date, lookback_days: int) -> list[PostRange]:
 # -- client ----------------------------------------------------------------------------------
 
 
-class XOrganicClient(ApiClient):
+class XOrganicClient(RestClient):
     """An API v2 client for one user-context bearer token.
 
     ``base_url`` is ``https://api.x.com`` in production or ``http://127.0.0.1:PORT/x_organic``.
@@ -248,36 +247,16 @@ class XOrganicClient(ApiClient):
         clock: Callable[[], float] = time.time,
         max_pages: int = 200,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                f"X access token is empty: set the password of the Airflow connection {conn_id} "
-                "to an OAuth 2.0 user-context access token"
-            )
-        if not MIN_RESULTS <= page_size <= MAX_RESULTS:
-            raise ValueError(f"page_size must be within {MIN_RESULTS}..{MAX_RESULTS}")
-        if post_lookback_days < 1:
-            raise ValueError(f"post_lookback_days must be positive, got {post_lookback_days}")
-        self.base_url = base_url.rstrip("/")
-        self.post_lookback_days = post_lookback_days
-        self.page_size = page_size
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
+        self._connect(PLATFORM, "X", base_url, access_token, conn_id=conn_id,
+                      classify=lambda r: classify_x_organic(r, self._clock(), max_rate_limit_wait),
+                      retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
+                      extra_params=extra_params, token_help=" to an OAuth 2.0 user-context access token")
+        self.page_size = within("X", "page_size", page_size, MIN_RESULTS, MAX_RESULTS)
+        self.post_lookback_days = within("X", "post_lookback_days", post_lookback_days, 1)
         self.max_pages = max_pages
         self._clock = clock
-        self._http = HttpClient(
-            PLATFORM,
-            classify=lambda r: classify_x_organic(r, self._clock(), max_rate_limit_wait),
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {access_token}"},
-            secrets=[access_token],
-            client=client,
-        )
 
-
-    @property
-    def retry(self) -> RetryPolicy:
-        return self._http.retry
 
     def _get(self, path: str, params: Mapping[str, str], user_id: str) -> dict:
         url = f"{self.base_url}/2/{path.lstrip('/')}"

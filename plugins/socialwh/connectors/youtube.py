@@ -58,17 +58,16 @@ import httpx
 from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
     json_or_none,
 )
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import RestClient, within
 
 log = logging.getLogger(__name__)
 
@@ -379,7 +378,7 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[start : start + size])
 
 
-class YouTubeClient(ApiClient):
+class YouTubeClient(RestClient):
     """Analytics + Data API client for one channel owner's OAuth token."""
 
     # Comments and replies (socialwh.connectors.comments): make_client turns them on (platform
@@ -402,28 +401,14 @@ class YouTubeClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = DEFAULT_CONN_ID,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                "YouTube OAuth access token is empty: set the password of the Airflow connection "
-                f"{conn_id}"
-            )
-        if post_lookback_days < 1:
-            raise ValueError(f"YouTube post_lookback_days must be >= 1, got {post_lookback_days}")
-        self.analytics_url = analytics_url.rstrip("/")
+        self._connect(PLATFORM, "YouTube OAuth", analytics_url, access_token, conn_id=conn_id,
+                      classify=classify_youtube, retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
+                      extra_params=extra_params)
+        self.analytics_url = self.base_url
         self.data_api_url = data_api_url.rstrip("/")
-        self.post_lookback_days = post_lookback_days
+        self.post_lookback_days = within("YouTube", "post_lookback_days", post_lookback_days, 1)
         self.video_shares = video_shares
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_youtube,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {access_token}"},
-            secrets=[access_token],
-            client=client,
-        )
 
 
     def _get(self, url: str, params: Mapping[str, str], what: str) -> dict[str, Any]:
