@@ -365,7 +365,6 @@ class GoogleAdsClient(ApiClient):
         if self._owned is not None:
             self._owned.close()
 
-
     # -- requests ----------------------------------------------------------------------------
 
     def _call(self, method: str, customer_id: str, body: Mapping[str, Any]) -> Any:

@@ -182,8 +182,6 @@ def field_slices(
     return [KEY_FIELDS + tuple(wanted[i : i + room]) for i in range(0, len(wanted), room)]
 
 
-
-
 class LinkedInRestClient(RestClient):
     """What the ads and the organic LinkedIn clients share: the versioned Rest.li headers, and
     URLs whose query is sent exactly as built (``List(..)`` values are encoded by the caller)."""
@@ -399,12 +397,10 @@ def merge_key(element: Any, account_id: str) -> tuple[str, str]:
 # -- mapping to raw rows ---------------------------------------------------------------------
 
 
-
 _NUMBERS = FieldNumbers("LinkedIn ad account {}", absent=(None, ""))
 _fail, _decimal, _optional_decimal, _int = (
     _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
 _optional_int = FieldNumbers("LinkedIn ad account {}", absent=(None,)).optional_int
-
 
 
 def _urn_id(value: Any, prefix: str, account_id: str, what: str, field_name: str) -> str:
@@ -416,12 +412,6 @@ def _urn_id(value: Any, prefix: str, account_id: str, what: str, field_name: str
     if not digits.isdigit():
         raise _fail(account_id, what, field_name, f"is not a {prefix}<id> URN: {value!r}")
     return digits
-
-
-
-
-
-
 
 
 def _date_range(value: Any, account_id: str, what: str) -> tuple[date, date]:
@@ -598,8 +588,6 @@ def _day_text(value: Any) -> str:
     if len(parts) == 3 and all(isinstance(p, int) for p in parts):
         return "{:04d}-{:02d}-{:02d}".format(*parts)
     return repr(start)
-
-
 
 
 @dataclass(frozen=True)

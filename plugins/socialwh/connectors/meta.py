@@ -203,7 +203,6 @@ class MetaAdsClient(RestClient):
         self.poll_timeout = poll_timeout
         self._origin = httpx.URL(self.base_url).copy_with(path="/", query=None)
 
-
     # -- requests ----------------------------------------------------------------------------
 
     def _url(self, path: str) -> str:
@@ -377,16 +376,8 @@ class MetaAdsClient(RestClient):
 # -- mapping to raw rows ---------------------------------------------------------------------
 
 
-
 _NUMBERS = FieldNumbers("Meta act_{}", absent=(None, ""))
 _fail, _decimal, _optional_decimal = _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal
-
-
-
-
-
-
-
 
 
 def _action_list(value: Any, acct: str, what: str, field_name: str) -> list[dict]:

@@ -78,6 +78,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rest import within
 from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
@@ -204,13 +205,8 @@ class PinterestAdsClient(ApiClient):
             raise ValueError(
                 "Pinterest: no access token: set the password of the Airflow connection "
                 f"{conn_id} (or extra.client_id, client_secret and refresh_token, which renew it)")
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"Pinterest page_size must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
-        if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
-            raise ValueError(
-                f"Pinterest max_days_per_request must be within 1..{MAX_DAYS_PER_REQUEST}, "
-                f"got {max_days}"
-            )
+        self.page_size = within("Pinterest", "page_size", page_size, 1, MAX_PAGE_SIZE)
+        self.max_days = within("Pinterest", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
         for name, value in (("click_window_days", click_window_days),
                             ("view_window_days", view_window_days)):
             if value not in ATTRIBUTION_WINDOWS:
@@ -225,8 +221,6 @@ class PinterestAdsClient(ApiClient):
                                  f"{zone!r} is not an IANA time zone") from None
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
-        self.page_size = page_size
-        self.max_days = max_days
         self.click_window_days = click_window_days
         self.view_window_days = view_window_days
         self.conn_id = conn_id

@@ -63,6 +63,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rest import within
 from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
@@ -191,19 +192,10 @@ class SnapchatAdsClient(ApiClient):
                 "Snapchat: no access token: set the password of the Airflow connection "
                 f"{conn_id} (or extra.client_id, client_secret and refresh_token, which renew it)"
             )
-        if not MIN_PAGE_SIZE <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(
-                f"Snapchat page_size must be within {MIN_PAGE_SIZE}..{MAX_PAGE_SIZE}, got {page_size}"
-            )
-        if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
-            raise ValueError(
-                f"Snapchat max_days_per_request must be within 1..{MAX_DAYS_PER_REQUEST}, "
-                f"got {max_days}"
-            )
+        self.page_size = within("Snapchat", "page_size", page_size, MIN_PAGE_SIZE, MAX_PAGE_SIZE)
+        self.max_days = within("Snapchat", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
-        self.page_size = page_size
-        self.max_days = max_days
         self.attribution = {k: v for k, v in (attribution or {}).items() if v}
         self.conn_id = conn_id
         self.extra_params = dict(extra_params or {})

@@ -212,7 +212,6 @@ def _parameter_named(message: str, params: Mapping[str, Any]) -> str | None:
 _windows = windows.date_slices  # one slicing rule for every connector (connectors/windows.py)
 
 
-
 class TikTokAdsClient(RestClient):
     """A Marketing API client for one token: advertiser settings, campaigns, ad-level reports.
 
@@ -241,7 +240,6 @@ class TikTokAdsClient(RestClient):
         self.api_version = api_version
         self.page_size = within("TikTok", "page_size", page_size, 1, MAX_PAGE_SIZE)
         self.max_days = within("TikTok", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
-
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -369,19 +367,9 @@ class TikTokAdsClient(RestClient):
 _ABSENT = (None, "", "-")  # TikTok writes "-" where a metric or attribute does not apply
 
 
-
 _NUMBERS = FieldNumbers("TikTok advertiser {}", absent=_ABSENT)
 _fail, _decimal, _optional_decimal, _int = (
     _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
-
-
-
-
-
-
-
-
-
 
 
 def _text(value: Any) -> str | None:

@@ -303,7 +303,6 @@ class TikTokOrganicClient(RestClient):
         self.max_count = within("TikTok", "max_count", max_count, 1, MAX_COUNT)
         self.post_lookback_days = within("TikTok", "post_lookback_days", post_lookback_days, 1)
 
-
     def _url(self, path: str) -> str:
         return f"{self.base_url}/open_api/{self.api_version}/{path.lstrip('/')}"
 

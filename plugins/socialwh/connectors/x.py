@@ -335,8 +335,6 @@ def local_midnight_utc(day: date, timezone: str) -> str:
     return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-
-
 def parse_timestamp(value: Any) -> datetime | None:
     """X's ``2026-11-06T05:00:00Z`` timestamps as aware datetimes (None when null)."""
     if value in (None, ""):
@@ -432,7 +430,6 @@ class XAdsClient(ApiClient):
 
     def close(self) -> None:
         self._httpx.close()
-
 
     @property
     def retry(self) -> RetryPolicy:

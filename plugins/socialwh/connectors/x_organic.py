@@ -257,7 +257,6 @@ class XOrganicClient(RestClient):
         self.max_pages = max_pages
         self._clock = clock
 
-
     def _get(self, path: str, params: Mapping[str, str], user_id: str) -> dict:
         url = f"{self.base_url}/2/{path.lstrip('/')}"
         try:

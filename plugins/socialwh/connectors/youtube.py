@@ -386,7 +386,6 @@ class YouTubeClient(RestClient):
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
 
-
     def __init__(
         self,
         analytics_url: str,
@@ -409,7 +408,6 @@ class YouTubeClient(RestClient):
         self.data_api_url = data_api_url.rstrip("/")
         self.post_lookback_days = within("YouTube", "post_lookback_days", post_lookback_days, 1)
         self.video_shares = video_shares
-
 
     def _get(self, url: str, params: Mapping[str, str], what: str) -> dict[str, Any]:
         try:
@@ -507,10 +505,6 @@ class YouTubeClient(RestClient):
                 out[str(row.get("video"))] = row
         return out
 
-
-# -- extraction ----------------------------------------------------------------------------
-
-
     def _paged(self, url: str, params: Mapping[str, str], what: str) -> Iterator[dict[str, Any]]:
         """The ``items`` of every page of a Data API list (``nextPageToken`` paging)."""
         def page(token: str) -> tuple[list[dict[str, Any]], str | None]:
@@ -539,6 +533,8 @@ class YouTubeClient(RestClient):
                   "textFormat": "plainText"}
         return list(self._paged(f"{self.data_api_url}/comments", params, f"replies of comment {parent_id}"))
 
+
+# -- extraction ----------------------------------------------------------------------------
 
 def comment_row(comment: Mapping[str, Any], channel_id: str, video_id: str,
                 reply_count: int | None = None) -> dict[str, Any]:
