@@ -220,6 +220,14 @@ class LinkedInAdsClient(LinkedInRestClient):
     ``extra_params`` are appended to every request (the sandbox's ``sandbox_as_of``).
     """
 
+    REWORD = (
+        (AuthError, ("LinkedIn rejected the access token for ad account {subject} (HTTP {status}): check the "
+                     "password of the Airflow connection {conn_id} and that its member has r_ads and "
+                     "r_ads_reporting on the account (LinkedIn said: {said})")),
+        (VersionError, ("LinkedIn refused LinkedIn-Version {client.linkedin_version}: set extra linkedin_version "
+                        "of the connection {conn_id} to a supported YYYYMM (LinkedIn said: {said})")),
+    )
+
     def __init__(
         self,
         base_url: str,
@@ -252,21 +260,7 @@ class LinkedInAdsClient(LinkedInRestClient):
         self, url: httpx.URL, account_id: str, headers: Mapping[str, str] | None = None
     ) -> dict:
         """One call; auth and version failures are re-raised naming the account and connection."""
-        try:
-            body = self._http.request_json("GET", url, headers=headers)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"LinkedIn rejected the access token for ad account {account_id} (HTTP "
-                f"{exc.status}): check the password of the Airflow connection {self.conn_id} "
-                f"and that its member has r_ads and r_ads_reporting on the account "
-                f"(LinkedIn said: {exc.message})"
-            ) from None
-        except VersionError as exc:
-            raise exc.with_message(
-                f"LinkedIn refused LinkedIn-Version {self.linkedin_version}: set extra "
-                f"linkedin_version of the connection {self.conn_id} to a supported YYYYMM "
-                f"(LinkedIn said: {exc.message})"
-            ) from None
+        body = self._request("GET", url, subject=account_id, headers=headers)
         if not isinstance(body, dict):
             raise TransientError(PLATFORM, 200, "shape", "response is not a JSON object", str(url))
         return body

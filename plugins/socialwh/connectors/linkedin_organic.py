@@ -170,6 +170,15 @@ class LinkedInOrganicClient(LinkedInRestClient):
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
     comments_page_size = COMMENTS_PAGE_SIZE
+    REWORD = (
+        (AuthError, ("LinkedIn rejected the access token for organization {subject} (HTTP {status}): check the "
+                     "password of the Airflow connection {conn_id} and that its member administers the page "
+                     "with r_organization_admin (LinkedIn said: {said})")),
+        (VersionError, ("LinkedIn refused LinkedIn-Version {client.linkedin_version}: set extra linkedin_version "
+                        "of the connection {conn_id} to a supported YYYYMM (LinkedIn said: {said})")),
+        (ThrottledError, ("LinkedIn kept throttling organization {subject} after {attempts} attempts; rerun later "
+                          "(LinkedIn said: {said})")),
+    )
 
     def __init__(
         self,
@@ -198,26 +207,7 @@ class LinkedInOrganicClient(LinkedInRestClient):
     # -- requests ----------------------------------------------------------------------------
 
     def _get(self, url: httpx.URL, org: str, headers: Mapping[str, str] | None = None) -> dict:
-        try:
-            body = self._http.request_json("GET", url, headers=headers)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"LinkedIn rejected the access token for organization {org} (HTTP "
-                f"{exc.status}): check the password of the Airflow connection {self.conn_id} "
-                f"and that its member administers the page with r_organization_admin "
-                f"(LinkedIn said: {exc.message})"
-            ) from None
-        except VersionError as exc:
-            raise exc.with_message(
-                f"LinkedIn refused LinkedIn-Version {self.linkedin_version}: set extra "
-                f"linkedin_version of the connection {self.conn_id} to a supported YYYYMM "
-                f"(LinkedIn said: {exc.message})"
-            ) from None
-        except ThrottledError as exc:
-            raise exc.with_message(
-                f"LinkedIn kept throttling organization {org} after {exc.attempts} attempts; "
-                f"rerun later (LinkedIn said: {exc.message})"
-            ) from None
+        body = self._request("GET", url, subject=org, headers=headers)
         if not isinstance(body, dict):
             raise TransientError(PLATFORM, 200, "shape", "response is not a JSON object", str(url))
         return body

@@ -2,16 +2,18 @@
 the Airflow connection it came from, the query parameters added to every call (the sandbox's
 ``sandbox_as_of``) and one :class:`HttpClient` with the platform's classifier and retry policy.
 A client declares what is its own (headers, classifier, limits) in one :meth:`RestClient._connect`
-call; :func:`within` checks a limit option and names it when it is out of range.
+call, and how its errors are told to the on-call in ``REWORD`` (:meth:`RestClient._request`);
+:func:`within` checks a limit option and names it when it is out of range.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import httpx
 
-from socialwh.connectors.http import ApiClient, Classifier, HttpClient, RetryPolicy
+from socialwh.connectors.http import ApiClient, ApiError, Classifier, HttpClient, RetryPolicy
 
 
 def within(label: str, name: str, value: int, low: int, high: int | None = None) -> int:
@@ -28,6 +30,10 @@ class RestClient(ApiClient):
     base_url: str
     conn_id: str
     extra_params: dict[str, str]
+    #: Errors told again for the on-call, ``(kind, template)``, the first matching kind winning: a template with
+    #: ``{subject}`` (the account of the call), ``{conn_id}``, ``{said}`` (the platform's own
+    #: message), ``{status}``, ``{attempts}`` and ``{client}`` (this client's attributes).
+    REWORD: ClassVar[tuple[tuple[type[ApiError], str], ...]] = ()
 
     def _connect(self, platform: str, label: str, base_url: str, access_token: str, *, conn_id: str,
                  classify: Classifier, retry: RetryPolicy, timeout: float | httpx.Timeout,
@@ -42,6 +48,21 @@ class RestClient(ApiClient):
         self.extra_params = dict(extra_params or {})
         self._http = HttpClient(platform, classify=classify, retry=retry, timeout=timeout,
                                 headers=headers, secrets=[access_token], client=client)
+
+    def _request(self, method: str, url: str | httpx.URL, *, subject: str,
+                 params: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None) -> Any:
+        """One logical call (retried by the HttpClient); a failure of a kind in ``REWORD`` is
+        raised again with its template's message, naming ``subject`` and the connection."""
+        try:
+            return self._http.request_json(method, url, params=params, data=data, headers=headers)
+        except ApiError as exc:
+            for kind, template in self.REWORD:
+                if isinstance(exc, kind):
+                    raise exc.with_message(template.format(
+                        subject=subject, conn_id=self.conn_id, said=exc.message, status=exc.status,
+                        attempts=exc.attempts, client=self)) from None
+            raise
 
     @property
     def retry(self) -> RetryPolicy:

@@ -220,6 +220,10 @@ class TikTokAdsClient(RestClient):
     leaves them empty, the demo and tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``.
     """
 
+    REWORD = ((AuthError, ("TikTok rejected the access token for advertiser {subject}: check the password "
+                           "of the Airflow connection {conn_id} and that the advertiser authorised the app "
+                           "(TikTok said: {said})")),)
+
     def __init__(
         self,
         base_url: str,
@@ -250,13 +254,7 @@ class TikTokAdsClient(RestClient):
         """One GET; returns the envelope's ``data`` object, errors reworded for the on-call."""
         url = self._url(path)
         try:
-            body = self._http.request_json("GET", url, params={**self.extra_params, **params})
-        except AuthError as exc:
-            raise exc.with_message(
-                f"TikTok rejected the access token for advertiser {account_id}: check the "
-                f"password of the Airflow connection {self.conn_id} and that the advertiser "
-                f"authorised the app (TikTok said: {exc.message})"
-            ) from None
+            body = self._request("GET", url, subject=account_id, params={**self.extra_params, **params})
         except InvalidParameterError as exc:
             name = _parameter_named(exc.message, params)
             what = f"parameter '{name}'" if name else "a parameter"

@@ -282,6 +282,10 @@ class TikTokOrganicClient(RestClient):
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
     comment_max_count = COMMENT_MAX_COUNT
 
+    REWORD = ((AuthError, ("TikTok rejected the access token for account {subject}: refresh the token in the "
+                           "password of the Airflow connection {conn_id} and check that the account holder "
+                           "granted the app its scopes (TikTok said: {said})")),)
+
     def __init__(
         self,
         base_url: str,
@@ -309,13 +313,7 @@ class TikTokOrganicClient(RestClient):
     def _get(self, path: str, params: Mapping[str, str], account_id: str) -> dict[str, Any]:
         url = self._url(path)
         try:
-            body = self._http.request_json("GET", url, params={**self.extra_params, **params})
-        except AuthError as exc:
-            raise exc.with_message(
-                f"TikTok rejected the access token for account {account_id}: refresh the token "
-                f"in the password of the Airflow connection {self.conn_id} and check that the "
-                f"account holder granted the app its scopes (TikTok said: {exc.message})"
-            ) from None
+            body = self._request("GET", url, subject=account_id, params={**self.extra_params, **params})
         except InvalidParameterError as exc:
             name = _parameter_named(exc.message, params)
             sent = f" (sent {name}={params[name]!r})" if name else ""

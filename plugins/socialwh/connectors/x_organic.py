@@ -230,6 +230,13 @@ class XOrganicClient(RestClient):
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
     search_page_size = MAX_RESULTS  # search/recent max_results: 10..100
+    REWORD = (
+        (AuthError, ("X rejected the access token for user {subject} (HTTP {status}): set the password of the "
+                     "Airflow connection {conn_id} to a valid OAuth 2.0 user-context token of that account "
+                     "with tweet.read and users.read (X said: {said})")),
+        (ThrottledError, ("X kept rate-limiting user {subject} after {attempts} attempts; rerun after the "
+                          "15-minute window (X said: {said})")),
+    )
 
     def __init__(
         self,
@@ -259,20 +266,7 @@ class XOrganicClient(RestClient):
 
     def _get(self, path: str, params: Mapping[str, str], user_id: str) -> dict:
         url = f"{self.base_url}/2/{path.lstrip('/')}"
-        try:
-            body = self._http.request_json("GET", url, params={**params, **self.extra_params})
-        except AuthError as exc:
-            raise exc.with_message(
-                f"X rejected the access token for user {user_id} (HTTP {exc.status}): set the "
-                f"password of the Airflow connection {self.conn_id} to a valid OAuth 2.0 "
-                f"user-context token of that account with tweet.read and users.read "
-                f"(X said: {exc.message})"
-            ) from None
-        except ThrottledError as exc:
-            raise exc.with_message(
-                f"X kept rate-limiting user {user_id} after {exc.attempts} attempts; rerun "
-                f"after the 15-minute window (X said: {exc.message})"
-            ) from None
+        body = self._request("GET", url, subject=user_id, params={**params, **self.extra_params})
         if not isinstance(body, dict):
             raise TransientError(PLATFORM, 200, "shape", "response is not a JSON object", url)
         return body

@@ -385,6 +385,14 @@ class YouTubeClient(RestClient):
     # option `comments`, default true); a client built by hand extracts none unless told to.
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
+    REWORD = (
+        (QuotaExceededError, ("YouTube daily quota exhausted while fetching {subject}; not retried, the quota "
+                              "resets at midnight Pacific Time: rerun then, or ask Google for more quota "
+                              "(YouTube said: {said})")),
+        (AuthError, ("YouTube refused the OAuth token while fetching {subject}: refresh the token in the password "
+                     "of the Airflow connection {conn_id} (scopes yt-analytics.readonly and youtube.readonly) "
+                     "(YouTube said: {said})")),
+    )
 
     def __init__(
         self,
@@ -410,20 +418,7 @@ class YouTubeClient(RestClient):
         self.video_shares = video_shares
 
     def _get(self, url: str, params: Mapping[str, str], what: str) -> dict[str, Any]:
-        try:
-            body = self._http.request_json("GET", url, params={**self.extra_params, **params})
-        except QuotaExceededError as exc:
-            raise exc.with_message(
-                f"YouTube daily quota exhausted while fetching {what}; not retried, the quota "
-                f"resets at midnight Pacific Time: rerun then, or ask Google for more quota "
-                f"(YouTube said: {exc.message})"
-            ) from None
-        except AuthError as exc:
-            raise exc.with_message(
-                f"YouTube refused the OAuth token while fetching {what}: refresh the token in the "
-                f"password of the Airflow connection {self.conn_id} (scopes yt-analytics.readonly "
-                f"and youtube.readonly) (YouTube said: {exc.message})"
-            ) from None
+        body = self._request("GET", url, subject=what, params={**self.extra_params, **params})
         if not isinstance(body, dict):
             raise TransientError(PLATFORM, 200, "shape", f"{what}: body is not an object", url)
         return body
