@@ -178,6 +178,9 @@ class MetaAdsClient(RestClient):
     polling sleeps through ``retry.sleep`` so tests with a fake sleep never wait.
     """
 
+    REWORD = ((AuthError, ("Meta rejected the access token for act_{subject}: check the Airflow connection "
+                           "{conn_id} (Meta said: {said})")),)
+
     def __init__(
         self,
         base_url: str,
@@ -216,18 +219,11 @@ class MetaAdsClient(RestClient):
         account_id: str,
     ) -> Any:
         """One Graph call; an auth failure is re-raised naming the account and the connection."""
-        try:
-            if method == "POST":
-                # Graph takes POST parameters as a form body, like the official SDKs send them.
-                data = {**self.extra_params, **(params or {})}
-                return self._http.request_json(method, url, data=data)
-            query = {**self.extra_params, **(params or {})} if params is not None else None
-            return self._http.request_json(method, url, params=query)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"Meta rejected the access token for act_{account_id}: check the Airflow "
-                f"connection {self.conn_id} (Meta said: {exc.message})"
-            ) from None
+        if method == "POST":
+            # Graph takes POST parameters as a form body, like the official SDKs send them.
+            return self._request(method, url, subject=account_id, data={**self.extra_params, **(params or {})})
+        query = {**self.extra_params, **(params or {})} if params is not None else None
+        return self._request(method, url, subject=account_id, params=query)
 
     def _next_url(self, link: str, account_id: str) -> str:
         """A ``paging.next`` link made safe to follow: same origin, token moved to the header."""
