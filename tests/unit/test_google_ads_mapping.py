@@ -376,3 +376,25 @@ def _raw_ddl() -> str:
     from socialwh.warehouse.db import raw_ddl_text
 
     return raw_ddl_text()
+
+
+# One table of classifications (ERRORS in google_ads.py): the status, the gRPC status and the
+# GoogleAdsError's category.value each point to a kind; the strongest one wins.
+@pytest.mark.parametrize(("status", "grpc", "category", "code", "expected"), [
+    (429, "INVALID_ARGUMENT", "authorizationError", "USER_PERMISSION_DENIED", ThrottledError),
+    (400, "RESOURCE_EXHAUSTED", "queryError", "UNRECOGNIZED_FIELD", ThrottledError),
+    (400, "INVALID_ARGUMENT", "quotaError", "RESOURCE_TEMPORARILY_EXHAUSTED", ThrottledError),
+    (400, "INVALID_ARGUMENT", "requestError", "RESOURCE_EXHAUSTED", ApiError),  # not a quotaError
+    (401, "UNAUTHENTICATED", "authenticationError", "CUSTOMER_NOT_FOUND", CustomerNotAccessibleError),
+    (500, "INTERNAL", "authenticationError", "OAUTH_TOKEN_EXPIRED", AuthError),
+    (400, "PERMISSION_DENIED", None, None, AuthError),
+    (400, "INVALID_ARGUMENT", "internalError", "TRANSIENT_ERROR", TransientError),
+    (400, "DEADLINE_EXCEEDED", None, None, TransientError),
+    (408, "INVALID_ARGUMENT", None, None, ApiError),  # a query that took too long: not retried
+    (404, "NOT_FOUND", None, None, ApiError),
+])
+def test_classification_table(status: int, grpc: str, category: str | None, code: str | None,
+                              expected: type) -> None:
+    error = classify_google_ads(response(status, envelope(status, grpc, category, code, stream=False)))
+    assert type(error) is expected
+    assert error.retry_after is None or error.retryable

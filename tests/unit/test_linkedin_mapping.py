@@ -362,3 +362,21 @@ def _raw_ddl() -> str:
     from socialwh.warehouse.db import raw_ddl_text
 
     return raw_ddl_text()
+
+
+# One table of classifications (ERRORS in linkedin.py): what the status, the code and the
+# message say, the strongest one winning.
+@pytest.mark.parametrize(("status", "message", "code", "expected"), [
+    (429, "APPLICATION DAY limit reached", None, DailyLimitError),
+    (429, "Too many requests", "NONEXISTENT_VERSION", ThrottledError),
+    (500, "day limit", None, TransientError),  # a day limit is a 429's word only
+    (401, "expired", "VERSION_MISSING", AuthError),
+    (500, "no such version", "NONEXISTENT_VERSION", VersionError),
+    (426, "sunset", None, VersionError),
+    (408, "timeout", None, TransientError),
+    (404, "not found", None, ApiError),
+])
+def test_classification_table(status: int, message: str, code: str | None, expected: type) -> None:
+    error = classify_linkedin(li_response(status, envelope(status, message, code)))
+    assert type(error) is expected
+    assert (error.retry_after is not None) == (expected is ThrottledError and "metric" in message)

@@ -142,7 +142,6 @@ class FacebookPagesClient(GraphOrganicClient):
         )
         return lifetime_values(body.get("data"))
 
-
     def post_comments(self, page_id: str, post_id: str, since: datetime) -> list[dict]:
         """Comments and replies on a post created at or after ``since`` (``filter=stream``: replies
         come flat with their ``parent``; ``order=chronological``; cursor paging)."""

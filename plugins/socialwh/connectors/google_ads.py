@@ -67,6 +67,7 @@ from socialwh.connectors.http import (
     ApiClient,
     ApiError,
     AuthError,
+    ErrorTable,
     HttpClient,
     RetryPolicy,
     ThrottledError,
@@ -76,6 +77,7 @@ from socialwh.connectors.http import (
     retry_after_seconds,
 )
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rows import check_grain, first_per
 
 log = logging.getLogger(__name__)
 
@@ -229,8 +231,28 @@ def classify_google_ads(response: httpx.Response) -> ApiError | None:
     return _google_error(response, status, error)
 
 
+#: Google's classification. A failure says several things at once (the HTTP status, the gRPC
+#: status, the GoogleAdsError's ``category.value``), looked up as ``grpc:STATUS``,
+#: ``category.value``, ``category.*`` and ``*.value``; the strongest kind wins: a throttle, then
+#: an inaccessible customer (skipped, not a failed night), then credentials, then a transient
+#: error. A 408 is Google's answer to a query that took too long: not retried.
+ERRORS = ErrorTable(
+    PLATFORM,
+    codes={
+        "grpc:RESOURCE_EXHAUSTED": ThrottledError,
+        **{f"quotaError.{v}": ThrottledError for v in THROTTLE_QUOTA_CODES},
+        **{f"*.{v}": CustomerNotAccessibleError for v in INACCESSIBLE_CUSTOMER_CODES},
+        **dict.fromkeys(("grpc:UNAUTHENTICATED", "authenticationError.*", "grpc:PERMISSION_DENIED",
+                         "authorizationError.*"), AuthError),
+        **{f"grpc:{s}": TransientError for s in _TRANSIENT_STATUSES},
+        **dict.fromkeys(("internalError.INTERNAL_ERROR", "internalError.TRANSIENT_ERROR"), TransientError),
+    },
+    statuses={408: ApiError},
+    precedence=(ThrottledError, CustomerNotAccessibleError, AuthError, TransientError),
+)
+
+
 def _google_error(response: httpx.Response, status: int, error: Mapping[str, Any]) -> ApiError:
-    url = str(response.request.url) if response.request else ""
     grpc_status = str(error.get("status") or "")
     errors, request_id = _failure_errors(error)
     category, value = _error_code(errors[0]) if errors else (None, None)
@@ -245,33 +267,13 @@ def _google_error(response: httpx.Response, status: int, error: Mapping[str, Any
     if context:
         message = f"{message} ({', '.join(context)})"
     code = f"{category}.{value}" if category else (grpc_status or None)
-    if (
-        status == 429
-        or grpc_status == "RESOURCE_EXHAUSTED"
-        or (category == "quotaError" and value in THROTTLE_QUOTA_CODES)
-    ):
+    keys = [f"grpc:{grpc_status}"] + ([f"{category}.{value}", f"{category}.*", f"*.{value}"] if category else [])
+    kind = ERRORS.kind(status, None, keys=keys)
+    wait = None
+    if kind is ThrottledError:  # the header's wait, else the one inside Google's envelope
         wait = retry_after_seconds(response)
-        if wait is None:
-            wait = google_retry_delay(error)
-        return ThrottledError(
-            PLATFORM, status, code, message, url, retry_after=wait, details=details
-        )
-    if value in INACCESSIBLE_CUSTOMER_CODES:
-        return CustomerNotAccessibleError(PLATFORM, status, code, message, url, details=details)
-    if status == 401 or grpc_status == "UNAUTHENTICATED" or category == "authenticationError":
-        return AuthError(PLATFORM, status, code, message, url, details=details)
-    if status == 403 or grpc_status == "PERMISSION_DENIED" or category == "authorizationError":
-        return AuthError(PLATFORM, status, code, message, url, details=details)
-    if (
-        status >= 500
-        or grpc_status in _TRANSIENT_STATUSES
-        or (category == "internalError" and value in ("INTERNAL_ERROR", "TRANSIENT_ERROR"))
-    ):
-        return TransientError(
-            PLATFORM, status, code, message, url, retry_after=retry_after_seconds(response),
-            details=details,
-        )
-    return ApiError(PLATFORM, status, code, message, url, details=details)
+        wait = google_retry_delay(error) if wait is None else wait
+    return ERRORS.error(response, code, message, details=details, retry_after=wait, kind=kind, status=status)
 
 
 # -- client ----------------------------------------------------------------------------------
@@ -362,7 +364,6 @@ class GoogleAdsClient(ApiClient):
     def close(self) -> None:
         if self._owned is not None:
             self._owned.close()
-
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -629,20 +630,8 @@ def extract_account(
     cid = customer_digits(account_id)
     customer = customer_settings(client.get_customer(cid), cid)
     stats = [ad_stats_row(r, customer) for r in client.ad_stats(cid, since, until)]
-    seen: set[tuple[date, str, str]] = set()
-    for row in stats:
-        key = (row["date_day"], row["ad_group_id"], row["ad_id"])
-        if key in seen:
-            raise ValueError(
-                f"Google Ads customer {cid}: stats for {since}..{until} contain ad_group.id="
-                f"{key[1]} ad.id={key[2]} on {key[0]} twice; the extraction is not "
-                "trustworthy, rerun it"
-            )
-        seen.add(key)
-    campaigns: dict[str, dict[str, Any]] = {}
-    for record in client.iter_campaigns(cid):
-        row = campaign_row(record, customer)
-        campaigns.setdefault(row["campaign_id"], row)
+    check_grain(stats, ("date_day", "ad_group_id", "ad_id"), f"Google Ads customer {cid}: stats for {since}..{until}")
+    campaigns = first_per((campaign_row(r, customer) for r in client.iter_campaigns(cid)), "campaign_id")
     log.info(
         "google_ads customer %s: %d ad stats rows for %s..%s, %d campaigns",
         cid,
@@ -651,7 +640,7 @@ def extract_account(
         until,
         len(campaigns),
     )
-    return GoogleAdsExtract(customer=customer, ad_stats=stats, campaigns=list(campaigns.values()))
+    return GoogleAdsExtract(customer=customer, ad_stats=stats, campaigns=campaigns)
 
 
 def make_client(

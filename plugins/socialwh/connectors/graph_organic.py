@@ -155,7 +155,6 @@ class GraphOrganicClient(ApiClient):
     def retry(self) -> RetryPolicy:
         return self._http.retry
 
-
     def today(self) -> date:
         """The current day in the account zone (the sandbox's as-of date when one is set)."""
         as_of = self.extra_params.get("sandbox_as_of")
@@ -288,7 +287,6 @@ def lifetime_values(data: Any) -> dict[str, Any]:
 
 
 date_chunks = windows.date_slices  # one slicing rule for every connector (connectors/windows.py)
-
 
 
 def local_date(moment: datetime, timezone: str) -> date:

@@ -279,23 +279,46 @@ class ErrorTable:
     """One API's error classification table: its envelope codes first, then HTTP statuses, then
     :func:`status_class`. A connector's classifier only reads its envelope (code, message,
     details, a wait hint) and asks the table for the error; what is left in it is what is truly
-    the platform's own (a 429 meaning "daily limit", a 200 carrying an error, ...)."""
+    the platform's own (a 429 meaning "daily limit", a 200 carrying an error, ...).
+
+    Two additions for APIs whose answer carries several facts at once:
+
+    - ``messages``: ``(status, text)`` -> kind when the lower-cased message contains ``text``
+      (LinkedIn's 429 "day limit" is a daily quota, not a throttle);
+    - ``precedence``: when set, every kind the facts point to (each code or key, each message
+      rule, the status) is a candidate and the first of ``precedence`` wins (kinds not in it
+      come after, the status's last among equals). Without it the first code found wins, then
+      the message, then the status (Google: a 429 is a throttle whatever its error code says,
+      an inaccessible customer outranks the 403 it comes with)."""
 
     platform: str
     codes: Mapping[Any, type[ApiError]] = field(default_factory=dict)
     statuses: Mapping[int, type[ApiError]] = field(default_factory=dict)
+    messages: Mapping[tuple[int, str], type[ApiError]] = field(default_factory=dict)
+    precedence: tuple[type[ApiError], ...] = ()
 
-    def kind(self, status: int, code: Any = None) -> type[ApiError]:
-        found = self.codes.get(code) if isinstance(code, Hashable) and code is not None else None
-        return found or self.statuses.get(status) or status_class(status)
+    def kind(self, status: int, code: Any = None, *, keys: Iterable[Any] = (),
+             message: str = "") -> type[ApiError]:
+        """The error class for ``status`` and the envelope's ``code`` (and further lookup
+        ``keys``: a code's category, a gRPC status, ...) and ``message``."""
+        found = [self.codes[k] for k in (code, *keys)
+                 if k is not None and isinstance(k, Hashable) and k in self.codes]
+        lowered = message.lower()
+        found += [cls for (at, text), cls in self.messages.items() if at == status and text in lowered]
+        by_status = self.statuses.get(status) or status_class(status)
+        if not self.precedence:
+            return found[0] if found else by_status
+        rank = {cls: i for i, cls in reversed(list(enumerate(self.precedence)))}
+        return min([*found, by_status], key=lambda cls: rank.get(cls, len(self.precedence)))
 
     def error(self, response: httpx.Response, code: Any = None, message: str | None = None, *,
               details: Mapping[str, Any] | None = None, retry_after: float | None = None,
-              kind: type[ApiError] | None = None, status: int | None = None) -> ApiError:
+              kind: type[ApiError] | None = None, status: int | None = None,
+              keys: Iterable[Any] = ()) -> ApiError:
         """The typed error for ``response``; a retryable kind without a ``retry_after`` takes
         the standard headers' (``Retry-After``, ``x-rate-limit-reset``)."""
         status = response.status_code if status is None else status
-        cls = kind or self.kind(status, code)
+        cls = kind or self.kind(status, code, keys=keys, message=message or "")
         if cls.retryable and retry_after is None:
             retry_after = retry_after_seconds(response)
         try:

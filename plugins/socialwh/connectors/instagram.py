@@ -179,7 +179,6 @@ class InstagramClient(GraphOrganicClient):
             raise
         return lifetime_values(body.get("data"))
 
-
     def media_comments(self, user_id: str, media_id: str) -> list[dict]:
         """Top-level comments of a media, each with ALL its replies under ``replies.data``: the
         embedded page of replies, then ``/{comment-id}/replies`` when it has a next page."""

@@ -52,10 +52,10 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
-    HttpClient,
+    Classifier,
+    ErrorTable,
     RetryPolicy,
     ThrottledError,
     TransientError,
@@ -65,6 +65,8 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import RestClient, within
+from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -119,6 +121,18 @@ def default_retry_policy() -> RetryPolicy:
     return RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=600.0)
 
 
+#: LinkedIn's classification: a 429 is a throttle unless its message says a DAY limit was hit
+#: (reset at midnight UTC: not retried); credentials, then a refused LinkedIn-Version (426 or its
+#: codes on another status), then server errors.
+ERRORS = ErrorTable(
+    PLATFORM,
+    codes=dict.fromkeys(("VERSION_MISSING", "NONEXISTENT_VERSION"), VersionError),
+    statuses={426: VersionError},
+    messages={(429, "day limit"): DailyLimitError},
+    precedence=(DailyLimitError, ThrottledError, AuthError, VersionError, TransientError),
+)
+
+
 def classify_linkedin(response: httpx.Response) -> ApiError | None:
     """Map a LinkedIn response to None (success) or a typed error, from status and envelope."""
     if response.is_success:
@@ -126,38 +140,18 @@ def classify_linkedin(response: httpx.Response) -> ApiError | None:
     body = json_or_none(response)
     if not (isinstance(body, dict) and ("message" in body or "serviceErrorCode" in body)):
         return classify_status(PLATFORM, response)
-    status = response.status_code
-    url = str(response.request.url) if response.request else ""
     message = str(body.get("message") or response.reason_phrase or "request failed")
     code = body.get("code") or body.get("serviceErrorCode")
     details = {k: body[k] for k in ("serviceErrorCode", "code", "errorDetails") if k in body}
-    if status == 429:
-        lowered = message.lower()
-        if "day limit" in lowered:
-            return DailyLimitError(
-                PLATFORM,
-                status,
-                code,
-                f"{message} (LinkedIn resets daily limits at midnight UTC; rerun after that)",
-                url,
-                details=details,
-            )
+    kind = ERRORS.kind(response.status_code, code, message=message)
+    wait = None
+    if kind is DailyLimitError:
+        message = f"{message} (LinkedIn resets daily limits at midnight UTC; rerun after that)"
+    elif kind is ThrottledError:  # the data-volume throttle counts over 5 minutes: wait it out
         wait = retry_after_seconds(response)
-        if wait is None and "metric values" in lowered:
+        if wait is None and "metric values" in message.lower():
             wait = DATA_VOLUME_WAIT_SECONDS
-        return ThrottledError(
-            PLATFORM, status, code, message, url, retry_after=wait, details=details
-        )
-    if status in (401, 403):
-        return AuthError(PLATFORM, status, code, message, url, details=details)
-    if status == 426 or code in ("VERSION_MISSING", "NONEXISTENT_VERSION"):
-        return VersionError(PLATFORM, status, code, message, url, details=details)
-    if status >= 500 or status == 408:
-        return TransientError(
-            PLATFORM, status, code, message, url, retry_after=retry_after_seconds(response),
-            details=details,
-        )
-    return ApiError(PLATFORM, status, code, message, url, details=details)
+    return ERRORS.error(response, code, message, details=details, retry_after=wait, kind=kind)
 
 
 def account_digits(account_id: str | int) -> str:
@@ -188,15 +182,51 @@ def field_slices(
     return [KEY_FIELDS + tuple(wanted[i : i + room]) for i in range(0, len(wanted), room)]
 
 
+class LinkedInRestClient(RestClient):
+    """What the ads and the organic LinkedIn clients share: the versioned Rest.li headers, and
+    URLs whose query is sent exactly as built (``List(..)`` values are encoded by the caller)."""
+
+    linkedin_version: str
+
+    def _connect_linkedin(self, platform: str, base_url: str, access_token: str, linkedin_version: str,
+                          *, conn_id: str, classify: Classifier, retry: RetryPolicy, timeout: float,
+                          client: httpx.Client | None, extra_params: Mapping[str, str] | None) -> None:
+        version = str(linkedin_version).strip()
+        if not (len(version) == 6 and version.isdigit() and 1 <= int(version[4:]) <= 12):
+            raise ValueError(
+                f"LinkedIn-Version must be YYYYMM (e.g. {DEFAULT_LINKEDIN_VERSION}), got "
+                f"{linkedin_version!r}: fix extra.linkedin_version of the connection {conn_id}"
+            )
+        self.linkedin_version = version
+        self._connect(platform, "LinkedIn", base_url, access_token, conn_id=conn_id, classify=classify,
+                      retry=retry, timeout=timeout, client=client, extra_params=extra_params,
+                      headers={"Authorization": f"Bearer {access_token}", "LinkedIn-Version": version,
+                               "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION})
+
+    def _url(self, path: str, query: Sequence[tuple[str, str]]) -> httpx.URL:
+        """A URL whose query is sent exactly as built: values here are already encoded."""
+        parts = [f"{k}={v}" for k, v in query]
+        if self.extra_params:
+            parts.append(urlencode(self.extra_params))
+        suffix = "?" + "&".join(parts) if parts else ""
+        return httpx.URL(f"{self.base_url}/rest/{path.lstrip('/')}{suffix}")
 
 
-class LinkedInAdsClient(ApiClient):
+class LinkedInAdsClient(LinkedInRestClient):
     """A LinkedIn Marketing API client for ad accounts' creative stats and campaign objects.
 
     ``base_url`` is ``https://api.linkedin.com`` in production or the sandbox's
     ``http://127.0.0.1:PORT/linkedin``; paths below it are LinkedIn's own (``/rest/...``).
     ``extra_params`` are appended to every request (the sandbox's ``sandbox_as_of``).
     """
+
+    REWORD = (
+        (AuthError, ("LinkedIn rejected the access token for ad account {subject} (HTTP {status}): check the "
+                     "password of the Airflow connection {conn_id} and that its member has r_ads and "
+                     "r_ads_reporting on the account (LinkedIn said: {said})")),
+        (VersionError, ("LinkedIn refused LinkedIn-Version {client.linkedin_version}: set extra linkedin_version "
+                        "of the connection {conn_id} to a supported YYYYMM (LinkedIn said: {said})")),
+    )
 
     def __init__(
         self,
@@ -215,75 +245,22 @@ class LinkedInAdsClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = "linkedin_ads",
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                f"LinkedIn access token is empty: set the password of the Airflow connection "
-                f"{conn_id}"
-            )
-        version = str(linkedin_version).strip()
-        if not (len(version) == 6 and version.isdigit() and 1 <= int(version[4:]) <= 12):
-            raise ValueError(
-                f"LinkedIn-Version must be YYYYMM (e.g. {DEFAULT_LINKEDIN_VERSION}), got "
-                f"{linkedin_version!r}: fix extra.linkedin_version of the connection {conn_id}"
-            )
-        self.base_url = base_url.rstrip("/")
-        self.linkedin_version = version
-        self.days_per_request = days_per_request
+        self._connect_linkedin(PLATFORM, base_url, access_token, linkedin_version, conn_id=conn_id,
+                               classify=classify_linkedin, retry=retry or default_retry_policy(),
+                               timeout=timeout, client=client, extra_params=extra_params)
+        self.days_per_request = within("LinkedIn", "days_per_request", days_per_request, 1)
         self.slices = field_slices(METRIC_FIELDS, max_fields_per_request)
-        self.element_cap = element_cap
+        self.element_cap = within("LinkedIn", "element_cap", element_cap, 1)
         self.campaign_page_size = campaign_page_size
         self.creative_page_size = creative_page_size
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
-        if days_per_request < 1 or element_cap < 1:
-            raise ValueError(
-                f"days_per_request and element_cap must be positive, got {days_per_request} "
-                f"and {element_cap}"
-            )
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_linkedin,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={
-                "Authorization": f"Bearer {access_token}",
-                "LinkedIn-Version": version,
-                "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION,
-            },
-            secrets=[access_token],
-            client=client,
-        )
-
 
     # -- requests ----------------------------------------------------------------------------
-
-    def _url(self, path: str, query: Sequence[tuple[str, str]]) -> httpx.URL:
-        """A URL whose query is sent exactly as built: values here are already encoded."""
-        parts = [f"{k}={v}" for k, v in query]
-        if self.extra_params:
-            parts.append(urlencode(self.extra_params))
-        suffix = "?" + "&".join(parts) if parts else ""
-        return httpx.URL(f"{self.base_url}/rest/{path.lstrip('/')}{suffix}")
 
     def _get(
         self, url: httpx.URL, account_id: str, headers: Mapping[str, str] | None = None
     ) -> dict:
         """One call; auth and version failures are re-raised naming the account and connection."""
-        try:
-            body = self._http.request_json("GET", url, headers=headers)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"LinkedIn rejected the access token for ad account {account_id} (HTTP "
-                f"{exc.status}): check the password of the Airflow connection {self.conn_id} "
-                f"and that its member has r_ads and r_ads_reporting on the account "
-                f"(LinkedIn said: {exc.message})"
-            ) from None
-        except VersionError as exc:
-            raise exc.with_message(
-                f"LinkedIn refused LinkedIn-Version {self.linkedin_version}: set extra "
-                f"linkedin_version of the connection {self.conn_id} to a supported YYYYMM "
-                f"(LinkedIn said: {exc.message})"
-            ) from None
+        body = self._request("GET", url, subject=account_id, headers=headers)
         if not isinstance(body, dict):
             raise TransientError(PLATFORM, 200, "shape", "response is not a JSON object", str(url))
         return body
@@ -414,12 +391,10 @@ def merge_key(element: Any, account_id: str) -> tuple[str, str]:
 # -- mapping to raw rows ---------------------------------------------------------------------
 
 
-
 _NUMBERS = FieldNumbers("LinkedIn ad account {}", absent=(None, ""))
 _fail, _decimal, _optional_decimal, _int = (
     _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
 _optional_int = FieldNumbers("LinkedIn ad account {}", absent=(None,)).optional_int
-
 
 
 def _urn_id(value: Any, prefix: str, account_id: str, what: str, field_name: str) -> str:
@@ -431,12 +406,6 @@ def _urn_id(value: Any, prefix: str, account_id: str, what: str, field_name: str
     if not digits.isdigit():
         raise _fail(account_id, what, field_name, f"is not a {prefix}<id> URN: {value!r}")
     return digits
-
-
-
-
-
-
 
 
 def _date_range(value: Any, account_id: str, what: str) -> tuple[date, date]:
@@ -615,8 +584,6 @@ def _day_text(value: Any) -> str:
     return repr(start)
 
 
-
-
 @dataclass(frozen=True)
 class LinkedInExtract:
     """Everything extracted for one account and window, as raw rows ready to load."""
@@ -650,15 +617,7 @@ def extract_account(
     }
     dims = Dimensions(creatives=creatives, campaigns=campaigns, group_names=group_names)
     stats = [stats_row(r, account, dims) for r in client.iter_ad_stats(acct, since, until)]
-    seen: set[tuple[date, str]] = set()
-    for row in stats:
-        key = (row["date_day"], row["creative_id"])
-        if key in seen:
-            raise ValueError(
-                f"LinkedIn ad account {acct}: stats for {since}..{until} contain creative "
-                f"{key[1]} on {key[0]} twice; the extraction is not trustworthy, rerun it"
-            )
-        seen.add(key)
+    check_grain(stats, ("date_day", "creative_id"), f"LinkedIn ad account {acct}: stats for {since}..{until}")
     unknown = sorted({r["creative_id"] for r in stats if r["campaign_id"] is None})
     if unknown:
         log.warning(

@@ -68,30 +68,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import httpx
 
 from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
 )
 from socialwh.connectors.linkedin import (
     DEFAULT_LINKEDIN_VERSION,
-    RESTLI_PROTOCOL_VERSION,
     DailyLimitError,
+    LinkedInRestClient,
     VersionError,
     classify_linkedin,
     restli_list,
 )
 from socialwh.connectors.linkedin import default_retry_policy as _ads_retry_policy
+from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import within
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def clamp_since(since: date, until: date) -> date:
     return max(since, earliest)
 
 
-class LinkedInOrganicClient(ApiClient):
+class LinkedInOrganicClient(LinkedInRestClient):
     """A Community Management API client for one organization admin's access token.
 
     ``base_url`` is ``https://api.linkedin.com`` or the sandbox's
@@ -170,6 +170,15 @@ class LinkedInOrganicClient(ApiClient):
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
     comments_page_size = COMMENTS_PAGE_SIZE
+    REWORD = (
+        (AuthError, ("LinkedIn rejected the access token for organization {subject} (HTTP {status}): check the "
+                     "password of the Airflow connection {conn_id} and that its member administers the page "
+                     "with r_organization_admin (LinkedIn said: {said})")),
+        (VersionError, ("LinkedIn refused LinkedIn-Version {client.linkedin_version}: set extra linkedin_version "
+                        "of the connection {conn_id} to a supported YYYYMM (LinkedIn said: {said})")),
+        (ThrottledError, ("LinkedIn kept throttling organization {subject} after {attempts} attempts; rerun later "
+                          "(LinkedIn said: {said})")),
+    )
 
     def __init__(
         self,
@@ -187,79 +196,18 @@ class LinkedInOrganicClient(ApiClient):
         conn_id: str = DEFAULT_CONN_ID,
         max_pages: int = 500,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                f"LinkedIn access token is empty: set the password of the Airflow connection "
-                f"{conn_id}"
-            )
-        version = str(linkedin_version).strip()
-        if not (len(version) == 6 and version.isdigit() and 1 <= int(version[4:]) <= 12):
-            raise ValueError(
-                f"LinkedIn-Version must be YYYYMM (e.g. {DEFAULT_LINKEDIN_VERSION}), got "
-                f"{linkedin_version!r}: fix extra.linkedin_version of the connection {conn_id}"
-            )
-        if not 1 <= posts_page_size <= POSTS_PAGE_SIZE or stats_batch < 1:
-            raise ValueError("posts_page_size must be 1..100 and stats_batch positive")
-        if post_lookback_days < 1:
-            raise ValueError(f"post_lookback_days must be positive, got {post_lookback_days}")
-        self.base_url = base_url.rstrip("/")
-        self.linkedin_version = version
-        self.post_lookback_days = post_lookback_days
-        self.posts_page_size = posts_page_size
-        self.stats_batch = stats_batch
-        self.conn_id = conn_id
+        self._connect_linkedin(PLATFORM, base_url, access_token, linkedin_version, conn_id=conn_id,
+                               classify=classify_linkedin_organic, retry=retry or default_retry_policy(),
+                               timeout=timeout, client=client, extra_params=extra_params)
+        self.posts_page_size = within("LinkedIn", "posts_page_size", posts_page_size, 1, POSTS_PAGE_SIZE)
+        self.stats_batch = within("LinkedIn", "stats_batch", stats_batch, 1)
+        self.post_lookback_days = within("LinkedIn", "post_lookback_days", post_lookback_days, 1)
         self.max_pages = max_pages
-        self.extra_params = dict(extra_params or {})
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_linkedin_organic,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={
-                "Authorization": f"Bearer {access_token}",
-                "LinkedIn-Version": version,
-                "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION,
-            },
-            secrets=[access_token],
-            client=client,
-        )
-
-
-    @property
-    def retry(self) -> RetryPolicy:
-        return self._http.retry
 
     # -- requests ----------------------------------------------------------------------------
 
-    def _url(self, path: str, query: Sequence[tuple[str, str]]) -> httpx.URL:
-        """A URL whose query is sent exactly as built: values here are already encoded."""
-        parts = [f"{k}={v}" for k, v in query]
-        if self.extra_params:
-            parts.append(urlencode(self.extra_params))
-        suffix = "?" + "&".join(parts) if parts else ""
-        return httpx.URL(f"{self.base_url}/rest/{path.lstrip('/')}{suffix}")
-
     def _get(self, url: httpx.URL, org: str, headers: Mapping[str, str] | None = None) -> dict:
-        try:
-            body = self._http.request_json("GET", url, headers=headers)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"LinkedIn rejected the access token for organization {org} (HTTP "
-                f"{exc.status}): check the password of the Airflow connection {self.conn_id} "
-                f"and that its member administers the page with r_organization_admin "
-                f"(LinkedIn said: {exc.message})"
-            ) from None
-        except VersionError as exc:
-            raise exc.with_message(
-                f"LinkedIn refused LinkedIn-Version {self.linkedin_version}: set extra "
-                f"linkedin_version of the connection {self.conn_id} to a supported YYYYMM "
-                f"(LinkedIn said: {exc.message})"
-            ) from None
-        except ThrottledError as exc:
-            raise exc.with_message(
-                f"LinkedIn kept throttling organization {org} after {exc.attempts} attempts; "
-                f"rerun later (LinkedIn said: {exc.message})"
-            ) from None
+        body = self._request("GET", url, subject=org, headers=headers)
         if not isinstance(body, dict):
             raise TransientError(PLATFORM, 200, "shape", "response is not a JSON object", str(url))
         return body
@@ -313,34 +261,21 @@ class LinkedInOrganicClient(ApiClient):
     def iter_posts(self, account_id: str | int, oldest: date) -> Iterator[dict]:
         """The organization's posts, newest first, down to those created before ``oldest``."""
         org = organization_digits(account_id)
-        start = 0
         cutoff = epoch_ms(oldest)
-        for _ in range(self.max_pages):
-            url = self._url(
-                "posts",
-                [
-                    ("q", "author"),
-                    ("author", self._org_urn(org)),
-                    ("count", str(self.posts_page_size)),
-                    ("start", str(start)),
-                    ("sortBy", "CREATED"),
-                ],
-            )
-            elements = self._elements(
-                self._get(url, org, headers={"X-RestLi-Method": "FINDER"}), url
-            )
-            yield from elements
+
+        def page(start: int) -> tuple[list[dict], int | None]:
+            url = self._url("posts", [("q", "author"), ("author", self._org_urn(org)),
+                                      ("count", str(self.posts_page_size)), ("start", str(start)),
+                                      ("sortBy", "CREATED")])
+            elements = self._elements(self._get(url, org, headers={"X-RestLi-Method": "FINDER"}), url)
+            return elements, (None if len(elements) < self.posts_page_size else start + len(elements))
+
+        def older_than_window(elements: list[dict]) -> bool:
             created = [e.get("createdAt") for e in elements if isinstance(e.get("createdAt"), int)]
-            if len(elements) < self.posts_page_size or (created and max(created) < cutoff):
-                return
-            start += len(elements)
-        raise ApiError(
-            PLATFORM,
-            200,
-            "paging",
-            f"organization {org}: more than {self.max_pages} pages of posts; raise max_pages",
-            "",
-        )
+            return bool(created) and max(created) < cutoff
+
+        return pages(page, 0, platform=PLATFORM, what=f"organization {org}: posts",
+                     max_pages=self.max_pages, stop=older_than_window)
 
     def post_statistics(self, account_id: str | int, post_urns: Sequence[str]) -> list[dict]:
         """Lifetime ``totalShareStatistics`` of the given posts (``shares=``/``ugcPosts=List``)."""
@@ -364,21 +299,20 @@ class LinkedInOrganicClient(ApiClient):
         """``GET /rest/socialActions/{urn}/comments``: the comments on a post, or the replies to a
         comment (``target_urn`` a comment URN), every page (start/count until paging.total)."""
         org = organization_digits(account_id)
-        out: list[dict] = []
-        start = 0
-        for _ in range(self.max_pages):
+
+        def page(start: int) -> tuple[list[dict], int | None]:
             url = self._url(f"socialActions/{quote(target_urn, safe='')}/comments",
                             [("start", str(start)), ("count", str(self.comments_page_size))])
             body = self._get(url, org)
             elements = self._elements(body, url)
-            out += elements
             total = (body.get("paging") or {}).get("total")
-            start += len(elements)
-            if not elements or len(elements) < self.comments_page_size or (
-                    isinstance(total, int) and start >= total):
-                return out
-        raise ApiError(PLATFORM, 200, "paging",
-                       f"organization {org}: more than {self.max_pages} pages of comments on {target_urn}", "")
+            following = start + len(elements)
+            done = not elements or len(elements) < self.comments_page_size or (
+                isinstance(total, int) and following >= total)
+            return elements, None if done else following
+
+        return list(pages(page, 0, platform=PLATFORM, what=f"organization {org}: comments on {target_urn}",
+                          max_pages=self.max_pages))
 
 
 # -- mapping ---------------------------------------------------------------------------------

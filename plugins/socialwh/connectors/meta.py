@@ -27,11 +27,9 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
@@ -41,6 +39,8 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rest import RestClient, within
+from socialwh.connectors.rows import check_grain, first_per
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def _digits(account_id: str | int) -> str:
     return str(account_id).strip().removeprefix("act_")
 
 
-class MetaAdsClient(ApiClient):
+class MetaAdsClient(RestClient):
     """A Graph API client for ad accounts' insights, campaigns and settings.
 
     ``base_url`` is ``https://graph.facebook.com`` in production or the sandbox's
@@ -177,6 +177,9 @@ class MetaAdsClient(ApiClient):
     leaves them empty, the demo and tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``. Async report
     polling sleeps through ``retry.sleep`` so tests with a fake sleep never wait.
     """
+
+    REWORD = ((AuthError, ("Meta rejected the access token for act_{subject}: check the Airflow connection "
+                           "{conn_id} (Meta said: {said})")),)
 
     def __init__(
         self,
@@ -193,30 +196,15 @@ class MetaAdsClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = "meta_ads",
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                f"Meta access token is empty: set the password of the Airflow connection {conn_id}"
-            )
-        if page_limit < 1:
-            raise ValueError(f"page_limit must be positive, got {page_limit}")
-        self.base_url = base_url.rstrip("/")
+        self._connect(PLATFORM, "Meta", base_url, access_token, conn_id=conn_id, classify=classify_meta,
+                      retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
+                      extra_params=extra_params)
         self.api_version = api_version
-        self.page_limit = page_limit
+        self.page_limit = within("Meta", "page_limit", page_limit, 1)
         self.poll_interval = poll_interval
         self.poll_timeout = poll_timeout
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
         self._origin = httpx.URL(self.base_url).copy_with(path="/", query=None)
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_meta,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {access_token}"},
-            secrets=[access_token],
-            client=client,
-        )
-
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -231,18 +219,11 @@ class MetaAdsClient(ApiClient):
         account_id: str,
     ) -> Any:
         """One Graph call; an auth failure is re-raised naming the account and the connection."""
-        try:
-            if method == "POST":
-                # Graph takes POST parameters as a form body, like the official SDKs send them.
-                data = {**self.extra_params, **(params or {})}
-                return self._http.request_json(method, url, data=data)
-            query = {**self.extra_params, **(params or {})} if params is not None else None
-            return self._http.request_json(method, url, params=query)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"Meta rejected the access token for act_{account_id}: check the Airflow "
-                f"connection {self.conn_id} (Meta said: {exc.message})"
-            ) from None
+        if method == "POST":
+            # Graph takes POST parameters as a form body, like the official SDKs send them.
+            return self._request(method, url, subject=account_id, data={**self.extra_params, **(params or {})})
+        query = {**self.extra_params, **(params or {})} if params is not None else None
+        return self._request(method, url, subject=account_id, params=query)
 
     def _next_url(self, link: str, account_id: str) -> str:
         """A ``paging.next`` link made safe to follow: same origin, token moved to the header."""
@@ -391,17 +372,8 @@ class MetaAdsClient(ApiClient):
 # -- mapping to raw rows ---------------------------------------------------------------------
 
 
-
 _NUMBERS = FieldNumbers("Meta act_{}", absent=(None, ""))
-_fail, _decimal, _optional_decimal, _int = (
-    _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
-
-
-
-
-
-
-
+_fail, _decimal, _optional_decimal = _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal
 
 
 def _action_list(value: Any, acct: str, what: str, field_name: str) -> list[dict]:
@@ -431,6 +403,11 @@ def account_row(record: Mapping[str, Any], account_id: str | int) -> dict[str, A
         "timezone_name": record["timezone_name"],
         "record": dict(record),
     }
+
+
+#: raw.meta_ad_insights column <- (parser, insights field); reach is absent when not asked for.
+INSIGHT_METRICS = {"spend": ("decimal", "spend"), "impressions": ("int", "impressions"),
+                   "clicks": ("int", "clicks"), "reach": ("optional_int", "reach")}
 
 
 def insight_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
@@ -466,12 +443,7 @@ def insight_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[s
         "ad_name": record.get("ad_name"),
         "account_currency": currency,
         "account_timezone": account["timezone_name"],
-        "spend": _decimal(record.get("spend"), acct, what, "spend"),
-        "impressions": _int(record.get("impressions"), acct, what, "impressions"),
-        "clicks": _int(record.get("clicks"), acct, what, "clicks"),
-        "reach": None
-        if record.get("reach") in (None, "")
-        else _int(record["reach"], acct, what, "reach"),
+        **_NUMBERS.columns(INSIGHT_METRICS, record, acct, what),
         "actions": _action_list(record.get("actions"), acct, what, "actions"),
         "action_values": _action_list(record.get("action_values"), acct, what, "action_values"),
         "record": dict(record),
@@ -525,20 +497,8 @@ def extract_account(
     account = client.get_account(acct)
     records = client.iter_insights(acct, since, until, use_async=use_async)
     insights = [insight_row(r, account) for r in records]
-    seen: set[tuple[date, str]] = set()
-    for row in insights:
-        key = (row["date_start"], row["ad_id"])
-        if key in seen:
-            raise ValueError(
-                f"Meta act_{acct}: insights for {since}..{until} contain ad_id={key[1]} on "
-                f"{key[0]} twice; the extraction is not trustworthy, rerun it"
-            )
-        seen.add(key)
-    campaigns: dict[str, dict[str, Any]] = {}
-    for record in client.iter_campaigns(acct):
-        row = campaign_row(record, acct)
-        # Offset paging can repeat an object if the list shifts while we page: keep one.
-        campaigns.setdefault(row["campaign_id"], row)
+    check_grain(insights, ("date_start", "ad_id"), f"Meta act_{acct}: insights for {since}..{until}")
+    campaigns = first_per((campaign_row(r, acct) for r in client.iter_campaigns(acct)), "campaign_id")
     log.info(
         "meta act_%s: %d insight rows for %s..%s, %d campaigns",
         acct,
@@ -550,7 +510,7 @@ def extract_account(
     return MetaExtract(
         account=account_row(account, acct),
         insights=insights,
-        campaigns=list(campaigns.values()),
+        campaigns=campaigns,
     )
 
 

@@ -9,11 +9,17 @@ field 'spend' is not a number: 'abc'``. A connector binds its own subject once::
     _num = FieldNumbers("Meta act_{}")
     _decimal, _int = _num.decimal, _num.int
     spend = _decimal(record.get("spend"), account_id, f"ad {ad_id} on {day}", "spend")
+
+A record's numbers are usually a declaration, raw column <- (parser, API field), read at once
+with :meth:`FieldNumbers.columns`::
+
+    METRICS = {"spend": ("decimal", "spend"), "reach": ("optional_int", "reach")}
+    row = {..., **_num.columns(METRICS, record, account_id, what), ...}
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -90,3 +96,19 @@ class FieldNumbers:
 
     def optional_micros(self, value: Any, account: str, what: str, field_name: str) -> Decimal | None:
         return None if self._is_absent(value) else self.micros(value, account, what, field_name)
+
+    #: The parsers a declared mapping may name (:meth:`columns`).
+    PARSERS = frozenset({"decimal", "optional_decimal", "int", "optional_int", "whole", "micros",
+                         "optional_micros"})
+
+    def columns(self, spec: Mapping[str, tuple[str, str]], source: Mapping[str, Any], account: str,
+                what: str, *, default: Any = None) -> dict[str, Any]:
+        """Raw columns from an API record by a declared mapping ``{column: (parser, field)}``, in
+        the declaration's order; ``parser`` names one of :data:`PARSERS`, an error names the API
+        ``field``. ``default`` stands for a field the record leaves out (Pinterest omits zeros)."""
+        out: dict[str, Any] = {}
+        for column, (parser, field_name) in spec.items():
+            if parser not in self.PARSERS:
+                raise ValueError(f"column {column!r}: unknown parser {parser!r} (one of {sorted(self.PARSERS)})")
+            out[column] = getattr(self, parser)(source.get(field_name, default), account, what, field_name)
+        return out

@@ -78,6 +78,8 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rest import within
+from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -203,13 +205,8 @@ class PinterestAdsClient(ApiClient):
             raise ValueError(
                 "Pinterest: no access token: set the password of the Airflow connection "
                 f"{conn_id} (or extra.client_id, client_secret and refresh_token, which renew it)")
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"Pinterest page_size must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
-        if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
-            raise ValueError(
-                f"Pinterest max_days_per_request must be within 1..{MAX_DAYS_PER_REQUEST}, "
-                f"got {max_days}"
-            )
+        self.page_size = within("Pinterest", "page_size", page_size, 1, MAX_PAGE_SIZE)
+        self.max_days = within("Pinterest", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
         for name, value in (("click_window_days", click_window_days),
                             ("view_window_days", view_window_days)):
             if value not in ATTRIBUTION_WINDOWS:
@@ -224,8 +221,6 @@ class PinterestAdsClient(ApiClient):
                                  f"{zone!r} is not an IANA time zone") from None
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
-        self.page_size = page_size
-        self.max_days = max_days
         self.click_window_days = click_window_days
         self.view_window_days = view_window_days
         self.conn_id = conn_id
@@ -330,8 +325,8 @@ class PinterestAdsClient(ApiClient):
 
 
 _num = FieldNumbers("Pinterest ad account {}", absent=(None,))
-_fail, _number, _count = _num.fail, _num.decimal, _num.whole
-micro_to_major, _optional_micro = _num.micros, _num.optional_micros
+_fail, _number, _optional_micro = _num.fail, _num.decimal, _num.optional_micros
+micro_to_major = _num.micros  # the tests prove it exact
 
 
 def _text(value: Any) -> str | None:
@@ -359,6 +354,14 @@ def account_settings(record: Mapping[str, Any], account_id: str, timezone: str) 
             "currency": currency.strip().upper(), "timezone": timezone}
 
 
+#: raw.pinterest_ad_stats column <- (parser, analytics column); money in micro-currency.
+STATS_METRICS = {
+    "spend": ("micros", "SPEND_IN_MICRO_DOLLAR"), "impressions": ("whole", "IMPRESSION_1"),
+    "clicks": ("whole", "CLICKTHROUGH_1"), "conversions": ("decimal", "TOTAL_CONVERSIONS"),
+    "conversion_value": ("micros", "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"),
+}
+
+
 def stats_row(record: Mapping[str, Any], account: Mapping[str, Any],
               ads: Mapping[str, Mapping[str, Any]], ad_groups: Mapping[str, Mapping[str, Any]],
               campaigns: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -378,9 +381,6 @@ def stats_row(record: Mapping[str, Any], account: Mapping[str, Any],
     group = ad_groups.get(str(ad.get("ad_group_id"))) or {}
     campaign = campaigns.get(str(ad.get("campaign_id"))) or {}
 
-    def metric(name: str) -> Any:
-        return record.get(name, 0)  # columns without a value may be missing: none of it
-
     return {
         "account_id": acct,
         "account_name": account.get("account_name"),
@@ -395,12 +395,8 @@ def stats_row(record: Mapping[str, Any], account: Mapping[str, Any],
         "pin_id": _text(ad.get("pin_id")),
         "currency": account["currency"],
         "account_timezone": account["timezone"],
-        "spend": micro_to_major(metric("SPEND_IN_MICRO_DOLLAR"), acct, what, "SPEND_IN_MICRO_DOLLAR"),
-        "impressions": _count(metric("IMPRESSION_1"), acct, what, "IMPRESSION_1"),
-        "clicks": _count(metric("CLICKTHROUGH_1"), acct, what, "CLICKTHROUGH_1"),
-        "conversions": _number(metric("TOTAL_CONVERSIONS"), acct, what, "TOTAL_CONVERSIONS"),
-        "conversion_value": micro_to_major(metric("TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"), acct,
-                                           what, "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"),
+        # columns without a value may be missing from the row: none of it
+        **_num.columns(STATS_METRICS, record, acct, what, default=0),
         "record": dict(record),
     }
 
@@ -459,16 +455,11 @@ def extract_account(client: PinterestAdsClient, account_id: str, since: date,
     ads = _by_id(list(client.list_entities(acct, "ads")), acct, "ad")
     stats = [stats_row(r, account, ads, ad_groups, campaigns)
              for r in client.ad_analytics(acct, list(ads), since, until)]
-    seen: set[tuple[date, str]] = set()
     for row in stats:
-        key = (row["date_day"], row["ad_id"])
-        if key in seen:
-            raise ValueError(f"Pinterest ad account {acct}: analytics for {since}..{until} hold "
-                             f"AD_ID={key[1]} on {key[0]} twice")
-        if not since <= key[0] <= until:
-            raise ValueError(f"Pinterest ad account {acct}: analytics row AD_ID={key[1]} has "
-                             f"DATE {key[0]} outside the requested {since}..{until}")
-        seen.add(key)
+        if not since <= row["date_day"] <= until:
+            raise ValueError(f"Pinterest ad account {acct}: analytics row AD_ID={row['ad_id']} has "
+                             f"DATE {row['date_day']} outside the requested {since}..{until}")
+    check_grain(stats, ("date_day", "ad_id"), f"Pinterest ad account {acct}: analytics for {since}..{until}")
     log.info("pinterest %s: %d ads, %d stats rows for %s..%s, %d campaigns", acct, len(ads),
              len(stats), since, until, len(campaigns))
     return PinterestExtract(account, stats, [campaign_row(c, account) for c in campaigns.values()])

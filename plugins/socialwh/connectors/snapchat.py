@@ -63,6 +63,8 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rest import within
+from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -190,19 +192,10 @@ class SnapchatAdsClient(ApiClient):
                 "Snapchat: no access token: set the password of the Airflow connection "
                 f"{conn_id} (or extra.client_id, client_secret and refresh_token, which renew it)"
             )
-        if not MIN_PAGE_SIZE <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(
-                f"Snapchat page_size must be within {MIN_PAGE_SIZE}..{MAX_PAGE_SIZE}, got {page_size}"
-            )
-        if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
-            raise ValueError(
-                f"Snapchat max_days_per_request must be within 1..{MAX_DAYS_PER_REQUEST}, "
-                f"got {max_days}"
-            )
+        self.page_size = within("Snapchat", "page_size", page_size, MIN_PAGE_SIZE, MAX_PAGE_SIZE)
+        self.max_days = within("Snapchat", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
-        self.page_size = page_size
-        self.max_days = max_days
         self.attribution = {k: v for k, v in (attribution or {}).items() if v}
         self.conn_id = conn_id
         self.extra_params = dict(extra_params or {})
@@ -350,8 +343,7 @@ def _breakdown_entries(body: Mapping[str, Any], acct: str, first: date,
 
 
 _num = FieldNumbers("Snapchat ad account {}", absent=(None,))
-_fail, _whole, _micro = _num.fail, _num.whole, _num.micros
-_optional_micro, _optional_number = _num.optional_micros, _num.optional_decimal
+_fail, _optional_micro = _num.fail, _num.optional_micros
 
 
 def _text(value: Any) -> str | None:
@@ -424,6 +416,14 @@ class Lookup:
         }
 
 
+#: raw.snapchat_ad_stats column <- (parser, stats field); money in micro-currency.
+STATS_METRICS = {
+    "spend": ("micros", "spend"), "impressions": ("whole", "impressions"), "swipes": ("whole", "swipes"),
+    "conversion_purchases": ("optional_decimal", "conversion_purchases"),
+    "conversion_purchases_value": ("optional_micros", "conversion_purchases_value"),
+}
+
+
 def stats_row(ad_id: str, entry: Mapping[str, Any], account: Mapping[str, Any],
               lookup: Lookup) -> dict[str, Any] | None:
     """``raw.snapchat_ad_stats`` row of one ad's day; None when the day had no delivery."""
@@ -437,14 +437,8 @@ def stats_row(ad_id: str, entry: Mapping[str, Any], account: Mapping[str, Any],
     if not isinstance(stats, Mapping):
         raise _fail(acct, what, "stats", f"is not an object: {stats!r:.80}")
     day = local_day(entry.get("start_time"), zone, acct, what)
-    spend = _micro(stats.get("spend"), acct, what, "spend")
-    impressions = _whole(stats.get("impressions"), acct, what, "impressions")
-    swipes = _whole(stats.get("swipes"), acct, what, "swipes")
-    purchases = _optional_number(stats.get("conversion_purchases"), acct, what,
-                                 "conversion_purchases")
-    value = _optional_micro(stats.get("conversion_purchases_value"), acct, what,
-                            "conversion_purchases_value")
-    if not (spend or impressions or swipes or purchases or value):
+    metrics = _num.columns(STATS_METRICS, stats, acct, what)
+    if not any(metrics.values()):
         return None
     return {
         "account_id": acct,
@@ -454,11 +448,7 @@ def stats_row(ad_id: str, entry: Mapping[str, Any], account: Mapping[str, Any],
         "ad_id": ad_id,
         "currency": account["currency"],
         "account_timezone": account["timezone"],
-        "spend": spend,
-        "impressions": impressions,
-        "swipes": swipes,
-        "conversion_purchases": purchases,
-        "conversion_purchases_value": value,
+        **metrics,
         "record": {"ad_id": ad_id, **dict(entry)},
     }
 
@@ -512,7 +502,6 @@ def extract_account(client: SnapchatAdsClient, account_id: str, since: date,
         ads={str(a["id"]): a for a in client.iter_entities(acct, "ads")},
     )
     stats: list[dict[str, Any]] = []
-    seen: set[tuple[date, str]] = set()
     unknown: set[str] = set()
     for ad_id, entry in client.iter_ad_stats(acct, zone, since, until):
         row = stats_row(ad_id, entry, account, lookup)
@@ -522,14 +511,10 @@ def extract_account(client: SnapchatAdsClient, account_id: str, since: date,
             raise ValueError(
                 f"Snapchat ad account {acct}: stats of ad {ad_id} for {row['date_day']} are "
                 f"outside the requested {since}..{until}; check the account's time zone")
-        key = (row["date_day"], ad_id)
-        if key in seen:
-            raise ValueError(f"Snapchat ad account {acct}: ad {ad_id} on {key[0]} was returned "
-                             f"twice for {since}..{until}; rerun the extraction")
-        seen.add(key)
         if ad_id not in lookup.ads:
             unknown.add(ad_id)
         stats.append(row)
+    check_grain(stats, ("date_day", "ad_id"), f"Snapchat ad account {acct}: stats for {since}..{until}")
     if unknown:
         log.warning("snapchat %s: %d ads with stats are not in /ads (deleted?): loaded without "
                     "names or campaign: %s", acct, len(unknown), sorted(unknown)[:5])

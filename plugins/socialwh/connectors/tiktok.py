@@ -48,11 +48,9 @@ import httpx
 from socialwh.connectors import windows
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
@@ -61,6 +59,8 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import RestClient, within
+from socialwh.connectors.rows import check_grain, first_per
 
 log = logging.getLogger(__name__)
 
@@ -212,14 +212,17 @@ def _parameter_named(message: str, params: Mapping[str, Any]) -> str | None:
 _windows = windows.date_slices  # one slicing rule for every connector (connectors/windows.py)
 
 
-
-class TikTokAdsClient(ApiClient):
+class TikTokAdsClient(RestClient):
     """A Marketing API client for one token: advertiser settings, campaigns, ad-level reports.
 
     ``base_url`` is ``https://business-api.tiktok.com`` or the sandbox's
     ``http://127.0.0.1:PORT/tiktok``. ``extra_params`` are appended to every request; production
     leaves them empty, the demo and tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``.
     """
+
+    REWORD = ((AuthError, ("TikTok rejected the access token for advertiser {subject}: check the password "
+                           "of the Airflow connection {conn_id} and that the advertiser authorised the app "
+                           "(TikTok said: {said})")),)
 
     def __init__(
         self,
@@ -235,34 +238,12 @@ class TikTokAdsClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = DEFAULT_CONN_ID,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                "TikTok access token is empty: set the password of the Airflow connection "
-                f"{conn_id}"
-            )
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"TikTok page_size must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
-        if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
-            raise ValueError(
-                f"TikTok max_days_per_request must be within 1..{MAX_DAYS_PER_REQUEST}, "
-                f"got {max_days}"
-            )
-        self.base_url = base_url.rstrip("/")
+        self._connect(PLATFORM, "TikTok", base_url, access_token, conn_id=conn_id, classify=classify_tiktok,
+                      retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Access-Token": access_token}, client=client, extra_params=extra_params)
         self.api_version = api_version
-        self.page_size = page_size
-        self.max_days = max_days
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_tiktok,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={"Access-Token": access_token},
-            secrets=[access_token],
-            client=client,
-        )
-
+        self.page_size = within("TikTok", "page_size", page_size, 1, MAX_PAGE_SIZE)
+        self.max_days = within("TikTok", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -273,13 +254,7 @@ class TikTokAdsClient(ApiClient):
         """One GET; returns the envelope's ``data`` object, errors reworded for the on-call."""
         url = self._url(path)
         try:
-            body = self._http.request_json("GET", url, params={**self.extra_params, **params})
-        except AuthError as exc:
-            raise exc.with_message(
-                f"TikTok rejected the access token for advertiser {account_id}: check the "
-                f"password of the Airflow connection {self.conn_id} and that the advertiser "
-                f"authorised the app (TikTok said: {exc.message})"
-            ) from None
+            body = self._request("GET", url, subject=account_id, params={**self.extra_params, **params})
         except InvalidParameterError as exc:
             name = _parameter_named(exc.message, params)
             what = f"parameter '{name}'" if name else "a parameter"
@@ -390,20 +365,9 @@ class TikTokAdsClient(ApiClient):
 _ABSENT = (None, "", "-")  # TikTok writes "-" where a metric or attribute does not apply
 
 
-
 _NUMBERS = FieldNumbers("TikTok advertiser {}", absent=_ABSENT)
 _fail, _decimal, _optional_decimal, _int = (
     _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
-_optional_int = _NUMBERS.optional_int
-
-
-
-
-
-
-
-
-
 
 
 def _text(value: Any) -> str | None:
@@ -442,6 +406,15 @@ def advertiser_settings(record: Mapping[str, Any], account_id: str | int) -> dic
     }
 
 
+#: raw.tiktok_ad_stats column <- (parser, report metric).
+STATS_METRICS = {
+    "spend": ("decimal", "spend"), "impressions": ("int", "impressions"), "clicks": ("int", "clicks"),
+    "reach": ("optional_int", "reach"), "conversions": ("optional_decimal", "conversion"),
+    "purchases": ("optional_decimal", "complete_payment"),
+    "conversion_value": ("optional_decimal", "total_complete_payment_rate"),
+}
+
+
 def stats_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.tiktok_ad_stats`` row; name, currency and time zone come from the advertiser."""
     acct = str(advertiser.get("account_id") or "")
@@ -471,17 +444,7 @@ def stats_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[
         "ad_name": _text(metrics.get("ad_name")),
         "currency": advertiser["currency"],
         "account_timezone": advertiser["timezone"],
-        "spend": _decimal(metrics.get("spend"), acct, what, "spend"),
-        "impressions": _int(metrics.get("impressions"), acct, what, "impressions"),
-        "clicks": _int(metrics.get("clicks"), acct, what, "clicks"),
-        "reach": _optional_int(metrics.get("reach"), acct, what, "reach"),
-        "conversions": _optional_decimal(metrics.get("conversion"), acct, what, "conversion"),
-        "purchases": _optional_decimal(
-            metrics.get("complete_payment"), acct, what, "complete_payment"
-        ),
-        "conversion_value": _optional_decimal(
-            metrics.get("total_complete_payment_rate"), acct, what, "total_complete_payment_rate"
-        ),
+        **_NUMBERS.columns(STATS_METRICS, metrics, acct, what),
         "record": dict(record),
     }
 
@@ -535,20 +498,8 @@ def extract_account(
     acct = str(account_id).strip()
     advertiser = advertiser_settings(client.get_advertiser(acct), acct)
     stats = [stats_row(r, advertiser) for r in client.iter_ad_stats(acct, since, until)]
-    seen: set[tuple[date, str]] = set()
-    for row in stats:
-        key = (row["date_day"], row["ad_id"])
-        if key in seen:
-            raise ValueError(
-                f"TikTok advertiser {acct}: the report for {since}..{until} holds ad_id={key[1]} "
-                f"on {key[0]} twice (offset paging shifted?); rerun the extraction"
-            )
-        seen.add(key)
-    campaigns: dict[str, dict[str, Any]] = {}
-    for record in client.iter_campaigns(acct):
-        row = campaign_row(record, advertiser)
-        # Offset paging can repeat an object when the list shifts while we page: keep one.
-        campaigns.setdefault(row["campaign_id"], row)
+    check_grain(stats, ("date_day", "ad_id"), f"TikTok advertiser {acct}: the report for {since}..{until}")
+    campaigns = first_per((campaign_row(r, advertiser) for r in client.iter_campaigns(acct)), "campaign_id")
     log.info(
         "tiktok %s: %d stats rows for %s..%s, %d campaigns",
         acct,
@@ -557,7 +508,7 @@ def extract_account(
         until,
         len(campaigns),
     )
-    return TikTokExtract(advertiser=advertiser, stats=stats, campaigns=list(campaigns.values()))
+    return TikTokExtract(advertiser=advertiser, stats=stats, campaigns=campaigns)
 
 
 def make_client(

@@ -62,17 +62,18 @@ import httpx
 from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
-    HttpClient,
+    ErrorTable,
     RetryPolicy,
     ThrottledError,
     TransientError,
     classify_status,
     json_or_none,
 )
-from socialwh.connectors.tiktok import throttle_wait_seconds
+from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import RestClient, within
+from socialwh.connectors.tiktok import _envelope_code, _parameter_named, throttle_wait_seconds
 
 log = logging.getLogger(__name__)
 
@@ -133,17 +134,11 @@ def default_retry_policy() -> RetryPolicy:
     return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=300.0)
 
 
-def _envelope_code(body: Any) -> int | None:
-    if not isinstance(body, dict):
-        return None
-    code = body.get("code")
-    if isinstance(code, bool):
-        return None
-    if isinstance(code, int):
-        return code
-    if isinstance(code, str) and code.strip().lstrip("-").isdigit():
-        return int(code)
-    return None
+#: The organic envelope's codes, as the ads API's (connectors/tiktok.py) but for the auth codes.
+ERRORS = ErrorTable(PLATFORM, codes={
+    **dict.fromkeys(THROTTLE_CODES, ThrottledError), **dict.fromkeys(AUTH_CODES, AuthError),
+    **dict.fromkeys(PARAMETER_CODES, InvalidParameterError),
+    **dict.fromkeys(TRANSIENT_CODES, TransientError)})
 
 
 def classify_tiktok_organic(response: httpx.Response) -> ApiError | None:
@@ -154,20 +149,10 @@ def classify_tiktok_organic(response: httpx.Response) -> ApiError | None:
     code = _envelope_code(body)
     if code is None or code == 0:
         return None
-    url = str(response.request.url) if response.request else ""
     message = str(body.get("message") or "unknown TikTok error")
     details = {"request_id": body.get("request_id")} if body.get("request_id") else {}
-    status = response.status_code
-    if code in THROTTLE_CODES:
-        return ThrottledError(PLATFORM, status, code, message, url,
-                              retry_after=throttle_wait_seconds(code, message), details=details)
-    if code in AUTH_CODES:
-        return AuthError(PLATFORM, status, code, message, url, details=details)
-    if code in PARAMETER_CODES:
-        return InvalidParameterError(PLATFORM, status, code, message, url, details=details)
-    if code in TRANSIENT_CODES:
-        return TransientError(PLATFORM, status, code, message, url, details=details)
-    return ApiError(PLATFORM, status, code, message, url, details=details)
+    wait = throttle_wait_seconds(code, message) if code in THROTTLE_CODES else None
+    return ERRORS.error(response, code, message, details=details, retry_after=wait)
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -288,7 +273,7 @@ def snapshot_row(
 # -- client ------------------------------------------------------------------------------------
 
 
-class TikTokOrganicClient(ApiClient):
+class TikTokOrganicClient(RestClient):
     """The "TikTok Accounts" endpoints for one account holder's token."""
 
     # Comments and replies (socialwh.connectors.comments): make_client turns them on (platform
@@ -296,6 +281,10 @@ class TikTokOrganicClient(ApiClient):
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
     comment_max_count = COMMENT_MAX_COUNT
+
+    REWORD = ((AuthError, ("TikTok rejected the access token for account {subject}: refresh the token in the "
+                           "password of the Airflow connection {conn_id} and check that the account holder "
+                           "granted the app its scopes (TikTok said: {said})")),)
 
     def __init__(
         self,
@@ -311,31 +300,12 @@ class TikTokOrganicClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = DEFAULT_CONN_ID,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                "TikTok organic access token is empty: set the password of the Airflow "
-                f"connection {conn_id}"
-            )
-        if not 1 <= max_count <= MAX_COUNT:
-            raise ValueError(f"TikTok max_count must be within 1..{MAX_COUNT}, got {max_count}")
-        if post_lookback_days < 1:
-            raise ValueError(f"TikTok post_lookback_days must be >= 1, got {post_lookback_days}")
-        self.base_url = base_url.rstrip("/")
+        self._connect(PLATFORM, "TikTok organic", base_url, access_token, conn_id=conn_id,
+                      classify=classify_tiktok_organic, retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Access-Token": access_token}, client=client, extra_params=extra_params)
         self.api_version = api_version
-        self.post_lookback_days = post_lookback_days
-        self.max_count = max_count
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_tiktok_organic,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={"Access-Token": access_token},
-            secrets=[access_token],
-            client=client,
-        )
-
+        self.max_count = within("TikTok", "max_count", max_count, 1, MAX_COUNT)
+        self.post_lookback_days = within("TikTok", "post_lookback_days", post_lookback_days, 1)
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}/open_api/{self.api_version}/{path.lstrip('/')}"
@@ -343,17 +313,9 @@ class TikTokOrganicClient(ApiClient):
     def _get(self, path: str, params: Mapping[str, str], account_id: str) -> dict[str, Any]:
         url = self._url(path)
         try:
-            body = self._http.request_json("GET", url, params={**self.extra_params, **params})
-        except AuthError as exc:
-            raise exc.with_message(
-                f"TikTok rejected the access token for account {account_id}: refresh the token "
-                f"in the password of the Airflow connection {self.conn_id} and check that the "
-                f"account holder granted the app its scopes (TikTok said: {exc.message})"
-            ) from None
+            body = self._request("GET", url, subject=account_id, params={**self.extra_params, **params})
         except InvalidParameterError as exc:
-            name = next((p for p in params if exc.message.startswith(p)), None) or next(
-                (p for p in sorted(params, key=len, reverse=True) if p in exc.message), None
-            )
+            name = _parameter_named(exc.message, params)
             sent = f" (sent {name}={params[name]!r})" if name else ""
             what = f"parameter '{name}'" if name else "a parameter"
             raise exc.with_message(
@@ -376,52 +338,47 @@ class TikTokOrganicClient(ApiClient):
     def iter_videos(self, account_id: str, stop_before: date | None = None) -> Iterator[dict]:
         """``/business/video/list/`` newest first, until ``has_more`` is false or a post was
         published (UTC) before ``stop_before``."""
-        cursor: Any = None
-        while True:
-            params = {
-                "business_id": account_id,
-                "fields": json.dumps(list(VIDEO_FIELDS), separators=(",", ":")),
-                "max_count": str(self.max_count),
-            }
-            if cursor is not None:
-                params["cursor"] = str(cursor)
-            data = self._get("business/video/list/", params, account_id)
+        params = {"business_id": account_id, "fields": json.dumps(list(VIDEO_FIELDS), separators=(",", ":")),
+                  "max_count": str(self.max_count)}
+
+        def page(cursor: Any) -> tuple[list[dict], Any]:
+            data = self._get("business/video/list/", dict(params, **({} if cursor is None else {
+                "cursor": str(cursor)})), account_id)
             videos = data.get("videos") or []
             if not isinstance(videos, list):
                 raise TransientError(PLATFORM, 200, "shape", "videos is not a list", "")
-            yield from videos
             if not data.get("has_more"):
-                return
-            if stop_before is not None and videos:
-                oldest = min(parse_create_time(v.get("create_time"), account_id, "video")
-                             for v in videos)
-                if oldest.date() < stop_before:
-                    return
-            next_cursor = data.get("cursor")
-            if next_cursor is None or next_cursor == cursor:
-                raise ApiError(PLATFORM, 200, "paging",
-                               f"/business/video/list/ for account {account_id} says has_more "
-                               f"but its cursor does not move ({next_cursor!r})", "")
-            cursor = next_cursor
+                return videos, None
+            if stop_before is not None and videos and min(
+                    parse_create_time(v.get("create_time"), account_id, "video") for v in videos
+            ).date() < stop_before:
+                return videos, None  # newest first: every later page is older still
+            return videos, self._next_cursor(data, "/business/video/list/", account_id)
 
+        return pages(page, None, platform=PLATFORM, what=f"/business/video/list/ for account {account_id}")
+
+    @staticmethod
+    def _next_cursor(data: Mapping[str, Any], path: str, account_id: str) -> Any:
+        """The next page's cursor while ``has_more``, else None; ``has_more`` without a cursor is
+        an error (a cursor that repeats is caught by :func:`pages`)."""
+        if not data.get("has_more"):
+            return None
+        if data.get("cursor") is None:
+            raise ApiError(PLATFORM, 200, "paging", f"{path} for account {account_id} says has_more "
+                           "but its cursor does not move (None)", "")
+        return data["cursor"]
 
     def _comment_pages(self, path: str, params: Mapping[str, str], account_id: str) -> Iterator[dict]:
         """``data.comments`` of every page, following the offset ``cursor`` while ``has_more``."""
-        cursor: Any = 0
-        while True:
+        def page(cursor: Any) -> tuple[list[dict], Any]:
             data = self._get(path, {**params, "cursor": str(cursor),
                                     "max_count": str(self.comment_max_count)}, account_id)
             items = data.get("comments") or []
             if not isinstance(items, list):
                 raise TransientError(PLATFORM, 200, "shape", f"{path}: comments is not a list", "")
-            yield from (c for c in items if isinstance(c, dict))
-            if not data.get("has_more"):
-                return
-            next_cursor = data.get("cursor")
-            if next_cursor is None or next_cursor == cursor:
-                raise ApiError(PLATFORM, 200, "paging", f"{path} for account {account_id} says has_more "
-                               f"but its cursor does not move ({next_cursor!r})", "")
-            cursor = next_cursor
+            return [c for c in items if isinstance(c, dict)], self._next_cursor(data, path, account_id)
+
+        return pages(page, 0, platform=PLATFORM, what=f"{path} for account {account_id}")
 
     def video_comments(self, account_id: str, video_id: str) -> list[dict]:
         """Every public top-level comment of a video, newest first, with the replies that come

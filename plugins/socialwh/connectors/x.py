@@ -81,6 +81,7 @@ from socialwh.connectors.http import (
     retry_after_seconds,
 )
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -286,13 +287,6 @@ def rate_limit_wait(response: httpx.Response, now: float | None = None) -> float
     return retry_after_seconds(response, now)
 
 
-def _request_url(response: httpx.Response) -> str:
-    try:
-        return str(response.request.url)
-    except RuntimeError:
-        return ""
-
-
 def _error_details(body: Any) -> tuple[str | None, str | None]:
     """The first error code and all messages of X's ``errors`` envelope."""
     if not isinstance(body, dict) or not isinstance(body.get("errors"), list):
@@ -339,8 +333,6 @@ def local_midnight_utc(day: date, timezone: str) -> str:
     """The start of ``day`` in the account's time zone, as X wants it: ISO 8601 in UTC."""
     start = datetime.combine(day, dtime(0), zone(timezone)).astimezone(UTC)
     return start.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -438,7 +430,6 @@ class XAdsClient(ApiClient):
 
     def close(self) -> None:
         self._httpx.close()
-
 
     @property
     def retry(self) -> RetryPolicy:
@@ -1007,15 +998,7 @@ def extract_account(client: XAdsClient, account_id: str, since: date, until: dat
                 part, account, ads,
                 conversion_metrics=client.conversion_metrics, placement=client.placement,
             )
-    seen: set[tuple[date, str]] = set()
-    for row in stats:
-        key = (row["date_day"], row["promoted_tweet_id"])
-        if key in seen:
-            raise ValueError(
-                f"X ads account {acct}: stats for {since}..{until} contain promoted tweet "
-                f"{key[1]} on {key[0]} twice; the extraction is not trustworthy, rerun it"
-            )
-        seen.add(key)
+    check_grain(stats, ("date_day", "promoted_tweet_id"), f"X ads account {acct}: stats for {since}..{until}")
     items_by_campaign: dict[str, list[Mapping[str, Any]]] = {}
     for li in line_items:
         items_by_campaign.setdefault(str(li.get("campaign_id")), []).append(li)

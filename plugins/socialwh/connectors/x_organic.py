@@ -69,16 +69,17 @@ import httpx
 from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
-    HttpClient,
+    ErrorTable,
     RetryPolicy,
     ThrottledError,
     TransientError,
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import RestClient, within
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +114,6 @@ def default_retry_policy() -> RetryPolicy:
 # -- error classification --------------------------------------------------------------------
 
 
-def _request_url(response: httpx.Response) -> str:
-    try:
-        return str(response.request.url)
-    except RuntimeError:
-        return ""
-
-
 def error_details(body: Any) -> tuple[int | str | None, str | None]:
     """The code and message of X's error bodies: v1.1 ``errors[]`` or v2 problem details."""
     if not isinstance(body, dict):
@@ -143,6 +137,10 @@ def error_details(body: Any) -> tuple[int | str | None, str | None]:
     return None, None
 
 
+#: X's v2 statuses mean what they say (429 waits for ``x-rate-limit-reset``).
+ERRORS = ErrorTable(PLATFORM)
+
+
 def classify_x_organic(
     response: httpx.Response,
     now: float | None = None,
@@ -153,29 +151,17 @@ def classify_x_organic(
     if 200 <= status < 300:
         return None
     now = time.time() if now is None else now
-    url = _request_url(response)
     code, message = error_details(json_or_none(response))
     message = message or response.reason_phrase or "request failed"
-    if status == 429:
-        wait = retry_after_seconds(response, now)
-        if wait is not None and wait > max_rate_limit_wait:
-            reset = datetime.fromtimestamp(now + wait, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-            return RateLimitWaitTooLongError(
-                PLATFORM,
-                status,
-                code,
-                f"{message}: the rate limit resets at {reset}, in {wait:.0f} s, beyond the "
-                f"{max_rate_limit_wait:.0f} s this task waits; rerun after the reset",
-                url,
-                retry_after=wait,
-            )
-        return ThrottledError(PLATFORM, status, code, message, url, retry_after=wait)
-    if status >= 500 or status == 408:
-        wait = retry_after_seconds(response, now)
-        return TransientError(PLATFORM, status, code, message, url, retry_after=wait)
-    if status in (401, 403):
-        return AuthError(PLATFORM, status, code, message, url)
-    return ApiError(PLATFORM, status, code, message, url)
+    wait = retry_after_seconds(response, now)
+    if status == 429 and wait is not None and wait > max_rate_limit_wait:
+        reset = datetime.fromtimestamp(now + wait, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        error = ERRORS.error(response, code, f"{message}: the rate limit resets at {reset}, in {wait:.0f} s, "
+                             f"beyond the {max_rate_limit_wait:.0f} s this task waits; rerun after the reset",
+                             kind=RateLimitWaitTooLongError)
+        error.retry_after = wait  # when the limit resets: said, not waited for
+        return error
+    return ERRORS.error(response, code, message, retry_after=wait)
 
 
 # -- time ------------------------------------------------------------------------------------
@@ -230,7 +216,7 @@ def post_ranges(until: date, lookback_days: int) -> list[PostRange]:
 # -- client ----------------------------------------------------------------------------------
 
 
-class XOrganicClient(ApiClient):
+class XOrganicClient(RestClient):
     """An API v2 client for one user-context bearer token.
 
     ``base_url`` is ``https://api.x.com`` in production or ``http://127.0.0.1:PORT/x_organic``.
@@ -244,6 +230,13 @@ class XOrganicClient(ApiClient):
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
     search_page_size = MAX_RESULTS  # search/recent max_results: 10..100
+    REWORD = (
+        (AuthError, ("X rejected the access token for user {subject} (HTTP {status}): set the password of the "
+                     "Airflow connection {conn_id} to a valid OAuth 2.0 user-context token of that account "
+                     "with tweet.read and users.read (X said: {said})")),
+        (ThrottledError, ("X kept rate-limiting user {subject} after {attempts} attempts; rerun after the "
+                          "15-minute window (X said: {said})")),
+    )
 
     def __init__(
         self,
@@ -261,53 +254,19 @@ class XOrganicClient(ApiClient):
         clock: Callable[[], float] = time.time,
         max_pages: int = 200,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                f"X access token is empty: set the password of the Airflow connection {conn_id} "
-                "to an OAuth 2.0 user-context access token"
-            )
-        if not MIN_RESULTS <= page_size <= MAX_RESULTS:
-            raise ValueError(f"page_size must be within {MIN_RESULTS}..{MAX_RESULTS}")
-        if post_lookback_days < 1:
-            raise ValueError(f"post_lookback_days must be positive, got {post_lookback_days}")
-        self.base_url = base_url.rstrip("/")
-        self.post_lookback_days = post_lookback_days
-        self.page_size = page_size
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
+        self._connect(PLATFORM, "X", base_url, access_token, conn_id=conn_id,
+                      classify=lambda r: classify_x_organic(r, self._clock(), max_rate_limit_wait),
+                      retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
+                      extra_params=extra_params, token_help=" to an OAuth 2.0 user-context access token")
+        self.page_size = within("X", "page_size", page_size, MIN_RESULTS, MAX_RESULTS)
+        self.post_lookback_days = within("X", "post_lookback_days", post_lookback_days, 1)
         self.max_pages = max_pages
         self._clock = clock
-        self._http = HttpClient(
-            PLATFORM,
-            classify=lambda r: classify_x_organic(r, self._clock(), max_rate_limit_wait),
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {access_token}"},
-            secrets=[access_token],
-            client=client,
-        )
-
-
-    @property
-    def retry(self) -> RetryPolicy:
-        return self._http.retry
 
     def _get(self, path: str, params: Mapping[str, str], user_id: str) -> dict:
         url = f"{self.base_url}/2/{path.lstrip('/')}"
-        try:
-            body = self._http.request_json("GET", url, params={**params, **self.extra_params})
-        except AuthError as exc:
-            raise exc.with_message(
-                f"X rejected the access token for user {user_id} (HTTP {exc.status}): set the "
-                f"password of the Airflow connection {self.conn_id} to a valid OAuth 2.0 "
-                f"user-context token of that account with tweet.read and users.read "
-                f"(X said: {exc.message})"
-            ) from None
-        except ThrottledError as exc:
-            raise exc.with_message(
-                f"X kept rate-limiting user {user_id} after {exc.attempts} attempts; rerun "
-                f"after the 15-minute window (X said: {exc.message})"
-            ) from None
+        body = self._request("GET", url, subject=user_id, params={**params, **self.extra_params})
         if not isinstance(body, dict):
             raise TransientError(PLATFORM, 200, "shape", "response is not a JSON object", url)
         return body
@@ -345,39 +304,28 @@ class XOrganicClient(ApiClient):
             }
             if rng.end <= now - timedelta(minutes=1):  # X refuses an end_time in the future
                 params["end_time"] = iso_utc(rng.end)
-            seen: set[str] = set()
-            for _ in range(self.max_pages):
-                body = self._get(f"users/{uid}/tweets", params, uid)
-                partial = body.get("errors")
-                if partial:
-                    log.warning(
-                        "x_organic %s: partial errors in the timeline: %.300s", uid, partial
-                    )
-                media = {
-                    m["media_key"]: m
-                    for m in ((body.get("includes") or {}).get("media") or [])
-                    if isinstance(m, dict) and m.get("media_key")
-                }
-                data = body.get("data") or []  # a page without posts has no 'data' at all
-                if not isinstance(data, list):
-                    raise TransientError(PLATFORM, 200, "shape", "'data' is not a list", "")
-                for tweet in data:
-                    yield tweet, media
-                token = (body.get("meta") or {}).get("next_token")
-                if not token:
-                    break
-                if token in seen:
-                    raise ApiError(PLATFORM, 200, "paging", f"next_token {token!r} repeats", "")
-                seen.add(token)
-                params = {**params, "pagination_token": str(token)}
-            else:
-                raise ApiError(
-                    PLATFORM,
-                    200,
-                    "paging",
-                    f"user {uid}: more than {self.max_pages} pages of posts; raise max_pages",
-                    "",
-                )
+            yield from self._paged(f"users/{uid}/tweets", params, uid, "pagination_token",
+                                   ("media", "media_key"), f"user {uid}: posts")
+
+    def _paged(self, path: str, params: Mapping[str, str], uid: str, token_param: str,
+               include: tuple[str, str], what: str) -> Iterator[tuple[dict, dict[Any, dict]]]:
+        """(post, its page's ``includes[name]`` by ``key``) of every page (``meta.next_token``
+        paging); partial ``errors`` are logged; a page without posts has no ``data`` at all."""
+        name, key = include
+
+        def page(token: str) -> tuple[list[tuple[dict, dict[Any, dict]]], str | None]:
+            body = self._get(path, dict(params, **({token_param: token} if token else {})), uid)
+            if body.get("errors"):
+                log.warning("x_organic %s: partial errors in %s: %.300s", uid, what, body["errors"])
+            included = {m[key] if key == "media_key" else str(m[key]): m
+                        for m in ((body.get("includes") or {}).get(name) or [])
+                        if isinstance(m, dict) and m.get(key)}
+            data = body.get("data") or []
+            if not isinstance(data, list):
+                raise TransientError(PLATFORM, 200, "shape", "'data' is not a list", "")
+            return [(tweet, included) for tweet in data], (body.get("meta") or {}).get("next_token")
+
+        return pages(page, "", platform=PLATFORM, what=what, max_pages=self.max_pages)
 
     def now(self) -> datetime:
         """The request time recent search measures its 7 days from: the sandbox's as-of instant
@@ -401,25 +349,8 @@ class XOrganicClient(ApiClient):
         }
         if end <= self.now() - timedelta(minutes=1):  # X refuses an end_time in the future
             params["end_time"] = iso_utc(end)
-        seen: set[str] = set()
-        for _ in range(self.max_pages):
-            body = self._get("tweets/search/recent", params, uid)
-            users = {str(u["id"]): u for u in ((body.get("includes") or {}).get("users") or [])
-                     if isinstance(u, dict) and u.get("id")}
-            data = body.get("data") or []
-            if not isinstance(data, list):
-                raise TransientError(PLATFORM, 200, "shape", "'data' is not a list", "")
-            for tweet in data:
-                yield tweet, users
-            token = (body.get("meta") or {}).get("next_token")
-            if not token:
-                return
-            if token in seen:
-                raise ApiError(PLATFORM, 200, "paging", f"next_token {token!r} repeats", "")
-            seen.add(token)
-            params = {**params, "next_token": str(token)}
-        raise ApiError(PLATFORM, 200, "paging",
-                       f"user {uid}: more than {self.max_pages} pages of replies to {post_id}", "")
+        return self._paged("tweets/search/recent", params, uid, "next_token", ("users", "id"),
+                           f"user {uid}: replies to {post_id}")
 
 
 def recent_search_window(window: tuple[date, date], now: datetime) -> tuple[date, date] | None:

@@ -58,16 +58,16 @@ import httpx
 from socialwh.connectors import comments as community
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
-    HttpClient,
+    ErrorTable,
     RetryPolicy,
     ThrottledError,
     TransientError,
     json_or_none,
-    retry_after_seconds,
 )
+from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import RestClient, within
 
 log = logging.getLogger(__name__)
 
@@ -129,12 +129,21 @@ def _reasons(error: Mapping[str, Any]) -> list[str]:
     ]
 
 
+#: Google's reasons outrank the status: the daily quota first (not retried), then rate limits,
+#: server errors, credentials, and a 400's bad request.
+ERRORS = ErrorTable(
+    PLATFORM,
+    codes={**dict.fromkeys(QUOTA_REASONS, QuotaExceededError), **dict.fromkeys(RATE_REASONS, ThrottledError),
+           **dict.fromkeys(_TRANSIENT_REASONS, TransientError)},
+    statuses={400: InvalidRequestError},
+    precedence=(QuotaExceededError, ThrottledError, TransientError, AuthError, InvalidRequestError),
+)
+
+
 def classify_youtube(response: httpx.Response) -> ApiError | None:
     """Google's envelope -> None (success) or a typed error; quota exhaustion is NOT retryable."""
-    status = response.status_code
-    if 200 <= status < 300:
+    if 200 <= response.status_code < 300:
         return None
-    url = str(response.request.url) if response.request else ""
     body = json_or_none(response)
     error = body.get("error") if isinstance(body, dict) else None
     error = error if isinstance(error, dict) else {}
@@ -142,20 +151,7 @@ def classify_youtube(response: httpx.Response) -> ApiError | None:
     message = str(error.get("message") or response.reason_phrase or "request failed")
     details = {"reasons": reasons, "status": error.get("status")}
     code = reasons[0] if reasons else (error.get("status") or None)
-    if QUOTA_REASONS & set(reasons):
-        return QuotaExceededError(PLATFORM, status, code, message, url, details=details)
-    wait = retry_after_seconds(response)
-    if status == 429 or RATE_REASONS & set(reasons):
-        return ThrottledError(PLATFORM, status, code, message, url, retry_after=wait,
-                              details=details)
-    if status >= 500 or status == 408 or _TRANSIENT_REASONS & set(reasons):
-        return TransientError(PLATFORM, status, code, message, url, retry_after=wait,
-                              details=details)
-    if status in (401, 403):
-        return AuthError(PLATFORM, status, code, message, url, details=details)
-    if status == 400:
-        return InvalidRequestError(PLATFORM, status, code, message, url, details=details)
-    return ApiError(PLATFORM, status, code, message, url, details=details)
+    return ERRORS.error(response, code, message, details=details, keys=reasons)
 
 
 # -- parsing helpers ---------------------------------------------------------------------------
@@ -382,14 +378,21 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[start : start + size])
 
 
-class YouTubeClient(ApiClient):
+class YouTubeClient(RestClient):
     """Analytics + Data API client for one channel owner's OAuth token."""
 
     # Comments and replies (socialwh.connectors.comments): make_client turns them on (platform
     # option `comments`, default true); a client built by hand extracts none unless told to.
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
-
+    REWORD = (
+        (QuotaExceededError, ("YouTube daily quota exhausted while fetching {subject}; not retried, the quota "
+                              "resets at midnight Pacific Time: rerun then, or ask Google for more quota "
+                              "(YouTube said: {said})")),
+        (AuthError, ("YouTube refused the OAuth token while fetching {subject}: refresh the token in the password "
+                     "of the Airflow connection {conn_id} (scopes yt-analytics.readonly and youtube.readonly) "
+                     "(YouTube said: {said})")),
+    )
 
     def __init__(
         self,
@@ -405,45 +408,17 @@ class YouTubeClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = DEFAULT_CONN_ID,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                "YouTube OAuth access token is empty: set the password of the Airflow connection "
-                f"{conn_id}"
-            )
-        if post_lookback_days < 1:
-            raise ValueError(f"YouTube post_lookback_days must be >= 1, got {post_lookback_days}")
-        self.analytics_url = analytics_url.rstrip("/")
+        self._connect(PLATFORM, "YouTube OAuth", analytics_url, access_token, conn_id=conn_id,
+                      classify=classify_youtube, retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
+                      extra_params=extra_params)
+        self.analytics_url = self.base_url
         self.data_api_url = data_api_url.rstrip("/")
-        self.post_lookback_days = post_lookback_days
+        self.post_lookback_days = within("YouTube", "post_lookback_days", post_lookback_days, 1)
         self.video_shares = video_shares
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_youtube,
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {access_token}"},
-            secrets=[access_token],
-            client=client,
-        )
-
 
     def _get(self, url: str, params: Mapping[str, str], what: str) -> dict[str, Any]:
-        try:
-            body = self._http.request_json("GET", url, params={**self.extra_params, **params})
-        except QuotaExceededError as exc:
-            raise exc.with_message(
-                f"YouTube daily quota exhausted while fetching {what}; not retried, the quota "
-                f"resets at midnight Pacific Time: rerun then, or ask Google for more quota "
-                f"(YouTube said: {exc.message})"
-            ) from None
-        except AuthError as exc:
-            raise exc.with_message(
-                f"YouTube refused the OAuth token while fetching {what}: refresh the token in the "
-                f"password of the Airflow connection {self.conn_id} (scopes yt-analytics.readonly "
-                f"and youtube.readonly) (YouTube said: {exc.message})"
-            ) from None
+        body = self._request("GET", url, subject=what, params={**self.extra_params, **params})
         if not isinstance(body, dict):
             raise TransientError(PLATFORM, 200, "shape", f"{what}: body is not an object", url)
         return body
@@ -463,24 +438,9 @@ class YouTubeClient(ApiClient):
 
     def iter_uploads(self, playlist_id: str) -> Iterator[dict[str, Any]]:
         """Every playlistItem of the uploads playlist (``nextPageToken`` paging)."""
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
-            params = {
-                "part": "contentDetails",
-                "playlistId": playlist_id,
-                "maxResults": str(MAX_PLAYLIST_PAGE),
-            }
-            if token:
-                params["pageToken"] = token
-            body = self._get(f"{self.data_api_url}/playlistItems", params, "playlistItems")
-            yield from body.get("items") or []
-            token = body.get("nextPageToken")
-            if not token:
-                return
-            if token in seen:
-                raise ApiError(PLATFORM, 200, "paging", f"pageToken {token!r} repeats", "")
-            seen.add(token)
+        params = {"part": "contentDetails", "playlistId": playlist_id,
+                  "maxResults": str(MAX_PLAYLIST_PAGE)}
+        return self._paged(f"{self.data_api_url}/playlistItems", params, "playlistItems")
 
     def get_videos(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         """``videos?part=snippet,statistics,contentDetails&id=..`` in batches of 50."""
@@ -500,16 +460,15 @@ class YouTubeClient(ApiClient):
         """All rows of one Analytics report (``startIndex`` paging when ``maxResults`` is set)."""
         url = f"{self.analytics_url}/v2/reports"
         query = {"ids": "channel==MINE", **params}
-        out: list[dict[str, Any]] = []
-        start = 1
-        while True:
-            if "maxResults" in query:
+        size = int(query["maxResults"]) if "maxResults" in query else None
+
+        def page(start: int) -> tuple[list[dict[str, Any]], int | None]:
+            if size is not None:
                 query["startIndex"] = str(start)
             rows = result_rows(self._get(url, query, "reports"))
-            out += rows
-            if "maxResults" not in query or len(rows) < int(query["maxResults"]) or not rows:
-                return out
-            start += len(rows)
+            return rows, (start + len(rows) if size is not None and rows and len(rows) >= size else None)
+
+        return list(pages(page, 1, platform=PLATFORM, what="reports"))
 
     def day_report(self, since: date, until: date) -> list[dict[str, Any]]:
         return self.report(
@@ -541,23 +500,13 @@ class YouTubeClient(ApiClient):
                 out[str(row.get("video"))] = row
         return out
 
-
-# -- extraction ----------------------------------------------------------------------------
-
-
     def _paged(self, url: str, params: Mapping[str, str], what: str) -> Iterator[dict[str, Any]]:
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
-            query = dict(params, **({"pageToken": token} if token else {}))
-            body = self._get(url, query, what)
-            yield from body.get("items") or []
-            token = body.get("nextPageToken")
-            if not token:
-                return
-            if token in seen:
-                raise ApiError(PLATFORM, 200, "paging", f"{what}: pageToken {token!r} repeats", "")
-            seen.add(token)
+        """The ``items`` of every page of a Data API list (``nextPageToken`` paging)."""
+        def page(token: str) -> tuple[list[dict[str, Any]], str | None]:
+            body = self._get(url, dict(params, **({"pageToken": token} if token else {})), what)
+            return body.get("items") or [], body.get("nextPageToken")
+
+        return pages(page, "", platform=PLATFORM, what=what)
 
     def comment_threads(self, video_id: str) -> list[dict[str, Any]]:
         """``commentThreads.list(part=snippet,replies, videoId)``, every page; [] when the video's
@@ -579,6 +528,8 @@ class YouTubeClient(ApiClient):
                   "textFormat": "plainText"}
         return list(self._paged(f"{self.data_api_url}/comments", params, f"replies of comment {parent_id}"))
 
+
+# -- extraction ----------------------------------------------------------------------------
 
 def comment_row(comment: Mapping[str, Any], channel_id: str, video_id: str,
                 reply_count: int | None = None) -> dict[str, Any]:
