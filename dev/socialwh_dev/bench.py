@@ -470,7 +470,8 @@ def bench_loader(url: str, loader_url: str, n_rows: int, slice_night: date) -> d
         batch = conn.execute(  # the connector slice's batch: API records as the connector got them
             "select batch_id from raw.load_batches where target_table = %s and scope = %s and window_end = %s",
             [table, account_id, slice_night]).fetchone()[0]
-        records = [r[0] for r in conn.execute(f"select record from {table} where batch_id = %s"
+        # raw.api_record: the record as the API sent it (raw stores it folded, socialwh.warehouse.folding)
+        records = [r[0] for r in conn.execute(f"select raw.api_record(t) from {table} t where batch_id = %s"
                                               " order by date_start, ad_id", [batch])]
     if not records:
         raise RuntimeError("no connector rows to build the loader's JSON pages from")

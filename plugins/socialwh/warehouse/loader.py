@@ -19,6 +19,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from socialwh.warehouse import folding
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -97,16 +99,29 @@ def replace_rows(
         "loaded_at": batch.extracted_at,
     }
     batch_cols = [c for c in with_batch_columns if c not in columns]
-    all_cols = [*columns, *batch_cols]
+    # a table that folds its record (socialwh.warehouse.folding) stores it without what its typed
+    # columns repeat, and which keys those are in record_folded
+    folder = folding.folder(table) if "record" in columns else None
+    columns = [c for c in columns if c != folding.FOLDED_COLUMN] if folder else list(columns)
+    all_cols = [*columns, *([folding.FOLDED_COLUMN] if folder else []), *batch_cols]
+    batch_values = [extra[c] for c in batch_cols]
     conn.execute(
         sql.SQL("delete from {} where ").format(_table(table)) + sql.SQL(delete_where),  # type: ignore[arg-type]
         delete_params,
     )
     n = 0
     if records:  # an empty window is a valid answer: the delete above still replaces it
-        n = copy_rows(
-            conn, table, all_cols, ([r[c] for c in columns] + [extra[c] for c in batch_cols] for r in records)
-        )
+        if folder:
+            at = columns.index("record")
+
+            def values(r: dict[str, Any]) -> list[Any]:
+                row = [r[c] for c in columns]
+                row[at], mask = folder.fold(r)
+                return [*row, mask, *batch_values]
+        else:
+            def values(r: dict[str, Any]) -> list[Any]:
+                return [*(r[c] for c in columns), *batch_values]
+        n = copy_rows(conn, table, all_cols, map(values, records))
     record_batch(conn, batch, n, table)
     return n
 
