@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -393,6 +394,7 @@ class MetaAdsClient(ApiClient):
 
 
 _NUMBERS = FieldNumbers("Meta act_{}", absent=(None, ""))
+_PLAIN_NUMBER = re.compile(r"[0-9]+\.[0-9]+")
 _fail, _decimal, _optional_decimal, _int = (
     _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
 
@@ -413,7 +415,10 @@ def _action_list(value: Any, acct: str, what: str, field_name: str) -> list[dict
     ):
         raise _fail(acct, what, field_name, "is not a list of {action_type, value} objects")
     for a in value:
-        _decimal(a["value"], acct, what, f"{field_name}[{a['action_type']}]")
+        v = a["value"]
+        if type(v) is str and v.isascii() and (v.isdigit() or _PLAIN_NUMBER.fullmatch(v) is not None):
+            continue  # a plain number >= 0 (most of them): what _decimal accepts, without a Decimal
+        _decimal(v, acct, what, f"{field_name}[{a['action_type']}]")
     return value
 
 
