@@ -338,7 +338,8 @@ def _columns(conn, table: str) -> list[str]:
 
 
 def _record_patch(keys: dict[str, str]) -> str:
-    """SQL: t.record with the given keys replaced, each only where the API record has it."""
+    """SQL: t.record with the given keys replaced, each only where the stored record has it (a
+    folded record keeps no key its typed columns hold: raw.api_record reads the clone's columns)."""
     parts = ", ".join(f"'{k}', case when t.record ? '{k}' then to_jsonb({expr}) end" for k, expr in keys.items())
     return f"t.record || jsonb_strip_nulls(jsonb_build_object({parts}))"
 

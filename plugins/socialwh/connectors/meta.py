@@ -410,15 +410,17 @@ def _action_list(value: Any, acct: str, what: str, field_name: str) -> list[dict
     """Graph omits actions when there are none; an absent list is stored as []."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(
-        isinstance(a, dict) and "action_type" in a and "value" in a for a in value
-    ):
+    if not isinstance(value, list):
         raise _fail(acct, what, field_name, "is not a list of {action_type, value} objects")
+    unusual = []  # values that are not a plain number >= 0 (most are): _decimal judges them
     for a in value:
+        if not (isinstance(a, dict) and "action_type" in a and "value" in a):
+            raise _fail(acct, what, field_name, "is not a list of {action_type, value} objects")
         v = a["value"]
-        if type(v) is str and v.isascii() and (v.isdigit() or _PLAIN_NUMBER.fullmatch(v) is not None):
-            continue  # a plain number >= 0 (most of them): what _decimal accepts, without a Decimal
-        _decimal(v, acct, what, f"{field_name}[{a['action_type']}]")
+        if not (type(v) is str and v.isascii() and (v.isdigit() or _PLAIN_NUMBER.fullmatch(v) is not None)):
+            unusual.append(a)
+    for a in unusual:  # after the shape of every entry is checked, as before
+        _decimal(a["value"], acct, what, f"{field_name}[{a['action_type']}]")
     return value
 
 
