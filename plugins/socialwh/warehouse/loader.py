@@ -67,7 +67,8 @@ def _json_text(value: Any) -> str:
     msgspec's text differs from the json module's only in ways jsonb does not keep (non-ASCII
     unescaped, float spelling), except where it writes null for NaN/Infinity and "Z" for UTC
     times: an output with "null" or 'Z"' in it (and anything msgspec refuses) goes through the
-    json module, as before."""
+    json module, as before. Values the json module refused (a UUID, bytes, a time inside a
+    dict) are now written by msgspec instead of failing the load."""
     if _FAST_JSON is not None:
         try:
             out = _FAST_JSON(value)
@@ -93,9 +94,10 @@ def _escape_sub(m: re.Match[str]) -> str:
 
 
 class _TextRows:
-    """Rows as COPY text lines, built in Python: what ``copy.write_row([_adapt(v) ...])`` sends,
-    without a dumper lookup per value. str, int, finite Decimal, date and JSON values are formatted
-    here; any other type (datetime, UUID, bool, float, ...) through psycopg's own text dumper."""
+    """Values as COPY text fields, built in Python: what psycopg's ``copy.write_row`` sent for them
+    (with dicts and lists as JSON text), without a dumper lookup per value. str, int, finite
+    Decimal, date and JSON values are formatted here; any other type (datetime, UUID, bool, float,
+    ...) through psycopg's own text dumper."""
 
     CHUNK_ROWS = 2000
 
