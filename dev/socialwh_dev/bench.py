@@ -338,7 +338,8 @@ def _columns(conn, table: str) -> list[str]:
 
 
 def _record_patch(keys: dict[str, str]) -> str:
-    """SQL: t.record with the given keys replaced, each only where the API record has it."""
+    """SQL: t.record with the given keys replaced, each only where the stored record has it (a
+    folded record keeps no key its typed columns hold: raw.api_record reads the clone's columns)."""
     parts = ", ".join(f"'{k}', case when t.record ? '{k}' then to_jsonb({expr}) end" for k, expr in keys.items())
     return f"t.record || jsonb_strip_nulls(jsonb_build_object({parts}))"
 
@@ -470,7 +471,8 @@ def bench_loader(url: str, loader_url: str, n_rows: int, slice_night: date) -> d
         batch = conn.execute(  # the connector slice's batch: API records as the connector got them
             "select batch_id from raw.load_batches where target_table = %s and scope = %s and window_end = %s",
             [table, account_id, slice_night]).fetchone()[0]
-        records = [r[0] for r in conn.execute(f"select record from {table} where batch_id = %s"
+        # raw.api_record: the record as the API sent it (raw stores it folded, socialwh.warehouse.folding)
+        records = [r[0] for r in conn.execute(f"select raw.api_record(t) from {table} t where batch_id = %s"
                                               " order by date_start, ad_id", [batch])]
     if not records:
         raise RuntimeError("no connector rows to build the loader's JSON pages from")

@@ -30,8 +30,11 @@ import pkgutil
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from socialwh.warehouse import folding
+from socialwh.warehouse.folding import folds  # noqa: F401 - the declaration helper platforms import
+
 #: Columns the loader fills (the original record and the load metadata): no rule applies to them.
-SYSTEM_COLUMNS = frozenset({"record", "batch_id", "extracted_at", "as_of_date", "loaded_at"})
+SYSTEM_COLUMNS = frozenset({"record", "record_folded", "batch_id", "extracted_at", "as_of_date", "loaded_at"})
 ROLES = frozenset({"money", "count", "currency", "actions"})
 KINDS = ("paid", "organic")
 
@@ -54,8 +57,12 @@ def col(name: str, type: str = "text", doc: str = "", *, required: bool = False,
     return Column(name, type, required, role, doc)
 
 
-def record_columns(*, as_of_date: bool = True) -> tuple[Column, ...]:
-    """The original record as jsonb and the load metadata every platform table ends with."""
+def record_columns(*, as_of_date: bool = True, folded: bool = False) -> tuple[Column, ...]:
+    """The original record as jsonb and the load metadata every platform table ends with.
+
+    folded: the table declares ``folds`` (socialwh.warehouse.folding): ``record`` keeps what the
+    typed columns do not repeat, ``record_folded`` says which keys they hold, and
+    ``raw.api_record(t)`` gives the whole record back."""
     cols = [
         col("record", "jsonb", "the original record as returned by the API", required=True),
         col("batch_id", "uuid", required=True),
@@ -63,6 +70,12 @@ def record_columns(*, as_of_date: bool = True) -> tuple[Column, ...]:
     ]
     if as_of_date:
         cols.append(col("as_of_date", "date", "logical date of the run that extracted it", required=True))
+    if folded:
+        cols[0] = col("record", "jsonb", "the original record as returned by the API, without the values its"
+                      " typed columns hold (record_folded); raw.api_record(t) gives the whole record",
+                      required=True)
+        cols.append(col("record_folded", "integer", "which record keys are held by typed columns (bit i ="
+                        " the table's i-th fold); null: record is the whole original record"))
     return tuple(cols)
 
 
@@ -79,6 +92,9 @@ class Table:
     windowed: bool = False             # replaced per extraction window recorded in raw.load_batches
     spend: str | None = None           # the column the marts' spend_local comes from (paid facts)
     freshness: bool = False            # dbt source freshness on extracted_at
+    # Record keys held by typed columns, (key, column) pairs (socialwh.warehouse.folding.folds):
+    # not repeated in the stored record when the column reproduces them exactly. Append only.
+    folds: tuple[tuple[str, str], ...] = ()
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -187,6 +203,10 @@ def validate(p: Platform) -> Platform:
                 raise RegistryError(f"{where}, table {t.name}: {attr} {value!r} is not a column")
         if t.windowed and t.date is None:
             raise RegistryError(f"{where}, table {t.name}: a windowed table needs its date column")
+        try:
+            folding.validate(t, where)
+        except ValueError as e:
+            raise RegistryError(str(e)) from None
     return p
 
 
@@ -250,7 +270,8 @@ def create_table(t: Table) -> str:
 def ddl(p: Platform) -> str:
     """The platform's raw DDL, for reading and review (ensure_raw_schema runs create_table)."""
     return "\n\n".join([f"-- {p.label} ({p.key}): generated from socialwh.platforms.{p.key}",
-                         *(create_table(t) for t in p.tables)]) + "\n"
+                         *(create_table(t) for t in p.tables),
+                         *(folding.function_sql(t) for t in p.tables if t.folds)]) + "\n"
 
 
 def migration(existing: dict[str, set[str]]) -> list[str]:
@@ -273,6 +294,12 @@ def migration(existing: dict[str, set[str]]) -> list[str]:
                     "table already has rows without it; declare it nullable (required=False)")
             statements.append(f"alter table raw.{t.name} add column if not exists {c.name} {c.type};")
     return statements
+
+
+def functions() -> list[str]:
+    """CREATE OR REPLACE of the functions over raw tables (raw.api_record of every table that folds
+    its record): run after the tables exist, every time, so they follow the declarations."""
+    return [folding.function_sql(t) for _, t in tables() if t.folds]
 
 
 def _quote(text: str) -> str:

@@ -44,7 +44,7 @@ RECORD = {
     "actions": [{"action_type": "purchase", "value": "2"}],
     "action_values": [{"action_type": "purchase", "value": "59.90"}],
 }
-LOADER_COLUMNS = {"batch_id", "extracted_at", "as_of_date"}
+LOADER_COLUMNS = {"batch_id", "extracted_at", "as_of_date", "record_folded"}  # record_folded: the loader folds
 
 
 def raw_columns(table: str) -> set[str]:

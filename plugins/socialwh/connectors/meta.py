@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -373,6 +374,7 @@ class MetaAdsClient(RestClient):
 
 
 _NUMBERS = FieldNumbers("Meta act_{}", absent=(None, ""))
+_PLAIN_NUMBER = re.compile(r"[0-9]+\.[0-9]+")
 _fail, _decimal, _optional_decimal = _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal
 
 
@@ -380,11 +382,16 @@ def _action_list(value: Any, acct: str, what: str, field_name: str) -> list[dict
     """Graph omits actions when there are none; an absent list is stored as []."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(
-        isinstance(a, dict) and "action_type" in a and "value" in a for a in value
-    ):
+    if not isinstance(value, list):
         raise _fail(acct, what, field_name, "is not a list of {action_type, value} objects")
+    unusual = []  # values that are not a plain number >= 0 (most are): _decimal judges them
     for a in value:
+        if not (isinstance(a, dict) and "action_type" in a and "value" in a):
+            raise _fail(acct, what, field_name, "is not a list of {action_type, value} objects")
+        v = a["value"]
+        if not (type(v) is str and v.isascii() and (v.isdigit() or _PLAIN_NUMBER.fullmatch(v) is not None)):
+            unusual.append(a)
+    for a in unusual:  # after the shape of every entry is checked, as before
         _decimal(a["value"], acct, what, f"{field_name}[{a['action_type']}]")
     return value
 

@@ -3,7 +3,7 @@
 Meta Marketing API (Facebook and Instagram ads).
 """
 
-from socialwh.registry import Platform, Table, col, record_columns
+from socialwh.registry import Platform, Table, col, folds, record_columns
 
 PLATFORM = Platform(
     key='meta',
@@ -39,6 +39,10 @@ PLATFORM = Platform(
             windowed=True,
             spend='spend',
             freshness=True,
+            # the API record's keys its typed columns hold: not stored twice (raw.api_record(t))
+            folds=folds('account_id', 'date_start', 'campaign_id', 'campaign_name', 'adset_id', 'adset_name',
+                        'ad_id', 'ad_name', 'account_currency', 'spend', 'impressions', 'clicks', 'reach',
+                        'actions', 'action_values', date_stop='date_start'),
             columns=(
                 col('account_id', required=True),
                 col('date_start', 'date', "the day, in the ad account's time zone", required=True),
@@ -56,7 +60,7 @@ PLATFORM = Platform(
                 col('reach', 'bigint', role='count'),
                 col('actions', 'jsonb', '[{"action_type":..,"value":".."}] as returned', role='actions'),
                 col('action_values', 'jsonb', role='actions'),
-                *record_columns(),
+                *record_columns(folded=True),
             ),
         ),
         Table(

@@ -65,5 +65,5 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
             "select table_name, column_name from information_schema.columns where table_schema = 'raw'"
         ):
             existing.setdefault(table, set()).add(column)
-        for statement in registry.migration(existing):
+        for statement in [*registry.migration(existing), *registry.functions()]:
             conn.execute(statement)

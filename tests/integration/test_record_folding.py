@@ -1,0 +1,148 @@
+"""Folded records against a real PostgreSQL: raw.meta_ad_insights stores the API record without what
+its typed columns hold, and raw.api_record(t) gives back exactly (as jsonb) what the API sent,
+through the nightly load path (meta.insight_row + quarantine.load_account_tables), for ordinary
+records and for every shape that must stay in the stored record. Rows of a warehouse loaded
+before the table folded keep their whole record and read back unchanged."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import psycopg
+import pytest
+
+from socialwh.connectors.base import TableLoad
+from socialwh.connectors.meta import insight_row
+from socialwh.warehouse import db
+from socialwh.warehouse.quarantine import load_account_tables
+
+pytestmark = pytest.mark.integration
+
+ACCT = "1000000001"
+ACCOUNT = {"id": ACCT, "currency": "EUR", "timezone_name": "Europe/Berlin"}
+DAY = date(2026, 11, 1)
+ACTIONS = [{"action_type": "link_click", "value": "22"}, {"action_type": "purchase", "value": "2"}]
+
+
+def api(ad_id: str, **changes) -> dict:
+    record = {"account_id": ACCT, "date_start": "2026-11-01", "date_stop": "2026-11-01",
+              "campaign_id": "c1", "campaign_name": "Q4 Prospecting", "adset_id": "s1", "adset_name": "s",
+              "ad_id": ad_id, "ad_name": "a", "account_currency": "EUR", "spend": "26.47",
+              "impressions": "1931", "clicks": "37", "reach": "1626", "actions": ACTIONS,
+              "action_values": [{"action_type": "purchase", "value": "74.57"}]}
+    record.update(changes)
+    return {k: v for k, v in record.items() if v is not ...}  # ... drops a key
+
+
+RECORDS = [
+    api("1"),                                                   # every key folds
+    api("2", spend="1e1", impressions=1931, clicks=" 37"),      # number shapes PostgreSQL would not print
+    api("3", spend="-0.00", reach=None, actions=...),           # negative zero, a null, an absent list
+    api("4", spend="0.10", date_stop="2026-11-02", account_currency=...),  # date_stop differs; absent key
+    api("5", account_id="act_" + ACCT, campaign_name="", ad_name='Café "🎉" \\ \t\n'),
+    api("6", spend=12.5, unknown={"nested": [1, 2.50, None, {"x": "y"}]}, action_values=[]),
+]
+
+
+@pytest.fixture(scope="module")
+def url(module_database) -> str:
+    with db.connect(module_database) as conn:
+        db.ensure_raw_schema(conn)
+    return module_database
+
+
+def load(conn, records) -> None:
+    rows = [insight_row(r, ACCOUNT) for r in records]
+    counts, quarantined = load_account_tables(
+        conn, "meta", ACCT, [TableLoad("raw.meta_ad_insights", rows, date_column="date_start")], DAY, DAY, DAY)
+    conn.commit()
+    assert counts["raw.meta_ad_insights"] == len(records) and not any(quarantined.values())
+
+
+def test_api_record_gives_back_exactly_what_the_api_sent(url):
+    with psycopg.connect(url) as conn:
+        load(conn, RECORDS)
+        for original in RECORDS:
+            stored, same, folded = conn.execute(
+                "select t.record, raw.api_record(t) = %s::jsonb, record_folded from raw.meta_ad_insights t"
+                " where account_id = %s and date_start = %s and ad_id = %s",
+                [json.dumps(original), ACCT, DAY, original["ad_id"]]).fetchone()
+            assert same, (original["ad_id"], stored)
+            assert folded is not None and len(stored) < len(original)
+        # an ordinary record keeps nothing; the odd shapes keep exactly their own values
+        stored = dict(conn.execute("select ad_id, record from raw.meta_ad_insights").fetchall())
+        assert stored["1"] == {}
+        assert stored["2"] == {"spend": "1e1", "impressions": 1931, "clicks": " 37"}
+        assert stored["3"] == {"spend": "-0.00", "reach": None}
+        assert stored["4"] == {"date_stop": "2026-11-02"}
+        assert stored["5"] == {"account_id": "act_" + ACCT}
+        assert stored["6"] == {"spend": 12.5, "unknown": {"nested": [1, 2.5, None, {"x": "y"}]}}
+
+
+def test_a_warehouse_loaded_before_folding_keeps_its_rows_and_folds_the_next_load(url):
+    with psycopg.connect(url) as conn:
+        conn.execute("delete from raw.meta_ad_insights")
+        conn.execute("alter table raw.meta_ad_insights drop column record_folded")  # the old DDL
+        conn.execute("drop function raw.api_record(raw.meta_ad_insights)")
+        conn.execute(
+            "insert into raw.meta_ad_insights (account_id, date_start, ad_id, account_currency, account_timezone,"
+            " spend, impressions, clicks, record, batch_id, extracted_at, as_of_date) values"
+            " (%s, %s, 'old', 'EUR', 'Europe/Berlin', 26.47, 1931, 37, %s, gen_random_uuid(), now(), %s)",
+            [ACCT, date(2026, 10, 1), json.dumps(api("old")), date(2026, 10, 1)])
+        conn.commit()
+        db.ensure_raw_schema(conn)  # what every task runs: adds record_folded and raw.api_record
+        load(conn, RECORDS[:1])
+        rows = conn.execute("select ad_id, record_folded, raw.api_record(t) from raw.meta_ad_insights t"
+                            " order by ad_id").fetchall()
+    assert rows == [("1", 2**16 - 1, RECORDS[0]), ("old", None, api("old"))]
+
+
+def test_copy_text_stores_what_psycopg_write_row_stored(url):
+    """loader.copy_rows builds COPY text itself (no dumper per value): every type and character
+    that needs escaping lands exactly as psycopg's write_row with json.dumps put it."""
+    import uuid
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from psycopg import sql
+
+    from socialwh.warehouse import loader
+
+    def old_adapt(v):
+        if isinstance(v, (dict, list)):
+            return json.dumps(v, default=loader._json_default, separators=(",", ":"))
+        return v
+
+    cols = ("id int, t text, n numeric, b bigint, d date, ts timestamptz, u uuid, f boolean, x float8,"
+            " j jsonb, a text[]")
+    utc = datetime(2026, 11, 1, 10, 30, 0, 123456, tzinfo=timezone.utc)
+    rows = [
+        (1, "plain", Decimal("14.35"), 7, DAY, utc, uuid.UUID(int=1), True, 1.5,
+         {"k": [1, 2.5, None, "é", {"t": utc}], "d": Decimal("0.10"), "day": DAY}, "{a,b}"),
+        (2, "tab\there\nnew\rline\\back\bbs\vvt\fff \\N", Decimal("-0.00"), -1, None, None, None, False,
+         float("inf"), [{"value": "1", "action_type": 'q"uote\\'}], None),
+        (3, None, Decimal("NaN"), None, DAY, utc.replace(tzinfo=None).astimezone(timezone.utc), None, None,
+         None, [], '{"x\\ty"}'),
+        (4, "émoji 🎉 ünï", Decimal("1E+3"), 2**62, DAY, utc, uuid.uuid4(), None, -0.0,
+         {"nested": {"deep": ["\t", "\n", "\\"]}, "big": 2**70, "1": {"2": 3}}, "{}"),
+        # JSON msgspec writes (no null, no UTC time): non-ASCII unescaped, escapes, floats, Decimal
+        (5, "x", Decimal("0"), 0, DAY, utc, None, True, 1e16,
+         {"name": 'Café "🎉"\t\\', "v": [1, 2.5, 1e16, "x", True], "m": Decimal("14.350"), "day": DAY}, "{}"),
+    ]
+    assert loader._FAST_JSON is not None  # msgspec is installed with Airflow: row 5 takes it
+    with psycopg.connect(url) as conn:
+        for name in ("copy_new", "copy_old"):
+            conn.execute(sql.SQL("create temp table {} ({})").format(sql.Identifier(name), sql.SQL(cols)))
+        names = [c.split()[0] for c in cols.split(", ")]
+        assert loader.copy_rows(conn, "copy_new", names, rows) == len(rows)
+        with conn.cursor().copy(sql.SQL("copy copy_old ({}) from stdin").format(
+                sql.SQL(", ").join(map(sql.Identifier, names)))) as copy:
+            for row in rows:
+                copy.write_row([old_adapt(v) for v in row])
+        new = conn.execute("select * from copy_new order by id").fetchall()
+        old = conn.execute("select * from copy_old order by id").fetchall()
+        differ = conn.execute("select count(*) from (select * from copy_new except all select * from copy_old"
+                              " union all select * from copy_old except all select * from copy_new) d").fetchone()[0]
+    assert len(new) == len(rows) and differ == 0
+    assert [repr(r) for r in new] == [repr(r) for r in old]  # repr: Decimal('NaN') != itself
