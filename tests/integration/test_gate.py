@@ -22,7 +22,7 @@ import pytest
 from socialwh import registry
 from socialwh.paths import GX_DIR
 from socialwh.quality.gate import GateError, GateFailed, run_gate
-from socialwh.warehouse import db
+from socialwh.warehouse import control_totals, db
 
 pytestmark = pytest.mark.integration
 
@@ -349,6 +349,8 @@ def _load(conn: psycopg.Connection) -> None:
             " values (%s, 'EUR', 'USD', 1.1111, 'test', gen_random_uuid())",
             [(day,) for day in DAYS],
         )
+    # raw was written around the loader here: its control totals recomputed as the loader keeps them
+    control_totals.rebuild(conn)
     conn.execute(ROLLUPS)
     # November budgets as of the newest day: one account line, one campaign line (USD -> EUR).
     conn.execute(
