@@ -227,7 +227,8 @@ def grain_rows(columns: list[str]) -> Check:
 
 def name_convention(pattern: str, keys: list[str]) -> Check:
     """campaign_name matches the configured pattern (a null name is name_present's business)."""
-    literal = "'" + pattern.replace("'", "''") + "'"
+    # GX formats the query ({batch}): a regex quantifier's braces are doubled to stay literal
+    literal = "'" + pattern.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'"
     query = (f"select {', '.join(keys)}, campaign_name\nfrom {{batch}}\n"
              f"where campaign_name is not null and campaign_name !~ {literal}")
     return Check("campaign_name_convention", "unexpected_rows_expectation",
