@@ -529,6 +529,39 @@ def test_mart_spend_differing_from_raw_fails(conn, gate):
     assert "spend_matches_raw:meta" in message and "1000000002" in message
 
 
+def test_a_month_total_far_outside_the_window_stays_exact(conn, gate):
+    """Issue #10: row-level checks read the night's window only, but the raw-to-mart totals of
+    every month stay exact: the monthly mart against the control totals the loader keeps."""
+    old_day, batch = date(2026, 6, 15), uuid.uuid4()  # months before the window (35 days)
+    conn.execute(
+        "insert into marts.fct_ad_performance_daily select %s, platform, account_id, account_name,"
+        " campaign_id, campaign_name, adset_id, adset_name, ad_id, ad_name, currency_code,"
+        " account_timezone, impressions, clicks, reach, conversions, spend_local,"
+        " conversion_value_local, reporting_currency, fx_rate_to_reporting, spend_reporting,"
+        " conversion_value_reporting from marts.fct_ad_performance_daily"
+        " where ad_id = 'a111' and date_day = %s", (old_day, DAYS[0]))
+    conn.execute(
+        "insert into raw.meta_ad_insights select account_id, %s, campaign_id, campaign_name, adset_id,"
+        " adset_name, ad_id, ad_name, account_currency, account_timezone, spend, impressions, clicks,"
+        " reach, actions, action_values, record, %s, extracted_at, as_of_date"
+        " from raw.meta_ad_insights where ad_id = 'a111' and date_start = %s", (old_day, batch, DAYS[0]))
+    conn.execute(
+        "insert into raw.load_batches (batch_id, target_table, source, scope, window_start, window_end,"
+        " as_of_date, row_count, extracted_at) values (%s, 'raw.meta_ad_insights', 'meta', '1000000001',"
+        " %s, %s, %s, 1, now())", (batch, old_day, old_day, old_day))
+    control_totals.rebuild(conn)
+    conn.execute(ROLLUPS)
+    # a June total of the monthly mart off by a cent; the daily rows are untouched
+    conn.execute("update marts.fct_campaign_kpis_monthly set spend_local = spend_local + 0.01"
+                 " where month_start = '2026-06-01'")
+    result = gate()
+    assert _blocking(result) == {"marts.fct_campaign_kpis_monthly.blocking:totals_match_raw:meta"}, result.summary()
+    (row,) = result.blocking_failures[0].examples
+    assert (row["account_id"], row["month_start"]) == ("1000000001", "2026-06-01")
+    assert Decimal(row["mart_spend"]) - Decimal(row["raw_spend"]) == Decimal("0.01")
+    assert "fct_ad_performance_daily from 2026-09-29" in result.parameters["window"]
+
+
 def test_spend_difference_within_tolerance_passes(conn, gate):
     conn.execute(
         "update raw.meta_ad_insights set spend = spend + 0.004 "
