@@ -21,6 +21,13 @@ and counts, ISO 4217 codes, dates inside the batch's extraction window; `raw.<ta
 freshness per source and the newest day's row volume against the trailing 28 days) and every
 mart (`marts.<mart>.*`: grain, money, ratios, raw-to-mart totals and days, freshness).
 
+A night's checks cost the night's window, not the history (issue #10): row-level checks of the
+incremental marts read the rows from `ops.gate_window`'s first day on, and those of the windowed
+raw tables the rows of batches loaded since the last publication (the gate records both before GX
+runs: `socialwh.quality.gate.record_window`). Whole-table invariants stay exact and cheap: raw
+grain is the primary key Postgres enforces; the raw-to-mart totals of every month compare the
+control totals the loader keeps (`raw.control_totals`) with `fct_campaign_kpis_monthly`.
+
 This module imports no Great Expectations at import time (it is imported while DAGs parse);
 only `verify()` loads GX, to prove the written files deserialize.
 """
