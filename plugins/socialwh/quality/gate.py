@@ -156,6 +156,8 @@ class GateResult:
             f"{len(self.blocking_failures)} blocking failure(s), {len(self.warnings)} warning(s) "
             f"(min_fresh_date {self.min_fresh_date.isoformat()}, {self.seconds:.1f}s)"
         ]
+        if self.parameters.get("window"):
+            lines.append(f"  row-level checks over: {self.parameters['window']}")
         if self.skipped_suites:
             lines.append(f"  not run (platform or domain not configured): {len(self.skipped_suites)} suites")
         if self.failed_platforms:
