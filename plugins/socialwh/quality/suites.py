@@ -236,8 +236,11 @@ def name_convention(pattern: str, keys: list[str]) -> Check:
     """campaign_name matches the configured pattern (a null name is name_present's business)."""
     # GX formats the query ({batch}): a regex quantifier's braces are doubled to stay literal
     literal = "'" + pattern.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'"
-    query = (f"select {', '.join(keys)}, campaign_name\nfrom {{batch}}\n"
-             f"where campaign_name is not null and campaign_name !~ {literal}")
+    # the pattern is matched once per distinct name, not once per row
+    query = (f"with names as (\n    select distinct campaign_name from {{batch}} where campaign_name is not null\n),\n"
+             f"broken as (\n    select campaign_name from names where campaign_name !~ {literal}\n)\n"
+             f"select {', '.join('t.' + k for k in keys)}, t.campaign_name\nfrom {{batch}} as t\n"
+             f"join broken on broken.campaign_name = t.campaign_name")
     return Check("campaign_name_convention", "unexpected_rows_expectation",
                  {"unexpected_rows_query": query},
                  "Campaign names follow <year>Q<quarter>_<Audience>_<Country>_<Format>.")
@@ -279,9 +282,14 @@ def positive(columns: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     return [(f"positive:{c}", f"{c} <= 0") for c in columns]
 
 
+ISO_4217_ARRAY = "'{" + ",".join(sorted(ISO_4217)) + "}'::text[]"
+
+
 def currency_code(columns: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
-    """An active ISO 4217 code (socialwh.quality.currencies): 'XYZ' has the right shape, no rate."""
-    return [(f"currency_code:{c}", f"{c} !~ '{ISO_4217_REGEX}'") for c in columns]
+    """An active ISO 4217 code (socialwh.quality.currencies): 'XYZ' has the right shape, no rate.
+    `= any` of a constant array is a hash lookup per row (Postgres 14+); the equivalent regex
+    of ~180 alternatives was most of a full scan's time."""
+    return [(f"currency_code:{c}", f"not ({c} = any({ISO_4217_ARRAY}))") for c in columns]
 
 
 def column_rules(rules: list[tuple[str, str]], key: list[str] | tuple[str, ...],
@@ -298,30 +306,27 @@ def column_rules(rules: list[tuple[str, str]], key: list[str] | tuple[str, ...],
     for rule in ids:
         kind, _, column = rule.partition(":")
         groups.setdefault(kind, []).append(column)
+    # One pass of filtered aggregates (a count, an example value and key per rule), then one row
+    # per rule: ~3x faster than a row per rule and table row (a lateral VALUES with every value
+    # cast to text) on a full scan.
+    keys = ", ".join(f"t.{k}" for k in key)
+    found = ",\n    ".join(
+        f"count(*) filter (where {condition}) as n{i},\n"
+        f"    min({rule.partition(':')[2]}::text) filter (where {condition}) as v{i},\n"
+        f"    min(concat_ws('/', {keys})) filter (where {condition}) as k{i}"
+        for i, (rule, condition) in enumerate(rules)
+    )
+    values = ",\n        ".join(f"('{rule}', found.n{i}, found.v{i}, found.k{i})" for i, (rule, _) in enumerate(rules))
     return Check(
         check,
         "unexpected_rows_expectation",
         {
-            "unexpected_rows_query": textwrap.dedent(
-                """\
-                select
-                    checked.rule,
-                    count(*) as rows,
-                    min(checked.value) as example_value,
-                    min(concat_ws('/', {key})) as example_key
-                from {{batch}} as t
-                cross join lateral (
-                    values
-                        {cases}
-                ) as checked (rule, value)
-                where checked.rule is not null
-                group by checked.rule"""
-            ).format(
-                cases=",\n            ".join(
-                    f"(case when {condition} then '{rule}' end, {rule.partition(':')[2]}::text)"
-                    for rule, condition in rules
-                ),
-                key=", ".join(f"t.{k}" for k in key),
+            "unexpected_rows_query": (
+                f"select checked.rule, checked.rows, checked.example_value, checked.example_key\n"
+                f"from (\nselect\n    {found}\nfrom {{batch}} as t\n) as found\n"
+                f"cross join lateral (\n    values\n        {values}\n"
+                f") as checked (rule, rows, example_value, example_key)\n"
+                f"where checked.rows > 0"
             )
         },
         "; ".join(f"{kind}: {', '.join(columns)}" for kind, columns in groups.items()) + ".",
@@ -546,10 +551,15 @@ def _raw_in_window(platform: str, select: str) -> str:
     """SQL: `select` (over alias r, grouped by the caller) from the platform's raw spend table, for
     the days of the ad fact's night window, per account through the raw primary key."""
     table, _, account, day = RAW_SPEND[platform]
-    return (f"select a.account_id, x.* from (select distinct account_id from raw.control_totals"
-            f" where target_table = '{table}') as a cross join lateral ({select} from {table} as r"
-            f" where r.{account} = a.account_id and r.{day} >= {window_start('fct_ad_performance_daily')}"
-            f" group by 1) as x")
+    start = window_start("fct_ad_performance_daily")
+    # a full gate reads the table once; a night's window per account through the primary key
+    return (f"select r.{account} as account_id, {select.removeprefix('select ')} from {table} as r"
+            f" where {start} = '-infinity'::date group by 1, 2"
+            f" union all"
+            f" select a.account_id, x.* from (select distinct account_id from raw.control_totals"
+            f" where target_table = '{table}' and {start} > '-infinity'::date) as a"
+            f" cross join lateral ({select} from {table} as r"
+            f" where r.{account} = a.account_id and r.{day} >= {start} group by 1) as x")
 
 
 def _days_match_raw(platform: str) -> Check:
