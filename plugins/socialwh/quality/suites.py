@@ -282,7 +282,8 @@ def positive(columns: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     return [(f"positive:{c}", f"{c} <= 0") for c in columns]
 
 
-ISO_4217_ARRAY = "'{" + ",".join(sorted(ISO_4217)) + "}'::text[]"
+# array[...], not '{...}': GX formats the query, braces would be placeholders
+ISO_4217_ARRAY = "array[" + ",".join(f"'{c}'" for c in sorted(ISO_4217)) + "]::text[]"
 
 
 def currency_code(columns: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
