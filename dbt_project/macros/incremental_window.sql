@@ -243,6 +243,30 @@
 {%- endmacro %}
 
 
+{% macro _raw_window() -%}
+    {#-
+        `__raw_window__` in a data test's `where` (a model with account_id and date_day straight
+        from raw: ephemeral staging models, the unions over them): the night's window of the raw
+        fact tables as constants, from the control totals the loader keeps (raw.control_totals,
+        one row per table, account and day): date_day from the oldest of every windowed raw
+        table's newest day minus var('reprocess_days') + 1, for the accounts raw holds. Postgres
+        reads those rows through the raw primary keys (account_id, day, ...): a test's own newest
+        day would cost a scan of all of raw. `true` (every row) before the loader wrote anything.
+    -#}
+    {%- if not execute -%}{{ return("true") }}{%- endif -%}
+    {%- if not run_query("select to_regclass('raw.control_totals') is not null").columns[0].values()[0] -%}
+        {{ return("true") }}
+    {%- endif -%}
+    {%- set row = run_query(
+        "select (select (min(newest) - " ~ reprocess_days() ~ " + 1)::text from (select max(day) as newest"
+        ~ " from raw.control_totals group by target_table) as t),"
+        ~ " (select string_agg(quote_literal(account_id), ', ' order by account_id)"
+        ~ " from (select distinct account_id from raw.control_totals) as a)").rows[0] -%}
+    {%- if row[0] is none -%}{{ return("true") }}{%- endif -%}
+    {{ return("(date_day >= '" ~ row[0] ~ "'::date and account_id in (" ~ row[1] ~ "))") }}
+{%- endmacro %}
+
+
 {% macro get_where_subquery(relation) -%}
     {#-
         The `where` config of a data test, with one addition: `__window_start_of_<column>__`
@@ -259,7 +283,11 @@
         {%- set pattern = '__window_start_of_([A-Za-z_][A-Za-z0-9_]*)__' -%}
         {%- if whole -%}
             {%- set where = modules.re.sub(pattern, "'-infinity'::date", where) -%}
+            {%- set where = where | replace('__raw_window__', 'true') -%}
         {%- else -%}
+            {%- if '__raw_window__' in where -%}
+                {%- set where = where | replace('__raw_window__', _raw_window()) -%}
+            {%- endif -%}
             {%- set ns = namespace(where=where) -%}  {#- a loop's own sets do not outlive it -#}
             {%- for column in modules.re.findall(pattern, where) | unique -%}
                 {%- set bound = '(select max(' ~ column ~ ') - ' ~ reprocess_days() ~ ' + 1 from ' ~ relation ~ ')' -%}

@@ -392,6 +392,8 @@ def _clone_history(conn, accounts: list[str], copies: int, first_day: date, slic
     and onto `copies - 1` cloned accounts per real one (every day up to the night: the nights do
     not extract them). Ids of clones get a 3-digit suffix; each clone has its account record,
     campaigns and a raw.load_batches row whose window holds its rows."""
+    from socialwh.warehouse import control_totals  # noqa: PLC0415
+
     p = PLATFORM
     with conn.transaction():
         conn.execute("create temp table bench_batches (src text, k int, account_id text, sfx text,"
@@ -448,6 +450,8 @@ def _clone_history(conn, accounts: list[str], copies: int, first_day: date, slic
                 f" from bench_batches b left join (select batch_id, count(*) as n from {table}"
                 "   where batch_id in (select batch_id from bench_batches) group by batch_id) c"
                 f"   on c.batch_id = b.batch_id where {where}", [table, p])
+        # what the loader keeps for its own loads, recomputed for the rows written around it
+        control_totals.rebuild(conn, [f"raw.{p}_ad_insights"])
     return synthetic
 
 

@@ -22,6 +22,10 @@ from tests.integration.test_gate import AD, DAYS, FRESH, ROLLUPS, _load
 
 pytestmark = pytest.mark.integration
 
+# A raw defect arrives with a night's load: the gate re-reads raw rows of batches loaded since the
+# last publication (the window), so the injected raw rows' batch is marked as loaded now.
+RELOADED = "update raw.load_batches set loaded_at = clock_timestamp() where scope = '{account}'"
+
 # defect -> (SQL that injects it, the blocking checks that must name it)
 DEFECTS = {
     "duplicate rows": (
@@ -31,6 +35,7 @@ DEFECTS = {
     ),
     "negative spend": (
         [f"update raw.meta_ad_insights set spend = -3 where ad_id = 'a211' and date_start = '{DAYS[2]}'",
+         RELOADED.format(account="1000000002"),
          f"""update marts.fct_ad_performance_daily set spend_local = -3, spend_reporting = -2.7
              where ad_id = 'a211' and date_day = '{DAYS[2]}'""",
          ROLLUPS],
@@ -39,7 +44,8 @@ DEFECTS = {
     "unknown currency": (
         # right shape, no such currency: a regex on [A-Z]{3} would let it through
         ["update marts.fct_ad_performance_daily set currency_code = 'XYZ' where account_id = '1000000002'",
-         "update raw.meta_ad_insights set account_currency = 'XYZ' where account_id = '1000000002'"],
+         "update raw.meta_ad_insights set account_currency = 'XYZ' where account_id = '1000000002'",
+         RELOADED.format(account="1000000002")],
         {f"{AD}:currency_code:currency_code", "raw.meta_ad_insights.blocking:currency_code:account_currency"},
     ),
     "a missing day": (

@@ -22,7 +22,7 @@ import pytest
 from socialwh import registry
 from socialwh.paths import GX_DIR
 from socialwh.quality.gate import GateError, GateFailed, run_gate
-from socialwh.warehouse import db
+from socialwh.warehouse import control_totals, db
 
 pytestmark = pytest.mark.integration
 
@@ -349,6 +349,8 @@ def _load(conn: psycopg.Connection) -> None:
             " values (%s, 'EUR', 'USD', 1.1111, 'test', gen_random_uuid())",
             [(day,) for day in DAYS],
         )
+    # raw was written around the loader here: its control totals recomputed as the loader keeps them
+    control_totals.rebuild(conn)
     conn.execute(ROLLUPS)
     # November budgets as of the newest day: one account line, one campaign line (USD -> EUR).
     conn.execute(
@@ -455,8 +457,10 @@ def test_duplicate_grain_row_fails(conn, gate):
     assert not result.passed
     assert _blocking(result) == {f"{AD}:grain_unique"}, result.summary()
     failure = result.blocking_failures[0]
-    assert failure.columns == ("platform", "account_id", "ad_id", "date_day")
-    assert failure.unexpected_count == 2
+    # a SQL check over the night's window (the marts' unique index holds the rest): the
+    # duplicated key and its row count
+    assert "platform, account_id, ad_id, date_day" in failure.description
+    assert failure.examples[0]["ad_id"] == "a111" and failure.examples[0]["row_count"] == 2
     with pytest.raises(GateFailed, match="grain_unique"):
         result.raise_for_blocking()
 
@@ -472,6 +476,7 @@ def test_negative_spend_fails(conn, gate):
         "update raw.meta_ad_insights set spend = -5 where ad_id = 'a111' and date_start = %s",
         (DAYS[0],),
     )
+    control_totals.rebuild(conn)  # as if the loader had written it: raw, marts and totals agree
     conn.execute(ROLLUPS)
     result = gate()
     assert _blocking(result) == {
@@ -524,6 +529,39 @@ def test_mart_spend_differing_from_raw_fails(conn, gate):
     assert "spend_matches_raw:meta" in message and "1000000002" in message
 
 
+def test_a_month_total_far_outside_the_window_stays_exact(conn, gate):
+    """Issue #10: row-level checks read the night's window only, but the raw-to-mart totals of
+    every month stay exact: the monthly mart against the control totals the loader keeps."""
+    old_day, batch = date(2026, 6, 15), uuid.uuid4()  # months before the window (35 days)
+    conn.execute(
+        "insert into marts.fct_ad_performance_daily select %s, platform, account_id, account_name,"
+        " campaign_id, campaign_name, adset_id, adset_name, ad_id, ad_name, currency_code,"
+        " account_timezone, impressions, clicks, reach, conversions, spend_local,"
+        " conversion_value_local, reporting_currency, fx_rate_to_reporting, spend_reporting,"
+        " conversion_value_reporting from marts.fct_ad_performance_daily"
+        " where ad_id = 'a111' and date_day = %s", (old_day, DAYS[0]))
+    conn.execute(
+        "insert into raw.meta_ad_insights select account_id, %s, campaign_id, campaign_name, adset_id,"
+        " adset_name, ad_id, ad_name, account_currency, account_timezone, spend, impressions, clicks,"
+        " reach, actions, action_values, record, %s, extracted_at, as_of_date"
+        " from raw.meta_ad_insights where ad_id = 'a111' and date_start = %s", (old_day, batch, DAYS[0]))
+    conn.execute(
+        "insert into raw.load_batches (batch_id, target_table, source, scope, window_start, window_end,"
+        " as_of_date, row_count, extracted_at) values (%s, 'raw.meta_ad_insights', 'meta', '1000000001',"
+        " %s, %s, %s, 1, now())", (batch, old_day, old_day, old_day))
+    control_totals.rebuild(conn)
+    conn.execute(ROLLUPS)
+    # a June total of the monthly mart off by a cent; the daily rows are untouched
+    conn.execute("update marts.fct_campaign_kpis_monthly set spend_local = spend_local + 0.01"
+                 " where month_start = '2026-06-01'")
+    result = gate()
+    assert _blocking(result) == {"marts.fct_campaign_kpis_monthly.blocking:totals_match_raw:meta"}, result.summary()
+    (row,) = result.blocking_failures[0].examples
+    assert (row["account_id"], row["month_start"]) == ("1000000001", "2026-06-01")
+    assert Decimal(row["mart_spend"]) - Decimal(row["raw_spend"]) == Decimal("0.01")
+    assert "fct_ad_performance_daily from 2026-09-29" in result.parameters["window"]
+
+
 def test_spend_difference_within_tolerance_passes(conn, gate):
     conn.execute(
         "update raw.meta_ad_insights set spend = spend + 0.004 "
@@ -561,6 +599,13 @@ def test_warning_only_defects_keep_the_gate_passing(conn, gate):
         "where ad_id = 'a112' and date_day = %s",
         (DAYS[1],),
     )
+    # as the platform reported it (raw agrees, so the raw-to-mart totals hold)
+    conn.execute(
+        "update raw.meta_ad_insights set impressions = 0, clicks = 0, reach = 0 "
+        "where ad_id = 'a112' and date_start = %s",
+        (DAYS[1],),
+    )
+    control_totals.rebuild(conn)
     conn.execute(
         "update marts.fct_ad_performance_daily set campaign_name = 'TEST Static Nov 2026' "
         "where account_id = '1000000002'"

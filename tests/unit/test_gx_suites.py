@@ -31,7 +31,7 @@ def _rules(suite: suites.Suite) -> set[str]:
     for c in suite.checks:
         found.add(c.check)
         if c.per_rule:
-            found |= set(re.findall(r"then '([^']+)' end", c.kwargs["unexpected_rows_query"]))
+            found |= set(re.findall(r"\('([^']+)', found\.n\d+", c.kwargs["unexpected_rows_query"]))
     return found
 
 

@@ -198,13 +198,15 @@ def load_finance(
 
 
 def run_gate(night: date, *, warehouse_url: str, config: Config | None = None,
-             failed_sources: list[str] | tuple[str, ...] = (), context_dir: Any = None) -> dict[str, Any]:
+             failed_sources: list[str] | tuple[str, ...] = (), context_dir: Any = None,
+             full: bool = False) -> dict[str, Any]:
     """Validate the marts; raise (failing the task) when a blocking check fails.
 
     Only the suites of enabled platforms and configured domains run (GateScope); the freshness
     checks of `failed_sources` (their extract failed tonight: their rows stay at the last good
     night) warn instead of blocking. Stored results older than quality.results_retention_days
-    (default 30) are pruned."""
+    (default 30) are pruned. Row-level checks read the night's window (gate.record_window);
+    `full` checks every row."""
     from socialwh.quality.gate import GateScope  # noqa: PLC0415
     from socialwh.quality.gate import run_gate as gx_run_gate  # noqa: PLC0415
 
@@ -213,7 +215,8 @@ def run_gate(night: date, *, warehouse_url: str, config: Config | None = None,
     extra = {"context_dir": context_dir} if context_dir is not None else {}
     result = gx_run_gate(warehouse_url, min_fresh_date=night - timedelta(days=lag),
                          retention_days=results_retention_days(config),
-                         scope=GateScope.from_config(config), failed_platforms=tuple(failed_sources), **extra)
+                         scope=GateScope.from_config(config), failed_platforms=tuple(failed_sources),
+                         full=full, **extra)
     log.info("validation gate:\n%s", result.summary())
     _record_gate(warehouse_url, night, result.passed, result.summary())
     result.raise_for_blocking()

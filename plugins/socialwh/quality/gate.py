@@ -156,6 +156,8 @@ class GateResult:
             f"{len(self.blocking_failures)} blocking failure(s), {len(self.warnings)} warning(s) "
             f"(min_fresh_date {self.min_fresh_date.isoformat()}, {self.seconds:.1f}s)"
         ]
+        if self.parameters.get("window"):
+            lines.append(f"  row-level checks over: {self.parameters['window']}")
         if self.skipped_suites:
             lines.append(f"  not run (platform or domain not configured): {len(self.skipped_suites)} suites")
         if self.failed_platforms:
@@ -311,6 +313,89 @@ def demote_freshness(gate: GateResult, failed_platforms: tuple[str, ...] | list[
     return replace(gate, suites=tuple(suites), failed_platforms=tuple(sorted(failed)))
 
 
+def reprocess_days() -> int:
+    """The dbt var `reprocess_days` the incremental marts rewrite each night (dbt_project.yml)."""
+    import yaml  # noqa: PLC0415
+
+    from socialwh.paths import DBT_PROJECT_DIR  # noqa: PLC0415
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()) or {}
+    value = (project.get("vars") or {}).get("reprocess_days", 35)
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise GateError(f"dbt var reprocess_days must be a positive whole number of days, got {value!r}")
+    return days
+
+
+@dataclass(frozen=True)
+class GateWindow:
+    """What tonight's windowed checks read (written to ops.gate_window before GX runs)."""
+
+    check_from: dict[str, date | None]  # incremental mart -> first day checked (None: every row)
+    loaded_since: datetime | None  # raw rows of batches loaded after it (None: every row)
+
+    @property
+    def full(self) -> bool:
+        return self.loaded_since is None and all(v is None for v in self.check_from.values())
+
+
+def record_window(connection_string: str, *, full: bool = False, days: int | None = None) -> GateWindow:
+    """Decide and record the night's window of the row-level checks (suites.GATE_WINDOW).
+
+    An incremental mart is checked from the first day dbt rewrote since the last publication
+    (ops.mart_changes, which publish consumes; a backfill's or a new account's older days included),
+    and at least over its last `days` (the dbt var reprocess_days) days; every row when a record
+    says the whole table was rebuilt (a first build, a --full-refresh) or with `full`. Raw rows are
+    checked when a batch loaded since the last publication (ops.publications) covers them; every
+    row before the first publication or with `full`. The whole-table invariants (control totals
+    against the monthly mart, primary keys, unique indexes) do not depend on the window."""
+    import psycopg  # noqa: PLC0415
+
+    from socialwh.quality.suites import GATE_WINDOW, WINDOWED_MARTS  # noqa: PLC0415
+
+    days = days or reprocess_days()
+    check_from: dict[str, date | None] = {}
+    with psycopg.connect(connection_string, autocommit=True) as conn:
+        def exists(name: str) -> bool:
+            return conn.execute("select to_regclass(%s) is not null", [name]).fetchone()[0]
+
+        changes = exists("ops.mart_changes")
+        loaded_since = None
+        if not full and exists("ops.publications"):
+            loaded_since = conn.execute("select max(published_at) from ops.publications").fetchone()[0]
+        for asset, (column, grain) in WINDOWED_MARTS.items():
+            if full or not exists(f"marts.{asset}"):
+                check_from[asset] = None
+                continue
+            start = f"max({column}) - {int(days)} + 1"
+            if grain == "month":
+                start = f"date_trunc('month', {start})::date"
+            first = conn.execute(f"select {start} from marts.{asset}").fetchone()[0]  # noqa: S608
+            if changes:
+                whole, rewritten = conn.execute(
+                    "select coalesce(bool_or(changed_from is null), false), min(changed_from)"
+                    " from ops.mart_changes where model = %s", [asset]).fetchone()
+                if whole:
+                    first = None
+                elif rewritten is not None and first is not None:
+                    first = min(first, rewritten)
+            check_from[asset] = first
+        conn.execute("create schema if not exists ops")
+        conn.execute(f"create table if not exists {GATE_WINDOW} (asset text primary key, check_from date,"
+                     " loaded_since timestamptz, recorded_at timestamptz not null default now())")
+        with conn.transaction():
+            conn.execute(f"delete from {GATE_WINDOW}")  # noqa: S608
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"insert into {GATE_WINDOW} (asset, check_from) values (%s, coalesce(%s, '-infinity'::date))",
+                    list(check_from.items()))
+            conn.execute(f"insert into {GATE_WINDOW} (asset, loaded_since) values ('raw', %s)", [loaded_since])
+    return GateWindow(check_from, loaded_since)
+
+
 def run_gate(
     connection_string: str,
     *,
@@ -319,6 +404,7 @@ def run_gate(
     retention_days: int = RETENTION_DAYS,
     scope: GateScope | None = None,
     failed_platforms: tuple[str, ...] | list[str] = (),
+    full: bool = False,
 ) -> GateResult:
     """Run the `marts_gate` checkpoint over the marts. Failed checks do not raise here: log
     `.summary()` and call `.raise_for_blocking()` on the result.
@@ -330,6 +416,8 @@ def run_gate(
         context_dir: the GX file data context (the repository's expectations/ by default).
         retention_days: validation results (and their Data Docs pages) older than this many
             days are deleted before the run, so the store and the docs build stay bounded.
+        full: check every row, not only the night's window (`record_window`); a first night,
+            a --full-refresh or a backfill widen the window by themselves.
 
     Raises:
         GateError: the gate could not run (warehouse unreachable, a mart missing, a suite file
@@ -370,10 +458,14 @@ def run_gate(
     datasource = context.data_sources.get(DATASOURCE)
     try:
         _preflight(datasource, connection_string)
+        window = record_window(_libpq_url(connection_string), full=full)
         result = _run_checkpoint(checkpoint, definitions, parameters)
     finally:
         datasource.get_execution_engine().close()
     docs = build_docs(context, list(result.run_results.keys()))
+    parameters["window"] = "full" if window.full else ", ".join(
+        [f"{k} from {v or 'all'}" for k, v in window.check_from.items()]
+        + [f"raw since {window.loaded_since.isoformat(timespec='seconds') if window.loaded_since else 'all'}"])
     gate = _gate_result(result, min_fresh_date, parameters, time.monotonic() - started, scope)
     gate = demote_freshness(replace(gate, skipped_suites=skipped), failed_platforms)
     return replace(_redacted(gate, connection_string), data_docs=docs)
@@ -496,6 +588,11 @@ def _sqlalchemy_url(url: str) -> str:
     if url.startswith("postgres://"):
         return "postgresql://" + url[len("postgres://") :]
     return url
+
+
+def _libpq_url(url: str) -> str:
+    # psycopg takes postgresql:// and postgres://, not SQLAlchemy's postgresql+psycopg://
+    return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
 
 
 def _redact(text: str, connection_string: str) -> str:

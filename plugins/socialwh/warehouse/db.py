@@ -8,7 +8,7 @@ from importlib import resources
 import psycopg
 
 from socialwh import registry
-from socialwh.warehouse import embedded
+from socialwh.warehouse import control_totals, embedded
 
 
 class WarehouseNotConfigured(RuntimeError):
@@ -67,3 +67,4 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
             existing.setdefault(table, set()).add(column)
         for statement in [*registry.migration(existing), *registry.functions()]:
             conn.execute(statement)
+        control_totals.ensure(conn)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialwh import registry
 from socialwh.quality.currencies import is_currency
-from socialwh.warehouse import loader
+from socialwh.warehouse import control_totals, loader
 
 if TYPE_CHECKING:
     import psycopg
@@ -457,6 +457,8 @@ def load_account_tables(
                 conn, load.table, good, delete_where=where, delete_params=params, batch=batch,
                 with_batch_columns=load.batch_columns,
             )
+            if load.date_column:  # the replaced window's control totals, same transaction
+                control_totals.refresh(conn, load.table, account_id, lo, hi)
             quarantined[load.table] = replace_quarantine(
                 conn, load.table, bad, batch=batch, date_column=load.date_column
             )
