@@ -526,15 +526,15 @@ def test_incremental_marts_and_partial_publish_equal_a_full_refresh(warehouse: C
     from socialwh.warehouse.publish import publish  # noqa: PLC0415
 
     paths = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
-    # models only (no data tests): the snapshot dim_campaigns reads is built too
-    select = ["--select", "+fct_campaign_kpis_monthly", *(f"+{name}" for name in FINANCE),
-              "--exclude-resource-type", "test", "unit_test"]
+    select = ["--select", "+fct_campaign_kpis_monthly", *(f"+{name}" for name in FINANCE)]
+    # the first build also makes the seed and the snapshot dim_campaigns reads (no data tests)
+    first_build = ["build", "--full-refresh", *select, "--exclude-resource-type", "test", "unit_test"]
     window = {**VARS, "reprocess_days": 2}
     # campaign 3003 has no campaign object: its name is the one reported, its newest day's wins
     old_name = (US, date(2024, 2, 29), "3003", "US Brand (old)", "3311", "12.34", 100, 1, None, None)
     load_raw(warehouse, [*INSIGHTS, old_name])
     load_finance(warehouse, INVOICES, ORDERS)
-    run_dbt(["build", "--full-refresh", *select, *paths], vars=window)
+    run_dbt([*first_build, *paths], vars=window)
     publish(warehouse, full=True)
     before = {name: _rows(warehouse, "marts", name) for name in FINANCE}
     assert {r["billing_month"] for r in before["fct_spend_reconciliation_monthly"]} == {date(2024, 3, 1)}
@@ -565,7 +565,7 @@ def test_incremental_marts_and_partial_publish_equal_a_full_refresh(warehouse: C
     with warehouse.transaction():  # EU as an account the marts do not hold yet (its history is older)
         for name in WINDOWED:
             warehouse.execute(f"delete from marts.{name} where account_id = %s", [EU])
-    run_dbt(["build", *select, *paths], vars=window)
+    run_dbt(["run", *select, *paths], vars=window)
     partial = publish(warehouse)
     assert partial.ranges["fct_ad_performance_daily"] == ("date_day", date(2024, 3, 1))  # EU's history
     # the rename reaches back to the campaign's older day and month (EU's history only to 1 March)
@@ -596,7 +596,7 @@ def test_incremental_marts_and_partial_publish_equal_a_full_refresh(warehouse: C
         "insert into raw.load_batches (batch_id, target_table, source, scope, window_start, window_end,"
         " row_count, extracted_at) values (%s, 'raw.meta_ad_insights', 'meta', %s, %s, %s, 2, now())",
         [uuid.uuid4(), US, date(2024, 2, 29), date(2024, 3, 1)])
-    run_dbt(["build", *select, *paths], vars=window)
+    run_dbt(["run", *select, *paths], vars=window)
     backfill = publish(warehouse)
     assert backfill.ranges["fct_ad_performance_daily"] == ("date_day", date(2024, 2, 29))
     assert backfill.ranges["fct_campaign_kpis_monthly"] == ("month_start", date(2024, 2, 1))
@@ -608,7 +608,7 @@ def test_incremental_marts_and_partial_publish_equal_a_full_refresh(warehouse: C
     assert {r["spend_local"] for r in incremental["fct_campaign_kpis_daily"]
             if r["account_id"] == US and r["date_day"] == date(2024, 2, 29)} == {D("99.99")}
 
-    run_dbt(["build", "--full-refresh", *select, *paths], vars=window)
+    run_dbt(["run", "--full-refresh", *select, *paths], vars=window)
     assert {name: _rows(warehouse, "marts", name) for name in INCREMENTAL} == incremental
     whole = publish(warehouse, full=True)
     assert whole.ranges == {}
