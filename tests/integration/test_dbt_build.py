@@ -48,6 +48,7 @@ MARTS = {
     "fct_budget_variance_monthly": "budget_month, platform, account_id, campaign_id",
     "fct_roi_monthly": "month_start, platform, account_id, campaign_id",
     "fct_spend_reconciliation_monthly": "billing_month, platform, account_id, invoice_currency",
+    "fct_platform_kpis_daily": "date_day, platform, reporting_currency",
 }
 
 # ECB: USD per 1 EUR, TARGET days only. Nothing between 1 and 29 February, nothing on 2-3 March.
@@ -476,7 +477,8 @@ WINDOWED = ("fct_ad_performance_daily", "fct_campaign_kpis_daily", "fct_campaign
 # (macros/incremental_months.sql); budget variance stays a whole (small) table: every row carries
 # the as-of date and its trailing 7 days
 FINANCE = ("fct_roi_monthly", "fct_spend_reconciliation_monthly", "fct_budget_variance_monthly")
-INCREMENTAL = (*WINDOWED, *FINANCE)
+ROLLUP = "fct_platform_kpis_daily"  # the paid dashboard's day x platform rollup, by month too
+INCREMENTAL = (*WINDOWED, *FINANCE, ROLLUP)
 
 # (file, line, document, type, account, billing month, issued, amount, currency)
 INVOICES = [
@@ -526,7 +528,7 @@ def test_incremental_marts_and_partial_publish_equal_a_full_refresh(warehouse: C
     from socialwh.warehouse.publish import publish  # noqa: PLC0415
 
     paths = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
-    select = ["--select", "+fct_campaign_kpis_monthly", *(f"+{name}" for name in FINANCE)]
+    select = ["--select", "+fct_campaign_kpis_monthly", *(f"+{name}" for name in (*FINANCE, ROLLUP))]
     # the first build also makes the seed and the snapshot dim_campaigns reads (no data tests)
     first_build = ["build", "--full-refresh", *select, "--exclude-resource-type", "test", "unit_test"]
     window = {**VARS, "reprocess_days": 2}
@@ -575,6 +577,7 @@ def test_incremental_marts_and_partial_publish_equal_a_full_refresh(warehouse: C
     assert partial.ranges["fct_roi_monthly"] == ("month_start", date(2024, 2, 1))
     assert partial.ranges["fct_spend_reconciliation_monthly"] == ("billing_month", date(2024, 2, 1))
     assert "fct_budget_variance_monthly" not in partial.ranges  # replaced whole
+    assert partial.ranges[ROLLUP] == ("date_day", date(2024, 3, 1))  # the window's month
     incremental = {name: _rows(warehouse, "marts", name) for name in INCREMENTAL}
     published = {name: _rows(warehouse, "bi", name) for name in INCREMENTAL}
     assert published == incremental
@@ -602,6 +605,7 @@ def test_incremental_marts_and_partial_publish_equal_a_full_refresh(warehouse: C
     assert backfill.ranges["fct_campaign_kpis_monthly"] == ("month_start", date(2024, 2, 1))
     assert backfill.ranges["fct_roi_monthly"] == ("month_start", date(2024, 2, 1))
     assert backfill.ranges["fct_spend_reconciliation_monthly"] == ("billing_month", date(2024, 2, 1))
+    assert backfill.ranges[ROLLUP] == ("date_day", date(2024, 2, 1))
     incremental = {name: _rows(warehouse, "marts", name) for name in INCREMENTAL}
     published = {name: _rows(warehouse, "bi", name) for name in INCREMENTAL}
     assert published == incremental

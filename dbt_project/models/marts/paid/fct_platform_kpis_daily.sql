@@ -16,7 +16,8 @@
         post_hook="{{ months_end('date_day') }}",
     )
 }}
-{%- set first = months_from('date_day') -%}
+-- depends_on: {{ ref('fct_ad_performance_daily') }}  (months_from reads its newest day)
+{% set first = months_from('date_day') -%}
 
 with
 
