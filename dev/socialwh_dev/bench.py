@@ -52,42 +52,36 @@ NIGHT_TASKS = ("extract", "finance", "dbt_build", "dbt_test", "gate", "publish")
 REQUIRED_KEYS = ("rows", "full_night_s", "incremental_night_s", "loader_rows_per_s", "copy_rows_per_s",
                  "bi_query_p95_ms", "peak_rss_mb")
 
-# The dashboards' questions, over the tables their cards read (dashboards/sql/paid_performance):
-# %(last)s is the newest published day, %(account)s the biggest account.
-BI_QUERIES: dict[str, str] = {
-    # paid_performance spend_over_time / by_platform with a one-year date range, by month
-    "spend_by_platform_month_1y": """
-        select date_trunc('month', date_day)::date as month, platform, sum(spend_reporting) as spend
-        from bi.fct_campaign_kpis_daily
-        where date_day > %(last)s::date - 365 and date_day <= %(last)s
-        group by 1, 2 order by 1, 2""",
-    # paid_performance campaign_ranking over the last 30 days
-    "top_campaigns_30d": """
-        select platform, account_id, campaign_id, max(campaign_name) as campaign_name,
-               sum(spend_reporting) as spend,
-               sum(conversion_value_reporting) / nullif(sum(spend_reporting), 0) as roas
-        from bi.fct_campaign_kpis_daily
-        where date_day > %(last)s::date - 30 and date_day <= %(last)s
-        group by platform, account_id, campaign_id
-        having sum(spend_reporting) > 0
-        order by roas desc nulls last, campaign_id limit 10""",
-    # spend_over_time with the account filter set, 90 days
-    "account_daily_90d": """
-        select date_day, sum(spend_reporting) as spend, sum(impressions) as impressions,
-               sum(clicks) as clicks
-        from bi.fct_campaign_kpis_daily
-        where account_id = %(account)s and date_day > %(last)s::date - 90 and date_day <= %(last)s
-        group by date_day order by date_day""",
-    # the monthly KPI mart, a year of it by platform
-    "monthly_kpis_1y": """
-        select month_start, platform, sum(spend_reporting) as spend, sum(impressions) as impressions,
-               sum(clicks) as clicks, sum(conversions) as conversions,
-               sum(clicks)::numeric / nullif(sum(impressions), 0) as ctr,
-               sum(spend_reporting) / nullif(sum(conversions), 0) as cpa
-        from bi.fct_campaign_kpis_monthly
-        where month_start > %(last)s::date - 365
-        group by 1, 2 order by 1, 2""",
+# The dashboard cards bench times: their own SQL (dashboards/sql/, rendered as the app renders it,
+# socialwh.dashboards.spec.render_sql), with the filters a user sets. name -> (dashboard, card,
+# filters); filters: "none" (Metabase opens a dashboard without any: all history), "1y" / "30d"
+# (a date range ending on the newest published day), "account_90d" (the biggest account, 90 days).
+BI_QUERIES: dict[str, tuple[str, str, str]] = {
+    # spend by platform and month over a year (roi_revenue: fct_roi_monthly)
+    "spend_by_platform_month_1y": ("roi_revenue", "by_month_platform", "1y"),
+    # top campaigns of the last 30 days (paid_performance: campaign days in the range)
+    "top_campaigns_30d": ("paid_performance", "campaign_ranking", "30d"),
+    # one account's daily spend over 90 days (paid_performance: its campaign days, by index)
+    "account_daily_90d": ("paid_performance", "spend_over_time", "account_90d"),
+    # the paid dashboard as Metabase opens it: every day of history (the day x platform rollup)
+    "spend_per_day_all_history": ("paid_performance", "spend_over_time", "none"),
+    "kpis_by_platform_1y": ("paid_performance", "by_platform", "1y"),
+    # the monthly KPI mart: the campaign ranking without a date range
+    "campaign_ranking_all_history": ("paid_performance", "campaign_ranking", "none"),
+    # the reconciliation's months (fct_spend_reconciliation_monthly)
+    "reconciliation_by_month": ("spend_reconciliation", "by_month", "none"),
 }
+
+
+def bi_filters(kind: str, last: date, account: str) -> dict[str, Any]:
+    """The filter values of one BI_QUERIES kind, ending on `last` (the newest published day)."""
+    days = {"1y": 365, "30d": 30, "account_90d": 90}
+    if kind == "none":
+        return {}
+    values: dict[str, Any] = {"date_from": last - timedelta(days=days[kind] - 1), "date_to": last}
+    if kind == "account_90d":
+        values["account"] = account
+    return values
 
 
 # --- sizes, statistics, output ------------------------------------------------------------------
@@ -537,17 +531,20 @@ def reader_url(url: str) -> str:
 
 
 def bench_bi(url: str, runs: int = BI_RUNS, clock: Callable[[], float] = time.perf_counter) -> dict[str, Any]:
-    """Every BI query `runs` times as bi_reader (after one untimed run): p50, p95, rows, plan."""
+    """Every BI_QUERIES card `runs` times as bi_reader (after one untimed run): p50, p95, rows, plan."""
     import psycopg  # noqa: PLC0415
 
+    from socialwh.dashboards import spec  # noqa: PLC0415
+
+    cards = {(d.name, c.id): c for d in spec.load_spec() for c in d.cards}
     out: dict[str, Any] = {}
     with psycopg.connect(reader_url(url), autocommit=True) as conn:
         last = conn.execute("select max(date_day) from bi.fct_campaign_kpis_daily").fetchone()[0]
         account = conn.execute(
             "select account_id from bi.fct_campaign_kpis_daily where date_day > %s::date - 90"
             " group by account_id order by count(*) desc, account_id limit 1", [last]).fetchone()[0]
-        params = {"last": last, "account": account}
-        for name, query in BI_QUERIES.items():
+        for name, (dashboard, card_id, kind) in BI_QUERIES.items():
+            query, params = spec.render_sql(cards[(dashboard, card_id)].sql, bi_filters(kind, last, account))
             plan = "\n".join(r[0] for r in conn.execute("explain " + query, params))
             n = len(conn.execute(query, params).fetchall())  # warm-up, untimed
             ms = []
@@ -555,7 +552,7 @@ def bench_bi(url: str, runs: int = BI_RUNS, clock: Callable[[], float] = time.pe
                 t0 = clock()
                 conn.execute(query, params).fetchall()
                 ms.append((clock() - t0) * 1000)
-            out[name] = {**summarize_runs(ms), "rows": n,
+            out[name] = {**summarize_runs(ms), "rows": n, "card": f"{dashboard}.{card_id}", "filters": kind,
                          "plan": [line.strip() for line in plan.splitlines() if "Scan" in line]}
     return out
 

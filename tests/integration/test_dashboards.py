@@ -153,6 +153,15 @@ def test_card_numbers_equal_the_marts(reader):
         [first, last]).fetchone()
     assert totals["ctr"] == pytest.approx(float(clicks) / float(impressions), rel=1e-9)  # a ratio of sums
 
+    # without an account or campaign filter the ROI cards read the platform x month totals
+    roi = app.run_card(reader, _card("roi_revenue", "by_month_platform"), {})
+    by_campaign = reader.execute(
+        "select month_start, platform, sum(spend_reporting), sum(first_party_revenue_reporting)"
+        " from bi.fct_roi_monthly group by 1, 2").fetchall()
+    assert len(by_campaign) >= 3
+    assert {(r.month_start, r.platform): (r.spend, r.first_party_revenue) for r in roi.itertuples()} == {
+        (m, p): pytest.approx((float(s), float(r)), abs=0.005) for m, p, s, r in by_campaign}
+
     budget = app.run_card(reader, _card("budget_pacing", "month_totals"), {})
     planned = reader.execute(
         "select budget_month, sum(planned) from bi.fct_budget_variance_monthly"

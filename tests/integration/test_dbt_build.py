@@ -46,6 +46,9 @@ MARTS = {
     "fct_campaign_kpis_daily": "platform, account_id, campaign_id, date_day",
     "fct_campaign_kpis_monthly": "platform, account_id, campaign_id, month_start",
     "fct_budget_variance_monthly": "budget_month, platform, account_id, campaign_id",
+    "fct_roi_monthly": "month_start, platform, account_id, campaign_id",
+    "fct_spend_reconciliation_monthly": "billing_month, platform, account_id, invoice_currency",
+    "fct_platform_kpis_daily": "date_day, platform, reporting_currency",
 }
 
 # ECB: USD per 1 EUR, TARGET days only. Nothing between 1 and 29 February, nothing on 2-3 March.
@@ -133,7 +136,7 @@ BUDGETS = [
 ]  # fmt: skip
 
 
-def load_raw(conn: Conn, insights: list[tuple]) -> None:
+def load_raw(conn: Conn, insights: list[tuple], budgets: list[tuple] = BUDGETS) -> None:
     batch = uuid.uuid4()
     now = datetime.now(timezone.utc)
     with conn.transaction():
@@ -170,7 +173,7 @@ def load_raw(conn: Conn, insights: list[tuple]) -> None:
             ["source_file", "line_number", "budget_month", "platform", "account_id", "campaign_id",
              "amount", "currency", "plan_version", "file_sha256", "batch_id", "loaded_at"],
             [(f, n, m, "meta", a, c, D(amt), cur, v, "0" * 64, batch, at)
-             for f, n, m, a, c, amt, cur, v, at in BUDGETS],
+             for f, n, m, a, c, amt, cur, v, at in budgets],
         )  # fmt: skip
         copy_rows(
             conn, "raw.fx_rates",
@@ -470,6 +473,45 @@ def test_an_account_the_fact_does_not_hold_yet_arrives_with_its_whole_history(wa
 
 
 WINDOWED = ("fct_ad_performance_daily", "fct_campaign_kpis_daily", "fct_campaign_kpis_monthly")
+# rebuilt from the first month the window, a backfill or a changed finance input touches
+# (macros/incremental_months.sql); budget variance stays a whole (small) table: every row carries
+# the as-of date and its trailing 7 days
+FINANCE = ("fct_roi_monthly", "fct_spend_reconciliation_monthly", "fct_budget_variance_monthly")
+ROLLUP = "fct_platform_kpis_daily"  # the paid dashboard's day x platform rollup, by month too
+INCREMENTAL = (*WINDOWED, *FINANCE, ROLLUP)
+
+# (file, line, document, type, account, billing month, issued, amount, currency)
+INVOICES = [
+    ("meta_2024_03.csv", 1, "INV-EU-03", "invoice", EU, date(2024, 3, 1), date(2024, 4, 3), "30.00", "EUR"),
+    ("meta_2024_03.csv", 2, "INV-US-03", "invoice", US, date(2024, 3, 1), date(2024, 4, 3), "500.00", "USD"),
+    ("meta_2024_03.csv", 3, "CN-US-03", "credit_note", US, date(2024, 3, 1), date(2024, 4, 20), "5.00", "EUR"),
+]  # fmt: skip
+# (order, ordered at, customer, new, revenue, currency, utm_source, utm_campaign)
+ORDERS = [
+    ("O1", datetime(2024, 3, 2, 10, tzinfo=timezone.utc), "C1", True, "50.00", "EUR", "facebook", EU_SPRING),
+    ("O2", datetime(2024, 3, 3, 18, tzinfo=timezone.utc), "C2", True, "80.00", "USD", "facebook", US_SEARCH),
+]  # fmt: skip
+
+
+def load_finance(conn: Conn, invoices: list[tuple], orders: list[tuple]) -> None:
+    batch = uuid.uuid4()
+    with conn.transaction():
+        conn.execute("delete from raw.finance_invoices")
+        conn.execute("delete from raw.finance_orders")
+        copy_rows(
+            conn, "raw.finance_invoices",
+            ["source_file", "line_number", "document_id", "document_type", "platform", "account_id",
+             "billing_month", "issue_date", "amount", "currency", "file_sha256", "batch_id"],
+            [(f, n, doc, kind, "meta", acc, month, issued, D(amount), cur, "0" * 64, batch)
+             for f, n, doc, kind, acc, month, issued, amount, cur in invoices],
+        )  # fmt: skip
+        copy_rows(
+            conn, "raw.finance_orders",
+            ["source_file", "line_number", "order_id", "ordered_at", "customer_id", "new_customer",
+             "revenue", "currency", "utm_source", "utm_campaign", "status", "file_sha256", "batch_id"],
+            [("orders.csv", n, oid, at, cust, new, D(rev), cur, src, camp, "completed", "0" * 64, batch)
+             for n, (oid, at, cust, new, rev, cur, src, camp) in enumerate(orders, start=2)],
+        )  # fmt: skip
 
 
 def _rows(conn: Conn, schema: str, name: str) -> list[dict]:
@@ -479,20 +521,25 @@ def _rows(conn: Conn, schema: str, name: str) -> list[dict]:
 
 def test_incremental_marts_and_partial_publish_equal_a_full_refresh(warehouse: Conn, tmp_path: Path) -> None:
     """Issue #10 item 8: after restated, late and deleted rows, a renamed campaign, an account
-    the marts do not hold yet and a backfill of days older than the window, the incremental
-    marts (a 2-day window: 3-4 March) equal a full refresh to the cent, and the partial
-    publication (only the ranges ops.mart_changes names) leaves bi equal to a full
-    republication."""
+    the marts do not hold yet, a late invoice, a late order and a changed budget file for an
+    older month, and a backfill of days older than the window, the incremental marts (a 2-day
+    window: 3-4 March) equal a full refresh to the cent, and the partial publication (only the
+    ranges ops.mart_changes names) leaves bi equal to a full republication."""
     from socialwh.warehouse.publish import publish  # noqa: PLC0415
 
     paths = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
-    select = ["--select", "+fct_campaign_kpis_monthly"]
+    select = ["--select", "+fct_campaign_kpis_monthly", *(f"+{name}" for name in (*FINANCE, ROLLUP))]
+    # the first build also makes the seed and the snapshot dim_campaigns reads (no data tests)
+    first_build = ["build", "--full-refresh", *select, "--exclude-resource-type", "test", "unit_test"]
     window = {**VARS, "reprocess_days": 2}
     # campaign 3003 has no campaign object: its name is the one reported, its newest day's wins
     old_name = (US, date(2024, 2, 29), "3003", "US Brand (old)", "3311", "12.34", 100, 1, None, None)
     load_raw(warehouse, [*INSIGHTS, old_name])
-    run_dbt(["run", "--full-refresh", *select, *paths], vars=window)
+    load_finance(warehouse, INVOICES, ORDERS)
+    run_dbt([*first_build, *paths], vars=window)
     publish(warehouse, full=True)
+    before = {name: _rows(warehouse, "marts", name) for name in FINANCE}
+    assert {r["billing_month"] for r in before["fct_spend_reconciliation_monthly"]} == {date(2024, 3, 1)}
 
     changed = [
         (*row[:5], "130.80", *row[6:]) if row[0] == US and row[1] == date(2024, 3, 4)  # restated
@@ -508,7 +555,15 @@ def test_incremental_marts_and_partial_publish_equal_a_full_refresh(warehouse: C
         # renamed: the campaign's newest day (in the window) carries a new name for its older days
         (US, date(2024, 3, 4), "3003", "US Brand", "3311", "1.00", 10, 0, None, None),
     ]  # fmt: skip
-    load_raw(warehouse, changed)
+    # finance files changed whole, each touching February (older than the window's March):
+    # a corrected budget file, a late invoice in a new file, a late order in the orders file
+    budgets = [(*b[:5], "90.00", *b[6:]) if b[2] == date(2024, 2, 1) else b for b in BUDGETS]
+    late_invoice = ("meta_2024_02.csv", 1, "INV-US-02", "invoice", US, date(2024, 2, 1), date(2024, 3, 5),
+                    "112.34", "USD")  # fmt: skip
+    late_order = ("O0", datetime(2024, 2, 29, 12, tzinfo=timezone.utc), "C3", True, "40.00", "USD", "facebook",
+                  US_SEARCH)  # fmt: skip
+    load_raw(warehouse, changed, budgets)
+    load_finance(warehouse, [*INVOICES, late_invoice], [late_order, *ORDERS])
     with warehouse.transaction():  # EU as an account the marts do not hold yet (its history is older)
         for name in WINDOWED:
             warehouse.execute(f"delete from marts.{name} where account_id = %s", [EU])
@@ -518,19 +573,28 @@ def test_incremental_marts_and_partial_publish_equal_a_full_refresh(warehouse: C
     # the rename reaches back to the campaign's older day and month (EU's history only to 1 March)
     assert partial.ranges["fct_campaign_kpis_daily"] == ("date_day", date(2024, 2, 29))
     assert partial.ranges["fct_campaign_kpis_monthly"] == ("month_start", date(2024, 2, 1))
-    incremental = {name: _rows(warehouse, "marts", name) for name in WINDOWED}
-    published = {name: _rows(warehouse, "bi", name) for name in WINDOWED}
+    # the late order and the late invoice: February, not the whole table
+    assert partial.ranges["fct_roi_monthly"] == ("month_start", date(2024, 2, 1))
+    assert partial.ranges["fct_spend_reconciliation_monthly"] == ("billing_month", date(2024, 2, 1))
+    assert "fct_budget_variance_monthly" not in partial.ranges  # replaced whole
+    assert partial.ranges[ROLLUP] == ("date_day", date(2024, 3, 1))  # the window's month
+    incremental = {name: _rows(warehouse, "marts", name) for name in INCREMENTAL}
+    published = {name: _rows(warehouse, "bi", name) for name in INCREMENTAL}
     assert published == incremental
     brand = [r for r in incremental["fct_campaign_kpis_daily"] if r["campaign_id"] == "3003"]
     assert [r["campaign_name"] for r in brand] == ["US Brand", "US Brand"]
     assert {r["date_day"] for r in incremental["fct_ad_performance_daily"] if r["account_id"] == EU} == {
         date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3)}
+    february = [r for r in incremental["fct_spend_reconciliation_monthly"] if r["billing_month"] == date(2024, 2, 1)]
+    assert [(r["account_id"], r["invoiced"]) for r in february] == [(US, D("112.34"))]
+    assert {(r["campaign_id"], r["first_party_orders"]) for r in incremental["fct_roi_monthly"]
+            if r["month_start"] == date(2024, 2, 1) and r["first_party_orders"]} == {(US_SEARCH, 1)}
 
     # A backfill: US days long before the window were reloaded (a batch newer than the marts'
     # last build says which account and range): the next incremental run picks them up.
     backfilled = [(*row[:5], "99.99", *row[6:]) if row[0] == US and row[1] == date(2024, 2, 29) else row
                   for row in changed]
-    load_raw(warehouse, backfilled)
+    load_raw(warehouse, backfilled, budgets)
     warehouse.execute(
         "insert into raw.load_batches (batch_id, target_table, source, scope, window_start, window_end,"
         " row_count, extracted_at) values (%s, 'raw.meta_ad_insights', 'meta', %s, %s, %s, 2, now())",
@@ -539,14 +603,17 @@ def test_incremental_marts_and_partial_publish_equal_a_full_refresh(warehouse: C
     backfill = publish(warehouse)
     assert backfill.ranges["fct_ad_performance_daily"] == ("date_day", date(2024, 2, 29))
     assert backfill.ranges["fct_campaign_kpis_monthly"] == ("month_start", date(2024, 2, 1))
-    incremental = {name: _rows(warehouse, "marts", name) for name in WINDOWED}
-    published = {name: _rows(warehouse, "bi", name) for name in WINDOWED}
+    assert backfill.ranges["fct_roi_monthly"] == ("month_start", date(2024, 2, 1))
+    assert backfill.ranges["fct_spend_reconciliation_monthly"] == ("billing_month", date(2024, 2, 1))
+    assert backfill.ranges[ROLLUP] == ("date_day", date(2024, 2, 1))
+    incremental = {name: _rows(warehouse, "marts", name) for name in INCREMENTAL}
+    published = {name: _rows(warehouse, "bi", name) for name in INCREMENTAL}
     assert published == incremental
     assert {r["spend_local"] for r in incremental["fct_campaign_kpis_daily"]
             if r["account_id"] == US and r["date_day"] == date(2024, 2, 29)} == {D("99.99")}
 
     run_dbt(["run", "--full-refresh", *select, *paths], vars=window)
-    assert {name: _rows(warehouse, "marts", name) for name in WINDOWED} == incremental
+    assert {name: _rows(warehouse, "marts", name) for name in INCREMENTAL} == incremental
     whole = publish(warehouse, full=True)
     assert whole.ranges == {}
-    assert {name: _rows(warehouse, "bi", name) for name in WINDOWED} == published
+    assert {name: _rows(warehouse, "bi", name) for name in INCREMENTAL} == published

@@ -9,13 +9,29 @@ with campaigns as (
         sum(conversions) as conversions,
         sum(spend_reporting) / nullif(sum(conversions), 0) as cpa,
         sum(conversion_value_reporting) / nullif(sum(spend_reporting), 0) as roas
-    from bi.fct_campaign_kpis_daily
-    where true
-        [[ and date_day >= {{date_from}} ]]
-        [[ and date_day <= {{date_to}} ]]
-        [[ and platform = {{platform}} ]]
-        [[ and account_id = {{account}} ]]
-        [[ and campaign_id = {{campaign}} ]]
+    from (
+        -- no date range: the campaigns' months (a month row per campaign instead of ~30 days)
+        select platform, account_id, campaign_id, campaign_name, spend_reporting, conversions,
+            conversion_value_reporting
+        from bi.fct_campaign_kpis_monthly
+        where true
+            [[ and {{date_from}}::date is null ]]
+            [[ and {{date_to}}::date is null ]]
+            [[ and platform = {{platform}} ]]
+            [[ and account_id = {{account}} ]]
+            [[ and campaign_id = {{campaign}} ]]
+        union all
+        -- a date range: the campaign days in it (bi index on date_day, platform)
+        select platform, account_id, campaign_id, campaign_name, spend_reporting, conversions,
+            conversion_value_reporting
+        from bi.fct_campaign_kpis_daily
+        where (false [[ or {{date_from}}::date is not null ]] [[ or {{date_to}}::date is not null ]])
+            [[ and date_day >= {{date_from}} ]]
+            [[ and date_day <= {{date_to}} ]]
+            [[ and platform = {{platform}} ]]
+            [[ and account_id = {{account}} ]]
+            [[ and campaign_id = {{campaign}} ]]
+    ) as kpis
     group by platform, account_id, campaign_id
     having sum(spend_reporting) > 0
 ),

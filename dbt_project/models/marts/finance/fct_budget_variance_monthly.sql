@@ -1,6 +1,7 @@
 {#
     Budget vs actual and pacing per budget line, as of var('as_of_date') (today by default).
-    Actual spend is the reporting-currency spend of fct_ad_performance_daily in the line's scope
+    Actual spend is the reporting-currency spend of fct_ad_performance_daily (summed per campaign
+    and day in fct_campaign_kpis_daily) in the line's scope
     (the whole account for an account line, the campaign for a campaign line) on days of the
     budget month up to and including the as-of date; spend after the as-of date is ignored, so a
     rerun for a past logical date reports what was known as of that date.
@@ -15,7 +16,9 @@ budgets as (
 
 ad_performance as (
 
-    select * from {{ ref('fct_ad_performance_daily') }}
+    -- campaign days (the same sums as the ad days, a fraction of the rows): a whole table every
+    -- night because every row carries the as-of date, so it reads the smallest daily grain
+    select * from {{ ref('fct_campaign_kpis_daily') }}
 
 ),
 

@@ -6,31 +6,40 @@
     platform whose utm_campaign matches no campaign have account_id and campaign_id null.
     Ratios from the summed components of the row; roi is gross unless var('margin') is set:
     (first-party revenue * margin - spend) / spend.
+    Incremental by month (macros/incremental_months.sql): an ordinary night rebuilds the months
+    of the reprocess window; a backfill, changed orders, a renamed campaign rebuild from the first
+    month they touch; a new margin or reporting currency rebuilds everything.
 #}
-{%- set margin = var('margin', none) -%}
-{%- if margin is none or (margin | string | trim) in ('', 'None', 'null') -%}
-    {%- set margin_sql = 'null::numeric' -%}
-{%- else -%}
-    {%- set margin_text = margin | string | trim -%}
-    {%- if not modules.re.fullmatch('[0-9]+(\.[0-9]+)?', margin_text) -%}
-        {{ exceptions.raise_compiler_error(
-            "var 'margin' must be a number like 0.35 (or null for gross ROI), got '" ~ margin_text ~ "'"
-        ) }}
-    {%- endif -%}
-    {%- set margin_sql = margin_text ~ '::numeric' -%}
-{%- endif -%}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ months_begin('month_start', roi_monthly_changes()) }}",
+        post_hook="{{ months_end('month_start') }}",
+    )
+}}
+{%- set margin_sql = roi_margin_sql() -%}
+{#- incremental: the months from the first one whose spend or finance inputs changed -#}
+{%- set first = months_from('month_start', roi_monthly_changes()) -%}
 
 with
 
 ad_performance as (
 
     select * from {{ ref('fct_ad_performance_daily') }}
+    {%- if first %}
+    where date_day >= '{{ first }}'::date
+    {%- endif %}
 
 ),
 
 orders as (
 
     select * from {{ ref('int_orders_attributed') }}
+    {%- if first %}
+    where order_month >= '{{ first }}'::date
+    {%- endif %}
 
 ),
 

@@ -28,45 +28,42 @@
          (raw.load_batches: source = platform, scope = account, window overlapping the month)
          with an as-of date after the month's last document was issued. The old values are not
          kept, so this says the spend may have changed since the invoice, not by how much.
-#}
-{%- set tolerance_pct = var('reconciliation_tolerance_pct', 0.01) | string | trim -%}
-{%- set tolerance_abs = var('reconciliation_tolerance_abs', 1.00) | string | trim -%}
-{%- for name, value in [('reconciliation_tolerance_pct', tolerance_pct), ('reconciliation_tolerance_abs', tolerance_abs)] -%}
-    {%- if not modules.re.fullmatch('[0-9]+(\.[0-9]+)?', value) -%}
-        {{ exceptions.raise_compiler_error(
-            "var '" ~ name ~ "' must be a non-negative number, got '" ~ value ~ "'"
-        ) }}
-    {%- endif -%}
-{%- endfor -%}
 
-{#- units of currency {c} per 1 EUR on day {d}: the last ECB rate published on or before it -#}
-{%- set eur_rate -%}
-    case
-        when {c} = 'EUR' then 1::numeric
-        else (
-            select fx.rate
-            from {{ ref('stg_finance__fx_rates') }} as fx
-            where
-                fx.base_currency = 'EUR'
-                and fx.currency_code = {c}
-                and fx.rate_date <= {d}
-            order by fx.rate_date desc
-            limit 1
-        )
-    end
-{%- endset %}
+    Incremental by month (macros/incremental_months.sql): an ordinary night rebuilds the months
+    of the reprocess window; a backfill, a late / changed / removed billing document, a changed
+    FX rate or tolerance, a renamed account rebuild from the first month they touch.
+#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ months_begin('billing_month', reconciliation_monthly_changes()) }}",
+        post_hook="{{ months_end('billing_month') }}",
+    )
+}}
+{%- set tolerance_pct, tolerance_abs = reconciliation_tolerances() -%}
+{#- incremental: the months from the first one whose spend or finance inputs changed -#}
+{%- set first = months_from('billing_month', reconciliation_monthly_changes()) -%}
+{%- set eur_rate_sql = eur_rate('{c}', '{d}') | string %}
 
 with
 
 invoices as (
 
     select * from {{ ref('stg_finance__invoices') }}
+    {%- if first %}
+    where billing_month >= '{{ first }}'::date
+    {%- endif %}
 
 ),
 
 ad_performance as (
 
     select * from {{ ref('fct_ad_performance_daily') }}
+    {%- if first %}
+    where date_day >= '{{ first }}'::date - 1  -- the day before: the month's time-zone edge
+    {%- endif %}
 
 ),
 
@@ -76,6 +73,52 @@ load_batches as (
 
 ),
 
+{% if first -%}
+accounts_reread as (
+
+    -- name, currency and time zone of each account as on its latest reported day
+    select distinct on (platform, account_id)
+        platform,
+        account_id,
+        account_name,
+        currency_code as account_currency,
+        coalesce(account_timezone, 'UTC') as account_timezone
+
+    from ad_performance
+    order by platform, account_id, date_day desc
+
+),
+
+accounts as (
+
+    -- an invoiced account without days in the months rebuilt: its latest day, looked up alone
+    select * from accounts_reread
+    union all
+    select newest.*
+    from (
+        select distinct platform, account_id from invoices
+        where not exists (
+            select 1 from accounts_reread
+            where
+                accounts_reread.platform = invoices.platform
+                and accounts_reread.account_id = invoices.account_id
+        )
+    ) as invoiced
+    cross join lateral (
+        select
+            every_day.platform,
+            every_day.account_id,
+            every_day.account_name,
+            every_day.currency_code as account_currency,
+            coalesce(every_day.account_timezone, 'UTC') as account_timezone
+        from {{ ref('fct_ad_performance_daily') }} as every_day
+        where every_day.platform = invoiced.platform and every_day.account_id = invoiced.account_id
+        order by every_day.date_day desc
+        limit 1
+    ) as newest
+
+),
+{%- else -%}
 accounts as (
 
     -- name, currency and time zone of each account as on its latest reported day
@@ -90,6 +133,7 @@ accounts as (
     order by platform, account_id, date_day desc
 
 ),
+{%- endif %}
 
 daily_spend as (
 
@@ -113,6 +157,9 @@ monthly_spend as (
         sum(spend_local) as spend_local
 
     from daily_spend
+    {%- if first %}
+    where date_day >= '{{ first }}'::date
+    {%- endif %}
     group by platform, account_id, date_trunc('month', date_day)::date
 
 ),
@@ -302,14 +349,14 @@ rates as (
         case
             when edges.account_currency is null or edges.account_currency = edges.invoice_currency
                 then 1::numeric
-            else {{ eur_rate.replace('{c}', 'edges.invoice_currency').replace('{d}', 'edges.fx_date') }}
-                / {{ eur_rate.replace('{c}', 'edges.account_currency').replace('{d}', 'edges.fx_date') }}
+            else {{ eur_rate_sql.replace('{c}', 'edges.invoice_currency').replace('{d}', 'edges.fx_date') }}
+                / {{ eur_rate_sql.replace('{c}', 'edges.account_currency').replace('{d}', 'edges.fx_date') }}
         end as fx_rate_to_invoice_currency,
         case
             when edges.account_currency is null or edges.account_currency = edges.invoice_currency
                 then 1::numeric
-            else {{ eur_rate.replace('{c}', 'edges.invoice_currency').replace('{d}', 'edges.month_end') }}
-                / {{ eur_rate.replace('{c}', 'edges.account_currency').replace('{d}', 'edges.month_end') }}
+            else {{ eur_rate_sql.replace('{c}', 'edges.invoice_currency').replace('{d}', 'edges.month_end') }}
+                / {{ eur_rate_sql.replace('{c}', 'edges.account_currency').replace('{d}', 'edges.month_end') }}
         end as fx_rate_month_end,
         exists (
             select 1
