@@ -75,3 +75,27 @@ def test_without_a_window_the_platforms_real_lock_outs_come_back(throttling_sand
     waits = throttle_answers(*throttling_sandbox, None)
     longest = {prefix: max(ws, default=0) for prefix, ws in waits.items()}
     assert longest["meta"] >= 60 and longest["googleads"] >= 5, longest
+
+
+def test_a_lock_out_longer_than_the_cap_fails_the_platform_at_once_naming_it(throttling_sandbox):
+    """platforms.<key>.max_retry_wait_s (the nightly job's night_waits): Meta saying "2 minutes"
+    to a night that waits at most 30 s fails the Meta extraction on the first answer, with what
+    to change; nothing sleeps (the platform then stays at its last good night)."""
+    from datetime import date
+
+    from socialwh.connectors import meta
+    from socialwh.connectors.base import ConnectionInfo
+    from socialwh.connectors.http import ThrottledError, night_waits
+    from socialwh_dev.sandbox import meta as sandbox_meta
+
+    server, root = throttling_sandbox
+    server.faults.configure(throttle=1.0, seed=1, throttle_wait_s=[120, 120])
+    conn = ConnectionInfo(f"{root}/meta", password=sandbox_meta.CONNECTION["password"],
+                          extra=sandbox_meta.CONNECTION["extra"])
+    t0 = time.monotonic()
+    with meta.make_client(conn, {}, {"sandbox_as_of": "2026-11-21"}) as client, night_waits(30), \
+            pytest.raises(ThrottledError) as info:
+        meta.extract_tables(client, "1000000001", date(2026, 11, 14), date(2026, 11, 21))
+    assert time.monotonic() - t0 < 5 and server.faults.requests == 1
+    message = str(info.value)
+    assert "wait 120 s" in message and "platforms.meta.max_retry_wait_s" in message, message
