@@ -3,8 +3,9 @@ on a lock the test holds on the load's LAST table, so it has already replaced th
 inside its open transaction; then it is SIGKILLed, or the warehouse is restarted under it.
 
 No sleeps decide anything: the child is interrupted once pg_stat_activity shows it waiting on the
-lock. Used by tests/integration/test_interrupted_load.py (raw, one account) and the e2e module (a
-whole night killed and restarted, then rerun, against bi).
+lock. Used by tests/e2e/test_nightly_e2e.py: a night killed and restarted mid-load, then rerun by
+Airflow, against the clean night's raw and bi (it replaced the raw-only
+tests/integration/test_interrupted_load.py).
 """
 
 from __future__ import annotations
