@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock pyproject.toml dev/pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help install demo dashboards screenshots test test-fast airflow warehouse docs finance-export down lock lint bench clean
+.PHONY: help install demo dashboards screenshots test test-fast airflow warehouse docs finance-export down lock lint bench reliability clean
 
 help:
 	@echo "make demo     run the nightly DAG end to end for the last 3 logical dates (embedded defaults)"
@@ -17,6 +17,7 @@ help:
 	@echo "make docs     build the dbt docs beside the GX Data Docs and open both"
 	@echo "make down     stop the sandbox APIs and the embedded warehouse"
 	@echo "make bench    build a warehouse of BENCH_ROWS (default 1M) ad-day rows in .local/bench and time loader, nights, BI queries"
+	@echo "make reliability  a night with 10% of API calls faulted (throttles included) against the same night clean: calls, seconds, ratio"
 
 install: $(STAMP)
 
@@ -63,6 +64,11 @@ down:
 bench: install
 	@SOCIALWH_LOCAL_DIR=$(CURDIR)/.local/bench $(BIN)/python -m socialwh_dev.bench \
 		$(if $(BENCH_ROWS),--rows $(BENCH_ROWS)) $(BENCH_ARGS)
+
+# Issue #13: calls per platform and the faulted/clean time ratio (target <= 2x), in .local/bench (database
+# `faults`). RELIABILITY_ARGS="--parallel 1" for dag.test's serial extraction.
+reliability: install
+	@SOCIALWH_LOCAL_DIR=$(CURDIR)/.local/bench $(BIN)/python -m socialwh_dev.faultbench $(RELIABILITY_ARGS)
 
 lock:
 	@$(BIN)/uv pip compile requirements.in -o requirements.lock --python-version 3.11

@@ -288,9 +288,11 @@ def slowest_nodes(result: Any, n: int = 5) -> list[str]:
 
 
 def run_night(url: str, night: date, conns: dict[str, _Conn], *, full_refresh: bool,
-              gx_dir: Path, slowest: dict[str, list[str]] | None = None) -> dict[str, float]:
+              gx_dir: Path, slowest: dict[str, list[str]] | None = None,
+              extract_all: Callable[[], None] | None = None) -> dict[str, float]:
     """One night, task by task, with the functions social_nightly's tasks call, in its order.
-    `slowest` receives the slowest dbt nodes of the build and of the test run."""
+    `slowest` receives the slowest dbt nodes of the build and of the test run; `extract_all`
+    replaces the serial extraction of every account (socialwh_dev.faultbench: in parallel)."""
     from socialwh import transform  # noqa: PLC0415
     from socialwh.pipeline import airflow_support as af  # noqa: PLC0415
     from socialwh.pipeline import nightly  # noqa: PLC0415
@@ -298,9 +300,12 @@ def run_night(url: str, night: date, conns: dict[str, _Conn], *, full_refresh: b
     times: dict[str, float] = {}
     _say(f"{'full-refresh' if full_refresh else 'incremental'} night {night}")
     with timed(times, "extract"):
-        for platform in af.enabled_platforms():
-            for account in nightly.list_accounts(platform):
-                extract_account(platform, account["account_id"], night, url, conns)
+        if extract_all is not None:
+            extract_all()
+        else:
+            for platform in af.enabled_platforms():
+                for account in nightly.list_accounts(platform):
+                    extract_account(platform, account["account_id"], night, url, conns)
     with timed(times, "finance"):
         fx = conns["ecb_fx"]
         nightly.load_finance(night, warehouse_url=url, fx_base_url=af.base_url(fx),

@@ -17,6 +17,7 @@ from socialwh.connectors.http import (
     RetryPolicy,
     ThrottledError,
     TransientError,
+    night_waits,
     redact_url,
     retry_after_seconds,
 )
@@ -69,11 +70,36 @@ def test_backoff_grows_exponentially_with_jitter_and_cap() -> None:
     assert RetryPolicy(jitter=0.0, base_delay=3.0).backoff(2) == 6.0
 
 
-def test_server_suggested_wait_wins_but_is_capped() -> None:
-    p = RetryPolicy(max_wait=30.0, jitter=0.0)
+def test_server_suggested_wait_wins_with_a_little_jitter_and_is_capped() -> None:
+    p = RetryPolicy(max_wait=30.0, jitter=0.0, hint_jitter=0.0)
     assert p.delay(1, 12.0) == 12.0
     assert p.delay(1, 3600.0) == 30.0
     assert p.delay(1, None) == p.backoff(1)
+    jittered = RetryPolicy(max_wait=30.0, rng=random.Random(2), hint_jitter=0.1)
+    waits = [jittered.delay(1, 10.0) for _ in range(50)]
+    assert all(10.0 <= w <= 11.0 for w in waits) and len(set(waits)) > 1
+    assert jittered.delay(1, 29.5) <= 30.0
+
+
+def test_a_server_wait_above_the_cap_fails_at_once_saying_what_to_raise() -> None:
+    """Issue #13: a lock-out longer than the night allows is not slept through (the platform
+    stays at its last good night); the error names the wait and the setting."""
+    sleeps: list[float] = []
+    throttled = httpx.Response(429, headers={"Retry-After": "45"}, text="slow down")
+    client, seen = scripted(throttled, httpx.Response(200, json={"ok": True}))
+    with pytest.raises(ThrottledError) as info:
+        make(client, sleeps).request_json("GET", URL)  # the policy's max_wait is 30 s
+    assert len(seen) == 1 and sleeps == []
+    assert "wait 45 s" in str(info.value) and "platforms.demo.max_retry_wait_s" in str(info.value)
+    assert info.value.details["requested_wait_s"] == 45.0
+    # the night's setting (platforms.<key>.max_retry_wait_s) replaces the connector's cap
+    client, seen = scripted(throttled, httpx.Response(200, json={"ok": True}))
+    with night_waits(60):  # and stretches a server's wait by up to 10%
+        assert make(client, sleeps).request_json("GET", URL) == {"ok": True}
+    assert len(seen) == 2 and len(sleeps) == 1 and 45.0 < sleeps[0] <= 49.5
+    client, seen = scripted(httpx.Response(429, headers={"Retry-After": "5"}))
+    with night_waits(2), pytest.raises(ThrottledError, match="longer than the 2 s allowed"):
+        make(client, sleeps).request_json("GET", URL)
 
 
 def test_5xx_then_success_is_retried() -> None:

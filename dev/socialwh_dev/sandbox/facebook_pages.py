@@ -49,7 +49,7 @@ from socialwh_dev.sandbox import community
 from socialwh_dev.sandbox import competitors as rivals
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.meta import GraphError, _decode_cursor, _encode_cursor, _unknown_object
-from socialwh_dev.sandbox.server import Request, Response, Router
+from socialwh_dev.sandbox.server import Request, Response, Router, throttle_wait
 
 PREFIX = "facebook_pages"
 DEFAULT_TOKEN = "sandbox-facebook-pages-token"
@@ -379,7 +379,7 @@ class OrganicGraphApp:
         trace = self._trace()
         if kind == "throttle":
             code, message = rng.choice(self.throttles)
-            minutes = rng.choice((0, 1, 2))
+            minutes = throttle_wait(rng, (0, 60, 120)) // 60  # whole minutes: 0 for a short one
             app_usage = {"call_count": 100, "total_cputime": 41, "total_time": 57}
             parts = request.path.strip("/").split("/")
             object_id = parts[1] if len(parts) > 1 else "0"

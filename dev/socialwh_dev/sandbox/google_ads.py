@@ -58,7 +58,7 @@ from socialwh_dev.sandbox import oauth, paid_world, versions
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.paid_world import AccountSpec, Ad, AdDay, Campaign, Style, World
 from socialwh_dev.sandbox.paid_world import AdSet as AdGroup
-from socialwh_dev.sandbox.server import Request, Response, Router
+from socialwh_dev.sandbox.server import Request, Response, Router, throttle_wait
 
 PREFIX = "googleads"
 DEFAULT_ACCESS_TOKEN = "sandbox-google-ads-token"
@@ -913,7 +913,7 @@ class GoogleAdsSandbox:
         stream = bool(match) and match["method"] == "searchStream"
         request_id = self._request_id()
         if kind == "throttle":
-            seconds = rng.choice((1, 5, 13, 30))
+            seconds = throttle_wait(rng, (1, 5, 13, 30))
             return AdsError(
                 "RESOURCE_EXHAUSTED",
                 "quotaError",

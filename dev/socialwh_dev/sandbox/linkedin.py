@@ -57,7 +57,7 @@ from socialwh_dev.sandbox.paid_world import AccountSpec, AdDay, Style, World
 from socialwh_dev.sandbox.paid_world import Ad as Creative
 from socialwh_dev.sandbox.paid_world import AdSet as LinkedInCampaign
 from socialwh_dev.sandbox.paid_world import Campaign as CampaignGroup
-from socialwh_dev.sandbox.server import Request, Response, Router
+from socialwh_dev.sandbox.server import Request, Response, Router, throttle_window
 
 PREFIX = "linkedin"
 DEFAULT_TOKEN = "sandbox-linkedin-token"
@@ -532,7 +532,10 @@ class LinkedInSandbox:
         500 or 503 otherwise."""
         headers = self._headers()
         if kind == "throttle":
-            if rng.random() < 0.5 and request.path == "/rest/adAnalytics":
+            # the data-volume throttle's 5-minute window only when the throttle window holds it
+            window = throttle_window()
+            if rng.random() < 0.5 and request.path == "/rest/adAnalytics" and (
+                    window is None or window[1] >= 300):
                 return LinkedInError(
                     429,
                     "The data request limit has been exceeded. More than 45 million metric "

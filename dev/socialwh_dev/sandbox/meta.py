@@ -39,7 +39,7 @@ from socialwh.config import Config
 from socialwh_dev.sandbox import oauth, paid_world, versions
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.paid_world import AccountSpec, AdDay, Campaign, Style, World
-from socialwh_dev.sandbox.server import Request, Response, Router
+from socialwh_dev.sandbox.server import Request, Response, Router, throttle_wait
 
 PREFIX = "meta"
 DEFAULT_TOKEN = "sandbox-meta-token"
@@ -572,8 +572,14 @@ class MetaSandbox:
                     ),
                 )
             )
-            minutes = rng.choice((0, 1, 2))
-            headers = self._usage_headers(request, call_pct=100, regain_minutes=minutes)
+            # Meta's windows are whole minutes (0 when under one); the ad-account usage header
+            # says the same lock-out in seconds
+            seconds = throttle_wait(rng, (0, 60, 120))
+            headers = self._usage_headers(request, call_pct=100, regain_minutes=seconds // 60)
+            if seconds:
+                headers["x-ad-account-usage"] = json.dumps(
+                    {"acc_id_util_pct": 100, "reset_time_duration": seconds,
+                     "ads_api_access_tier": "standard_access"}, separators=(",", ":"))
             return GraphError(
                 message, code, subcode=2446079, is_transient=True, headers=headers
             ).response(trace)

@@ -52,7 +52,7 @@ from socialwh.config import Config
 
 from socialwh_dev.sandbox import oauth, paid_world
 from socialwh_dev.sandbox.paid_world import AccountSpec, Ad, AdDay, Campaign, Style, World
-from socialwh_dev.sandbox.server import Request, Response, Router
+from socialwh_dev.sandbox.server import Request, Response, Router, throttle_wait
 
 PREFIX = "pinterest"
 DEFAULT_ACCESS_TOKEN = "sandbox-pinterest-access-token"
@@ -260,7 +260,7 @@ class PinterestSandbox:
                 "x-ratelimit-category": category,
                 "x-ratelimit-limit": "300" if category == "ads_analytics" else "1000",
                 "x-ratelimit-remaining": "0",
-                "x-ratelimit-reset": str(rng.choice((1, 1, 2))),
+                "x-ratelimit-reset": str(throttle_wait(rng, (1, 1, 2))),
             })
         if rng.random() < 0.5:
             return self._error(500, 0, "Internal server error. Please try again later.")

@@ -11,6 +11,13 @@ Faults (throttling, 5xx, dropped connections, truncated bodies) are injected per
 reproducible run. Throttling and server errors are expressed in the platform's own contract
 (the app's ``fault`` method); dropped connections and truncated bodies are transport-level.
 
+How long a throttle locks the client out: by default each platform's real windows (Meta's
+``estimated_time_to_regain_access`` of 0-2 minutes, TikTok's 5-minute QPM suspension, ...). With
+``faults.throttle_wait_s: [lo, hi]`` every platform announces a lock-out of lo..hi seconds instead,
+in its own header or envelope field and unit (a demo-sized API tells 1-2 s the way the real one
+tells minutes); a unit too coarse for it (Meta's minutes) says 0 there, and a window the range
+cannot hold (TikTok's QPM suspension) is not announced. Apps read it through :func:`throttle_wait`.
+
 Run it: ``start_in_thread(config)`` in tests, ``python -m socialwh_dev.sandbox.server --port 8099``
 as a background process.
 """
@@ -26,7 +33,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -66,6 +73,31 @@ def airflow_connections() -> dict[str, dict]:
 
 
 FAULT_KINDS: tuple[str, ...] = ("throttle", "server_error", "timeout", "truncated_body")
+_FAULT_CONTEXT = threading.local()  # the throttle window of the request this thread answers
+
+
+def throttle_window() -> tuple[int, int] | None:
+    """The configured lock-out range (``faults.throttle_wait_s``) for the throttle being answered,
+    or None when the platform's real windows apply."""
+    return getattr(_FAULT_CONTEXT, "window", None)
+
+
+def throttle_wait(rng: random.Random, real: Sequence[int]) -> int:
+    """Seconds a throttle announces: drawn from the configured range, else one of the platform's
+    ``real`` windows."""
+    window = throttle_window()
+    if window is None:
+        return rng.choice(tuple(real))
+    return rng.randint(*window)
+
+
+def _window(value: Any) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    lo, hi = (value, value) if isinstance(value, int | float) else tuple(value)
+    if not 0 <= int(lo) <= int(hi):
+        raise ValueError(f"sandbox faults: throttle_wait_s must be [lo, hi] seconds, got {value!r}")
+    return int(lo), int(hi)
 _SECRET_PARAM_RE = re.compile(r"((?:access_token|token|key|password)=)[^&\s]*", re.IGNORECASE)
 
 
@@ -186,17 +218,21 @@ class FaultInjector:
         self._lock = threading.Lock()
         self.probabilities: dict[str, float] = {}
         self.timeout_seconds = timeout_seconds
+        self.throttle_wait_s: tuple[int, int] | None = None  # None: the platforms' real windows
         self.counts: dict[str, int] = {}
         self.configure(seed=seed, **dict(probabilities or {}))
 
     def configure(self, *, seed: int | None = None, **settings: float) -> None:
-        """Replace the fault probabilities (unspecified kinds become 0) and optionally reseed."""
-        unknown = set(settings) - set(FAULT_KINDS) - {"timeout_seconds", "seed"}
+        """Replace the fault probabilities (unspecified kinds become 0) and optionally reseed;
+        ``timeout_seconds`` and ``throttle_wait_s`` (None: real windows) stay unless given."""
+        unknown = set(settings) - set(FAULT_KINDS) - {"timeout_seconds", "seed", "throttle_wait_s"}
         if unknown:
             raise ValueError(f"sandbox faults: unknown keys {sorted(unknown)}; use {FAULT_KINDS}")
         with self._lock:
             if "timeout_seconds" in settings:
                 self.timeout_seconds = float(settings["timeout_seconds"])
+            if "throttle_wait_s" in settings:
+                self.throttle_wait_s = _window(settings["throttle_wait_s"])
             if "seed" in settings and seed is None:
                 seed = int(settings["seed"])
             probabilities = {k: float(settings.get(k) or 0.0) for k in FAULT_KINDS}
@@ -301,7 +337,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # drop it without a response, as a dead upstream does
             return
         if kind in ("throttle", "server_error"):
-            self._send(app.fault(kind, request, rng))
+            _FAULT_CONTEXT.window = self.server.faults.throttle_wait_s
+            try:
+                response = app.fault(kind, request, rng)
+            finally:
+                _FAULT_CONTEXT.window = None
+            self._send(response)
             return
         try:
             response = app.handle(request)

@@ -61,7 +61,7 @@ from socialwh.config import Config
 
 from socialwh_dev.sandbox import oauth, paid_world
 from socialwh_dev.sandbox.paid_world import AccountSpec, AdDay, Style, World
-from socialwh_dev.sandbox.server import Request, Response, Router
+from socialwh_dev.sandbox.server import Request, Response, Router, throttle_wait
 
 PREFIX = "snapchat"
 API_VERSION = "v1"
@@ -366,7 +366,7 @@ class SnapchatSandbox:
 
     def fault(self, kind: str, request: Request, rng: random.Random) -> Response:
         if kind == "throttle":
-            reset = int(_time.time()) + 1
+            reset = int(_time.time()) + throttle_wait(rng, (1,))
             return self._error(
                 SnapError(429, "E1012", "Too many requests: the rate limit of "
                           f"{RATE_LIMIT_PER_TOKEN} requests per second for this token was "

@@ -54,6 +54,7 @@ from socialwh.config import Config
 from socialwh_dev.sandbox import community, oauth
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.server import Request, Response
+from socialwh_dev.sandbox.tiktok import qpm_fits
 
 PREFIX = "tiktok_organic"
 DEFAULT_ACCESS_TOKEN = "sandbox-tiktok-organic-access-token"
@@ -405,13 +406,13 @@ class TikTokOrganicSandbox:
 
     def fault(self, kind: str, request: Request, rng: random.Random) -> Response:
         if kind == "throttle":
-            code, message = rng.choice((
+            code, message = rng.choice([(code, text) for code, text in (
                 (40100, "Too many requests. The QPS limit of your app for this endpoint has been "
                         "reached. Please retry after the current second."),
                 (40100, "Too many requests. The QPM limit of your app for this endpoint has been "
                         "reached; calls are suspended for 5 minutes."),
                 (40016, "Too many requests. Please retry in some time."),
-            ))
+            ) if qpm_fits() or "QPM" not in text])
             return self._envelope(code, message, {})
         choice = rng.random()
         if choice < 0.4:

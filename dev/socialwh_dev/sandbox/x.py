@@ -59,7 +59,7 @@ from socialwh_dev.sandbox.datagen import seeded_rng as _rng
 from socialwh_dev.sandbox.paid_world import AccountSpec, AdDay, Campaign, Style, World, base36
 from socialwh_dev.sandbox.paid_world import Ad as PromotedTweet
 from socialwh_dev.sandbox.paid_world import AdSet as LineItem
-from socialwh_dev.sandbox.server import Request, Response, Router
+from socialwh_dev.sandbox.server import Request, Response, Router, throttle_wait
 
 PREFIX = "x"
 API_VERSION = "12"
@@ -824,7 +824,7 @@ class XSandbox:
         """429 with X's rate-limit headers (the exhausted limit says when), or a 503/500."""
         now = int(clock.time())
         if kind == "throttle":
-            reset = now + rng.choice((2, 5, 10))
+            reset = now + throttle_wait(rng, (2, 5, 10))
             headers = {
                 "x-rate-limit-limit": "450",
                 "x-rate-limit-remaining": "0",

@@ -60,7 +60,7 @@ from socialwh.config import Config
 from socialwh_dev.sandbox import community
 from socialwh_dev.sandbox import competitors as rivals
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
-from socialwh_dev.sandbox.server import Request, Response, Router
+from socialwh_dev.sandbox.server import Request, Response, Router, throttle_wait
 
 PREFIX = "x_organic"
 DEFAULT_TOKEN = "sandbox-x-organic-user-token"
@@ -560,7 +560,7 @@ class XOrganicSandbox:
     def fault(self, kind: str, request: Request, rng: random.Random) -> Response:
         """429 with X's code 88 and an exhausted x-rate-limit, or a 503/500."""
         if kind == "throttle":
-            headers = self._rate_headers(remaining=0, reset_in=rng.choice((2, 5, 10)))
+            headers = self._rate_headers(remaining=0, reset_in=throttle_wait(rng, (2, 5, 10)))
             body = {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}
             return Response.json(body, 429, headers)
         if rng.random() < 0.5:

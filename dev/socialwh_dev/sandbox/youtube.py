@@ -45,7 +45,7 @@ from socialwh.config import Config
 from socialwh_dev.sandbox import community, oauth
 from socialwh_dev.sandbox import competitors as rivals
 from socialwh_dev.sandbox.datagen import seeded_rng as _rng
-from socialwh_dev.sandbox.server import Request, Response
+from socialwh_dev.sandbox.server import Request, Response, throttle_wait
 
 PREFIX = "youtube"
 DEFAULT_ACCESS_TOKEN = "sandbox-youtube-oauth-token"
@@ -486,7 +486,7 @@ class YouTubeSandbox:
                 ).response()
             return GoogleError(429, "rateLimitExceeded", "Resource has been exhausted "
                                "(e.g. check quota).", "RESOURCE_EXHAUSTED",
-                               headers={"Retry-After": "2"}).response()
+                               headers={"Retry-After": str(throttle_wait(rng, (2,)))}).response()
         if rng.random() < 0.6:
             return GoogleError(500, "backendError", "Backend Error", "INTERNAL").response()
         return GoogleError(503, "backendError", "The service is currently unavailable.",

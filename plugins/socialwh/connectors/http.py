@@ -12,6 +12,7 @@ credential query parameters) and known secret strings are scrubbed from server m
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import json
 import logging
@@ -19,7 +20,8 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
@@ -191,8 +193,12 @@ class RetryPolicy:
     Backoff for attempt n (1-based) is ``base_delay * 2**(n-1)``, capped at ``max_backoff``, then
     scaled by a random factor in ``[1 - jitter, 1]`` so parallel workers do not retry in lockstep.
     A wait the server asked for (Retry-After, Meta's estimated_time_to_regain_access, ...) is
-    honoured instead, capped at ``max_wait`` so a bad header cannot park a worker for hours.
-    ``sleep`` is injectable so tests run instantly.
+    honoured instead, plus up to ``hint_jitter`` of it (workers told the same reset time do not
+    all come back in the same instant; the nightly job sets 10% through :func:`night_waits`, a
+    policy alone waits exactly what it is told). A server wait above ``max_wait`` (or the night's
+    ``platforms.<key>.max_retry_wait_s``) is not waited at all: the call fails at once with a
+    :class:`ThrottledError` saying so, and the platform stays at its last good night instead of
+    parking a worker. ``sleep`` is injectable so tests run instantly.
     """
 
     max_attempts: int = 5
@@ -205,6 +211,7 @@ class RetryPolicy:
     max_backoff: float = 60.0
     max_wait: float = 300.0
     jitter: float = 0.5
+    hint_jitter: float = 0.0
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
@@ -213,6 +220,8 @@ class RetryPolicy:
             raise ValueError(f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}")
         if not 0.0 <= self.jitter <= 1.0:
             raise ValueError(f"RetryPolicy.jitter must be within 0..1, got {self.jitter}")
+        if not 0.0 <= self.hint_jitter <= 1.0:
+            raise ValueError(f"RetryPolicy.hint_jitter must be within 0..1, got {self.hint_jitter}")
 
     def backoff(self, attempt: int, *, transient: bool = False) -> float:
         """Seconds to wait after failed attempt ``attempt`` (1-based) without a server hint,
@@ -221,11 +230,49 @@ class RetryPolicy:
         raw = min(self.max_backoff, base * (2 ** (attempt - 1)))
         return raw * (1.0 - self.jitter * self.rng.random())
 
-    def delay(self, attempt: int, suggested: float | None, *, transient: bool = False) -> float:
-        """The wait before the next attempt, preferring the server's own suggestion."""
+    def delay(self, attempt: int, suggested: float | None, *, transient: bool = False,
+              cap: float | None = None, hint_jitter: float | None = None) -> float:
+        """The wait before the next attempt, preferring the server's own suggestion plus up to
+        ``hint_jitter`` of it (default the policy's), never above ``cap`` (default ``max_wait``;
+        HttpClient fails a suggestion above the cap before asking)."""
         if suggested is not None and suggested > 0:
-            return min(suggested, self.max_wait)
+            cap = self.max_wait if cap is None else cap
+            spread = self.hint_jitter if hint_jitter is None else hint_jitter
+            return min(suggested * (1.0 + spread * self.rng.random()), cap)
         return self.backoff(attempt, transient=transient)
+
+
+@dataclass(frozen=True)
+class NightWaits:
+    """What the nightly job sets around one account's extraction (:func:`night_waits`)."""
+
+    max_wait: float | None = None  # platforms.<key>.max_retry_wait_s; None: the connector's own
+    hint_jitter: float | None = None  # None: the policy's
+
+
+_NIGHT_WAITS: contextvars.ContextVar[NightWaits] = contextvars.ContextVar("socialwh_night_waits",
+                                                                          default=NightWaits())
+MAX_RETRY_WAIT_KEY = "max_retry_wait_s"
+NIGHT_HINT_JITTER = 0.1
+
+
+@contextmanager
+def night_waits(max_wait: float | None = None, hint_jitter: float | None = NIGHT_HINT_JITTER) -> Iterator[None]:
+    """Within the block, a server asking to wait longer than ``max_wait`` fails the call at once
+    (None: the connector's own ``RetryPolicy.max_wait``), and a wait it asks for is stretched by
+    up to ``hint_jitter`` of it, so accounts extracted side by side do not all come back at the
+    reset instant."""
+    token = _NIGHT_WAITS.set(NightWaits(max_wait, hint_jitter))
+    try:
+        yield
+    finally:
+        _NIGHT_WAITS.reset(token)
+
+
+def wait_cap(policy: RetryPolicy) -> float:
+    """The longest server-requested wait a call honours now."""
+    override = _NIGHT_WAITS.get().max_wait
+    return policy.max_wait if override is None else float(override)
 
 
 def json_or_none(response: httpx.Response) -> Any:
@@ -458,7 +505,19 @@ class HttpClient:
             error.args = (str(error),)
             if not error.retryable or attempt >= self.retry.max_attempts:
                 raise error
-            wait = self.retry.delay(attempt, error.retry_after, transient=isinstance(error, TransientError))
+            cap = wait_cap(self.retry)
+            if error.retry_after is not None and error.retry_after > cap:
+                # Waiting it out would park this worker past what the night allows: fail now, so
+                # the platform stays at its last good night and the alert says why.
+                error.details["requested_wait_s"] = round(error.retry_after, 1)
+                error.message = (
+                    f"{error.message} - the API asks to wait {error.retry_after:.0f} s before "
+                    f"retrying, longer than the {cap:.0f} s allowed (raise platforms."
+                    f"{self.platform}.{MAX_RETRY_WAIT_KEY} to wait it out)")
+                error.args = (str(error),)
+                raise error
+            wait = self.retry.delay(attempt, error.retry_after, transient=isinstance(error, TransientError),
+                                    cap=cap, hint_jitter=_NIGHT_WAITS.get().hint_jitter)
             log.warning(
                 "%s: %s %s failed (%s, attempt %d/%d); retrying in %.1fs",
                 self.platform,

@@ -70,7 +70,11 @@ def extract_load_account(
     cannot renew fails with what to re-authorize.
     """
     from socialwh.connectors import comments, oauth  # noqa: PLC0415
-    from socialwh.connectors.http import CALL_STATS  # noqa: PLC0415 - httpx: not at DAG parse time
+    from socialwh.connectors.http import (  # noqa: PLC0415 - httpx: not at DAG parse time
+        CALL_STATS,
+        MAX_RETRY_WAIT_KEY,
+        night_waits,
+    )
     from socialwh.pipeline.versions import ensure_supported  # noqa: PLC0415
     from socialwh.warehouse import db, quarantine  # noqa: PLC0415
 
@@ -100,7 +104,11 @@ def extract_load_account(
             # rival accounts' public metrics (issue #14), loaded in the same transaction
             return loads + competitors.extract(connector, platform, client, account_id, until, settings.options)
 
-    loads = oauth.run_with_credentials(platform, conn_id or settings.conn_id, connection, extract)
+    # a server-requested wait above platforms.<key>.max_retry_wait_s fails the platform (it stays
+    # at its last good night) instead of parking the worker; waits get a little jitter (http)
+    cap = settings.options.get(MAX_RETRY_WAIT_KEY)
+    with night_waits(None if cap is None else settings.int_option(MAX_RETRY_WAIT_KEY, 0, minimum=1)):
+        loads = oauth.run_with_credentials(platform, conn_id or settings.conn_id, connection, extract)
     with db.connect(warehouse_url) as conn:
         db.ensure_raw_schema(conn)
         counts, held = quarantine.load_account_tables(conn, platform, account_id, loads, since, until, night)

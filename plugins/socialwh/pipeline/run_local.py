@@ -22,6 +22,19 @@ import time
 from datetime import datetime
 
 
+def _fresh_metadata_connections() -> None:
+    """Close the metadata-DB connections the previous night left open. The embedded server holds
+    Airflow's metadata DB beside the warehouse: restarted between two nights (issue #13's
+    interrupted-night test does), it would fail the next night on a dead pooled connection."""
+    from airflow import settings  # noqa: PLC0415
+
+    if settings.Session is not None:
+        settings.Session().invalidate()  # closes without a ROLLBACK a dead connection cannot take
+        settings.Session.remove()
+    if settings.engine is not None:
+        settings.engine.dispose()
+
+
 def main(argv: list[str]) -> int:
     from airflow.utils.cli import get_bagged_dag  # noqa: PLC0415 - needs the Airflow env set first
 
@@ -37,7 +50,9 @@ def main(argv: list[str]) -> int:
     dag_id, stamps = argv[0], argv[1:]
     dag = get_bagged_dag(bundle_names=None, dag_id=dag_id)
     failed = 0
-    for stamp in stamps:
+    for i, stamp in enumerate(stamps):
+        if i:
+            _fresh_metadata_connections()
         t0 = time.monotonic()
         run = dag.test(logical_date=datetime.fromisoformat(stamp), run_conf=conf)
         state = str(getattr(run.state, "value", run.state))
