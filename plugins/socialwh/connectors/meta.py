@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -38,7 +37,7 @@ from socialwh.connectors.http import (
     json_or_none,
     parse_json_header,
 )
-from socialwh.connectors.numbers import FieldNumbers
+from socialwh.connectors.numbers import FieldNumbers, is_plain_non_negative
 from socialwh.connectors.paging import items_of, pages
 from socialwh.connectors.rest import RestClient, within
 from socialwh.connectors.rows import check_grain, first_per
@@ -374,7 +373,6 @@ class MetaAdsClient(RestClient):
 
 
 _NUMBERS = FieldNumbers("Meta act_{}", absent=(None, ""))
-_PLAIN_NUMBER = re.compile(r"[0-9]+\.[0-9]+")
 _fail, _decimal, _optional_decimal = _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal
 
 
@@ -389,7 +387,7 @@ def _action_list(value: Any, acct: str, what: str, field_name: str) -> list[dict
         if not (isinstance(a, dict) and "action_type" in a and "value" in a):
             raise _fail(acct, what, field_name, "is not a list of {action_type, value} objects")
         v = a["value"]
-        if not (type(v) is str and v.isascii() and (v.isdigit() or _PLAIN_NUMBER.fullmatch(v) is not None)):
+        if not (type(v) is str and is_plain_non_negative(v)):
             unusual.append(a)
     for a in unusual:  # after the shape of every entry is checked, as before
         _decimal(a["value"], acct, what, f"{field_name}[{a['action_type']}]")

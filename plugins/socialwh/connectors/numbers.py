@@ -19,11 +19,21 @@ with :meth:`FieldNumbers.columns`::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 MICRO = -6
+
+
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def is_plain_non_negative(text: str) -> bool:
+    """True for an ASCII decimal like "12" or "12.34": a finite number >= 0 that needs no Decimal
+    to judge (the loaders' fast paths; anything else goes to the full parse and its errors)."""
+    return text.isascii() and (text.isdigit() or _PLAIN_NUMBER.fullmatch(text) is not None)
 
 
 def micros_to_amount(micros: int | Decimal) -> Decimal:

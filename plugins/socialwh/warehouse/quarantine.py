@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,6 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from socialwh import registry
+from socialwh.connectors.numbers import is_plain_non_negative
 from socialwh.quality.currencies import is_currency
 from socialwh.warehouse import control_totals, loader
 
@@ -248,13 +248,10 @@ def check_row(table: str, row: Mapping[str, Any], ctx: RuleContext) -> list[Fail
 # True only where the rules surely pass; False means "ask check_row", which decides (and words the
 # failures) exactly as before.
 
-_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")  # a finite number >= 0 as _as_decimal reads it
-
-
 def _surely_non_negative(v: Any) -> bool:
     t = type(v)
     if t is str:
-        return (v.isascii() and v.isdigit()) or _PLAIN_NUMBER.fullmatch(v) is not None
+        return is_plain_non_negative(v)  # a finite number >= 0 as _as_decimal reads it
     if t is int:
         return v >= 0
     if t is Decimal:
@@ -293,7 +290,7 @@ def _fast_check(rules: Sequence[Rule]) -> Callable[[Mapping[str, Any], RuleConte
                 return False
             for a in v:
                 x = a.get("value") if type(a) is dict else None
-                if not ((type(x) is str and x.isascii() and x.isdigit()) or sure(x)):
+                if not sure(x):
                     return False
         for name in currencies:
             v = get(name)
