@@ -20,7 +20,6 @@ from socialwh import transform
 from socialwh.dashboards import app
 from socialwh.dashboards.spec import load_spec
 from socialwh.paths import REPO_ROOT
-from socialwh_dev.sandbox import process
 from socialwh.warehouse.publish import READER_ROLE, ensure_reader_role, reader_password
 
 sys.path.insert(0, str(REPO_ROOT / "dev"))  # dev tooling: the screenshot driver
@@ -44,7 +43,7 @@ class _Conn:
 
 
 @pytest.fixture(scope="module")
-def bi_url(module_database) -> str:
+def bi_url(module_database, sandbox_root) -> str:
     """One night built by the nightly steps themselves (socialwh.pipeline.nightly: the functions the
     DAG's tasks call) in the DAG's order, without Airflow's scheduling around them: every enabled
     account extracted from the sandbox over HTTP, finance files, one `dbt build` with the DAG's
@@ -54,7 +53,7 @@ def bi_url(module_database) -> str:
     from socialwh.pipeline import nightly
     from socialwh.pipeline.airflow_env import airflow_env
 
-    sandbox_url = process.start()
+    sandbox_url = sandbox_root  # this module's sandbox, in a thread: it ends with the module
     night = NIGHT.date()
     conns = {k.removeprefix("AIRFLOW_CONN_").lower(): _Conn(json.loads(v))
              for k, v in airflow_env(module_database, sandbox_url).items()
