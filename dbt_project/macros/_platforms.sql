@@ -19,16 +19,17 @@
     ]) }}
 {%- endmacro %}
 
-{# Paid platforms and the models each one feeds the unions with (union columns). #}
+{# Paid platforms, the models each one feeds the unions with (union columns) and its raw
+   fact tables (raw.control_totals' target_table: windowed, dated). #}
 {% macro paid_platforms() -%}
     {{ return([
-        {'key': 'google_ads', 'ad_stats': 'stg_google_ads__ad_stats', 'campaigns': 'int_google_ads__campaigns'},
-        {'key': 'linkedin', 'ad_stats': 'stg_linkedin__ad_stats', 'campaigns': 'int_linkedin__campaigns'},
-        {'key': 'meta', 'ad_stats': 'int_meta__ad_stats', 'campaigns': 'int_meta__campaigns'},
-        {'key': 'pinterest', 'ad_stats': 'stg_pinterest__ad_stats', 'campaigns': 'stg_pinterest__campaigns'},
-        {'key': 'snapchat', 'ad_stats': 'stg_snapchat__ad_stats', 'campaigns': 'stg_snapchat__campaigns'},
-        {'key': 'tiktok', 'ad_stats': 'stg_tiktok__ad_stats', 'campaigns': 'int_tiktok__campaigns'},
-        {'key': 'x', 'ad_stats': 'stg_x__ad_stats', 'campaigns': 'int_x__campaigns'},
+        {'key': 'google_ads', 'ad_stats': 'stg_google_ads__ad_stats', 'campaigns': 'int_google_ads__campaigns', 'facts': ['raw.google_ads_ad_stats']},
+        {'key': 'linkedin', 'ad_stats': 'stg_linkedin__ad_stats', 'campaigns': 'int_linkedin__campaigns', 'facts': ['raw.linkedin_ad_stats']},
+        {'key': 'meta', 'ad_stats': 'int_meta__ad_stats', 'campaigns': 'int_meta__campaigns', 'facts': ['raw.meta_ad_insights']},
+        {'key': 'pinterest', 'ad_stats': 'stg_pinterest__ad_stats', 'campaigns': 'stg_pinterest__campaigns', 'facts': ['raw.pinterest_ad_stats']},
+        {'key': 'snapchat', 'ad_stats': 'stg_snapchat__ad_stats', 'campaigns': 'stg_snapchat__campaigns', 'facts': ['raw.snapchat_ad_stats']},
+        {'key': 'tiktok', 'ad_stats': 'stg_tiktok__ad_stats', 'campaigns': 'int_tiktok__campaigns', 'facts': ['raw.tiktok_ad_stats']},
+        {'key': 'x', 'ad_stats': 'stg_x__ad_stats', 'campaigns': 'int_x__campaigns', 'facts': ['raw.x_ad_stats']},
     ]) }}
 {%- endmacro %}
 

@@ -27,6 +27,7 @@
     {{ return({
         'start': adapter.quote(relation.identifier ~ '__window_start'),
         'held': adapter.quote(relation.identifier ~ '__held'),
+        'rewritten': adapter.quote(relation.identifier ~ '__rewritten'),
     }) }}
 {%- endmacro %}
 
@@ -36,19 +37,36 @@
 {%- endmacro %}
 
 
+{% macro _plan_key() -%}
+    {#- The vars a paid mart's rows depend on: a change of any rewrites the whole window. -#}
+    {{ return(reporting_currency() ~ '|' ~ (var('meta_conversion_action_types', ['purchase']) | join(',')) ~ '|' ~ reprocess_days()) }}
+{%- endmacro %}
+
+
 {% macro window_plan(relation, date_column, grain='day') -%}
     {#-
         What an incremental run of `relation` rewrites, read from the table as it is before the
-        run (the model's select compiles, and its pre-hook renders, before anything is deleted):
-          start: the window start (text), none when the table is empty;
-          extra: [platform, account_id, from] for raw batches of a paid platform loaded since the
-                 mart's last build (ops.mart_builds) whose window starts before `start` (a
-                 backfill, a first night's history): that account's rows from `from` on are
-                 rebuilt too (for a monthly mart from the first day of that month);
+        run (the model's select compiles, and its pre-hook renders, before anything is deleted).
+
+        mode 'changes' (the usual night: a night costs what changed): from raw.day_changes, the
+        records the loads made since the mart's last build (ops.mart_builds):
+          ranges:   [platform, from, [account_id, ...]]: those accounts' rows from `from` on
+                    (the first day whose raw rows changed; a dimension table's change (no day):
+                    the window start; for a monthly mart from the first day of the month);
+          all_from: every account's rows from that day on (FX rates changed from that day).
+        Rows are rewritten from the first changed day through the account's newest, so a
+        campaign's newest day (its current name) is always among the rebuilt rows.
+
+        mode 'window' (the first incremental run after the change log appeared, a change of the
+        vars the rows depend on (_plan_key), or a bulk write that changed everything): every
+        account's rows from the window start on (the newest day held minus var('reprocess_days')
+        + 1), plus
+          extra: [platform, account_id, from] for raw batches of a paid platform loaded since
+                 the mart's last build whose window starts before `start` (a backfill);
           held:  [platform, account_id] the table still holds after the delete (an account not
                  in it arrives with its whole history).
     -#}
-    {%- set plan = {'start': none, 'extra': [], 'held': []} -%}
+    {%- set plan = {'start': none, 'mode': 'window', 'extra': [], 'held': [], 'ranges': [], 'all_from': none} -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(plan) }}
     {%- endif -%}
@@ -64,6 +82,59 @@
     {%- do plan.update({'start': start}) -%}
     {%- set paid = [] -%}
     {%- for p in paid_platforms() -%}{%- do paid.append(_quote_text(p.key)) -%}{%- endfor -%}
+    {%- if _mart_builds_exists() and _changes_exist() -%}
+        {%- set day_expr = "date_trunc('month', c.day)::date" if grain == 'month' else "c.day" -%}
+        {%- set changes = run_query(
+            "select c.platform, c.account_id, (min(coalesce(" ~ day_expr ~ ", '" ~ start ~ "'::date)))::text,"
+            ~ " bool_or(c.day is null)"
+            ~ " from raw.day_changes as c join ops.mart_builds as built on built.model = " ~ _quote_text(relation.identifier)
+            ~ " where c.changed_at > built.built_at and built.plan_key = " ~ _quote_text(_plan_key())
+            ~ " and c.platform in ('*', " ~ paid | join(', ') ~ ")"
+            ~ " group by 1, 2 order by 3, 1, 2"
+        ) -%}
+        {%- set known = run_query(
+            "select count(*) from ops.mart_builds where model = " ~ _quote_text(relation.identifier)
+            ~ " and plan_key = " ~ _quote_text(_plan_key())).columns[0].values()[0] -%}
+        {%- set ns = namespace(everything=(known == 0), groups={}) -%}
+        {%- for row in changes.rows -%}
+            {%- if row[0] == '*' and row[3] -%}
+                {%- set ns.everything = true -%}
+            {%- elif row[0] == '*' -%}
+                {%- if plan.all_from is none or row[2] < plan.all_from -%}{%- do plan.update({'all_from': row[2]}) -%}{%- endif -%}
+            {%- else -%}
+                {%- set key = row[0] ~ '|' ~ row[2] -%}
+                {%- if key not in ns.groups -%}{%- do ns.groups.update({key: [row[0], row[2], []]}) -%}{%- endif -%}
+                {%- do ns.groups[key][2].append(row[1]) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if not ns.everything -%}
+            {#- an account raw holds (its control totals) that the mart does not (rows lost, or a
+                mart that never had it): its whole history, from its first day in raw -#}
+            {%- set facts = [] -%}
+            {%- for p in paid_platforms() -%}{%- for f in p.facts -%}
+                {%- do facts.append("(" ~ _quote_text(f) ~ ", " ~ _quote_text(p.key) ~ ")") -%}
+            {%- endfor -%}{%- endfor -%}
+            {%- set first_expr = "date_trunc('month', min(a.first_day))::date" if grain == 'month' else "min(a.first_day)" -%}
+            {%- set missing = run_query(
+                "with accounts as materialized (select target_table, account_id, min(day) as first_day"
+                ~ " from raw.control_totals where row_count > 0 group by 1, 2)"
+                ~ " select f.platform, a.account_id, (" ~ first_expr ~ ")::text from accounts as a"
+                ~ " join (values " ~ facts | join(', ') ~ ") as f (target_table, platform) using (target_table)"
+                ~ " where not exists (select from " ~ relation ~ " as r where r.platform = f.platform"
+                ~ " and r.account_id = a.account_id) group by 1, 2"
+            ) if facts else none -%}
+            {%- for row in (missing.rows if missing is not none else []) -%}
+                {%- set key = row[0] ~ '|' ~ row[2] -%}
+                {%- if key not in ns.groups -%}{%- do ns.groups.update({key: [row[0], row[2], []]}) -%}{%- endif -%}
+                {%- if row[1] not in ns.groups[key][2] -%}{%- do ns.groups[key][2].append(row[1]) -%}{%- endif -%}
+            {%- endfor -%}
+            {%- do plan.update({'mode': 'changes'}) -%}
+            {%- for key in ns.groups | sort -%}
+                {%- do plan.ranges.append(ns.groups[key]) -%}
+            {%- endfor -%}
+            {{ return(plan) }}
+        {%- endif -%}
+    {%- endif -%}
     {%- set from_expr = "date_trunc('month', min(b.window_start))::date" if grain == 'month' else "min(b.window_start)" -%}
     {%- set extra = run_query(
         "select b.source, b.scope, (" ~ from_expr ~ ")::text from raw.load_batches as b"
@@ -94,13 +165,47 @@
 {%- endmacro %}
 
 
+{% macro _changes_exist() -%}
+    {{ return(run_query(
+        "select to_regclass('raw.day_changes') is not null and exists (select 1 from information_schema.columns"
+        ~ " where table_schema = 'ops' and table_name = 'mart_builds' and column_name = 'plan_key')"
+    ).columns[0].values()[0]) }}
+{%- endmacro %}
+
+
+{% macro _plan_starts(plan) -%}
+    {#- The first day each part of the plan rewrites (changed_from is their minimum). -#}
+    {%- set starts = [] -%}
+    {%- if plan.mode == 'changes' -%}
+        {%- for r in plan.ranges -%}{%- do starts.append(r[1]) -%}{%- endfor -%}
+        {%- if plan.all_from is not none -%}{%- do starts.append(plan.all_from) -%}{%- endif -%}
+    {%- elif plan.start -%}
+        {%- do starts.append(plan.start) -%}
+        {%- for e in plan.extra -%}{%- do starts.append(e[2]) -%}{%- endfor -%}
+    {%- endif -%}
+    {{ return(starts) }}
+{%- endmacro %}
+
+
 {% macro _window_rows(plan, alias, date_column) -%}
-    {#- The rows of the window (and of the extra account ranges), as constants. -#}
+    {#- The rows rewritten (window and extra account ranges, or the changed accounts), as constants. -#}
+    {%- if plan.mode == 'changes' -%}
+        (false
+        {%- for r in plan.ranges %}
+            or ({{ alias }}.platform = {{ _quote_text(r[0]) }} and {{ alias }}.{{ date_column }} >= '{{ r[1] }}'::date
+                and {{ alias }}.account_id in ({% for a in r[2] %}{{ _quote_text(a) }}{{ ", " if not loop.last }}{% endfor %}))
+        {%- endfor %}
+        {%- if plan.all_from is not none %}
+            or {{ alias }}.{{ date_column }} >= '{{ plan.all_from }}'::date
+        {%- endif -%}
+        )
+    {%- else -%}
     {{ alias }}.{{ date_column }} >= '{{ plan.start }}'::date
     {%- for e in plan.extra %}
         or ({{ alias }}.platform = {{ _quote_text(e[0]) }} and {{ alias }}.account_id = {{ _quote_text(e[1]) }}
             and {{ alias }}.{{ date_column }} >= '{{ e[2] }}'::date)
     {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -109,39 +214,65 @@
     {%- if is_incremental() -%}
         {%- set t = _window_tables(relation) -%}
         {%- set plan = window_plan(relation, date_column, grain) -%}
-        {%- set starts = [plan.start] -%}
-        {%- for e in plan.extra -%}{%- do starts.append(e[2]) -%}{%- endfor -%}
+        {%- set starts = _plan_starts(plan) -%}
         drop table if exists pg_temp.{{ t.start }};
         drop table if exists pg_temp.{{ t.held }};
+        drop table if exists pg_temp.{{ t.rewritten }};
         create temporary table {{ t.start }} as
             select
                 {{ "'" ~ plan.start ~ "'::date" if plan.start else 'null::date' }} as window_start,
-                {{ "'" ~ (starts | min) ~ "'::date" if plan.start else 'null::date' }} as changed_from;
+                {{ "'" ~ (starts | min) ~ "'::date" if starts else 'null::date' }} as changed_from,
+                {{ 'true' if plan.mode == 'changes' else 'false' }} as by_changes;
+        {#- what the rename post-hook reads current names from: platform null = every account #}
+        create temporary table {{ t.rewritten }} (platform text, account_id text, from_day date);
+        {%- if plan.mode == 'changes' %}
+        {%- for r in plan.ranges %}
+        insert into {{ t.rewritten }} select {{ _quote_text(r[0]) }}, a, '{{ r[1] }}'::date
+            from unnest(array[{% for a in r[2] %}{{ _quote_text(a) }}{{ ", " if not loop.last }}{% endfor %}]::text[]) as a;
+        {%- endfor %}
+        {%- if plan.all_from is not none %}
+        insert into {{ t.rewritten }} values (null, null, '{{ plan.all_from }}'::date);
+        {%- endif %}
+        {%- elif plan.start %}
+        insert into {{ t.rewritten }} values (null, null, '{{ plan.start }}'::date);
+        {%- for e in plan.extra %}
+        insert into {{ t.rewritten }} values ({{ _quote_text(e[0]) }}, {{ _quote_text(e[1]) }}, '{{ e[2] }}'::date);
+        {%- endfor %}
+        {%- endif %}
         {% if plan.start -%}
         delete from {{ relation }} as r where {{ _window_rows(plan, 'r', date_column) }};
         {%- endif %}
+        {%- if plan.mode == 'changes' %}
+        {#- an account's first rows arrive as changes too: nobody counts as new #}
+        create temporary table {{ t.held }} as
+            select null::text as platform, null::text as account_id where false
+        {%- else %}
         create temporary table {{ t.held }} as
             select distinct platform, account_id from {{ relation }};
         analyze pg_temp.{{ t.held }}
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 
 
 {% macro window_filter(source_alias, date_column, relation=none, relation_date_column=none, grain='day') -%}
     {#-
-        The upstream rows an incremental run inserts (in the model's where clause): from the
-        window start on, the extra account ranges (window_plan), and every row of an account the
-        mart does not hold after the window's delete. Rendered as constants (the plan is read
-        when the model compiles, before its pre-hook deletes, from the same table state):
-        Postgres pushes constant filters down through the union of the platforms' views into
-        the raw scans, so rows outside the window are dropped before their JSON is unpacked and
-        converted (a filter with a subquery would be applied only after all of raw went through
-        the views).
+        The upstream rows an incremental run inserts (in the model's where clause): the rows of
+        the plan (window_plan: the changed accounts from their first changed day, or the window
+        and its extra account ranges plus every row of an account the mart does not hold after
+        the window's delete). Rendered as constants (the plan is read when the model compiles,
+        before its pre-hook deletes, from the same table state): Postgres pushes constant
+        filters down through the union of the platforms' views into the raw scans, so rows
+        outside them are dropped before their JSON is unpacked and converted (a filter with a
+        subquery would be applied only after all of raw went through the views).
     -#}
     {%- set relation = relation if relation is not none else this -%}
     {%- set plan = window_plan(relation, relation_date_column or date_column, grain) -%}
     {%- if plan.start is none -%}
         {{ return('true') }}
+    {%- endif -%}
+    {%- if plan.mode == 'changes' -%}
+        {{ return(_window_rows(plan, source_alias, date_column)) }}
     {%- endif -%}
     {%- set pairs = [] -%}
     {%- for row in plan.held -%}
@@ -175,9 +306,17 @@
     );
     create table if not exists ops.mart_builds (
         model         text primary key,      -- the incremental mart
-        built_at      timestamptz not null   -- start of its last build's transaction: raw batches
+        built_at      timestamptz not null,  -- start of its last build's transaction: raw batches
                                              -- loaded after it are new to it (window_plan)
-    )
+        plan_key      text                   -- the vars its rows depend on (_plan_key)
+    );
+    {#- a warehouse from before plan_key; checked first: ALTER would lock the table in every model #}
+    do $$ begin
+        if not exists (select from information_schema.columns where table_schema = 'ops'
+                       and table_name = 'mart_builds' and column_name = 'plan_key') then
+            alter table ops.mart_builds add column plan_key text;
+        end if;
+    end $$
 {%- endmacro %}
 
 
@@ -187,49 +326,60 @@
     {%- if is_incremental() %}
         {%- set t = _window_tables(relation) %}
         insert into ops.mart_changes (model, date_column, changed_from)
-        select
-            '{{ relation.identifier }}',
-            '{{ date_column }}',
-            case when (select window_start from pg_temp.{{ t.start }}) is not null then least(
-                (select changed_from from pg_temp.{{ t.start }}),
-                (
-                    select min(mart.{{ date_column }}) from {{ relation }} as mart
-                    where not exists (
-                        select 1 from pg_temp.{{ t.held }} as held
-                        where held.platform = mart.platform and held.account_id = mart.account_id
+        select model, date_column, changed_from from (
+            select
+                '{{ relation.identifier }}' as model,
+                '{{ date_column }}' as date_column,
+                case when (select window_start from pg_temp.{{ t.start }}) is not null then least(
+                    (select changed_from from pg_temp.{{ t.start }}),
+                    (
+                        select min(mart.{{ date_column }}) from {{ relation }} as mart
+                        where not (select by_changes from pg_temp.{{ t.start }}) and not exists (
+                            select 1 from pg_temp.{{ t.held }} as held
+                            where held.platform = mart.platform and held.account_id = mart.account_id
+                        )
                     )
-                )
-            ) end  /* null (the whole table) when it held nothing before this run */
+                ) end as changed_from  /* null (the whole table) when it held nothing before this run */
+        ) as change
+        {#- by changes, with nothing changed: nothing to record (null would mean the whole table) #}
+        where not (select by_changes from pg_temp.{{ t.start }}) or changed_from is not null
     {%- else %}
         insert into ops.mart_changes (model, date_column, changed_from)
         values ('{{ relation.identifier }}', '{{ date_column }}', null)
     {%- endif %};
-    insert into ops.mart_builds (model, built_at) values ('{{ relation.identifier }}', now())
-    on conflict (model) do update set built_at = excluded.built_at
+    insert into ops.mart_builds (model, built_at, plan_key)
+    values ('{{ relation.identifier }}', now(), {{ _quote_text(_plan_key()) }})
+    on conflict (model) do update set built_at = excluded.built_at, plan_key = excluded.plan_key
 {%- endmacro %}
 
 
 {% macro window_rename(date_column, name_columns, key_columns, relation=none) -%}
     {#-
         Post-hook of a mart that carries each key's CURRENT names (those of its newest day) on
-        every row: the rows rebuilt in the window have them; older rows of the same keys get
-        them too when they changed (a renamed campaign), and the oldest day touched is recorded
-        in ops.mart_changes like the window (so publish replaces those rows as well).
+        every row: the rows rebuilt in this run have them (every rebuilt account's rows run
+        through its newest day); other rows of the same keys get them too when they changed (a
+        renamed campaign), and the oldest day touched is recorded in ops.mart_changes like the
+        window (so publish replaces those rows as well).
     -#}
     {%- set relation = relation if relation is not none else this -%}
     {%- if is_incremental() -%}
         {%- set t = _window_tables(relation) -%}
         {{ ensure_mart_changes() }};
         with current_names as (
-            select distinct {% for k in key_columns %}{{ k }}, {% endfor %}{{ name_columns | join(', ') }}
-            from {{ relation }}
-            where {{ date_column }} >= (select window_start from pg_temp.{{ t.start }})
+            select distinct {% for k in key_columns %}mart.{{ k }}, {% endfor %}{% for n in name_columns %}mart.{{ n }}{{ ", " if not loop.last }}{% endfor %}
+            from pg_temp.{{ t.rewritten }} as r
+            join {{ relation }} as mart
+                on r.platform = mart.platform and r.account_id = mart.account_id and mart.{{ date_column }} >= r.from_day
+            union
+            select {% for k in key_columns %}mart.{{ k }}, {% endfor %}{% for n in name_columns %}mart.{{ n }}{{ ", " if not loop.last }}{% endfor %}
+            from {{ relation }} as mart
+            where mart.{{ date_column }} >= (select min(from_day) from pg_temp.{{ t.rewritten }} where platform is null)
         ),
         renamed as (
             update {{ relation }} as mart
             set {% for n in name_columns %}{{ n }} = current_names.{{ n }}{{ ", " if not loop.last }}{% endfor %}
             from current_names
-            where mart.{{ date_column }} < (select window_start from pg_temp.{{ t.start }})
+            where true
                 {#- = (not "is not distinct from"): a hash join; the keys are not null (data tests) #}
                 {% for k in key_columns %}and mart.{{ k }} = current_names.{{ k }}
                 {% endfor %}

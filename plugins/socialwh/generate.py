@@ -77,7 +77,8 @@ def utm_seed() -> str:
 
 
 def platforms_macro() -> str:
-    paid = [{"key": p.key, "ad_stats": p.union_model("ad_stats"), "campaigns": p.union_model("campaigns")}
+    paid = [{"key": p.key, "ad_stats": p.union_model("ad_stats"), "campaigns": p.union_model("campaigns"),
+             "facts": [f"raw.{t.name}" for t in p.tables if t.windowed and t.date]}
             for p in registry.of_kind("paid")]
     organic = {p.key: p.mart_platform for p in registry.of_kind("organic")}
     community = {p.key: p.mart_platform for p in registry.platforms().values()
@@ -97,10 +98,12 @@ def platforms_macro() -> str:
         "    ]) }}",
         "{%- endmacro %}",
         "",
-        "{# Paid platforms and the models each one feeds the unions with (union columns). #}",
+        "{# Paid platforms, the models each one feeds the unions with (union columns) and its raw",
+        "   fact tables (raw.control_totals' target_table: windowed, dated). #}",
         "{% macro paid_platforms() -%}",
         "    {{ return([",
-        *(f"        {{'key': '{p['key']}', 'ad_stats': '{p['ad_stats']}', 'campaigns': '{p['campaigns']}'}},"
+        *(f"        {{'key': '{p['key']}', 'ad_stats': '{p['ad_stats']}', 'campaigns': '{p['campaigns']}',"
+          f" 'facts': [{', '.join(repr(f) for f in p['facts'])}]}},"
           for p in paid),
         "    ]) }}",
         "{%- endmacro %}",

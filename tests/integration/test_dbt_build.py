@@ -21,7 +21,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from socialwh.transform import DbtRunError, run_dbt
-from socialwh.warehouse import db
+from socialwh.warehouse import control_totals, db
 from socialwh.warehouse.loader import copy_rows
 
 pytestmark = pytest.mark.integration
@@ -137,9 +137,15 @@ BUDGETS = [
 
 
 def load_raw(conn: Conn, insights: list[tuple], budgets: list[tuple] = BUDGETS) -> None:
+    """Replace raw with these rows, as the loader would have: the control totals and the change
+    log (raw.day_changes) say which accounts changed from which day (the incremental marts read
+    it), and a changed campaign or account object is recorded for its account."""
     batch = uuid.uuid4()
     now = datetime.now(timezone.utc)
+    dims = ("raw.meta_ad_accounts", "raw.meta_campaigns")
     with conn.transaction():
+        before = {(t, a[0]): control_totals.scope_fingerprint(conn, t, "account_id = %s", [a[0]])
+                  for t in dims for a in ACCOUNTS}
         for table in RAW_TABLES:
             conn.execute(f"delete from {table}")
         copy_rows(
@@ -181,6 +187,10 @@ def load_raw(conn: Conn, insights: list[tuple], budgets: list[tuple] = BUDGETS) 
             [(day, "EUR", "USD", rate, "test", batch) for day, rate in USD_PER_EUR.items()]
             + [(day, "EUR", "GBP", rate, "test", batch) for day, rate in GBP_PER_EUR.items()],
         )
+        control_totals.resync(conn, ["raw.meta_ad_insights"])
+        for (table, account), fingerprint in before.items():
+            control_totals.note_replaced(conn, table, account, fingerprint,
+                                         control_totals.scope_fingerprint(conn, table, "account_id = %s", [account]))
 
 
 # --- expectations computed by hand ------------------------------------------------------------
@@ -303,6 +313,12 @@ def mart(conn: Conn, name: str) -> list[dict]:
         return cur.execute(f"select * from marts.{name} order by {MARTS[name]}").fetchall()
 
 
+def row_versions(conn: Conn) -> dict[tuple, str]:
+    """(ad, account, day) -> the transaction that wrote the fct_ad_performance_daily row (xmin)."""
+    return {(ad, account, day): xmin for ad, account, day, xmin in conn.execute(
+        "select ad_id, account_id, date_day, xmin::text from marts.fct_ad_performance_daily")}
+
+
 def snapshot(conn: Conn) -> dict[str, list[dict]]:
     return {name: mart(conn, name) for name in MARTS}
 
@@ -381,9 +397,12 @@ def test_build_incremental_restatement_and_full_refresh(warehouse: Conn, tmp_pat
     sunday = next(r for r in built["fct_ad_performance_daily"] if r["date_day"] == date(2024, 3, 3))
     assert sunday["spend_reporting"] == pytest.approx(D("20"), abs=EXACT)  # Friday's 1.0850
 
-    # Incremental rerun without raw changes: identical marts.
+    # Incremental rerun without raw changes: identical marts, and no row rewritten (a night
+    # costs what changed: raw.day_changes records nothing, so nothing is deleted and re-inserted).
+    versions = row_versions(warehouse)
     run_dbt(["build", *paths], vars=VARS)
     assert snapshot(warehouse) == built
+    assert row_versions(warehouse) == versions
 
     # Restatement inside the reprocess window: one day's spend changes, one row disappears.
     restated = [row for row in INSIGHTS if not (row[0] == EU and row[1] == date(2024, 3, 2))]
@@ -394,6 +413,12 @@ def test_build_incremental_restatement_and_full_refresh(warehouse: Conn, tmp_pat
     load_raw(warehouse, restated)
     run_dbt(["build", *paths], vars=VARS)
     assert_marts(warehouse, restated)
+    # only the changed accounts' rows from their first changed day on were rewritten
+    now = row_versions(warehouse)
+    rewritten = {(account, day) for (_, account, day), xmin in now.items() if versions.get((_, account, day)) != xmin}
+    assert rewritten == {(account, day) for _, account, day in now
+                         if day >= {EU: date(2024, 3, 2), US: date(2024, 3, 4)}[account]}
+    assert {day for _, account, day in now if account == US} - {day for account, day in rewritten if account == US}
     after = snapshot(warehouse)
     march_us = next(r for r in after["fct_budget_variance_monthly"]
                     if r["budget_month"] == date(2024, 3, 1) and r["account_id"] == US)  # fmt: skip

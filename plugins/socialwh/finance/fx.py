@@ -29,6 +29,7 @@ import httpx
 import psycopg
 
 from socialwh.finance.errors import InputError, Problem, decode_utf8
+from socialwh.warehouse import control_totals
 from socialwh.warehouse.loader import Batch, replace_rows
 
 SOURCE = "fx_ecb"
@@ -103,7 +104,8 @@ def load_fx_rates(conn: psycopg.Connection, rows: Sequence[FxRate], source: str)
         # Overlapping loads (a manual rerun during the nightly one) would otherwise collide on
         # the primary key after both deleted the same range.
         conn.execute("select pg_advisory_xact_lock(hashtext('socialwh.fx_rates'))")
-        return replace_rows(
+        before = _rates_by_day(conn, start, end)
+        loaded = replace_rows(
             conn, TABLE, records,
             delete_where="base_currency = %s and rate_date between %s and %s",
             delete_params=(BASE_CURRENCY, start, end),
@@ -111,6 +113,19 @@ def load_fx_rates(conn: psycopg.Connection, rows: Sequence[FxRate], source: str)
             columns=("rate_date", "base_currency", "currency", "rate", "source"),
             with_batch_columns=("batch_id",),
         )
+        after = _rates_by_day(conn, start, end)
+        changed = [day for day in before.keys() | after.keys() if before.get(day) != after.get(day)]
+        if changed:  # every account's rows converted from that day on (gap-filled rates carry forward)
+            control_totals.note_change(conn, control_totals.ALL, TABLE, control_totals.ALL, min(changed))
+        return loaded
+
+
+def _rates_by_day(conn: psycopg.Connection, start: date, end: date) -> dict[date, Decimal]:
+    """Per day of [start, end]: a hash of its (currency, rate) pairs, to find the days a load changed."""
+    return dict(conn.execute(
+        f"select rate_date, sum(hashtextextended(currency || ':' || rate::text, 0)::numeric) from {TABLE}"  # noqa: S608
+        " where base_currency = %s and rate_date between %s and %s group by 1",
+        [BASE_CURRENCY, start, end]).fetchall())
 
 
 def fetch_ecb_history(

@@ -450,12 +450,20 @@ def load_account_tables(
             if load.date_column:
                 where += f" and {load.date_column} between %s and %s"
                 params += [lo, hi]
+            # what changed, for the incremental marts: day totals' fingerprints (refresh) or,
+            # for a table without them (a dimension), the account's rows before and after
+            by_day = bool(load.date_column) and control_totals.tracks(load.table)
+            before = None if by_day else control_totals.scope_fingerprint(conn, load.table, where, params)
             counts[load.table] = loader.replace_rows(
                 conn, load.table, good, delete_where=where, delete_params=params, batch=batch,
                 with_batch_columns=load.batch_columns,
             )
-            if load.date_column:  # the replaced window's control totals, same transaction
+            if by_day:  # the replaced window's control totals, same transaction
                 control_totals.refresh(conn, load.table, account_id, lo, hi)
+            else:
+                control_totals.note_replaced(
+                    conn, load.table, account_id, before,
+                    control_totals.scope_fingerprint(conn, load.table, where, params))
             quarantined[load.table] = replace_quarantine(
                 conn, load.table, bad, batch=batch, date_column=load.date_column
             )
