@@ -102,3 +102,61 @@ def test_what_each_windowed_table_sums():
     assert specs["raw.snapchat_ad_stats"].clicks is None  # swipes become the marts' clicks
     assert specs["raw.youtube_account_daily"].spend is None
     assert "raw.meta_campaigns" not in specs  # not windowed: no day to total by
+
+
+def changes(conn, since) -> list[tuple]:
+    return conn.execute(f"select platform, target_table, account_id, day from {control_totals.CHANGES}"
+                        " where changed_at > %s order by 1, 2, 3, 4", [since]).fetchall()
+
+
+def test_day_changes_record_what_a_load_changed(url):
+    """raw.day_changes, what the incremental marts rewrite: per load, the first day whose rows
+    differ (restated, deleted or new), nothing for a reload of the same rows; a dimension
+    table's change for its account (no day); an FX rate change for every account from its day."""
+    from socialwh.finance import fx  # noqa: PLC0415
+
+    def now(conn):
+        return conn.execute("select clock_timestamp()").fetchone()[0]
+
+    def campaigns(name: str) -> TableLoad:
+        return TableLoad("raw.meta_campaigns", [{"account_id": A, "campaign_id": "2001", "campaign_name": name,
+                                                "status": "ACTIVE", "record": {"id": "2001"}}])
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        w = (date(2026, 12, 1), date(2026, 12, 7))
+        rows = [insight(d, ad) for d in days(*w) for ad in ("71", "72")]
+        t0 = now(conn)
+        load(conn, A, *w, rows)
+        assert changes(conn, t0) == [("meta", TABLE, A, w[0])]
+        t1 = now(conn)
+        load(conn, A, *w, rows)  # the same rows again: nothing changed
+        assert changes(conn, t1) == []
+        # a restated value on the 4th, and a row vanishing on the 6th: the 4th
+        restated = [{**r, "clicks": 9} if r["date_start"] == date(2026, 12, 4) and r["ad_id"] == "71" else r
+                    for r in rows if not (r["date_start"] == date(2026, 12, 6) and r["ad_id"] == "72")]
+        load(conn, A, *w, restated)
+        assert changes(conn, t1) == [("meta", TABLE, A, date(2026, 12, 4))]
+        # a changed name (no summed column moves) is a change too
+        t2 = now(conn)
+        renamed = [{**r, "ad_name": "new"} if r["date_start"] == date(2026, 12, 7) else r for r in restated]
+        load(conn, A, *w, renamed)
+        assert changes(conn, t2) == [("meta", TABLE, A, date(2026, 12, 7))]
+
+        # a dimension table: the account as a whole, only when its rows changed
+        t3 = now(conn)
+        load_account_tables(conn, "meta", A, [campaigns("Spring")], *w, w[1])
+        load_account_tables(conn, "meta", A, [campaigns("Spring")], *w, w[1])
+        assert changes(conn, t3) == [("meta", "raw.meta_campaigns", A, None)]
+        t4 = now(conn)
+        load_account_tables(conn, "meta", A, [campaigns("Summer")], *w, w[1])
+        assert changes(conn, t4) == [("meta", "raw.meta_campaigns", A, None)]
+
+        # FX rates: a reload of the same rates changes nothing; a revised rate, every account from its day
+        rates = [fx.FxRate(d, "USD", Decimal("1.05")) for d in days(*w)]
+        fx.load_fx_rates(conn, rates, "test")
+        t5 = now(conn)
+        fx.load_fx_rates(conn, rates, "test")
+        assert changes(conn, t5) == []
+        fx.load_fx_rates(conn, [r if r.rate_date != date(2026, 12, 5) else fx.FxRate(r.rate_date, "USD", Decimal("1.06"))
+                                for r in rates], "test")
+        assert changes(conn, t5) == [("*", "raw.fx_rates", "*", date(2026, 12, 5))]
