@@ -302,7 +302,9 @@
         model         text not null,         -- the mart (table in schema marts)
         date_column   text not null,         -- the column changed_from is a value of
         changed_from  date,                  -- first day rewritten; null = the whole table
-        recorded_at   timestamptz not null default clock_timestamp()
+        recorded_at   timestamptz not null default clock_timestamp(),
+        platform      text,                  -- with account_id: only that account's rows from
+        account_id    text                   -- changed_from on; null: every account's
     );
     create table if not exists ops.mart_builds (
         model         text primary key,      -- the incremental mart
@@ -310,11 +312,15 @@
                                              -- loaded after it are new to it (window_plan)
         plan_key      text                   -- the vars its rows depend on (_plan_key)
     );
-    {#- a warehouse from before plan_key; checked first: ALTER would lock the table in every model #}
+    {#- a warehouse from before these columns; checked first: ALTER would lock the tables in every model #}
     do $$ begin
         if not exists (select from information_schema.columns where table_schema = 'ops'
                        and table_name = 'mart_builds' and column_name = 'plan_key') then
             alter table ops.mart_builds add column plan_key text;
+        end if;
+        if not exists (select from information_schema.columns where table_schema = 'ops'
+                       and table_name = 'mart_changes' and column_name = 'account_id') then
+            alter table ops.mart_changes add column platform text, add column account_id text;
         end if;
     end $$
 {%- endmacro %}
@@ -341,8 +347,14 @@
                     )
                 ) end as changed_from  /* null (the whole table) when it held nothing before this run */
         ) as change
-        {#- by changes, with nothing changed: nothing to record (null would mean the whole table) #}
-        where not (select by_changes from pg_temp.{{ t.start }}) or changed_from is not null
+        where not (select by_changes from pg_temp.{{ t.start }});
+        {#- by changes: each rewritten account from its first day (publish replaces only those rows);
+            nothing when nothing changed (a null changed_from would mean the whole table) #}
+        insert into ops.mart_changes (model, date_column, changed_from, platform, account_id)
+        select '{{ relation.identifier }}', '{{ date_column }}', min(from_day), platform, account_id
+        from pg_temp.{{ t.rewritten }}
+        where (select by_changes from pg_temp.{{ t.start }})
+        group by platform, account_id
     {%- else %}
         insert into ops.mart_changes (model, date_column, changed_from)
         values ('{{ relation.identifier }}', '{{ date_column }}', null)
@@ -384,11 +396,12 @@
                 {% for k in key_columns %}and mart.{{ k }} = current_names.{{ k }}
                 {% endfor %}
                 and ({% for n in name_columns %}mart.{{ n }} is distinct from current_names.{{ n }}{{ " or " if not loop.last }}{% endfor %})
-            returning mart.{{ date_column }}
+            returning mart.platform, mart.account_id, mart.{{ date_column }}
         )
-        insert into ops.mart_changes (model, date_column, changed_from)
-        select '{{ relation.identifier }}', '{{ date_column }}', min({{ date_column }}) from renamed
-        having count(*) > 0
+        insert into ops.mart_changes (model, date_column, changed_from, platform, account_id)
+        select '{{ relation.identifier }}', '{{ date_column }}', min({{ date_column }}), platform, account_id
+        from renamed
+        group by platform, account_id
     {%- endif -%}
 {%- endmacro %}
 

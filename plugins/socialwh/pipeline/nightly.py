@@ -281,7 +281,9 @@ def publish(night: date | None, *, warehouse_url: str, stale: list[dict[str, Any
         # the Data trust dashboard's views (gate, freshness, quarantine) in `bi`
         trust.ensure_views(conn)
     return {"published_at": result.published_at.isoformat(), "tables": result.tables, "stale": stale or [],
-            "ranges": {t: f"{c} >= {d.isoformat()}" for t, (c, d) in result.ranges.items()}}
+            "ranges": {t: f"{c} >= {d.isoformat()}" + (f", {n} account(s) from their own day"
+                                                        if (n := result.accounts.get(t)) else "")
+                       for t, (c, d) in result.ranges.items()}}
 
 
 # --- a failed source does not block the others ------------------------------------------------

@@ -87,26 +87,65 @@ class PublishResult:
     indexes_created: list[str] = field(default_factory=list)
     #: table -> (date column, first value replaced) for the tables published in part
     ranges: dict[str, tuple[str, date]] = field(default_factory=dict)
+    #: table -> number of accounts replaced from their own day (0: every account from the range's day)
+    accounts: dict[str, int] = field(default_factory=dict)
 
 
 CHANGES_TABLE = "ops.mart_changes"
 
 
-def _recorded_changes(conn: psycopg.Connection) -> dict[str, tuple[str, date | None]]:
+@dataclass
+class Change:
+    """What an incremental mart rewrote since the last publication (ops.mart_changes)."""
+
+    column: str
+    whole: bool = False                     # the whole table (a first build, a --full-refresh)
+    since: date | None = None               # every account's rows from this day on
+    accounts: dict[tuple[str, str], date] = field(default_factory=dict)  # (platform, account) -> from
+
+    @property
+    def first(self) -> date | None:
+        days = [d for d in (self.since, *self.accounts.values()) if d is not None]
+        return min(days) if days else None
+
+    def where(self) -> sql.Composable:
+        """The rows rewritten: every account's from `since` on, or each account's from its day."""
+        column = sql.Identifier(self.column)
+        parts = [] if self.since is None else [sql.SQL("{} >= {}").format(column, sql.Literal(self.since))]
+        by_day: dict[date, list[tuple[str, str]]] = {}
+        for key, day in sorted(self.accounts.items()):
+            if self.since is None or day < self.since:
+                by_day.setdefault(day, []).append(key)
+        for day, keys in sorted(by_day.items()):
+            parts.append(sql.SQL("({} >= {} and (platform, account_id) in ({}))").format(
+                column, sql.Literal(day),
+                sql.SQL(", ").join(sql.SQL("({}, {})").format(sql.Literal(p), sql.Literal(a)) for p, a in keys)))
+        return sql.SQL(" where ") + sql.SQL(" or ").join(parts)
+
+
+def _recorded_changes(conn: psycopg.Connection) -> dict[str, Change]:
     """What the incremental marts rewrote since the last publication, consumed (in the caller's
-    transaction): table -> (date column, first value rewritten; None = the whole table)."""
+    transaction): table -> Change (every account from a day, some accounts from theirs, or the
+    whole table). A table whose records name different date columns is replaced whole."""
     if conn.execute("select to_regclass(%s)", [CHANGES_TABLE]).fetchone()[0] is None:
         return {}
-    changes: dict[str, tuple[str, date | None]] = {}
-    for model, column, changed_from in conn.execute(
-            f"delete from {CHANGES_TABLE} returning model, date_column, changed_from").fetchall():
-        held = changes.get(model)
-        if held is not None and held[1] is None:
-            continue  # already the whole table
-        if changed_from is None or (held is not None and held[0] != column):
-            changes[model] = (column, None)
-        elif held is None or changed_from < held[1]:
-            changes[model] = (column, changed_from)
+    by_account = conn.execute(
+        "select 1 from information_schema.columns where table_schema = 'ops' and table_name = 'mart_changes'"
+        " and column_name = 'account_id'").fetchone() is not None
+    returning = "model, date_column, changed_from" + (", platform, account_id" if by_account else ", null, null")
+    changes: dict[str, Change] = {}
+    for model, column, changed_from, platform, account_id in conn.execute(
+            f"delete from {CHANGES_TABLE} returning {returning}").fetchall():
+        change = changes.setdefault(model, Change(column))
+        if change.whole:
+            continue
+        if changed_from is None or change.column != column:
+            change.whole = True
+        elif platform is None or account_id is None:
+            change.since = changed_from if change.since is None else min(change.since, changed_from)
+        else:
+            held = change.accounts.get((platform, account_id))
+            change.accounts[(platform, account_id)] = changed_from if held is None else min(held, changed_from)
     return changes
 
 
@@ -298,12 +337,14 @@ def publish(
             if table in published and _shape(conn, source_schema, table) != _shape(conn, target_schema, table):
                 conn.execute(sql.SQL("drop table {}.{} cascade").format(tgt, t))
                 published.discard(table)
-            column, since = changes.get(table, ("", None))
+            change = changes.get(table)
             where = sql.SQL("")
-            if table in published and since is not None and not full:
-                # only the range the marts rewrote (the rest of the table is unchanged)
-                where = sql.SQL(" where {} >= {}").format(sql.Identifier(column), sql.Literal(since))
-                result.ranges[table] = (column, since)
+            if table in published and change is not None and not change.whole and not full:
+                # only the rows the marts rewrote (the rest of the table is unchanged): every
+                # account's from a day, or the changed accounts' from theirs
+                where = change.where()
+                result.ranges[table] = (change.column, change.first)
+                result.accounts[table] = len(change.accounts)
                 conn.execute(sql.SQL("delete from {}.{}").format(tgt, t) + where)
             elif table in published:
                 # DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe and locks out readers.
