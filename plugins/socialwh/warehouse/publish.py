@@ -23,6 +23,8 @@ BI_INDEXES on the tables the dashboards filter by day, account and campaign (cre
 table, or once when missing; a reader never sees the table without them), and ANALYZEs every table
 it replaced, so the planner's statistics describe the new rows from the moment they are visible
 (ANALYZE in the publishing transaction counts its own inserts as live and its deletes as dead).
+After the commit it VACUUMs those indexed tables it deleted rows from, so the dashboards' index
+scans do not visit the replaced rows' dead versions until autovacuum comes.
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ class PublishResult:
     ranges: dict[str, tuple[str, date]] = field(default_factory=dict)
     #: table -> number of accounts replaced from their own day (0: every account from the range's day)
     accounts: dict[str, int] = field(default_factory=dict)
+    #: the dashboards' tables VACUUMed after the publication committed
+    vacuumed: list[str] = field(default_factory=list)
 
 
 CHANGES_TABLE = "ops.mart_changes"
@@ -409,4 +413,23 @@ def publish(
             "insert into ops.publications values (%s, %s, %s)",
             [result.published_at, logical_date, psycopg.types.json.Jsonb(result.tables)],
         )
+    result.vacuumed = _vacuum(conn, target_schema, [t for t in result.tables if t in BI_INDEXES and t in published])
     return result
+
+
+def _vacuum(conn: psycopg.Connection, schema: str, tables: list[str]) -> list[str]:
+    """VACUUM the dashboards' indexed tables publish deleted rows from, once the publication is
+    committed: the index entries of the replaced rows' old versions otherwise send every
+    dashboard query to their dead heap pages until autovacuum comes (measured at 10M ad-day rows:
+    the top-campaigns card read 39k pages instead of 3.7k). Costs what changed: VACUUM skips the
+    pages the visibility map says are untouched. Skipped inside a caller's transaction."""
+    if not tables or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return []
+    autocommit = conn.autocommit
+    conn.autocommit = True
+    try:
+        for table in tables:
+            conn.execute(sql.SQL("vacuum {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+    finally:
+        conn.autocommit = autocommit
+    return tables
