@@ -4,15 +4,21 @@ the Airflow connection it came from, the query parameters added to every call (t
 A client declares what is its own (headers, classifier, limits) in one :meth:`RestClient._connect`
 call, and how its errors are told to the on-call in ``REWORD`` (:meth:`RestClient._request`);
 :func:`within` checks a limit option and names it when it is out of range.
+
+A plain REST connector's ``make_client`` is a declaration too: :func:`client_factory` builds the
+client from the Airflow connection (host, password) and the platform's options, each an
+:class:`Option` (option key, how it is read, its default).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
 
+from socialwh.connectors.base import ConnectionInfo
 from socialwh.connectors.http import ApiClient, ApiError, Classifier, HttpClient, RetryPolicy
 
 
@@ -24,6 +30,39 @@ def within(label: str, name: str, value: int, low: int, high: int | None = None)
     return value
 
 
+@dataclass(frozen=True)
+class Option:
+    """One keyword of a client read from ``platforms.<key>``: ``read(options.get(key, default))``,
+    or, without a ``key``, ``read(options)`` (a keyword made of several options)."""
+
+    arg: str
+    key: str | None = None
+    read: Callable[[Any], Any] = str
+    default: Any = None
+
+    def value(self, options: Mapping[str, Any]) -> Any:
+        return self.read(options) if self.key is None else self.read(options.get(self.key, self.default))
+
+
+def option(key: str, read: Callable[[Any], Any] = str, default: Any = None, *, arg: str = "") -> Option:
+    """The client's keyword ``arg`` (default: the option's own name) from option ``key``."""
+    return Option(arg or key, key, read, default)
+
+
+def client_factory(cls: Callable[..., Any], *options: Option) -> Callable[..., Any]:
+    """The nightly job's ``make_client(conn, options, extra_params)``: ``cls(host, password,
+    **options, extra_params=...)``; the client refuses an empty token, naming the connection."""
+
+    def make_client(conn: ConnectionInfo, settings: Mapping[str, Any],
+                    extra_params: Mapping[str, str] | None) -> Any:
+        kwargs = {o.arg: o.value(settings) for o in options}
+        return cls(conn.base_url, conn.password or "", **kwargs,
+                   extra_params=dict(extra_params) if extra_params else None)
+
+    make_client.__doc__ = f"The nightly job's entry point: a {getattr(cls, '__name__', 'client')} from the Airflow connection."
+    return make_client
+
+
 class RestClient(ApiClient):
     """Base of the token-authenticated REST clients (see the module docstring)."""
 
@@ -32,7 +71,8 @@ class RestClient(ApiClient):
     extra_params: dict[str, str]
     #: Errors told again for the on-call, ``(kind, template)``, the first matching kind winning: a template with
     #: ``{subject}`` (the account of the call), ``{conn_id}``, ``{said}`` (the platform's own
-    #: message), ``{status}``, ``{attempts}`` and ``{client}`` (this client's attributes).
+    #: message), ``{status}``, ``{code}``, ``{attempts}``, ``{client}`` (this client's attributes) and what
+    #: the call passes as ``context`` (the path, the parameters sent, ...).
     REWORD: ClassVar[tuple[tuple[type[ApiError], str], ...]] = ()
 
     def _connect(self, platform: str, label: str, base_url: str, access_token: str, *, conn_id: str,
@@ -51,7 +91,7 @@ class RestClient(ApiClient):
 
     def _request(self, method: str, url: str | httpx.URL, *, subject: str,
                  params: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None) -> Any:
+                 headers: Mapping[str, str] | None = None, context: Mapping[str, Any] | None = None) -> Any:
         """One logical call (retried by the HttpClient); a failure of a kind in ``REWORD`` is
         raised again with its template's message, naming ``subject`` and the connection."""
         try:
@@ -60,8 +100,8 @@ class RestClient(ApiClient):
             for kind, template in self.REWORD:
                 if isinstance(exc, kind):
                     raise exc.with_message(template.format(
-                        subject=subject, conn_id=self.conn_id, said=exc.message, status=exc.status,
-                        attempts=exc.attempts, client=self)) from None
+                        subject=subject, conn_id=self.conn_id, said=exc.message, status=exc.status, code=exc.code or "",
+                        attempts=exc.attempts, client=self, **(context or {}))) from None
             raise
 
     @property
