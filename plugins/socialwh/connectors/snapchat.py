@@ -172,9 +172,9 @@ class SnapchatAdsClient(RestClient):
     """
 
     REWORD = (
-        (AuthError, "Snapchat rejected the access token for ad account {subject} (HTTP {status} {code}): "
+        (AuthError, ("Snapchat rejected the access token for ad account {subject} (HTTP {status} {code}): "
                     "check the Airflow connection {conn_id} and that the app's user can read this ad "
-                    "account (Snapchat said: {said})"),
+                    "account (Snapchat said: {said})")),
         (InvalidRequestError, "Snapchat rejected the request for ad account {subject} (sent {sent}): {said}"),
     )
 
