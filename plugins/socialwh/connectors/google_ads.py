@@ -69,11 +69,9 @@ from socialwh.connectors.base import (
     extract_tables_of,
 )
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
@@ -83,6 +81,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rest import RestClient
 from socialwh.connectors.rows import Field, RowMapping, at, check_grain, first_per, raw
 
 log = logging.getLogger(__name__)
@@ -315,7 +314,7 @@ class _JsonBodies:
         self._client.close()
 
 
-class GoogleAdsClient(ApiClient):
+class GoogleAdsClient(RestClient):
     """A Google Ads REST client for GAQL reports (searchStream) and paged queries (search).
 
     ``base_url`` is ``https://googleads.googleapis.com`` in production or the sandbox's
@@ -323,6 +322,10 @@ class GoogleAdsClient(ApiClient):
     parameters; production leaves them empty, the demo and tests pass
     ``{"sandbox_as_of": "YYYY-MM-DD"}``.
     """
+
+    REWORD = ((AuthError, ("Google Ads rejected the credentials for customer {subject}: check the password "
+                           "(OAuth access token) and extra.developer_token of the Airflow connection "
+                           "{conn_id} (Google said: {said})")),)
 
     def __init__(
         self,
@@ -353,19 +356,12 @@ class GoogleAdsClient(ApiClient):
             headers["login-customer-id"] = customer_digits(
                 login_customer_id, f"extra.login_customer_id of the Airflow connection {conn_id}"
             )
-        self.base_url = base_url.rstrip("/")
-        self.api_version = api_version
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
         self._owned = None if client is not None else httpx.Client(timeout=timeout)
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_google_ads,
-            retry=retry or default_retry_policy(),
-            headers=headers,
-            secrets=[access_token, developer_token],
-            client=_JsonBodies(client or self._owned),  # type: ignore[arg-type]
-        )
+        self._connect(PLATFORM, "Google Ads", base_url, access_token, conn_id=conn_id,
+                      classify=classify_google_ads, retry=retry or default_retry_policy(), timeout=timeout,
+                      headers=headers, client=_JsonBodies(client or self._owned),  # type: ignore[arg-type]
+                      extra_params=extra_params, secrets=[developer_token])
+        self.api_version = api_version
 
     def close(self) -> None:
         if self._owned is not None:
@@ -376,16 +372,7 @@ class GoogleAdsClient(ApiClient):
     def _call(self, method: str, customer_id: str, body: Mapping[str, Any]) -> Any:
         """One ``googleAds:<method>`` call; an auth failure names the customer and connection."""
         url = f"{self.base_url}/{self.api_version}/customers/{customer_id}/googleAds:{method}"
-        try:
-            return self._http.request_json(
-                "POST", url, params=self.extra_params or None, data=body
-            )
-        except AuthError as exc:
-            raise exc.with_message(
-                f"Google Ads rejected the credentials for customer {customer_id}: check the "
-                f"password (OAuth access token) and extra.developer_token of the Airflow "
-                f"connection {self.conn_id} (Google said: {exc.message})"
-            ) from None
+        return self._request("POST", url, subject=customer_id, params=self.extra_params or None, data=body)
 
     def search_stream(self, customer_id: str | int, query: str) -> list[dict]:
         """Every row of a GAQL query, from all batches of one searchStream response."""

@@ -12,7 +12,7 @@ client from the Airflow connection (host, password) and the platform's options, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -49,13 +49,13 @@ def option(key: str, read: Callable[[Any], Any] = str, default: Any = None, *, a
     return Option(arg or key, key, read, default)
 
 
-def client_factory(cls: Callable[..., Any], *options: Option) -> Callable[..., Any]:
+def client_factory(cls: Callable[..., Any], *declared: Option) -> Callable[..., Any]:
     """The nightly job's ``make_client(conn, options, extra_params)``: ``cls(host, password,
     **options, extra_params=...)``; the client refuses an empty token, naming the connection."""
 
-    def make_client(conn: ConnectionInfo, settings: Mapping[str, Any],
+    def make_client(conn: ConnectionInfo, options: Mapping[str, Any],
                     extra_params: Mapping[str, str] | None) -> Any:
-        kwargs = {o.arg: o.value(settings) for o in options}
+        kwargs = {o.arg: o.value(options) for o in declared}
         return cls(conn.base_url, conn.password or "", **kwargs,
                    extra_params=dict(extra_params) if extra_params else None)
 
@@ -73,12 +73,14 @@ class RestClient(ApiClient):
     #: ``{subject}`` (the account of the call), ``{conn_id}``, ``{said}`` (the platform's own
     #: message), ``{status}``, ``{code}``, ``{attempts}``, ``{client}`` (this client's attributes) and what
     #: the call passes as ``context`` (the path, the parameters sent, ...).
-    REWORD: ClassVar[tuple[tuple[type[ApiError], str], ...]] = ()
+    #: A kind is an error class or a test of the error (X: a 403 whose code says "unknown account").
+    REWORD: ClassVar[tuple[tuple[type[ApiError] | Callable[[ApiError], bool], str], ...]] = ()
 
     def _connect(self, platform: str, label: str, base_url: str, access_token: str, *, conn_id: str,
                  classify: Classifier, retry: RetryPolicy, timeout: float | httpx.Timeout,
                  headers: Mapping[str, str] | None = None, client: httpx.Client | None = None,
-                 extra_params: Mapping[str, str] | None = None, token_help: str = "") -> None:
+                 extra_params: Mapping[str, str] | None = None, token_help: str = "",
+                 secrets: Sequence[str] = ()) -> None:
         """Refuse an empty token (naming the connection to fix), then set the shared state."""
         if not access_token:
             raise ValueError(f"{label}: no access token: set the password of the Airflow connection "
@@ -87,7 +89,7 @@ class RestClient(ApiClient):
         self.conn_id = conn_id
         self.extra_params = dict(extra_params or {})
         self._http = HttpClient(platform, classify=classify, retry=retry, timeout=timeout,
-                                headers=headers, secrets=[access_token], client=client)
+                                headers=headers, secrets=[access_token, *secrets], client=client)
 
     def _request(self, method: str, url: str | httpx.URL, *, subject: str,
                  params: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
@@ -98,7 +100,7 @@ class RestClient(ApiClient):
             return self._http.request_json(method, url, params=params, data=data, headers=headers)
         except ApiError as exc:
             for kind, template in self.REWORD:
-                if isinstance(exc, kind):
+                if isinstance(exc, kind) if isinstance(kind, type) else kind(exc):
                     raise exc.with_message(template.format(
                         subject=subject, conn_id=self.conn_id, said=exc.message, status=exc.status, code=exc.code or "",
                         attempts=exc.attempts, client=self, **(context or {}))) from None

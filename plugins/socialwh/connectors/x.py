@@ -70,7 +70,6 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo, TableLoad
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
@@ -81,6 +80,7 @@ from socialwh.connectors.http import (
     retry_after_seconds,
 )
 from socialwh.connectors.paging import pages
+from socialwh.connectors.rest import RestClient
 from socialwh.connectors.rows import check_grain
 from socialwh.connectors.windows import date_slices
 
@@ -361,7 +361,7 @@ class StatsSlice:
     payload: dict[str, Any]
 
 
-class XAdsClient(ApiClient):
+class XAdsClient(RestClient):
     """An Ads API client for one set of OAuth 1.0a credentials.
 
     ``base_url`` is ``https://ads-api.x.com`` in production or the sandbox's
@@ -373,6 +373,15 @@ class XAdsClient(ApiClient):
     ``poll_timeout`` seconds; the waits go through ``retry.sleep`` so tests with a fake sleep
     never wait. ``clock`` feeds the OAuth timestamp and the rate-limit reset arithmetic.
     """
+
+    REWORD = (
+        (AuthError, ("X rejected the OAuth 1.0a credentials for ads account {subject}: check "
+                     "consumer_key/consumer_secret/token/token_secret of the Airflow connection "
+                     "{conn_id} and the user's access to the account (X said: {said})")),
+        (lambda exc: exc.code in NOT_AUTH_403_CODES,
+         ("X does not know ads account {subject} for these credentials: check "
+          "platforms.x.accounts in config/warehouse.yml (X said: {said})")),
+    )
 
     def __init__(
         self,
@@ -431,10 +440,6 @@ class XAdsClient(ApiClient):
     def close(self) -> None:
         self._httpx.close()
 
-    @property
-    def retry(self) -> RetryPolicy:
-        return self._http.retry
-
     # -- requests ----------------------------------------------------------------------------
 
     def _url(self, path: str) -> str:
@@ -445,21 +450,7 @@ class XAdsClient(ApiClient):
     ) -> Any:
         """One API call; auth and unknown-account failures are re-raised with what to do."""
         query = {**self.extra_params, **(params or {})}
-        try:
-            return self._http.request_json(method, url, params=query or None)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"X rejected the OAuth 1.0a credentials for ads account {account_id}: check "
-                f"consumer_key/consumer_secret/token/token_secret of the Airflow connection "
-                f"{self.conn_id} and the user's access to the account (X said: {exc.message})"
-            ) from None
-        except ApiError as exc:
-            if exc.code in NOT_AUTH_403_CODES:
-                raise exc.with_message(
-                    f"X does not know ads account {account_id} for these credentials: check "
-                    f"platforms.x.accounts in config/warehouse.yml (X said: {exc.message})"
-                ) from None
-            raise
+        return self._request(method, url, subject=account_id, params=query or None)
 
     @staticmethod
     def _data(body: Any, url: str, kind: type = list) -> Any:
