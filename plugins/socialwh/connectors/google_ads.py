@@ -81,7 +81,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
-from socialwh.connectors.rest import RestClient
+from socialwh.connectors.rest import Option, RestClient, client_factory, option
 from socialwh.connectors.rows import Field, RowMapping, at, check_grain, first_per, raw
 
 log = logging.getLogger(__name__)
@@ -610,22 +610,19 @@ def extract_account(
     return AccountExtract(account=customer, stats=stats, campaigns=campaigns)
 
 
-def make_client(
-    conn: ConnectionInfo,
-    options: Mapping[str, Any],
-    extra_params: Mapping[str, str] | None,
-) -> GoogleAdsClient:
-    """The nightly job's entry point: a client from the Airflow connection ``google_ads``."""
-    extra = conn.extra or {}
-    login_customer_id = extra.get("login_customer_id")
-    return GoogleAdsClient(
-        conn.base_url,
-        conn.password or "",
-        str(extra.get("developer_token") or ""),
-        login_customer_id=str(login_customer_id) if login_customer_id else None,
-        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
+def _login_customer(options: Mapping[str, Any], conn: ConnectionInfo) -> str | None:
+    login = (conn.extra or {}).get("login_customer_id")
+    return str(login) if login else None
+
+
+#: The nightly job's entry point: a client from the Airflow connection ``google_ads`` (the OAuth
+#: access token as its password, extra.developer_token and the manager's extra.login_customer_id).
+make_client = client_factory(
+    GoogleAdsClient,
+    Option("developer_token", read=lambda options, conn: str((conn.extra or {}).get("developer_token") or "")),
+    Option("login_customer_id", read=_login_customer),
+    option("api_version", str, DEFAULT_API_VERSION),
+)
 
 
 def extract_tables(

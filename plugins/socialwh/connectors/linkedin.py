@@ -50,7 +50,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from socialwh.connectors.base import AccountExtract, ConnectionInfo, Output, extract_tables_of
+from socialwh.connectors.base import AccountExtract, Output, extract_tables_of
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
@@ -65,7 +65,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import RestClient, within
+from socialwh.connectors.rest import Option, RestClient, client_factory, option, within
 from socialwh.connectors.rows import Field, RowMapping, check_grain, number, raw
 from socialwh.connectors.windows import date_slices
 
@@ -615,18 +615,14 @@ def extract_account(
     return AccountExtract(account=account, stats=stats, campaigns=list(campaigns.values()))
 
 
-def make_client(
-    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
-) -> LinkedInAdsClient:
-    """The nightly job's entry point: a client from the Airflow connection ``linkedin_ads``."""
-    version = (conn.extra or {}).get("linkedin_version") or options.get("api_version")
-    return LinkedInAdsClient(
-        conn.base_url,
-        conn.password or "",
-        str(version or DEFAULT_LINKEDIN_VERSION),
-        days_per_request=int(options.get("days_per_request", DEFAULT_DAYS_PER_REQUEST)),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
+#: The nightly job's entry point: a client from the Airflow connection ``linkedin_ads``; the
+#: LinkedIn-Version is the connection's extra.linkedin_version, else the platform's api_version.
+make_client = client_factory(
+    LinkedInAdsClient,
+    Option("linkedin_version", read=lambda options, conn: str(
+        (conn.extra or {}).get("linkedin_version") or options.get("api_version") or DEFAULT_LINKEDIN_VERSION)),
+    option("days_per_request", int, DEFAULT_DAYS_PER_REQUEST),
+)
 
 
 #: One account's night: daily creative stats inside the window, and all its campaigns.

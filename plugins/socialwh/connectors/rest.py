@@ -33,15 +33,18 @@ def within(label: str, name: str, value: int, low: int, high: int | None = None)
 @dataclass(frozen=True)
 class Option:
     """One keyword of a client read from ``platforms.<key>``: ``read(options.get(key, default))``,
-    or, without a ``key``, ``read(options)`` (a keyword made of several options)."""
+    or, without a ``key``, ``read(options, conn)`` (a keyword made of several options, or read
+    from the Airflow connection's extra)."""
 
     arg: str
     key: str | None = None
-    read: Callable[[Any], Any] = str
+    read: Callable[..., Any] = str
     default: Any = None
 
-    def value(self, options: Mapping[str, Any]) -> Any:
-        return self.read(options) if self.key is None else self.read(options.get(self.key, self.default))
+    def value(self, options: Mapping[str, Any], conn: ConnectionInfo) -> Any:
+        if self.key is None:
+            return self.read(options, conn)
+        return self.read(options.get(self.key, self.default))
 
 
 def option(key: str, read: Callable[[Any], Any] = str, default: Any = None, *, arg: str = "") -> Option:
@@ -55,7 +58,7 @@ def client_factory(cls: Callable[..., Any], *declared: Option) -> Callable[..., 
 
     def make_client(conn: ConnectionInfo, options: Mapping[str, Any],
                     extra_params: Mapping[str, str] | None) -> Any:
-        kwargs = {o.arg: o.value(options) for o in declared}
+        kwargs = {o.arg: o.value(options, conn) for o in declared}
         return cls(conn.base_url, conn.password or "", **kwargs,
                    extra_params=dict(extra_params) if extra_params else None)
 

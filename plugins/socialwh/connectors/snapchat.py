@@ -498,7 +498,8 @@ make_client = client_factory(
     option("api_version", str, DEFAULT_API_VERSION),
     option("page_size", int, MAX_PAGE_SIZE),
     option("max_days_per_request", int, MAX_DAYS_PER_REQUEST, arg="max_days"),
-    Option("attribution", read=lambda options: {k: str(options[k]) for k in ATTRIBUTION_OPTIONS if options.get(k)}),
+    Option("attribution", read=lambda options, _conn: {k: str(options[k]) for k in ATTRIBUTION_OPTIONS
+                                                      if options.get(k)}),
 )
 extract_tables = extract_tables_of(
     extract_account,
