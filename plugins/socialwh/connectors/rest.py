@@ -52,14 +52,21 @@ def option(key: str, read: Callable[[Any], Any] = str, default: Any = None, *, a
     return Option(arg or key, key, read, default)
 
 
-def client_factory(cls: Callable[..., Any], *declared: Option) -> Callable[..., Any]:
-    """The nightly job's ``make_client(conn, options, extra_params)``: ``cls(host, password,
-    **options, extra_params=...)``; the client refuses an empty token, naming the connection."""
+def _password(conn: ConnectionInfo) -> str:
+    return conn.password or ""
+
+
+def client_factory(cls: Callable[..., Any], *declared: Option,
+                   credentials: Callable[[ConnectionInfo], Any] = _password) -> Callable[..., Any]:
+    """The nightly job's ``make_client(conn, options, extra_params)``: ``cls(host, credentials,
+    **options, extra_params=...)``; the credentials are the connection's password (an access
+    token, which the client refuses when empty, naming the connection) unless ``credentials``
+    reads them otherwise (X's OAuth 1.0a keys)."""
 
     def make_client(conn: ConnectionInfo, options: Mapping[str, Any],
                     extra_params: Mapping[str, str] | None) -> Any:
         kwargs = {o.arg: o.value(options, conn) for o in declared}
-        return cls(conn.base_url, conn.password or "", **kwargs,
+        return cls(conn.base_url, credentials(conn), **kwargs,
                    extra_params=dict(extra_params) if extra_params else None)
 
     make_client.__doc__ = f"The nightly job's entry point: a {getattr(cls, '__name__', 'client')} from the Airflow connection."
