@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from decimal import Decimal
 
 import httpx
 import pytest
-
 from socialwh.connectors import linkedin, meta, tiktok, windows, x
+from socialwh.connectors.base import AccountExtract, ConnectionInfo, Output, extract_tables_of
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
@@ -21,7 +22,7 @@ from socialwh.connectors.http import (
 from socialwh.connectors.numbers import FieldNumbers, micros_to_amount
 from socialwh.connectors.paging import pages
 from socialwh.connectors.rest import RestClient, within
-from socialwh.connectors.rows import check_grain, first_per
+from socialwh.connectors.rows import Field, RowMapping, check_grain, first_per, number, raw, text
 
 
 def test_numbers_are_exact_and_errors_name_account_record_and_field():
@@ -136,8 +137,6 @@ def test_a_rest_client_declares_its_limits_and_how_its_errors_are_told():
 
 
 def test_a_declared_row_mapping_reads_paths_and_names_the_field_on_error():
-    from socialwh.connectors.rows import Field, RowMapping, number, raw, text  # noqa: PLC0415
-
     def upper(value, account, what, field_name):
         return None if value is None else str(value).upper()
 
@@ -156,8 +155,6 @@ def test_a_declared_row_mapping_reads_paths_and_names_the_field_on_error():
 
 
 def test_extract_tables_is_declared_from_the_extract():
-    from socialwh.connectors.base import AccountExtract, Output, extract_tables_of  # noqa: PLC0415
-
     got = AccountExtract({"account_id": "7"}, stats=[{"d": 1}], campaigns=[{"c": 1}])
     tables = extract_tables_of(lambda client, acct, since, until: got,
                                Output("raw.demo_accounts", "account", batch_columns=("batch_id",)),
@@ -185,10 +182,6 @@ def test_extract_tables_is_declared_from_the_extract():
      {"api_version": "12", "max_concurrent_jobs": 5, "metric_groups": ("BILLING",)}),
 ])
 def test_make_client_is_declared_from_the_connection_and_the_options(module, options, expected):
-    import importlib  # noqa: PLC0415
-
-    from socialwh.connectors.base import ConnectionInfo  # noqa: PLC0415
-
     connector = importlib.import_module(f"socialwh.connectors.{module}")
     extra = {"developer_token": "dev", "consumer_key": "ck", "consumer_secret": "cs"}
     conn = ConnectionInfo("http://api.test/", login="tok", password="secret", extra=extra)
