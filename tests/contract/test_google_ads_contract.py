@@ -415,7 +415,7 @@ def test_recorded_responses_replay_through_the_connector(replay) -> None:
     probe = recorded_probe(replay, stream)
     extract = extract_account(probe.client, US, date(2026, 11, 1), date(2026, 11, 2))
     assert probe.sleeps == [30.0]  # quotaErrorDetails.retryDelay = "30s"
-    stats = extract.ad_stats
+    stats = extract.stats
     assert [(r["date_day"].isoformat(), r["ad_id"]) for r in stats] == [
         ("2026-11-01", "701234567801"),
         ("2026-11-01", "701234567802"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from decimal import Decimal
 
 import httpx
 import pytest
-
 from socialwh.connectors import linkedin, meta, tiktok, windows, x
+from socialwh.connectors.base import AccountExtract, ConnectionInfo, Output, extract_tables_of
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
@@ -21,7 +22,7 @@ from socialwh.connectors.http import (
 from socialwh.connectors.numbers import FieldNumbers, micros_to_amount
 from socialwh.connectors.paging import pages
 from socialwh.connectors.rest import RestClient, within
-from socialwh.connectors.rows import check_grain, first_per
+from socialwh.connectors.rows import Field, RowMapping, check_grain, first_per, number, raw, text
 
 
 def test_numbers_are_exact_and_errors_name_account_record_and_field():
@@ -133,3 +134,61 @@ def test_a_rest_client_declares_its_limits_and_how_its_errors_are_told():
     client = Demo("t", lambda r: httpx.Response(404, json={"message": "gone"}))
     with pytest.raises(ApiError, match="gone"):  # a kind not in REWORD passes as it came
         client._request("GET", f"{client.base_url}/x", subject="acct 7")
+
+
+def test_a_declared_row_mapping_reads_paths_and_names_the_field_on_error():
+    def upper(value, account, what, field_name):
+        return None if value is None else str(value).upper()
+
+    mapping = RowMapping(FieldNumbers("Demo account {}", absent=(None,)), {
+        "name": text("name"), "kind": raw("kind"), "spend": number("micros", "metrics.spendMicros"),
+        "clicks": number("whole", "metrics.clicks", 0), "code": Field("budget.currency", upper),
+    }, absent=(None, "", "-"))
+    record = {"name": "-", "kind": 3, "metrics": {"spendMicros": "1234567"}, "budget": {"currency": "eur"}}
+    assert mapping(record, "7", "ad 9") == {"name": None, "kind": 3, "spend": Decimal("1.234567"),
+                                            "clicks": 0, "code": "EUR"}
+    assert list(mapping(record, "7", "ad 9")) == ["name", "kind", "spend", "clicks", "code"]
+    with pytest.raises(ValueError, match=r"^Demo account 7: ad 9: field 'metrics.spendMicros' is not a number: 'x'$"):
+        mapping({"metrics": {"spendMicros": "x"}}, "7", "ad 9")
+    with pytest.raises(ValueError, match="unknown parser"):
+        number("float", "spend")
+
+
+def test_extract_tables_is_declared_from_the_extract():
+    got = AccountExtract({"account_id": "7"}, stats=[{"d": 1}], campaigns=[{"c": 1}])
+    tables = extract_tables_of(lambda client, acct, since, until: got,
+                               Output("raw.demo_accounts", "account", batch_columns=("batch_id",)),
+                               Output("raw.demo_stats", "stats", date_column="date_day"),
+                               Output("raw.demo_campaigns", "campaigns"))
+    loads = tables(None, "7", date(2026, 11, 1), date(2026, 11, 2))
+    assert [(t.table, t.rows, t.date_column, t.batch_columns) for t in loads] == [
+        ("raw.demo_accounts", [{"account_id": "7"}], None, ("batch_id",)),
+        ("raw.demo_stats", [{"d": 1}], "date_day", ("batch_id", "extracted_at", "as_of_date")),
+        ("raw.demo_campaigns", [{"c": 1}], None, ("batch_id", "extracted_at", "as_of_date"))]
+
+
+@pytest.mark.parametrize(("module", "options", "expected"), [
+    ("snapchat", {"page_size": 50, "max_days_per_request": 7, "swipe_up_attribution_window": "7_DAY"},
+     {"page_size": 50, "max_days": 7, "api_version": "v1", "attribution": {"swipe_up_attribution_window": "7_DAY"}}),
+    ("pinterest", {"click_window_days": 7, "account_timezones": {"5": "Europe/Paris"}, "conn_id": "pin"},
+     {"page_size": 250, "max_days": 90, "click_window_days": 7, "view_window_days": 1,
+      "timezones": {"5": "Europe/Paris"}, "conn_id": "pin"}),
+    ("tiktok", {"api_version": "v1.4", "page_size": 10}, {"api_version": "v1.4", "page_size": 10, "max_days": 30}),
+    ("linkedin", {"api_version": "202601", "days_per_request": 3},
+     {"conn_id": "linkedin_ads", "linkedin_version": "202601"}),
+    ("google_ads", {}, {"api_version": "v26", "conn_id": "google_ads"}),
+    ("meta", {"api_version": "v99.0"}, {"api_version": "v99.0"}),
+    ("x", {"max_concurrent_jobs": 5, "metric_groups": ["BILLING"]},
+     {"api_version": "12", "max_concurrent_jobs": 5, "metric_groups": ("BILLING",)}),
+])
+def test_make_client_is_declared_from_the_connection_and_the_options(module, options, expected):
+    connector = importlib.import_module(f"socialwh.connectors.{module}")
+    extra = {"developer_token": "dev", "consumer_key": "ck", "consumer_secret": "cs"}
+    conn = ConnectionInfo("http://api.test/", login="tok", password="secret", extra=extra)
+    with connector.make_client(conn, options, {"sandbox_as_of": "2026-11-02"}) as client:
+        assert client.extra_params == {"sandbox_as_of": "2026-11-02"}
+        assert client.base_url == "http://api.test"
+        assert {k: getattr(client, k) for k in expected} == expected
+    if module != "x":  # X signs with OAuth 1.0a keys: its own check
+        with pytest.raises(ValueError, match="(no access token|access token is empty)"):
+            connector.make_client(ConnectionInfo("http://api.test"), options, None)

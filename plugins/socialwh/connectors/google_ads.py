@@ -55,20 +55,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import (
+    AccountExtract,
+    ConnectionInfo,
+    Output,
+    TableLoad,
+    extract_tables_of,
+)
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
@@ -76,8 +79,10 @@ from socialwh.connectors.http import (
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
-from socialwh.connectors.rows import check_grain, first_per
+from socialwh.connectors.rest import Option, RestClient, client_factory, option
+from socialwh.connectors.rows import Field, RowMapping, at, check_grain, first_per, raw
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +314,7 @@ class _JsonBodies:
         self._client.close()
 
 
-class GoogleAdsClient(ApiClient):
+class GoogleAdsClient(RestClient):
     """A Google Ads REST client for GAQL reports (searchStream) and paged queries (search).
 
     ``base_url`` is ``https://googleads.googleapis.com`` in production or the sandbox's
@@ -317,6 +322,10 @@ class GoogleAdsClient(ApiClient):
     parameters; production leaves them empty, the demo and tests pass
     ``{"sandbox_as_of": "YYYY-MM-DD"}``.
     """
+
+    REWORD = ((AuthError, ("Google Ads rejected the credentials for customer {subject}: check the password "
+                           "(OAuth access token) and extra.developer_token of the Airflow connection "
+                           "{conn_id} (Google said: {said})")),)
 
     def __init__(
         self,
@@ -347,19 +356,12 @@ class GoogleAdsClient(ApiClient):
             headers["login-customer-id"] = customer_digits(
                 login_customer_id, f"extra.login_customer_id of the Airflow connection {conn_id}"
             )
-        self.base_url = base_url.rstrip("/")
-        self.api_version = api_version
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
         self._owned = None if client is not None else httpx.Client(timeout=timeout)
-        self._http = HttpClient(
-            PLATFORM,
-            classify=classify_google_ads,
-            retry=retry or default_retry_policy(),
-            headers=headers,
-            secrets=[access_token, developer_token],
-            client=_JsonBodies(client or self._owned),  # type: ignore[arg-type]
-        )
+        self._connect(PLATFORM, "Google Ads", base_url, access_token, conn_id=conn_id,
+                      classify=classify_google_ads, retry=retry or default_retry_policy(), timeout=timeout,
+                      headers=headers, client=_JsonBodies(client or self._owned),  # type: ignore[arg-type]
+                      extra_params=extra_params, secrets=[developer_token])
+        self.api_version = api_version
 
     def close(self) -> None:
         if self._owned is not None:
@@ -370,16 +372,7 @@ class GoogleAdsClient(ApiClient):
     def _call(self, method: str, customer_id: str, body: Mapping[str, Any]) -> Any:
         """One ``googleAds:<method>`` call; an auth failure names the customer and connection."""
         url = f"{self.base_url}/{self.api_version}/customers/{customer_id}/googleAds:{method}"
-        try:
-            return self._http.request_json(
-                "POST", url, params=self.extra_params or None, data=body
-            )
-        except AuthError as exc:
-            raise exc.with_message(
-                f"Google Ads rejected the credentials for customer {customer_id}: check the "
-                f"password (OAuth access token) and extra.developer_token of the Airflow "
-                f"connection {self.conn_id} (Google said: {exc.message})"
-            ) from None
+        return self._request("POST", url, subject=customer_id, params=self.extra_params or None, data=body)
 
     def search_stream(self, customer_id: str | int, query: str) -> list[dict]:
         """Every row of a GAQL query, from all batches of one searchStream response."""
@@ -453,61 +446,53 @@ def campaigns_query() -> str:
 # -- mapping to raw rows ---------------------------------------------------------------------
 
 
-def _fail(cid: str, what: str, field_name: str, problem: str) -> ValueError:
-    return ValueError(f"Google Ads customer {cid}: {what}: field '{field_name}' {problem}")
+_NUMBERS = FieldNumbers("Google Ads customer {}")
+_fail = _NUMBERS.fail
 
 
 def _path(record: Mapping[str, Any], dotted: str) -> Any:
     """A value at a lowerCamelCase path of a GoogleAdsRow ("adGroupAd.ad.id"), or None."""
-    value: Any = record
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
+    return at(record, dotted)
 
 
-def _id(record: Mapping[str, Any], dotted: str, cid: str, what: str) -> str:
-    value = _path(record, dotted)
+def _id(value: Any, cid: str, what: str, dotted: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).isdigit():
         raise _fail(cid, what, dotted, f"is missing or not an id: {value!r}")
     return str(value)
 
 
-def _int64(record: Mapping[str, Any], dotted: str, cid: str, what: str) -> int:
+def _optional_id(value: Any, cid: str, what: str, dotted: str) -> str | None:
+    return None if value is None else _id(value, cid, what, dotted)
+
+
+def _int64(value: Any, cid: str, what: str, dotted: str) -> int:
     """int64 fields arrive as JSON strings; proto3 JSON may leave a zero out entirely."""
-    value = _path(record, dotted)
     if value is None:
         return 0
     if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise _fail(cid, what, dotted, f"is not a whole non-negative number: {value!r}")
-    return number
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise _fail(cid, what, dotted, f"is not a whole non-negative number: {value!r}")
 
 
-def _double(record: Mapping[str, Any], dotted: str, cid: str, what: str) -> Decimal:
-    """A double metric as an exact Decimal of the digits Google sent.
+def _double(value: Any, cid: str, what: str, dotted: str) -> Decimal:
+    """A double metric as an exact Decimal of the digits Google sent (0 when left out).
 
     Google serialises doubles as the shortest decimal text that round-trips, and Python's
     ``str(float)`` is the same shortest round-trip text, so ``Decimal(str(value))`` recovers the
     digits on the wire (0.1 stays 0.1, not 0.1000000000000000055...). The value is a double on
     Google's side to begin with, so no precision exists beyond those digits.
     """
-    value = _path(record, dotted)
     if value is None:
         return Decimal(0)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise _fail(cid, what, dotted, f"is not a number: {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _fail(cid, what, dotted, f"is not a number: {value!r}") from None
-    if not number.is_finite() or number < 0:
-        raise _fail(cid, what, dotted, f"is not a finite non-negative number: {value!r}")
-    return number
+    return _NUMBERS.decimal(value, cid, what, dotted)
+
+
+def _optional_micros(value: Any, cid: str, what: str, dotted: str) -> Decimal | None:
+    return None if value is None else micros_to_amount(_int64(value, cid, what, dotted))
 
 
 def micros_to_amount(micros: int) -> Decimal:
@@ -540,6 +525,20 @@ def customer_settings(record: Mapping[str, Any], customer_id: str | int) -> dict
     }
 
 
+#: raw.google_ads_ad_stats column <- GoogleAdsRow field (GAQL's lowerCamelCase JSON paths).
+AD_STATS = RowMapping(_NUMBERS, {
+    "campaign_id": Field("campaign.id", _id), "campaign_name": raw("campaign.name"),
+    "ad_group_id": Field("adGroup.id", _id), "ad_group_name": raw("adGroup.name"),
+    "ad_id": Field("adGroupAd.ad.id", _id), "ad_name": raw("adGroupAd.ad.name"),
+    "cost_micros": Field("metrics.costMicros", _int64),
+})
+AD_METRICS = RowMapping(_NUMBERS, {
+    "impressions": Field("metrics.impressions", _int64), "clicks": Field("metrics.clicks", _int64),
+    "conversions": Field("metrics.conversions", _double),
+    "conversions_value": Field("metrics.conversionsValue", _double),
+})
+
+
 def ad_stats_row(record: Mapping[str, Any], customer: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.google_ads_ad_stats`` row; currency and time zone come from the customer."""
     cid = customer_digits(customer.get("account_id") or "")
@@ -556,27 +555,22 @@ def ad_stats_row(record: Mapping[str, Any], customer: Mapping[str, Any]) -> dict
         raise _fail(cid, what, "segments.date", f"is not a YYYY-MM-DD date: {day!r}") from None
     for resource in ("campaign", "adGroup", "adGroupAd"):
         _check_owner(record, resource, cid, what)
-    cost_micros = _int64(record, "metrics.costMicros", cid, what)
-    return {
-        "account_id": cid,
-        "account_name": customer.get("account_name"),
-        "date_day": date_day,
-        "campaign_id": _id(record, "campaign.id", cid, what),
-        "campaign_name": _path(record, "campaign.name"),
-        "ad_group_id": _id(record, "adGroup.id", cid, what),
-        "ad_group_name": _path(record, "adGroup.name"),
-        "ad_id": _id(record, "adGroupAd.ad.id", cid, what),
-        "ad_name": _path(record, "adGroupAd.ad.name"),
-        "currency_code": customer["currency_code"],
-        "account_timezone": customer["time_zone"],
-        "cost_micros": cost_micros,
-        "spend": micros_to_amount(cost_micros),
-        "impressions": _int64(record, "metrics.impressions", cid, what),
-        "clicks": _int64(record, "metrics.clicks", cid, what),
-        "conversions": _double(record, "metrics.conversions", cid, what),
-        "conversions_value": _double(record, "metrics.conversionsValue", cid, what),
-        "record": dict(record),
-    }
+    row = {"account_id": cid, "account_name": customer.get("account_name"), "date_day": date_day,
+           **AD_STATS(record, cid, what),
+           "currency_code": customer["currency_code"], "account_timezone": customer["time_zone"]}
+    row.update(spend=micros_to_amount(row["cost_micros"]), **AD_METRICS(record, cid, what), record=dict(record))
+    return row
+
+
+#: raw.google_ads_campaigns column <- GoogleAdsRow field; budgets from micros, in the customer currency.
+CAMPAIGN = RowMapping(_NUMBERS, {
+    "campaign_id": Field("campaign.id", _id), "campaign_name": raw("campaign.name"),
+    "status": raw("campaign.status"), "advertising_channel_type": raw("campaign.advertisingChannelType"),
+    "budget_id": Field("campaignBudget.id", _optional_id),
+    "budget_amount": Field("campaignBudget.amountMicros", _optional_micros),
+    "budget_total_amount": Field("campaignBudget.totalAmountMicros", _optional_micros),
+    "budget_period": raw("campaignBudget.period"),
+})
 
 
 def campaign_row(record: Mapping[str, Any], customer: Mapping[str, Any]) -> dict[str, Any]:
@@ -585,42 +579,15 @@ def campaign_row(record: Mapping[str, Any], customer: Mapping[str, Any]) -> dict
     campaign_id = _path(record, "campaign.id")
     what = f"campaign row campaign.id={campaign_id!r}"
     _check_owner(record, "campaign", cid, what)
-    amount = _path(record, "campaignBudget.amountMicros")
-    total = _path(record, "campaignBudget.totalAmountMicros")
     has_budget = isinstance(record.get("campaignBudget"), dict)
-    return {
-        "account_id": cid,
-        "campaign_id": _id(record, "campaign.id", cid, what),
-        "campaign_name": _path(record, "campaign.name"),
-        "status": _path(record, "campaign.status"),
-        "advertising_channel_type": _path(record, "campaign.advertisingChannelType"),
-        "budget_id": None
-        if _path(record, "campaignBudget.id") is None
-        else _id(record, "campaignBudget.id", cid, what),
-        "budget_amount": None
-        if amount is None
-        else micros_to_amount(_int64(record, "campaignBudget.amountMicros", cid, what)),
-        "budget_total_amount": None
-        if total is None
-        else micros_to_amount(_int64(record, "campaignBudget.totalAmountMicros", cid, what)),
-        "budget_period": _path(record, "campaignBudget.period"),
-        "budget_currency": customer.get("currency_code") if has_budget else None,
-        "record": dict(record),
-    }
-
-
-@dataclass(frozen=True)
-class GoogleAdsExtract:
-    """Everything extracted for one customer and window, as raw rows ready to load."""
-
-    customer: dict[str, Any]
-    ad_stats: list[dict[str, Any]] = field(default_factory=list)
-    campaigns: list[dict[str, Any]] = field(default_factory=list)
+    row = {"account_id": cid, **CAMPAIGN(record, cid, what)}
+    row.update(budget_currency=customer.get("currency_code") if has_budget else None, record=dict(record))
+    return row
 
 
 def extract_account(
     client: GoogleAdsClient, account_id: str | int, since: date, until: date
-) -> GoogleAdsExtract:
+) -> AccountExtract:
     """Customer settings, ad-level daily stats for ``since..until`` and every campaign.
 
     Raises :class:`CustomerNotAccessibleError` for a disabled or unreachable customer (the
@@ -640,25 +607,22 @@ def extract_account(
         until,
         len(campaigns),
     )
-    return GoogleAdsExtract(customer=customer, ad_stats=stats, campaigns=campaigns)
+    return AccountExtract(account=customer, stats=stats, campaigns=campaigns)
 
 
-def make_client(
-    conn: ConnectionInfo,
-    options: Mapping[str, Any],
-    extra_params: Mapping[str, str] | None,
-) -> GoogleAdsClient:
-    """The nightly job's entry point: a client from the Airflow connection ``google_ads``."""
-    extra = conn.extra or {}
-    login_customer_id = extra.get("login_customer_id")
-    return GoogleAdsClient(
-        conn.base_url,
-        conn.password or "",
-        str(extra.get("developer_token") or ""),
-        login_customer_id=str(login_customer_id) if login_customer_id else None,
-        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
+def _login_customer(options: Mapping[str, Any], conn: ConnectionInfo) -> str | None:
+    login = (conn.extra or {}).get("login_customer_id")
+    return str(login) if login else None
+
+
+#: The nightly job's entry point: a client from the Airflow connection ``google_ads`` (the OAuth
+#: access token as its password, extra.developer_token and the manager's extra.login_customer_id).
+make_client = client_factory(
+    GoogleAdsClient,
+    Option("developer_token", read=lambda options, conn: str((conn.extra or {}).get("developer_token") or "")),
+    Option("login_customer_id", read=_login_customer),
+    option("api_version", str, DEFAULT_API_VERSION),
+)
 
 
 def extract_tables(
@@ -670,7 +634,7 @@ def extract_tables(
     they were (an empty stats TableLoad would delete the window) and the night goes on.
     """
     try:
-        extract = extract_account(client, account_id, since, until)
+        return _tables(client, account_id, since, until)
     except CustomerNotAccessibleError as exc:
         log.warning(
             "google_ads customer %s skipped, raw tables left as they were: Google refuses "
@@ -683,7 +647,10 @@ def extract_tables(
             exc.message,
         )
         return []
-    return [
-        TableLoad("raw.google_ads_ad_stats", extract.ad_stats, date_column="date_day"),
-        TableLoad("raw.google_ads_campaigns", extract.campaigns),
-    ]
+
+
+_tables = extract_tables_of(
+    extract_account,
+    Output("raw.google_ads_ad_stats", "stats", date_column="date_day"),
+    Output("raw.google_ads_campaigns", "campaigns"),
+)

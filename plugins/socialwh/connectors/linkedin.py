@@ -50,7 +50,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import AccountExtract, Output, extract_tables_of
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
@@ -65,8 +65,8 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import RestClient, within
-from socialwh.connectors.rows import check_grain
+from socialwh.connectors.rest import Option, RestClient, client_factory, option, within
+from socialwh.connectors.rows import Field, RowMapping, check_grain, number, raw
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -481,6 +481,13 @@ def creative_entry(record: Mapping[str, Any], account_id: str) -> Creative:
     return Creative(creative_id, record.get("name") or None, campaign_id)
 
 
+#: raw.linkedin_campaigns column <- campaign field, as sent.
+CAMPAIGN = RowMapping(_NUMBERS, {
+    "campaign_name": raw("name"), "status": raw("status"), "objective_type": raw("objectiveType"),
+    "campaign_type": raw("type"), "cost_type": raw("costType"),
+})
+
+
 def campaign_row(
     record: Mapping[str, Any], account_id: str, group_names: Mapping[str, str | None]
 ) -> dict[str, Any]:
@@ -495,24 +502,15 @@ def campaign_row(
     schedule = record.get("runSchedule") or {}
     if not isinstance(schedule, dict):
         raise _fail(acct, what, "runSchedule", f"is not {{start, end}}: {schedule!r:.80}")
-    return {
-        "account_id": acct,
-        "campaign_id": campaign_id,
-        "campaign_name": record.get("name"),
-        "status": record.get("status"),
-        "objective_type": record.get("objectiveType"),
-        "campaign_type": record.get("type"),
-        "cost_type": record.get("costType"),
-        "daily_budget_amount": daily,
-        "daily_budget_currency": daily_currency,
-        "total_budget_amount": total,
-        "total_budget_currency": total_currency,
-        "campaign_group_id": group_id,
-        "campaign_group_name": group_names.get(group_id) if group_id else None,
-        "run_schedule_start": _timestamp_ms(schedule.get("start"), acct, what, "runSchedule.start"),
-        "run_schedule_end": _timestamp_ms(schedule.get("end"), acct, what, "runSchedule.end"),
-        "record": dict(record),
-    }
+    row = {"account_id": acct, "campaign_id": campaign_id, **CAMPAIGN(record, acct, what)}
+    row.update(
+        daily_budget_amount=daily, daily_budget_currency=daily_currency,
+        total_budget_amount=total, total_budget_currency=total_currency,
+        campaign_group_id=group_id, campaign_group_name=group_names.get(group_id) if group_id else None,
+        run_schedule_start=_timestamp_ms(schedule.get("start"), acct, what, "runSchedule.start"),
+        run_schedule_end=_timestamp_ms(schedule.get("end"), acct, what, "runSchedule.end"),
+        record=dict(record))
+    return row
 
 
 @dataclass(frozen=True)
@@ -522,6 +520,19 @@ class Dimensions:
     creatives: Mapping[str, Creative] = field(default_factory=dict)
     campaigns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # campaign rows
     group_names: Mapping[str, str | None] = field(default_factory=dict)
+
+
+#: raw.linkedin_ad_stats column <- adAnalytics field; money in major units of the account currency.
+#: Conversions, their value and leads are left out of an element without any: none of them.
+STATS_METRICS = RowMapping(_NUMBERS, {
+    "impressions": number("int", "impressions"), "clicks": number("int", "clicks"),
+    "landing_page_clicks": Field("landingPageClicks", _optional_int),
+    "cost_in_local_currency": number("decimal", "costInLocalCurrency"),
+    "cost_in_usd": number("optional_decimal", "costInUsd"),
+    "external_website_conversions": number("decimal", "externalWebsiteConversions", 0),
+    "conversion_value_in_local_currency": number("decimal", "conversionValueInLocalCurrency", "0"),
+    "one_click_leads": number("int", "oneClickLeads", 0),
+})
 
 
 def stats_row(
@@ -552,25 +563,7 @@ def stats_row(
         "campaign_name": campaign.get("campaign_name") if campaign else None,
         "creative_id": creative_id,
         "creative_name": creative.name if creative else None,
-        "impressions": _int(record.get("impressions"), acct, what, "impressions"),
-        "clicks": _int(record.get("clicks"), acct, what, "clicks"),
-        "landing_page_clicks": _optional_int(
-            record.get("landingPageClicks"), acct, what, "landingPageClicks"
-        ),
-        "cost_in_local_currency": _decimal(
-            record.get("costInLocalCurrency"), acct, what, "costInLocalCurrency"
-        ),
-        "cost_in_usd": _optional_decimal(record.get("costInUsd"), acct, what, "costInUsd"),
-        "external_website_conversions": _decimal(
-            record.get("externalWebsiteConversions", 0), acct, what, "externalWebsiteConversions"
-        ),
-        "conversion_value_in_local_currency": _decimal(
-            record.get("conversionValueInLocalCurrency", "0"),
-            acct,
-            what,
-            "conversionValueInLocalCurrency",
-        ),
-        "one_click_leads": _int(record.get("oneClickLeads", 0), acct, what, "oneClickLeads"),
+        **STATS_METRICS(record, acct, what),
         "record": dict(record),
     }
 
@@ -584,18 +577,9 @@ def _day_text(value: Any) -> str:
     return repr(start)
 
 
-@dataclass(frozen=True)
-class LinkedInExtract:
-    """Everything extracted for one account and window, as raw rows ready to load."""
-
-    account: AccountInfo
-    stats: list[dict[str, Any]] = field(default_factory=list)
-    campaigns: list[dict[str, Any]] = field(default_factory=list)
-
-
 def extract_account(
     client: LinkedInAdsClient, account_id: str | int, since: date, until: date
-) -> LinkedInExtract:
+) -> AccountExtract:
     """The account, its campaign groups, campaigns and creatives, and daily creative stats.
 
     Fails on duplicate (day, creative) elements: the raw primary key would reject them anyway,
@@ -628,29 +612,22 @@ def extract_account(
         "linkedin %s: %d stats rows for %s..%s, %d campaigns, %d creatives",
         acct, len(stats), since, until, len(campaigns), len(creatives),
     )
-    return LinkedInExtract(account=account, stats=stats, campaigns=list(campaigns.values()))
+    return AccountExtract(account=account, stats=stats, campaigns=list(campaigns.values()))
 
 
-def make_client(
-    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
-) -> LinkedInAdsClient:
-    """The nightly job's entry point: a client from the Airflow connection ``linkedin_ads``."""
-    version = (conn.extra or {}).get("linkedin_version") or options.get("api_version")
-    return LinkedInAdsClient(
-        conn.base_url,
-        conn.password or "",
-        str(version or DEFAULT_LINKEDIN_VERSION),
-        days_per_request=int(options.get("days_per_request", DEFAULT_DAYS_PER_REQUEST)),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
+#: The nightly job's entry point: a client from the Airflow connection ``linkedin_ads``; the
+#: LinkedIn-Version is the connection's extra.linkedin_version, else the platform's api_version.
+make_client = client_factory(
+    LinkedInAdsClient,
+    Option("linkedin_version", read=lambda options, conn: str(
+        (conn.extra or {}).get("linkedin_version") or options.get("api_version") or DEFAULT_LINKEDIN_VERSION)),
+    option("days_per_request", int, DEFAULT_DAYS_PER_REQUEST),
+)
 
 
-def extract_tables(
-    client: LinkedInAdsClient, account_id: str, since: date, until: date
-) -> list[TableLoad]:
-    """One account's night: daily creative stats inside the window, and all its campaigns."""
-    extract = extract_account(client, account_id, since, until)
-    return [
-        TableLoad("raw.linkedin_ad_stats", extract.stats, date_column="date_day"),
-        TableLoad("raw.linkedin_campaigns", extract.campaigns),
-    ]
+#: One account's night: daily creative stats inside the window, and all its campaigns.
+extract_tables = extract_tables_of(
+    extract_account,
+    Output("raw.linkedin_ad_stats", "stats", date_column="date_day"),
+    Output("raw.linkedin_campaigns", "campaigns"),
+)

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import Output, extract_tables_of
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
@@ -39,7 +39,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers, is_plain_non_negative
 from socialwh.connectors.paging import items_of, pages
-from socialwh.connectors.rest import RestClient, within
+from socialwh.connectors.rest import RestClient, client_factory, option, within
 from socialwh.connectors.rows import check_grain, first_per
 
 log = logging.getLogger(__name__)
@@ -519,19 +519,12 @@ def extract_account(
     )
 
 
-def make_client(conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None) -> MetaAdsClient:
-    """The nightly job's entry point: a client from the Airflow connection `meta_ads`."""
-    return MetaAdsClient(
-        conn.base_url, conn.password or "", api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
-
-
-def extract_tables(client: MetaAdsClient, account_id: str, since: date, until: date) -> list[TableLoad]:
-    """One account's night: the account, its insights window and its campaigns, as raw rows."""
-    extract = extract_account(client, account_id, since, until)
-    return [
-        TableLoad("raw.meta_ad_accounts", [extract.account], batch_columns=("batch_id", "extracted_at")),
-        TableLoad("raw.meta_ad_insights", extract.insights, date_column="date_start"),
-        TableLoad("raw.meta_campaigns", extract.campaigns),
-    ]
+#: The nightly job's entry points: a client from the Airflow connection ``meta_ads``; one account's
+#: night: the account, its insights window (replaced by day) and its campaigns.
+make_client = client_factory(MetaAdsClient, option("api_version", str, DEFAULT_API_VERSION))
+extract_tables = extract_tables_of(
+    extract_account,
+    Output("raw.meta_ad_accounts", "account", batch_columns=("batch_id", "extracted_at")),
+    Output("raw.meta_ad_insights", "insights", date_column="date_start"),
+    Output("raw.meta_campaigns", "campaigns"),
+)

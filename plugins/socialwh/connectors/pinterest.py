@@ -55,7 +55,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -64,13 +63,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from socialwh.connectors import oauth
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import AccountExtract, Output, extract_tables_of
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     TransientError,
     json_or_none,
@@ -78,8 +75,8 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
-from socialwh.connectors.rest import within
-from socialwh.connectors.rows import check_grain
+from socialwh.connectors.rest import RestClient, client_factory, option, within
+from socialwh.connectors.rows import Field, RowMapping, check_grain, number, text
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -177,12 +174,21 @@ def chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(ids[i : i + size])
 
 
-class PinterestAdsClient(ApiClient):
+class PinterestAdsClient(RestClient):
     """An API v5 client for one access token: ad account, entity lists, ad analytics.
 
     ``extra_params`` are added to every request; production leaves them empty, the demo and
     tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``.
     """
+
+    REWORD = (
+        (AuthError, ("Pinterest rejected the access token for ad account {subject} (HTTP {status}): check "
+                    "the credentials of the Airflow connection {conn_id}, the token's scope ads:read and "
+                    "its role on the account (Pinterest said: {said})")),
+        (NotFoundError, ("Pinterest does not know ad account {subject} ({said}); check "
+                        "platforms.pinterest.accounts in config/warehouse.yml")),
+        (InvalidParameterError, "Pinterest rejected {path} for ad account {subject} ({sent}): {said}"),
+    )
 
     def __init__(
         self,
@@ -201,10 +207,11 @@ class PinterestAdsClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = DEFAULT_CONN_ID,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                "Pinterest: no access token: set the password of the Airflow connection "
-                f"{conn_id} (or extra.client_id, client_secret and refresh_token, which renew it)")
+        self._connect(PLATFORM, "Pinterest", base_url, access_token, conn_id=conn_id,
+                      classify=classify_pinterest, retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Accept": "application/json", "Authorization": f"Bearer {access_token}"},
+                      client=client, extra_params=extra_params,
+                      token_help=" (or extra.client_id, client_secret and refresh_token, which renew it)")
         self.page_size = within("Pinterest", "page_size", page_size, 1, MAX_PAGE_SIZE)
         self.max_days = within("Pinterest", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
         for name, value in (("click_window_days", click_window_days),
@@ -219,23 +226,9 @@ class PinterestAdsClient(ApiClient):
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(f"platforms.pinterest.account_timezones[{acct!r}]: "
                                  f"{zone!r} is not an IANA time zone") from None
-        self.base_url = base_url.rstrip("/")
         self.api_version = api_version
         self.click_window_days = click_window_days
         self.view_window_days = view_window_days
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
-        self._access_token = access_token
-        self._owns_transport = client is None
-        self._transport = client or httpx.Client(timeout=timeout)
-        self._http = HttpClient(PLATFORM, classify=classify_pinterest,
-                                retry=retry or default_retry_policy(),
-                                headers={"Accept": "application/json"}, secrets=[access_token],
-                                client=self._transport)
-
-    def close(self) -> None:
-        if self._owns_transport:
-            self._transport.close()
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -243,28 +236,10 @@ class PinterestAdsClient(ApiClient):
         return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
 
     def _get(self, path: str, params: Mapping[str, str], account_id: str) -> Any:
-        try:
-            return self._http.request_json(
-                "GET", self._url(path), params={**self.extra_params, **params},
-                headers={"Authorization": f"Bearer {self._access_token}"})
-        except (AuthError, NotFoundError, InvalidParameterError) as exc:
-            raise self._reworded(exc, path, params, account_id) from None
-
-    def _reworded(self, exc: ApiError, path: str, params: Mapping[str, str],
-                  account_id: str) -> ApiError:
-        if isinstance(exc, AuthError):
-            return exc.with_message(
-                f"Pinterest rejected the access token for ad account {account_id} (HTTP "
-                f"{exc.status}): check the credentials of the Airflow connection "
-                f"{self.conn_id}, the token's scope ads:read and its role on the account "
-                f"(Pinterest said: {exc.message})")
-        if isinstance(exc, NotFoundError):
-            return exc.with_message(
-                f"Pinterest does not know ad account {account_id} ({exc.message}); check "
-                "platforms.pinterest.accounts in config/warehouse.yml")
+        """One GET; errors reworded for the on-call (``REWORD``; ad ids are not repeated)."""
         sent = ", ".join(f"{k}={v}" for k, v in params.items() if k != "ad_ids")
-        return exc.with_message(
-            f"Pinterest rejected {path} for ad account {account_id} ({sent}): {exc.message}")
+        return self._request("GET", self._url(path), subject=account_id,
+                             params={**self.extra_params, **params}, context={"path": path, "sent": sent})
 
     def _paged(self, path: str, params: Mapping[str, str], account_id: str) -> Iterator[dict]:
         """Every item of a bookmark-paged list, following ``bookmark`` until it is null."""
@@ -401,6 +376,15 @@ def stats_row(record: Mapping[str, Any], account: Mapping[str, Any],
     }
 
 
+#: raw.pinterest_campaigns column <- campaign field; spend caps are micro-currency of the account.
+CAMPAIGN = RowMapping(_num, {
+    "campaign_name": text("name"), "status": text("status"), "objective_type": text("objective_type"),
+    "daily_spend_cap": number("optional_micros", "daily_spend_cap"),
+    "lifetime_spend_cap": number("optional_micros", "lifetime_spend_cap"),
+    "start_time": Field("start_time", _timestamp), "end_time": Field("end_time", _timestamp),
+})
+
+
 def campaign_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.pinterest_campaigns`` row; spend caps are micro-currency of the account."""
     acct = account["account_id"]
@@ -411,28 +395,10 @@ def campaign_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[
     owner = record.get("ad_account_id")
     if owner not in (None, "") and str(owner) != acct:
         raise _fail(acct, what, "ad_account_id", f"is {owner!r}, not the account asked for")
-    daily = _optional_micro(record.get("daily_spend_cap"), acct, what, "daily_spend_cap")
-    lifetime = _optional_micro(record.get("lifetime_spend_cap"), acct, what, "lifetime_spend_cap")
-    return {
-        "account_id": acct,
-        "campaign_id": str(campaign_id),
-        "campaign_name": _text(record.get("name")),
-        "status": _text(record.get("status")),
-        "objective_type": _text(record.get("objective_type")),
-        "daily_spend_cap": daily,
-        "lifetime_spend_cap": lifetime,
-        "budget_currency": account["currency"] if daily is not None or lifetime is not None else None,
-        "start_time": _timestamp(record.get("start_time"), acct, what, "start_time"),
-        "end_time": _timestamp(record.get("end_time"), acct, what, "end_time"),
-        "record": dict(record),
-    }
-
-
-@dataclass(frozen=True)
-class PinterestExtract:
-    account: dict[str, Any]
-    stats: list[dict[str, Any]] = field(default_factory=list)
-    campaigns: list[dict[str, Any]] = field(default_factory=list)
+    row = {"account_id": acct, "campaign_id": str(campaign_id), **CAMPAIGN(record, acct, what)}
+    capped = row["daily_spend_cap"] is not None or row["lifetime_spend_cap"] is not None
+    row.update(budget_currency=account["currency"] if capped else None, record=dict(record))
+    return row
 
 
 def _by_id(items: Sequence[Mapping[str, Any]], acct: str, kind: str) -> dict[str, dict]:
@@ -445,7 +411,7 @@ def _by_id(items: Sequence[Mapping[str, Any]], acct: str, kind: str) -> dict[str
 
 
 def extract_account(client: PinterestAdsClient, account_id: str, since: date,
-                    until: date) -> PinterestExtract:
+                    until: date) -> AccountExtract:
     """Account settings, every campaign, and ad-level daily stats for ``since..until``."""
     acct = str(account_id).strip()
     zone = client.timezones.get(acct, "UTC")
@@ -462,31 +428,23 @@ def extract_account(client: PinterestAdsClient, account_id: str, since: date,
     check_grain(stats, ("date_day", "ad_id"), f"Pinterest ad account {acct}: analytics for {since}..{until}")
     log.info("pinterest %s: %d ads, %d stats rows for %s..%s, %d campaigns", acct, len(ads),
              len(stats), since, until, len(campaigns))
-    return PinterestExtract(account, stats, [campaign_row(c, account) for c in campaigns.values()])
+    return AccountExtract(account, stats, [campaign_row(c, account) for c in campaigns.values()])
 
 
-def make_client(conn: ConnectionInfo, options: Mapping[str, Any],
-                extra_params: Mapping[str, str] | None) -> PinterestAdsClient:
-    """The nightly job's entry point: a client from the Airflow connection ``pinterest_ads``."""
-    return PinterestAdsClient(
-        conn.base_url,
-        conn.password or "",
-        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
-        page_size=int(options.get("page_size", MAX_PAGE_SIZE)),
-        max_days=int(options.get("max_days_per_request", MAX_DAYS_PER_REQUEST)),
-        click_window_days=int(options.get("click_window_days", 30)),
-        view_window_days=int(options.get("view_window_days", 1)),
-        account_timezones=options.get("account_timezones") or {},
-        extra_params=dict(extra_params) if extra_params else None,
-        conn_id=str(options.get("conn_id", DEFAULT_CONN_ID)),
-    )
-
-
-def extract_tables(client: PinterestAdsClient, account_id: str, since: date,
-                   until: date) -> list[TableLoad]:
-    """One ad account's night: its stats window (replaced by day) and its campaigns."""
-    extract = extract_account(client, account_id, since, until)
-    return [
-        TableLoad("raw.pinterest_ad_stats", extract.stats, date_column="date_day"),
-        TableLoad("raw.pinterest_campaigns", extract.campaigns),
-    ]
+#: The nightly job's entry points: a client from the Airflow connection ``pinterest_ads`` and the
+#: platform's options; one ad account's night: its stats window (replaced by day) and its campaigns.
+make_client = client_factory(
+    PinterestAdsClient,
+    option("api_version", str, DEFAULT_API_VERSION),
+    option("page_size", int, MAX_PAGE_SIZE),
+    option("max_days_per_request", int, MAX_DAYS_PER_REQUEST, arg="max_days"),
+    option("click_window_days", int, 30),
+    option("view_window_days", int, 1),
+    option("account_timezones", lambda zones: zones or {}),
+    option("conn_id", str, DEFAULT_CONN_ID),
+)
+extract_tables = extract_tables_of(
+    extract_account,
+    Output("raw.pinterest_ad_stats", "stats", date_column="date_day"),
+    Output("raw.pinterest_campaigns", "campaigns"),
+)

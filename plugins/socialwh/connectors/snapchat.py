@@ -50,21 +50,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from socialwh.connectors import oauth
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import AccountExtract, Output, extract_tables_of
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
-    HttpClient,
     RetryPolicy,
     TransientError,
     json_or_none,
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
-from socialwh.connectors.rest import within
-from socialwh.connectors.rows import check_grain
+from socialwh.connectors.rest import Option, RestClient, client_factory, option, within
+from socialwh.connectors.rows import Field, RowMapping, check_grain, number, text
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -85,6 +83,7 @@ OAUTH_FLOW = oauth.Flow(
     expired_markers=("expired",), expired_codes=frozenset({"E3002"}),
     token_url=DEFAULT_TOKEN_URL,
 )
+TOKEN_HELP = " (or extra.client_id, client_secret and refresh_token, which renew it)"
 MAX_DAYS_PER_REQUEST = 31  # granularity=DAY
 MIN_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
 MICRO = 6  # 10^6 micro-currency units per unit
@@ -164,13 +163,20 @@ def _success(value: Any) -> bool:
     return str(value or "").lower() == "success"
 
 
-class SnapchatAdsClient(ApiClient):
+class SnapchatAdsClient(RestClient):
     """A Marketing API client for one access token: ad account, entity lists, ad-level stats.
 
     ``extra_params`` are added to every request; production leaves them empty, the demo and
     tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``. The token is renewed outside the client
     (socialwh.connectors.oauth.run_with_credentials).
     """
+
+    REWORD = (
+        (AuthError, ("Snapchat rejected the access token for ad account {subject} (HTTP {status} {code}): "
+                    "check the Airflow connection {conn_id} and that the app's user can read this ad "
+                    "account (Snapchat said: {said})")),
+        (InvalidRequestError, "Snapchat rejected the request for ad account {subject} (sent {sent}): {said}"),
+    )
 
     def __init__(
         self,
@@ -187,28 +193,14 @@ class SnapchatAdsClient(ApiClient):
         extra_params: Mapping[str, str] | None = None,
         conn_id: str = DEFAULT_CONN_ID,
     ) -> None:
-        if not access_token:
-            raise ValueError(
-                "Snapchat: no access token: set the password of the Airflow connection "
-                f"{conn_id} (or extra.client_id, client_secret and refresh_token, which renew it)"
-            )
+        self._connect(PLATFORM, "Snapchat", base_url, access_token, conn_id=conn_id,
+                      classify=classify_snapchat, retry=retry or default_retry_policy(), timeout=timeout,
+                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
+                      extra_params=extra_params, token_help=TOKEN_HELP)
         self.page_size = within("Snapchat", "page_size", page_size, MIN_PAGE_SIZE, MAX_PAGE_SIZE)
         self.max_days = within("Snapchat", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
-        self.base_url = base_url.rstrip("/")
         self.api_version = api_version
         self.attribution = {k: v for k, v in (attribution or {}).items() if v}
-        self.conn_id = conn_id
-        self.extra_params = dict(extra_params or {})
-        self._access_token = access_token
-        self._owns_transport = client is None
-        self._transport = client or httpx.Client(timeout=timeout)
-        self._http = HttpClient(PLATFORM, classify=classify_snapchat,
-                                retry=retry or default_retry_policy(),
-                                secrets=[access_token], client=self._transport)
-
-    def close(self) -> None:
-        if self._owns_transport:
-            self._transport.close()
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -216,24 +208,10 @@ class SnapchatAdsClient(ApiClient):
         return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
 
     def _get(self, url: str, params: Mapping[str, str] | None, account_id: str) -> dict:
-        """One GET returning a SUCCESS envelope; errors reworded for the on-call."""
-        headers = {"Authorization": f"Bearer {self._access_token}"}
-        try:
-            body = self._http.request_json("GET", url, params=params, headers=headers)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"Snapchat rejected the access token for ad account {account_id} "
-                f"(HTTP {exc.status} {exc.code or ''}): check the Airflow connection "
-                f"{self.conn_id} and that the app's user can read this ad account "
-                f"(Snapchat said: {exc.message})"
-            ) from None
-        except InvalidRequestError as exc:
-            sent = ", ".join(f"{k}={v}" for k, v in (params or {}).items()
-                             if k not in self.extra_params)
-            raise exc.with_message(
-                f"Snapchat rejected the request for ad account {account_id} "
-                f"(sent {sent or 'no parameters'}): {exc.message}"
-            ) from None
+        """One GET returning a SUCCESS envelope; errors reworded for the on-call (``REWORD``)."""
+        sent = ", ".join(f"{k}={v}" for k, v in (params or {}).items() if k not in self.extra_params)
+        body = self._request("GET", url, subject=account_id, params=params,
+                             context={"sent": sent or "no parameters"})
         if not isinstance(body, dict) or not _success(body.get("request_status")):
             status = body.get("request_status") if isinstance(body, dict) else None
             raise TransientError(PLATFORM, 200, "shape",
@@ -453,6 +431,15 @@ def stats_row(ad_id: str, entry: Mapping[str, Any], account: Mapping[str, Any],
     }
 
 
+#: raw.snapchat_campaigns column <- campaign field; budgets from micro-currency to account-currency units.
+CAMPAIGN = RowMapping(_num, {
+    "campaign_name": text("name"), "status": text("status"), "objective": text("objective"),
+    "start_time": Field("start_time", _instant), "end_time": Field("end_time", _instant),
+    "daily_budget": number("optional_micros", "daily_budget_micro"),
+    "lifetime_spend_cap": number("optional_micros", "lifetime_spend_cap_micro"),
+})
+
+
 def campaign_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.snapchat_campaigns`` row; budgets from micro-currency to account-currency units."""
     acct = str(account["account_id"])
@@ -463,35 +450,15 @@ def campaign_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[
     owner = record.get("ad_account_id")
     if owner and str(owner) != acct:
         raise _fail(acct, what, "ad_account_id", f"is {owner!r}, not the ad account asked for")
-    daily = _optional_micro(record.get("daily_budget_micro"), acct, what, "daily_budget_micro")
-    cap = _optional_micro(record.get("lifetime_spend_cap_micro"), acct, what,
-                          "lifetime_spend_cap_micro")
-    period = "daily" if daily else "lifetime" if cap else None
-    return {
-        "account_id": acct,
-        "campaign_id": str(campaign_id),
-        "campaign_name": _text(record.get("name")),
-        "status": _text(record.get("status")),
-        "objective": _text(record.get("objective")),
-        "start_time": _instant(record.get("start_time"), acct, what, "start_time"),
-        "end_time": _instant(record.get("end_time"), acct, what, "end_time"),
-        "daily_budget": daily,
-        "lifetime_spend_cap": cap,
-        "budget_period": period,
-        "budget_currency": account["currency"] if period else None,
-        "record": dict(record),
-    }
-
-
-@dataclass(frozen=True)
-class SnapchatExtract:
-    account: dict[str, Any]
-    stats: list[dict[str, Any]] = field(default_factory=list)
-    campaigns: list[dict[str, Any]] = field(default_factory=list)
+    row = {"account_id": acct, "campaign_id": str(campaign_id), **CAMPAIGN(record, acct, what)}
+    period = "daily" if row["daily_budget"] else "lifetime" if row["lifetime_spend_cap"] else None
+    row.update(budget_period=period, budget_currency=account["currency"] if period else None,
+               record=dict(record))
+    return row
 
 
 def extract_account(client: SnapchatAdsClient, account_id: str, since: date,
-                    until: date) -> SnapchatExtract:
+                    until: date) -> AccountExtract:
     """The ad account's settings, its entities and its ad-level daily stats for since..until."""
     acct = str(account_id).strip()
     account = account_settings(client.get_ad_account(acct), acct)
@@ -521,28 +488,21 @@ def extract_account(client: SnapchatAdsClient, account_id: str, since: date,
     campaigns = [campaign_row(c, account) for c in lookup.campaigns.values()]
     log.info("snapchat %s: %d stats rows for %s..%s, %d campaigns", acct, len(stats), since,
              until, len(campaigns))
-    return SnapchatExtract(account=account, stats=stats, campaigns=campaigns)
+    return AccountExtract(account=account, stats=stats, campaigns=campaigns)
 
 
-def make_client(conn: ConnectionInfo, options: Mapping[str, Any],
-                extra_params: Mapping[str, str] | None) -> SnapchatAdsClient:
-    """The nightly job's entry point: a client from the Airflow connection ``snapchat_ads``."""
-    return SnapchatAdsClient(
-        conn.base_url,
-        conn.password or "",
-        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
-        page_size=int(options.get("page_size", MAX_PAGE_SIZE)),
-        max_days=int(options.get("max_days_per_request", MAX_DAYS_PER_REQUEST)),
-        attribution={k: str(options[k]) for k in ATTRIBUTION_OPTIONS if options.get(k)},
-        extra_params=dict(extra_params) if extra_params else None,
-    )
-
-
-def extract_tables(client: SnapchatAdsClient, account_id: str, since: date,
-                   until: date) -> list[TableLoad]:
-    """One ad account's night: its stats window (replaced by day) and its campaigns."""
-    extract = extract_account(client, account_id, since, until)
-    return [
-        TableLoad("raw.snapchat_ad_stats", extract.stats, date_column="date_day"),
-        TableLoad("raw.snapchat_campaigns", extract.campaigns),
-    ]
+#: The nightly job's entry points: a client from the Airflow connection ``snapchat_ads`` and the
+#: platform's options; one ad account's night: its stats window (replaced by day) and its campaigns.
+make_client = client_factory(
+    SnapchatAdsClient,
+    option("api_version", str, DEFAULT_API_VERSION),
+    option("page_size", int, MAX_PAGE_SIZE),
+    option("max_days_per_request", int, MAX_DAYS_PER_REQUEST, arg="max_days"),
+    Option("attribution", read=lambda options, _conn: {k: str(options[k]) for k in ATTRIBUTION_OPTIONS
+                                                      if options.get(k)}),
+)
+extract_tables = extract_tables_of(
+    extract_account,
+    Output("raw.snapchat_ad_stats", "stats", date_column="date_day"),
+    Output("raw.snapchat_campaigns", "campaigns"),
+)

@@ -39,14 +39,13 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from socialwh.connectors import windows
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import AccountExtract, Output, extract_tables_of
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
@@ -59,8 +58,8 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import RestClient, within
-from socialwh.connectors.rows import check_grain, first_per
+from socialwh.connectors.rest import RestClient, client_factory, option, within
+from socialwh.connectors.rows import RowMapping, check_grain, first_per, number, text
 
 log = logging.getLogger(__name__)
 
@@ -415,6 +414,13 @@ STATS_METRICS = {
 }
 
 
+#: raw.tiktok_ad_stats parent columns <- attribute metrics (at AUCTION_AD level they are metrics).
+STATS_PARENTS = RowMapping(_NUMBERS, {
+    "campaign_id": text("campaign_id"), "campaign_name": text("campaign_name"),
+    "adgroup_id": text("adgroup_id"), "adgroup_name": text("adgroup_name"),
+}, absent=_ABSENT)
+
+
 def stats_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.tiktok_ad_stats`` row; name, currency and time zone come from the advertiser."""
     acct = str(advertiser.get("account_id") or "")
@@ -436,10 +442,7 @@ def stats_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[
         "account_id": acct,
         "account_name": advertiser.get("account_name"),
         "date_day": _day(raw_day, acct, what),
-        "campaign_id": _text(metrics.get("campaign_id")),
-        "campaign_name": _text(metrics.get("campaign_name")),
-        "adgroup_id": _text(metrics.get("adgroup_id")),
-        "adgroup_name": _text(metrics.get("adgroup_name")),
+        **STATS_PARENTS(metrics, acct, what),
         "ad_id": str(ad_id),
         "ad_name": _text(metrics.get("ad_name")),
         "currency": advertiser["currency"],
@@ -447,6 +450,14 @@ def stats_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[
         **_NUMBERS.columns(STATS_METRICS, metrics, acct, what),
         "record": dict(record),
     }
+
+
+#: raw.tiktok_campaigns column <- campaign field; budgets in the advertiser's currency (major units).
+CAMPAIGN = RowMapping(_NUMBERS, {
+    "campaign_name": text("campaign_name"), "operation_status": text("operation_status"),
+    "secondary_status": text("secondary_status"), "objective_type": text("objective_type"),
+    "budget": number("optional_decimal", "budget"), "budget_mode": text("budget_mode"),
+}, absent=_ABSENT)
 
 
 def campaign_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[str, Any]:
@@ -459,37 +470,17 @@ def campaign_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> di
     record_account = record.get("advertiser_id")
     if record_account not in _ABSENT and str(record_account) != acct:
         raise _fail(acct, what, "advertiser_id", f"is {record_account!r}, not the one asked for")
-    mode = _text(record.get("budget_mode"))
-    period = BUDGET_PERIODS.get(mode or "")
-    budget = _optional_decimal(record.get("budget"), acct, what, "budget")
-    return {
-        "account_id": acct,
-        "campaign_id": str(campaign_id),
-        "campaign_name": _text(record.get("campaign_name")),
-        "operation_status": _text(record.get("operation_status")),
-        "secondary_status": _text(record.get("secondary_status")),
-        "objective_type": _text(record.get("objective_type")),
-        # An unlimited campaign reports budget 0: no budget, not a budget of zero.
-        "budget": budget if period else None,
-        "budget_mode": mode,
-        "budget_period": period,
-        "budget_currency": advertiser.get("currency") if period else None,
-        "record": dict(record),
-    }
-
-
-@dataclass(frozen=True)
-class TikTokExtract:
-    """Everything extracted for one advertiser and window, as raw rows ready to load."""
-
-    advertiser: dict[str, Any]
-    stats: list[dict[str, Any]] = field(default_factory=list)
-    campaigns: list[dict[str, Any]] = field(default_factory=list)
+    row = {"account_id": acct, "campaign_id": str(campaign_id), **CAMPAIGN(record, acct, what)}
+    period = BUDGET_PERIODS.get(row["budget_mode"] or "")
+    # An unlimited campaign reports budget 0: no budget, not a budget of zero.
+    row.update(budget=row["budget"] if period else None, budget_period=period,
+               budget_currency=advertiser.get("currency") if period else None, record=dict(record))
+    return row
 
 
 def extract_account(
     client: TikTokAdsClient, account_id: str | int, since: date, until: date
-) -> TikTokExtract:
+) -> AccountExtract:
     """Advertiser settings, ad-level daily stats for ``since..until`` and all campaigns.
 
     Fails on duplicate (day, ad) rows: the raw primary key would reject them anyway, and here
@@ -508,29 +499,19 @@ def extract_account(
         until,
         len(campaigns),
     )
-    return TikTokExtract(advertiser=advertiser, stats=stats, campaigns=campaigns)
+    return AccountExtract(account=advertiser, stats=stats, campaigns=campaigns)
 
 
-def make_client(
-    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
-) -> TikTokAdsClient:
-    """The nightly job's entry point: a client from the Airflow connection ``tiktok_ads``."""
-    return TikTokAdsClient(
-        conn.base_url,
-        conn.password or "",
-        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
-        page_size=int(options.get("page_size", MAX_PAGE_SIZE)),
-        max_days=int(options.get("max_days_per_request", MAX_DAYS_PER_REQUEST)),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
-
-
-def extract_tables(
-    client: TikTokAdsClient, account_id: str, since: date, until: date
-) -> list[TableLoad]:
-    """One advertiser's night: its stats window (replaced by day) and its campaigns."""
-    extract = extract_account(client, account_id, since, until)
-    return [
-        TableLoad("raw.tiktok_ad_stats", extract.stats, date_column="date_day"),
-        TableLoad("raw.tiktok_campaigns", extract.campaigns),
-    ]
+#: The nightly job's entry points: a client from the Airflow connection ``tiktok_ads`` and the
+#: platform's options; one advertiser's night: its stats window (replaced by day) and its campaigns.
+make_client = client_factory(
+    TikTokAdsClient,
+    option("api_version", str, DEFAULT_API_VERSION),
+    option("page_size", int, MAX_PAGE_SIZE),
+    option("max_days_per_request", int, MAX_DAYS_PER_REQUEST, arg="max_days"),
+)
+extract_tables = extract_tables_of(
+    extract_account,
+    Output("raw.tiktok_ad_stats", "stats", date_column="date_day"),
+    Output("raw.tiktok_campaigns", "campaigns"),
+)

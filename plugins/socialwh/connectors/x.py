@@ -68,9 +68,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import AccountExtract, ConnectionInfo, Output, extract_tables_of
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
     ErrorTable,
@@ -80,8 +79,10 @@ from socialwh.connectors.http import (
     json_or_none,
     retry_after_seconds,
 )
+from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rows import check_grain
+from socialwh.connectors.rest import RestClient, client_factory, option
+from socialwh.connectors.rows import Field, RowMapping, check_grain, raw
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -361,7 +362,7 @@ class StatsSlice:
     payload: dict[str, Any]
 
 
-class XAdsClient(ApiClient):
+class XAdsClient(RestClient):
     """An Ads API client for one set of OAuth 1.0a credentials.
 
     ``base_url`` is ``https://ads-api.x.com`` in production or the sandbox's
@@ -373,6 +374,15 @@ class XAdsClient(ApiClient):
     ``poll_timeout`` seconds; the waits go through ``retry.sleep`` so tests with a fake sleep
     never wait. ``clock`` feeds the OAuth timestamp and the rate-limit reset arithmetic.
     """
+
+    REWORD = (
+        (AuthError, ("X rejected the OAuth 1.0a credentials for ads account {subject}: check "
+                     "consumer_key/consumer_secret/token/token_secret of the Airflow connection "
+                     "{conn_id} and the user's access to the account (X said: {said})")),
+        (lambda exc: exc.code in NOT_AUTH_403_CODES,
+         ("X does not know ads account {subject} for these credentials: check "
+          "platforms.x.accounts in config/warehouse.yml (X said: {said})")),
+    )
 
     def __init__(
         self,
@@ -431,10 +441,6 @@ class XAdsClient(ApiClient):
     def close(self) -> None:
         self._httpx.close()
 
-    @property
-    def retry(self) -> RetryPolicy:
-        return self._http.retry
-
     # -- requests ----------------------------------------------------------------------------
 
     def _url(self, path: str) -> str:
@@ -445,21 +451,7 @@ class XAdsClient(ApiClient):
     ) -> Any:
         """One API call; auth and unknown-account failures are re-raised with what to do."""
         query = {**self.extra_params, **(params or {})}
-        try:
-            return self._http.request_json(method, url, params=query or None)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"X rejected the OAuth 1.0a credentials for ads account {account_id}: check "
-                f"consumer_key/consumer_secret/token/token_secret of the Airflow connection "
-                f"{self.conn_id} and the user's access to the account (X said: {exc.message})"
-            ) from None
-        except ApiError as exc:
-            if exc.code in NOT_AUTH_403_CODES:
-                raise exc.with_message(
-                    f"X does not know ads account {account_id} for these credentials: check "
-                    f"platforms.x.accounts in config/warehouse.yml (X said: {exc.message})"
-                ) from None
-            raise
+        return self._request(method, url, subject=account_id, params=query or None)
 
     @staticmethod
     def _data(body: Any, url: str, kind: type = list) -> Any:
@@ -642,8 +634,8 @@ def _stats_payload(body: Any, where: str) -> dict[str, Any]:
 # -- mapping to raw rows ---------------------------------------------------------------------
 
 
-def _fail(account_id: str, what: str, field_name: str, problem: str) -> ValueError:
-    return ValueError(f"X ads account {account_id}: {what}: field '{field_name}' {problem}")
+_NUMBERS = FieldNumbers("X ads account {}")
+_fail = _NUMBERS.fail
 
 
 def _whole(value: Any, account_id: str, what: str, field_name: str) -> int | None:
@@ -877,6 +869,28 @@ def stats_rows(
     return rows
 
 
+def _micros(value: Any, account_id: str, what: str, field_name: str) -> Decimal | None:
+    micros = _whole(value, account_id, what, field_name)
+    return None if micros is None else micros_to_decimal(micros)
+
+
+def _time(value: Any, account_id: str, what: str, field_name: str) -> datetime | None:
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        raise _fail(account_id, what, field_name, f"is not an ISO 8601 time: {value!r}") from None
+
+
+#: raw.x_campaigns column <- campaign field; budgets in micros of ``budget_currency``, as amounts.
+CAMPAIGN = RowMapping(_NUMBERS, {
+    "campaign_name": raw("name"), "entity_status": raw("entity_status"),
+    "daily_budget": Field("daily_budget_amount_local_micro", _micros),
+    "total_budget": Field("total_budget_amount_local_micro", _micros),
+    "budget_currency": raw("currency"), "funding_instrument_id": raw("funding_instrument_id"),
+    "start_time": Field("start_time", _time), "end_time": Field("end_time", _time),
+})
+
+
 def campaign_row(
     record: Mapping[str, Any], line_items: Iterable[Mapping[str, Any]], account_id: str
 ) -> dict[str, Any]:
@@ -887,17 +901,6 @@ def campaign_row(
     what = f"campaign record id={campaign_id!r}"
     if not campaign_id:
         raise _fail(account_id, what, "id", "is missing")
-    budgets = {}
-    for name in ("daily_budget_amount_local_micro", "total_budget_amount_local_micro"):
-        micros = _whole(record.get(name), account_id, what, name)
-        budgets[name] = None if micros is None else micros_to_decimal(micros)
-    times = {}
-    for name in ("start_time", "end_time"):
-        try:
-            times[name] = parse_timestamp(record.get(name))
-        except ValueError:
-            problem = f"is not an ISO 8601 time: {record.get(name)!r}"
-            raise _fail(account_id, what, name, problem) from None
     items = [
         {
             "id": None if li.get("id") is None else str(li["id"]),
@@ -909,22 +912,10 @@ def campaign_row(
         for li in line_items
     ]
     objectives = {li["objective"] for li in items if li["objective"]}
-    return {
-        "account_id": account_id,
-        "campaign_id": str(campaign_id),
-        "campaign_name": record.get("name"),
-        "entity_status": record.get("entity_status"),
-        "objective": objectives.pop() if len(objectives) == 1 else None,
-        "daily_budget": budgets["daily_budget_amount_local_micro"],
-        "total_budget": budgets["total_budget_amount_local_micro"],
-        "budget_currency": record.get("currency"),
-        "funding_instrument_id": record.get("funding_instrument_id"),
-        "start_time": times["start_time"],
-        "end_time": times["end_time"],
-        "deleted": bool(record.get("deleted", False)),
-        "line_items": items,
-        "record": dict(record),
-    }
+    row = {"account_id": account_id, "campaign_id": str(campaign_id), **CAMPAIGN(record, account_id, what)}
+    row.update(objective=objectives.pop() if len(objectives) == 1 else None,
+               deleted=bool(record.get("deleted", False)), line_items=items, record=dict(record))
+    return row
 
 
 def ads_in_window(
@@ -960,15 +951,6 @@ def ads_in_window(
     return sorted(set(out))
 
 
-@dataclass(frozen=True)
-class XExtract:
-    """Everything extracted for one account and window, as raw rows ready to load."""
-
-    account: dict[str, Any]
-    stats: list[dict[str, Any]] = field(default_factory=list)
-    campaigns: list[dict[str, Any]] = field(default_factory=list)
-
-
 def _unique(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Cursor paging can repeat an object if the list shifts while we page: keep one per id."""
     out: dict[str, Mapping[str, Any]] = {}
@@ -978,7 +960,7 @@ def _unique(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return list(out.values())
 
 
-def extract_account(client: XAdsClient, account_id: str, since: date, until: date) -> XExtract:
+def extract_account(client: XAdsClient, account_id: str, since: date, until: date) -> AccountExtract:
     """Account settings, daily promoted-tweet stats for ``since..until`` and all campaigns.
 
     Fails on duplicate (day, promoted tweet) rows: the raw table's primary key would reject them
@@ -1009,35 +991,23 @@ def extract_account(client: XAdsClient, account_id: str, since: date, until: dat
         "x account %s: %d stats rows for %s..%s from %d promoted tweets, %d campaigns",
         acct, len(stats), since, until, len(entity_ids), len(campaign_rows),
     )
-    return XExtract(account=account, stats=stats, campaigns=campaign_rows)
+    return AccountExtract(account=account, stats=stats, campaigns=campaign_rows)
 
 
-def make_client(
-    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
-) -> XAdsClient:
-    """The nightly job's entry point: a client from the Airflow connection ``x_ads``.
-
-    Options read from ``platforms.x`` (defaults in brackets): ``api_version`` ["12"],
-    ``metric_groups`` [ENGAGEMENT, BILLING, WEB_CONVERSION], ``conversion_metrics``
-    [conversion_purchases], ``max_concurrent_jobs`` [20].
-    """
-    return XAdsClient(
-        conn.base_url,
-        OAuthCredentials.from_connection(conn, DEFAULT_CONN_ID),
-        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
-        metric_groups=tuple(options.get("metric_groups") or DEFAULT_METRIC_GROUPS),
-        conversion_metrics=tuple(options.get("conversion_metrics") or DEFAULT_CONVERSION_METRICS),
-        max_concurrent_jobs=int(options.get("max_concurrent_jobs", 20)),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
-
-
-def extract_tables(
-    client: XAdsClient, account_id: str, since: date, until: date
-) -> list[TableLoad]:
-    """One account's night: its stats window (account-local days) and its campaigns, as raw rows."""
-    extract = extract_account(client, account_id, since, until)
-    return [
-        TableLoad("raw.x_ad_stats", extract.stats, date_column="date_day"),
-        TableLoad("raw.x_campaigns", extract.campaigns),
-    ]
+#: The nightly job's entry points: a client from the Airflow connection ``x_ads`` (OAuth 1.0a keys)
+#: and ``platforms.x``: ``api_version`` ["12"], ``metric_groups`` [ENGAGEMENT, BILLING,
+#: WEB_CONVERSION], ``conversion_metrics`` [conversion_purchases], ``max_concurrent_jobs`` [20];
+#: one account's night: its stats window (account-local days) and its campaigns.
+make_client = client_factory(
+    XAdsClient,
+    option("api_version", str, DEFAULT_API_VERSION),
+    option("metric_groups", lambda groups: tuple(groups or DEFAULT_METRIC_GROUPS)),
+    option("conversion_metrics", lambda names: tuple(names or DEFAULT_CONVERSION_METRICS)),
+    option("max_concurrent_jobs", int, 20),
+    credentials=lambda conn: OAuthCredentials.from_connection(conn, DEFAULT_CONN_ID),
+)
+extract_tables = extract_tables_of(
+    extract_account,
+    Output("raw.x_ad_stats", "stats", date_column="date_day"),
+    Output("raw.x_campaigns", "campaigns"),
+)
