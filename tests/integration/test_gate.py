@@ -208,12 +208,15 @@ insert into marts.fct_organic_kpis_period values
     ('month', '2026-11-01', '2026-11-30', 'instagram', 'ig1', 'Acme IG', 1, 1, 10, 2, 1, 0, 0, 3,
      1000, 1005, 7, 2, 5, 0.005, 0.003, 'p1', 3, 'p1', 3);
 
--- no invoices in this data set: an empty reconciliation is consistent
+-- November's billing of one account: an invoice and a credit note (raw.finance_invoices, _load)
 create table marts.fct_spend_reconciliation_monthly (
     billing_month date, platform text, account_id text, account_name text, invoice_currency text,
     reported_spend numeric, invoiced numeric, credits numeric, adjustments numeric,
     invoiced_net numeric, difference numeric, difference_pct numeric, status text, reason text
 );
+insert into marts.fct_spend_reconciliation_monthly values
+    ('2026-11-01', 'meta', '1000000001', 'Acme EU', 'EUR', 50.00, 60.00, 10.00, 0, 50.00, 0.00, 0,
+     'matched', null);
 
 create table marts.fct_roi_monthly (
     month_start date, platform text, account_id text, campaign_id text, campaign_name text,
@@ -355,6 +358,13 @@ def _load(conn: psycopg.Connection) -> None:
             " values (%s, 'raw.meta_ad_insights', 'meta', %s, %s, %s, %s, %s, now())",
             [(BATCHES[a[0]], a[0], FIRST_DAY, FRESH, FRESH, sum(1 for r in rows if r[2] == a[0]))
              for a in ACCOUNTS],
+        )
+        cur.executemany(
+            "insert into raw.finance_invoices (source_file, line_number, document_id, document_type,"
+            " platform, account_id, billing_month, issue_date, amount, currency, file_sha256, batch_id)"
+            " values ('meta-2026-11.csv', %s, %s, %s, 'meta', '1000000001', '2026-11-01', '2026-11-02',"
+            " %s, 'EUR', 'sha', gen_random_uuid())",
+            [(2, "INV-1", "invoice", Decimal("60.00")), (3, "CN-1", "credit_note", Decimal("10.00"))],
         )
         cur.executemany(
             "insert into raw.fx_rates (rate_date, base_currency, currency, rate, source, batch_id)"
@@ -623,6 +633,21 @@ def test_the_cli_runs_the_full_gate(conn, warehouse, context_dir, monkeypatch, c
     logical, passed = conn.execute(
         "select logical_date, passed from ops.gate_results order by checked_at desc limit 1").fetchone()
     assert (logical, passed) == (FRESH, False)
+
+
+def test_a_reconciliation_that_disagrees_with_the_billing_documents_fails(conn, gate):
+    """The reconciliation's invoiced / credits / adjustments equal raw.finance_invoices exactly,
+    over the whole history: a cent more invoiced than the documents say fails (net and difference
+    moved with it, so only the raw comparison can see it)."""
+    conn.execute("update marts.fct_spend_reconciliation_monthly set invoiced = invoiced + 0.01,"
+                 " invoiced_net = invoiced_net + 0.01, difference = difference + 0.01")
+    result = gate()
+    recon = "marts.fct_spend_reconciliation_monthly.blocking"
+    assert _blocking(result) == {f"{recon}:invoices_match_raw"}, result.summary()
+    (row,) = result.blocking_failures[0].examples
+    assert (row["account_id"], row["billing_month"], row["invoice_currency"]) == ("1000000001", "2026-11-01", "EUR")
+    assert (Decimal(row["invoiced"]), Decimal(row["raw_invoiced"])) == (Decimal("60.01"), Decimal("60.00"))
+    assert Decimal(row["credits"]) == Decimal(row["raw_credits"]) == Decimal("10.00")
 
 
 def test_spend_difference_within_tolerance_passes(conn, gate):

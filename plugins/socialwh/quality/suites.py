@@ -1246,6 +1246,50 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                 tolerance=tol,
             ),
             unexpected_rows(
+                "invoices_match_raw",
+                "Per billing month, platform, account and invoice currency, invoiced, credits and "
+                "adjustments equal the sums of raw.finance_invoices' invoices, credit notes and "
+                "adjustments exactly, over the whole history (the billing files are small and "
+                "replaced whole: no control totals needed); a row without documents shows 0.",
+                """
+                with documents as (
+                    select
+                        date_trunc('month', billing_month)::date as billing_month,
+                        lower(trim(platform)) as platform,
+                        trim(account_id) as account_id,
+                        upper(trim(currency)) as invoice_currency,
+                        coalesce(sum(amount) filter (where lower(trim(document_type)) = 'invoice'), 0) as invoiced,
+                        coalesce(sum(amount) filter (where lower(trim(document_type)) = 'credit_note'), 0) as credits,
+                        coalesce(sum(amount) filter (where lower(trim(document_type)) = 'adjustment'), 0) as adjustments
+                    from raw.finance_invoices
+                    group by 1, 2, 3, 4
+                ),
+
+                mart as (
+                    select billing_month, platform, account_id, invoice_currency, invoiced, credits, adjustments
+                    from {{batch}}
+                )
+
+                select
+                    coalesce(mart.billing_month, documents.billing_month) as billing_month,
+                    coalesce(mart.platform, documents.platform) as platform,
+                    coalesce(mart.account_id, documents.account_id) as account_id,
+                    coalesce(mart.invoice_currency, documents.invoice_currency) as invoice_currency,
+                    mart.invoiced, documents.invoiced as raw_invoiced,
+                    mart.credits, documents.credits as raw_credits,
+                    mart.adjustments, documents.adjustments as raw_adjustments
+                from mart
+                full outer join documents
+                    on documents.billing_month = mart.billing_month and documents.platform = mart.platform
+                        and documents.account_id = mart.account_id
+                        and documents.invoice_currency = mart.invoice_currency
+                where mart.billing_month is null
+                    or coalesce(mart.invoiced, -1) <> coalesce(documents.invoiced, 0)
+                    or coalesce(mart.credits, -1) <> coalesce(documents.credits, 0)
+                    or coalesce(mart.adjustments, -1) <> coalesce(documents.adjustments, 0)
+                """,
+            ),
+            unexpected_rows(
                 "every_invoiced_account_reconciled",
                 "Every platform account and month with an invoice, credit note or adjustment in "
                 "raw.finance_invoices has a reconciliation row.",
