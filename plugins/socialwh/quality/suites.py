@@ -41,8 +41,8 @@ import sys
 import textwrap
 import uuid
 from dataclasses import dataclass, replace
-from functools import cache
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
