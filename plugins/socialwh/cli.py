@@ -7,6 +7,7 @@
     socialwh dashboards [--port 8501]       the dashboards of dashboards/ on localhost (Streamlit)
     socialwh dashboards --screenshots       a PNG of each dashboard in .local/screenshots (headless Chromium)
     socialwh reliability [--nights 7]       API calls, retries and failures per night and platform
+    socialwh gate [--full]                  the validation gate now (--full: every row, the whole history)
     socialwh down                           stop everything started locally
 """
 
@@ -323,6 +324,40 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gate(args: argparse.Namespace) -> int:
+    """Run the validation gate now, outside a night: `--full` checks every row of every mart and
+    raw table (the whole history), not only the rows the last night rewrote or loaded; the
+    whole-table invariants (control totals, keys) are checked either way. The verdict is kept in
+    ops.gate_results like a night's (so `socialwh publish` follows it). Exit 0 when it passed,
+    1 when a blocking check failed, 2 when the gate could not run."""
+    from datetime import date  # noqa: PLC0415
+
+    import psycopg  # noqa: PLC0415
+
+    from socialwh.pipeline import nightly  # noqa: PLC0415
+    from socialwh.quality.gate import GateError, GateFailed  # noqa: PLC0415
+
+    url = _warehouse_url()
+    night = date.fromisoformat(args.date) if args.date else None
+    if night is None:  # the newest night the gate judged (freshness is relative to it), else today
+        with psycopg.connect(url, autocommit=True) as conn:
+            if conn.execute("select to_regclass('ops.gate_results')").fetchone()[0]:
+                night = conn.execute("select max(logical_date) from ops.gate_results").fetchone()[0]
+        night = night or datetime.now(timezone.utc).date()
+    extra = {"context_dir": args.context_dir} if args.context_dir else {}
+    try:
+        out = nightly.run_gate(night, warehouse_url=url, full=args.full, **extra)
+    except GateFailed as failed:
+        print(failed.result.summary())
+        print(f"\n{failed}", file=sys.stderr)
+        return 1
+    except GateError as exc:
+        print(f"the gate could not run: {exc}", file=sys.stderr)
+        return 2
+    print(out["summary"])
+    return 0
+
+
 class _EnvConnection:
     """An AIRFLOW_CONN_<ID> JSON as the attributes airflow_support reads from an Airflow Connection."""
 
@@ -421,6 +456,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("publish", help="publish the validated marts to bi (only the changed date ranges)")
     p.add_argument("--full", action="store_true", help="replace every bi table whole")
     p.set_defaults(fn=cmd_publish)
+    p = sub.add_parser("gate", help="run the validation gate now (--full: every row of the whole history)")
+    p.add_argument("--full", action="store_true",
+                   help="check every row, not only what the last night rewrote or loaded")
+    p.add_argument("--date", help="YYYY-MM-DD: the night whose freshness is expected (default: the newest"
+                                  " night the gate judged, else today)")
+    p.add_argument("--context-dir", type=Path, help="the GX context (default: the repository's expectations/)")
+    p.set_defaults(fn=cmd_gate)
     p = sub.add_parser("down", help="stop the sandbox and the embedded warehouse")
     p.set_defaults(fn=cmd_down)
     args = parser.parse_args(argv)

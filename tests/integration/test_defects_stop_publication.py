@@ -4,6 +4,10 @@ Every case starts from a consistent warehouse (raw + marts, the data set of test
 passed the gate and was published to `bi`. Then one defect is injected where a real bug would put
 it, the night runs in the DAG's order (validate, and publish only if the gate passes) and the
 test checks that the gate names the defect and that `bi` is exactly what it was.
+
+The good night runs once for the module (a gate run and a publish fewer per case): a failed gate
+leaves `bi` as it was, which every case asserts, so the next case starts from the same
+publication, with raw and marts reloaded as they were published.
 """
 
 from __future__ import annotations
@@ -68,11 +72,23 @@ def context_dir(tmp_path_factory) -> Path:
     return target
 
 
-@pytest.fixture
-def warehouse(module_database):
+@pytest.fixture(scope="module")
+def published(module_database, context_dir) -> tuple:
+    """The last good publication: the consistent data set passed the gate and was published."""
     with psycopg.connect(module_database, autocommit=True) as conn:
         _load(conn)
         ensure_reader_role(conn)
+    run_night(module_database, context_dir)
+    state = bi_state(module_database)
+    assert state[0] is not None and state[1][0] > 0
+    return state
+
+
+@pytest.fixture
+def warehouse(module_database, published):
+    """Raw and marts as they were published (bi keeps that publication: earlier cases' gates failed)."""
+    with psycopg.connect(module_database, autocommit=True) as conn:
+        _load(conn)
     return module_database
 
 
@@ -93,10 +109,9 @@ def bi_state(warehouse: str) -> tuple:
 
 
 @pytest.mark.parametrize("defect", list(DEFECTS))
-def test_defect_stops_publication_and_bi_keeps_the_last_good_data(warehouse, context_dir, defect):
-    run_night(warehouse, context_dir)  # the last good publication
+def test_defect_stops_publication_and_bi_keeps_the_last_good_data(warehouse, published, context_dir, defect):
     before = bi_state(warehouse)
-    assert before[0] is not None and before[1][0] > 0
+    assert before == published, "every case starts from the last good publication"
 
     statements, expected = DEFECTS[defect]
     with psycopg.connect(warehouse, autocommit=True) as conn:

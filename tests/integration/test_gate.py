@@ -30,6 +30,7 @@ AD = "marts.fct_ad_performance_daily.blocking"
 AD_WARN = "marts.fct_ad_performance_daily.warning"
 CAMPAIGN_DAILY = "marts.fct_campaign_kpis_daily.blocking"
 CAMPAIGN_DAILY_WARN = "marts.fct_campaign_kpis_daily.warning"
+PLATFORM_DAILY = "marts.fct_platform_kpis_daily.blocking"
 
 FIRST_DAY = date(2026, 10, 30)
 DAYS = [FIRST_DAY + timedelta(days=i) for i in range(4)]  # crosses into November
@@ -75,6 +76,11 @@ create table marts.fct_campaign_kpis_daily (
 
 create table marts.fct_campaign_kpis_monthly (like marts.fct_campaign_kpis_daily);
 alter table marts.fct_campaign_kpis_monthly rename column date_day to month_start;
+
+create table marts.fct_platform_kpis_daily (
+    date_day date, platform text, reporting_currency text, impressions bigint, clicks bigint,
+    conversions numeric, spend_reporting numeric, conversion_value_reporting numeric
+);
 
 create table marts.fct_budget_variance_monthly (
     budget_month date, platform text, account_id text, campaign_id text, budget_scope text,
@@ -202,12 +208,15 @@ insert into marts.fct_organic_kpis_period values
     ('month', '2026-11-01', '2026-11-30', 'instagram', 'ig1', 'Acme IG', 1, 1, 10, 2, 1, 0, 0, 3,
      1000, 1005, 7, 2, 5, 0.005, 0.003, 'p1', 3, 'p1', 3);
 
--- no invoices in this data set: an empty reconciliation is consistent
+-- November's billing of one account: an invoice and a credit note (raw.finance_invoices, _load)
 create table marts.fct_spend_reconciliation_monthly (
     billing_month date, platform text, account_id text, account_name text, invoice_currency text,
     reported_spend numeric, invoiced numeric, credits numeric, adjustments numeric,
     invoiced_net numeric, difference numeric, difference_pct numeric, status text, reason text
 );
+insert into marts.fct_spend_reconciliation_monthly values
+    ('2026-11-01', 'meta', '1000000001', 'Acme EU', 'EUR', 50.00, 60.00, 10.00, 0, 50.00, 0.00, 0,
+     'matched', null);
 
 create table marts.fct_roi_monthly (
     month_start date, platform text, account_id text, campaign_id text, campaign_name text,
@@ -243,8 +252,8 @@ RATIOS = """
     conversion_value_reporting / nullif(spend_reporting, 0)
 """
 ROLLUPS = f"""
-truncate marts.fct_campaign_kpis_daily, marts.fct_campaign_kpis_monthly, marts.fct_roi_monthly,
-    marts.fct_roi_monthly_totals;
+truncate marts.fct_campaign_kpis_daily, marts.fct_campaign_kpis_monthly, marts.fct_platform_kpis_daily,
+    marts.fct_roi_monthly, marts.fct_roi_monthly_totals;
 
 insert into marts.fct_campaign_kpis_daily
 select *, {RATIOS} from (
@@ -261,6 +270,12 @@ select *, {RATIOS} from (
     from marts.fct_campaign_kpis_daily
     group by 1, platform, account_id, campaign_id, currency_code, reporting_currency
 ) as monthly;
+
+insert into marts.fct_platform_kpis_daily
+select date_day, platform, reporting_currency, sum(impressions), sum(clicks), sum(conversions),
+    sum(spend_reporting), sum(conversion_value_reporting)
+from marts.fct_campaign_kpis_daily
+group by date_day, platform, reporting_currency;
 
 -- ROI: spend per campaign and month from the KPI mart, first-party revenue 100 per campaign
 insert into marts.fct_roi_monthly
@@ -345,6 +360,13 @@ def _load(conn: psycopg.Connection) -> None:
              for a in ACCOUNTS],
         )
         cur.executemany(
+            "insert into raw.finance_invoices (source_file, line_number, document_id, document_type,"
+            " platform, account_id, billing_month, issue_date, amount, currency, file_sha256, batch_id)"
+            " values ('meta-2026-11.csv', %s, %s, %s, 'meta', '1000000001', '2026-11-01', '2026-11-02',"
+            " %s, 'EUR', 'sha', gen_random_uuid())",
+            [(2, "INV-1", "invoice", Decimal("60.00")), (3, "CN-1", "credit_note", Decimal("10.00"))],
+        )
+        cur.executemany(
             "insert into raw.fx_rates (rate_date, base_currency, currency, rate, source, batch_id)"
             " values (%s, 'EUR', 'USD', 1.1111, 'test', gen_random_uuid())",
             [(day,) for day in DAYS],
@@ -424,7 +446,7 @@ def test_consistent_data_passes(conn, gate, capsys):
     assert {s.name for s in result.suites if s.name.startswith("marts.")} == {
         AD, AD_WARN, CAMPAIGN_DAILY, CAMPAIGN_DAILY_WARN,
         "marts.fct_campaign_kpis_monthly.blocking", "marts.fct_campaign_kpis_monthly.warning",
-        "marts.fct_budget_variance_monthly.blocking",
+        PLATFORM_DAILY, "marts.fct_budget_variance_monthly.blocking",
         "marts.fct_spend_reconciliation_monthly.blocking", "marts.fct_roi_monthly.blocking",
         "marts.fct_roi_monthly_totals.blocking", "marts.fct_post_performance_daily.blocking",
         "marts.fct_post_performance_daily.warning", "marts.fct_account_audience_daily.blocking",
@@ -512,26 +534,12 @@ def test_unknown_currency_code_fails(conn, gate):
     assert failure.unexpected_count == 8 and failure.examples[0]["value"] == "EURO"
 
 
-def test_mart_spend_differing_from_raw_fails(conn, gate):
-    conn.execute(
-        "update raw.meta_ad_insights set spend = spend + 1.00 "
-        "where account_id = '1000000002' and date_start = %s",
-        (DAYS[2],),
-    )
-    result = gate()
-    assert _blocking(result) == {f"{AD}:spend_matches_raw:meta"}, result.summary()
-    (row,) = result.blocking_failures[0].examples
-    assert row["account_id"] == "1000000002"
-    assert Decimal(row["raw_spend"]) - Decimal(row["mart_spend"]) == Decimal("1.00")
-    with pytest.raises(GateFailed) as raised:
-        result.raise_for_blocking()
-    message = str(raised.value)
-    assert "spend_matches_raw:meta" in message and "1000000002" in message
-
-
-def test_a_month_total_far_outside_the_window_stays_exact(conn, gate):
-    """Issue #10: row-level checks read the night's window only, but the raw-to-mart totals of
-    every month stay exact: the monthly mart against the control totals the loader keeps."""
+def test_mart_spend_differing_from_raw_fails_and_old_month_totals_stay_exact(conn, gate):
+    """Two defects, two checks, one gate run (each is asserted to name only its own rows):
+    - a day's raw spend in the night's window differs from the ad fact (spend_matches_raw);
+    - issue #10: row-level checks read the night's window only, but the raw-to-mart totals of
+      every month stay exact: a 1-cent error in the June total of the monthly mart, months before
+      the window, fails totals_match_raw (the monthly mart against the loader's control totals)."""
     old_day, batch = date(2026, 6, 15), uuid.uuid4()  # months before the window (35 days)
     conn.execute(
         "insert into marts.fct_ad_performance_daily select %s, platform, account_id, account_name,"
@@ -554,12 +562,92 @@ def test_a_month_total_far_outside_the_window_stays_exact(conn, gate):
     # a June total of the monthly mart off by a cent; the daily rows are untouched
     conn.execute("update marts.fct_campaign_kpis_monthly set spend_local = spend_local + 0.01"
                  " where month_start = '2026-06-01'")
+    # a window day's raw spend differs from the mart (control totals not recomputed: only the
+    # window's raw-to-mart check sees it)
+    conn.execute(
+        "update raw.meta_ad_insights set spend = spend + 1.00 "
+        "where account_id = '1000000002' and date_start = %s",
+        (DAYS[2],),
+    )
     result = gate()
-    assert _blocking(result) == {"marts.fct_campaign_kpis_monthly.blocking:totals_match_raw:meta"}, result.summary()
-    (row,) = result.blocking_failures[0].examples
+    monthly = "marts.fct_campaign_kpis_monthly.blocking:totals_match_raw:meta"
+    assert _blocking(result) == {f"{AD}:spend_matches_raw:meta", monthly}, result.summary()
+    failures = {f"{f.suite}:{f.check}": f for f in result.blocking_failures}
+
+    (row,) = failures[f"{AD}:spend_matches_raw:meta"].examples
+    assert row["account_id"] == "1000000002"
+    assert Decimal(row["raw_spend"]) - Decimal(row["mart_spend"]) == Decimal("1.00")
+
+    (row,) = failures[monthly].examples
     assert (row["account_id"], row["month_start"]) == ("1000000001", "2026-06-01")
     assert Decimal(row["mart_spend"]) - Decimal(row["raw_spend"]) == Decimal("0.01")
     assert "fct_ad_performance_daily from 2026-09-29" in result.parameters["window"]
+
+    with pytest.raises(GateFailed) as raised:
+        result.raise_for_blocking()
+    message = str(raised.value)
+    assert "spend_matches_raw:meta" in message and "1000000002" in message
+    assert "totals_match_raw:meta" in message
+
+
+# A rollup day in June, long before the night's window, that no campaign day backs.
+OLD_ROLLUP_DAY = ("insert into marts.fct_platform_kpis_daily values"
+                  " ('2026-06-15', 'meta', 'EUR', 100, 1, 0, 1.00, 0)")
+
+
+def test_a_rollup_that_disagrees_with_the_campaign_days_fails(conn, gate):
+    """fct_platform_kpis_daily (the dashboards' day x platform rollup) equals the campaign days'
+    sums exactly, over the night's window: a cent off on one day and a missing day fail it; an
+    old month outside the window is not read by a night's gate (`socialwh gate --full` reads it)."""
+    conn.execute("update marts.fct_platform_kpis_daily set spend_reporting = spend_reporting + 0.01"
+                 " where date_day = %s", (DAYS[1],))
+    conn.execute("delete from marts.fct_platform_kpis_daily where date_day = %s", (DAYS[2],))
+    conn.execute(OLD_ROLLUP_DAY)
+    result = gate()
+    assert _blocking(result) == {f"{PLATFORM_DAILY}:totals_match:fct_campaign_kpis_daily"}, result.summary()
+    rows = {row["date_day"]: row for row in result.blocking_failures[0].examples}
+    off, missing = DAYS[1].isoformat(), DAYS[2].isoformat()
+    assert set(rows) == {off, missing}, rows  # not June's: outside the night's window
+    assert rows[off]["problem"] == "totals differ"
+    assert Decimal(rows[off]["spend_reporting"]) - Decimal(rows[off]["expected_spend_reporting"]) == Decimal("0.01")
+    assert rows[missing]["problem"] == "missing in rollup"
+    assert "fct_platform_kpis_daily from 2026-09-01" in result.parameters["window"]
+
+
+def test_the_cli_runs_the_full_gate(conn, warehouse, context_dir, monkeypatch, capsys):
+    """`socialwh gate --full` checks every row of the history, not the night's window: the June
+    rollup day the night's gate does not read fails it; the verdict is kept in ops.gate_results
+    as a night's is."""
+    from socialwh import cli  # noqa: PLC0415
+
+    conn.execute(OLD_ROLLUP_DAY)
+    monkeypatch.setenv("WAREHOUSE_URL", warehouse)
+    code = cli.main(["gate", "--full", "--date", FRESH.isoformat(), "--context-dir", str(context_dir)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "GX gate FAILED" in out and "1 blocking failure(s)" in out, out
+    assert "row-level checks over: full" in out, out
+    failed = [line for line in out.splitlines() if "- totals_match:fct_campaign_kpis_daily" in line]
+    assert len(failed) == 1, out
+    assert "2026-06-15" in failed[0] and "not in fct_campaign_kpis_daily" in failed[0], out
+    logical, passed = conn.execute(
+        "select logical_date, passed from ops.gate_results order by checked_at desc limit 1").fetchone()
+    assert (logical, passed) == (FRESH, False)
+
+
+def test_a_reconciliation_that_disagrees_with_the_billing_documents_fails(conn, gate):
+    """The reconciliation's invoiced / credits / adjustments equal raw.finance_invoices exactly,
+    over the whole history: a cent more invoiced than the documents say fails (net and difference
+    moved with it, so only the raw comparison can see it)."""
+    conn.execute("update marts.fct_spend_reconciliation_monthly set invoiced = invoiced + 0.01,"
+                 " invoiced_net = invoiced_net + 0.01, difference = difference + 0.01")
+    result = gate()
+    recon = "marts.fct_spend_reconciliation_monthly.blocking"
+    assert _blocking(result) == {f"{recon}:invoices_match_raw"}, result.summary()
+    (row,) = result.blocking_failures[0].examples
+    assert (row["account_id"], row["billing_month"], row["invoice_currency"]) == ("1000000001", "2026-11-01", "EUR")
+    assert (Decimal(row["invoiced"]), Decimal(row["raw_invoiced"])) == (Decimal("60.01"), Decimal("60.00"))
+    assert Decimal(row["credits"]) == Decimal(row["raw_credits"]) == Decimal("10.00")
 
 
 def test_spend_difference_within_tolerance_passes(conn, gate):
@@ -576,6 +664,7 @@ def test_stale_data_fails_freshness(conn, gate):
     assert _blocking(result) == {
         f"{AD}:fresh:date_day",
         f"{CAMPAIGN_DAILY}:fresh:date_day",
+        f"{PLATFORM_DAILY}:fresh:date_day",
         "marts.fct_post_performance_daily.blocking:fresh:date_day",
         "marts.fct_account_audience_daily.blocking:fresh:date_day",
     }, result.summary()

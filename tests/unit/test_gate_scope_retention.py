@@ -95,6 +95,7 @@ def test_paid_only_scope_skips_organic_and_unconfigured_finance(tmp_path):
     assert not scope.suite_applies("raw.tiktok_ad_stats.warning")
     assert not scope.suite_applies("raw.instagram_post_snapshots.blocking")
     assert scope.suite_applies("marts.fct_ad_performance_daily.blocking")
+    assert scope.suite_applies("marts.fct_platform_kpis_daily.blocking")
     assert not scope.suite_applies("marts.fct_post_performance_daily.blocking")
     assert not scope.suite_applies("marts.fct_budget_variance_monthly.blocking")
     assert not scope.suite_applies("raw.finance_budgets.blocking")
@@ -114,6 +115,7 @@ def test_organic_only_scope_with_finance_files(tmp_path):
     scope = GateScope.from_config(cfg)
     assert scope.domains == {"organic", "budgets", "orders"}
     assert not scope.suite_applies("marts.fct_ad_performance_daily.blocking")
+    assert not scope.suite_applies("marts.fct_platform_kpis_daily.blocking")
     assert scope.suite_applies("marts.fct_account_audience_daily.blocking")
     assert scope.suite_applies("raw.youtube_post_snapshots.warning")
     assert not scope.suite_applies("raw.facebook_pages_post_snapshots.warning")

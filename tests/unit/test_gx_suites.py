@@ -89,6 +89,21 @@ def test_every_raw_table_has_a_blocking_suite_and_dated_ones_warn_on_freshness_a
     assert "fresh:rate_date" in _rules(built["raw.fx_rates.warning"])
 
 
+def test_every_fact_mart_has_a_blocking_suite_and_a_domain():
+    """A new fct_ model (e.g. a rollup) is not published unchecked: the dbt project's fact marts all
+    have a blocking suite, declared with the domain that decides when the gate runs it."""
+    facts = {p.stem for p in (REPO_ROOT / "dbt_project" / "models" / "marts").rglob("fct_*.sql")}
+    built = {s.name: s for s in suites.build_suites()}
+    assert facts and {f for f in facts if f"marts.{f}.blocking" not in built} == set()
+    domains = suites.mart_domains()
+    assert set(domains) >= facts and set(domains.values()) <= suites.MART_DOMAIN_NAMES
+    assert domains["fct_platform_kpis_daily"] == "paid"
+    rollup = _rules(built["marts.fct_platform_kpis_daily.blocking"])
+    assert {"rows_present", "grain_unique", "not_null:date_day", "non_negative:spend_reporting",
+            "currency_code:reporting_currency", "fresh:date_day",
+            "totals_match:fct_campaign_kpis_daily"} <= rollup
+
+
 def test_currency_rule_accepts_iso_codes_only():
     regex = re.compile(suites.ISO_4217_REGEX)
     assert all(regex.match(c) for c in ["EUR", "USD", "GBP", "JPY"])

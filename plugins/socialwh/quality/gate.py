@@ -31,6 +31,7 @@ from socialwh.quality.suites import (
     DATA_DOCS_SITE,
     DATASOURCE,
     RULE_DESCRIPTIONS,
+    mart_domains,
     suite_path,
 )
 
@@ -185,23 +186,9 @@ class GateResult:
         return json.loads(json.dumps(data, default=str))
 
 
-# Which configured part of the warehouse a mart's suites check. A mart not listed is always checked.
-MART_DOMAINS = {
-    "fct_ad_performance_daily": "paid",
-    "fct_campaign_kpis_daily": "paid",
-    "fct_campaign_kpis_monthly": "paid",
-    "fct_roi_monthly": "paid",
-    "fct_roi_monthly_totals": "paid",
-    "fct_budget_variance_monthly": "budgets",
-    "fct_spend_reconciliation_monthly": "invoices",
-    "fct_post_performance_daily": "organic",
-    "fct_account_audience_daily": "organic",
-    "fct_organic_kpis_period": "organic",
-    "fct_community_daily": "organic",
-    "fct_post_conversation": "organic",
-    "fct_competitor_benchmark_daily": "organic",
-    "rpt_community_alerts": "organic",
-}
+# Which configured part of the warehouse a mart's suites check is declared with the suites
+# (socialwh.quality.suites.build_suites groups them by domain): suites.mart_domains().
+
 # Finance raw tables -> the finance input that fills them (fx_rates: always loaded).
 FINANCE_DOMAINS = {"finance_budgets": "budgets", "finance_invoices": "invoices", "finance_orders": "orders"}
 
@@ -254,7 +241,7 @@ class GateScope:
                 return found[0].key in self.platforms
             domain = FINANCE_DOMAINS.get(asset)
             return domain is None or domain in self.domains
-        domain = MART_DOMAINS.get(asset)
+        domain = mart_domains().get(asset)  # a mart without a declared domain: always checked
         return domain is None or domain in self.domains
 
     def check_applies(self, check: str) -> bool:
@@ -283,7 +270,7 @@ def domain_platforms(suite: str) -> set[str] | None:
     if layer == "raw":
         found = registry.find_table(asset)
         return {found[0].key} if found else None
-    domain = MART_DOMAINS.get(asset)
+    domain = mart_domains().get(asset)
     if domain in ("paid", "organic"):
         return {p.key for p in registry.of_kind(domain)}
     return None

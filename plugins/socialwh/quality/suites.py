@@ -40,8 +40,9 @@ import re
 import sys
 import textwrap
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,9 @@ class Suite:
     asset: str
     severity: str
     checks: tuple[Check, ...]
+    # marts only: which configured part of the warehouse the mart belongs to (MART_DOMAIN_NAMES);
+    # the gate skips the suite when nothing of it is configured (socialwh.quality.gate.GateScope)
+    domain: str | None = None
 
     @property
     def name(self) -> str:
@@ -380,6 +384,7 @@ WINDOWED_MARTS = {
     "fct_ad_performance_daily": ("date_day", "day"),
     "fct_campaign_kpis_daily": ("date_day", "day"),
     "fct_campaign_kpis_monthly": ("month_start", "month"),
+    "fct_platform_kpis_daily": ("date_day", "month"),  # incremental by whole months
 }
 
 
@@ -848,6 +853,69 @@ def _ratio_definitions(keys: list[str]) -> Check:
     )
 
 
+PLATFORM_DAILY_GRAIN = ["date_day", "platform", "reporting_currency"]
+# The rollup's additive measures: each is the sum of the campaign days' column of the same name.
+PLATFORM_DAILY_MEASURES = ["impressions", "clicks", "conversions", "spend_reporting",
+                           "conversion_value_reporting"]
+
+
+def _rollup_matches_campaign_days() -> Check:
+    """fct_platform_kpis_daily is a rollup of fct_campaign_kpis_daily: per day, platform and
+    reporting currency its measures equal the campaign days' sums, exactly (sums of the same
+    numerics), with no day or platform missing or invented. Bounded by the night's window: from
+    the earlier of both marts' gate windows (a day either rewrote tonight), so a campaign day
+    rewritten without its rollup month, or the reverse, is read too."""
+    keys = PLATFORM_DAILY_GRAIN
+    start = (f"least({window_start('fct_platform_kpis_daily')},"
+             f" {window_start('fct_campaign_kpis_daily')})")
+    return unexpected_rows(
+        "totals_match:fct_campaign_kpis_daily",
+        "Per day, platform and reporting currency, impressions, clicks, conversions, spend_reporting "
+        "and conversion_value_reporting equal the sums of marts.fct_campaign_kpis_daily exactly, and "
+        "every such day is in the rollup and no other, over the night's window of either mart.",
+        """
+        with checked as (
+            select {start} as first_day
+        ),
+
+        rollup_days as (
+            select {keys}, {measures}
+            from {{batch}}
+            where date_day >= (select first_day from checked)
+        ),
+
+        campaign_days as (
+            select {keys}, {sums}
+            from marts.fct_campaign_kpis_daily
+            where date_day >= (select first_day from checked)
+            group by {keys}
+        )
+
+        select
+            {key_columns},
+            case when rollup_days.date_day is null then 'missing in rollup'
+                when campaign_days.date_day is null then 'not in fct_campaign_kpis_daily'
+                else 'totals differ' end as problem,
+            {compared}
+        from rollup_days
+        full outer join campaign_days
+            on {join_on}
+        where rollup_days.date_day is null or campaign_days.date_day is null
+            or {differs}
+        """,
+        start=start,
+        keys=", ".join(keys),
+        measures=", ".join(PLATFORM_DAILY_MEASURES),
+        sums=", ".join(f"sum({m}) as {m}" for m in PLATFORM_DAILY_MEASURES),
+        key_columns=",\n    ".join(f"coalesce(rollup_days.{k}, campaign_days.{k}) as {k}" for k in keys),
+        compared=",\n    ".join(f"rollup_days.{m} as {m}, campaign_days.{m} as expected_{m}"
+                                  for m in PLATFORM_DAILY_MEASURES),
+        join_on="\n    and ".join(f"campaign_days.{k} = rollup_days.{k}" for k in keys),
+        differs="\n    or ".join(f"rollup_days.{m} is distinct from campaign_days.{m}"
+                                 for m in PLATFORM_DAILY_MEASURES),
+    )
+
+
 def build_suites(settings: Settings | None = None) -> list[Suite]:
     """The suites; `settings` default to config/warehouse.yml's."""
     s = settings or settings_from_config()
@@ -1015,6 +1083,27 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         (_ratio_definitions(CAMPAIGN_MONTHLY_GRAIN),),
     )
 
+    platform_daily = "fct_platform_kpis_daily"
+    platform_daily_blocking = Suite(
+        "marts",
+        platform_daily,
+        "blocking",
+        (
+            rows_present(),
+            windowed(grain_rows(PLATFORM_DAILY_GRAIN), platform_daily),
+            windowed(column_rules(
+                [
+                    *not_null([*PLATFORM_DAILY_GRAIN, *PLATFORM_DAILY_MEASURES]),
+                    *non_negative(PLATFORM_DAILY_MEASURES),
+                    *currency_code(["reporting_currency"]),
+                ],
+                PLATFORM_DAILY_GRAIN,
+            ), platform_daily),
+            fresh("date_day", "min_fresh_date"),
+            _rollup_matches_campaign_days(),
+        ),
+    )
+
     budget_keys = ", ".join(BUDGET_GRAIN)
     budget_blocking = Suite(
         "marts",
@@ -1155,6 +1244,50 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                 """,
                 keys=", ".join(recon_grain),
                 tolerance=tol,
+            ),
+            unexpected_rows(
+                "invoices_match_raw",
+                "Per billing month, platform, account and invoice currency, invoiced, credits and "
+                "adjustments equal the sums of raw.finance_invoices' invoices, credit notes and "
+                "adjustments exactly, over the whole history (the billing files are small and "
+                "replaced whole: no control totals needed); a row without documents shows 0.",
+                """
+                with documents as (
+                    select
+                        date_trunc('month', billing_month)::date as billing_month,
+                        lower(trim(platform)) as platform,
+                        trim(account_id) as account_id,
+                        upper(trim(currency)) as invoice_currency,
+                        coalesce(sum(amount) filter (where lower(trim(document_type)) = 'invoice'), 0) as invoiced,
+                        coalesce(sum(amount) filter (where lower(trim(document_type)) = 'credit_note'), 0) as credits,
+                        coalesce(sum(amount) filter (where lower(trim(document_type)) = 'adjustment'), 0) as adjustments
+                    from raw.finance_invoices
+                    group by 1, 2, 3, 4
+                ),
+
+                mart as (
+                    select billing_month, platform, account_id, invoice_currency, invoiced, credits, adjustments
+                    from {{batch}}
+                )
+
+                select
+                    coalesce(mart.billing_month, documents.billing_month) as billing_month,
+                    coalesce(mart.platform, documents.platform) as platform,
+                    coalesce(mart.account_id, documents.account_id) as account_id,
+                    coalesce(mart.invoice_currency, documents.invoice_currency) as invoice_currency,
+                    mart.invoiced, documents.invoiced as raw_invoiced,
+                    mart.credits, documents.credits as raw_credits,
+                    mart.adjustments, documents.adjustments as raw_adjustments
+                from mart
+                full outer join documents
+                    on documents.billing_month = mart.billing_month and documents.platform = mart.platform
+                        and documents.account_id = mart.account_id
+                        and documents.invoice_currency = mart.invoice_currency
+                where mart.billing_month is null
+                    or coalesce(mart.invoiced, -1) <> coalesce(documents.invoiced, 0)
+                    or coalesce(mart.credits, -1) <> coalesce(documents.credits, 0)
+                    or coalesce(mart.adjustments, -1) <> coalesce(documents.adjustments, 0)
+                """,
             ),
             unexpected_rows(
                 "every_invoiced_account_reconciled",
@@ -1645,28 +1778,26 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         ),
     )
 
+    # Every mart suite, by the configured part of the warehouse it checks (MART_DOMAIN_NAMES):
+    # a new mart's suite goes here once, the gate's scope follows (mart_domains()).
+    by_domain = {
+        "paid": [ad_blocking, ad_warning, campaign_daily_blocking, campaign_daily_warning,
+                 campaign_monthly_blocking, campaign_monthly_warning, platform_daily_blocking,
+                 roi_blocking, roi_totals_blocking],
+        "budgets": [budget_blocking],
+        "invoices": [reconciliation_blocking],
+        "organic": [organic_post_blocking, organic_post_warning, organic_audience_blocking,
+                    organic_kpis_blocking, community_daily_blocking, post_conversation_blocking,
+                    competitor_benchmark_blocking, community_alerts_blocking],
+    }
     suites = [
         *raw_suites(s),
-        ad_blocking,
-        ad_warning,
-        campaign_daily_blocking,
-        campaign_daily_warning,
-        campaign_monthly_blocking,
-        campaign_monthly_warning,
-        budget_blocking,
-        reconciliation_blocking,
-        roi_blocking,
-        roi_totals_blocking,
-        organic_post_blocking,
-        organic_post_warning,
-        organic_audience_blocking,
-        organic_kpis_blocking,
-        community_daily_blocking,
-        post_conversation_blocking,
-        competitor_benchmark_blocking,
-        community_alerts_blocking,
+        *(replace(suite, domain=domain) for domain, marts in by_domain.items() for suite in marts),
     ]
     for suite in suites:
+        if (suite.source == "marts") != (suite.domain in MART_DOMAIN_NAMES):
+            raise ValueError(f"suite {suite.name}: a mart's suite needs one of the domains "
+                             f"{sorted(MART_DOMAIN_NAMES)}, a raw table's none (got {suite.domain!r})")
         for c in suite.checks:
             query = c.kwargs.get("unexpected_rows_query", "")
             if re.search(r"\{batch\}\s+as\s+\w", query) and not re.search(r"\bjoin\b", query):
@@ -1680,6 +1811,19 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         if suite.severity not in SEVERITIES:
             raise ValueError(f"suite {suite.name}: severity must be one of {sorted(SEVERITIES)}")
     return suites
+
+
+#: The configured parts of the warehouse a mart can belong to: paid / organic platforms enabled,
+#: budget / invoice files present (socialwh.quality.gate.GateScope decides which are, per run).
+MART_DOMAIN_NAMES = frozenset({"paid", "organic", "budgets", "invoices"})
+
+
+@cache
+def mart_domains() -> dict[str, str]:
+    """Each mart with suites -> its domain, as build_suites declares it (the settings do not
+    change which suites exist, so the defaults do; no config is read)."""
+    return {suite.asset: suite.domain for suite in build_suites(Settings())
+            if suite.source == "marts" and suite.domain}
 
 
 # --- rendering to files ---------------------------------------------------------------------
