@@ -511,6 +511,31 @@ def test_negative_spend_fails(conn, gate):
     assert spend.examples == ({"value": "-5", "key": f"meta/1000000001/a111/{DAYS[0]}"},)
 
 
+def test_the_window_holds_only_the_accounts_dbt_rewrote(conn, gate):
+    """When dbt recorded which accounts it rewrote (ops.mart_changes by account: a night that
+    changed a few accounts), the row-level checks read those accounts' rows from their day, not
+    every account's window: a defect in an account nobody rewrote tonight is not read again (it
+    was checked the night it was written), one in a rewritten account is."""
+    conn.execute("update marts.fct_ad_performance_daily set spend_local = -5, spend_reporting = -5"
+                 " where ad_id = 'a111' and date_day = %s", (DAYS[1],))
+    conn.execute("create schema if not exists ops")
+    conn.execute("create table if not exists ops.mart_changes (model text not null, date_column text not null,"
+                 " changed_from date, recorded_at timestamptz not null default clock_timestamp(),"
+                 " platform text, account_id text)")
+    try:
+        for account, read in (("1000000002", False), ("1000000001", True)):
+            conn.execute("delete from ops.mart_changes")
+            conn.execute("insert into ops.mart_changes (model, date_column, changed_from, platform, account_id)"
+                         " values ('fct_ad_performance_daily', 'date_day', %s, 'meta', %s)", (DAYS[0], account))
+            result = gate()
+            assert (f"{AD}:non_negative:spend_local" in _blocking(result)) is read, (account, result.summary())
+            accounts = conn.execute("select platform, account_id, check_from from ops.gate_window_accounts"
+                                    " where asset = 'fct_ad_performance_daily'").fetchall()
+            assert accounts == [("meta", account, DAYS[0])]
+    finally:
+        conn.execute("drop table ops.mart_changes")
+
+
 def test_ctr_above_one_fails(conn, gate):
     conn.execute(
         "update marts.fct_campaign_kpis_daily set ctr = 1.5 "

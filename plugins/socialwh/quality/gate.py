@@ -329,56 +329,91 @@ class GateWindow:
         return self.loaded_since is None and all(v is None for v in self.check_from.values())
 
 
+def _inf(day: date | None) -> str | None:
+    """date.max stands for 'infinity' (only some accounts' rows are in the window)."""
+    return "infinity" if day == date.max else (day.isoformat() if day else None)
+
+
 def record_window(connection_string: str, *, full: bool = False, days: int | None = None) -> GateWindow:
     """Decide and record the night's window of the row-level checks (suites.GATE_WINDOW).
 
-    An incremental mart is checked from the first day dbt rewrote since the last publication
-    (ops.mart_changes, which publish consumes; a backfill's or a new account's older days included),
-    and at least over its last `days` (the dbt var reprocess_days) days; every row when a record
-    says the whole table was rebuilt (a first build, a --full-refresh) or with `full`. Raw rows are
+    An incremental mart is checked over exactly what dbt rewrote since the last publication
+    (ops.mart_changes, which publish consumes; a backfill's or a new account's older days included):
+    every account's rows from a day, and the accounts rewritten from their own day
+    (suites.GATE_WINDOW_ACCOUNTS); over its last `days` (the dbt var reprocess_days) days when
+    nothing is recorded; every row when a record says the whole table was rebuilt (a first build,
+    a --full-refresh) or with `full`. Raw rows are
     checked when a batch loaded since the last publication (ops.publications) covers them; every
     row before the first publication or with `full`. The whole-table invariants (control totals
     against the monthly mart, primary keys, unique indexes) do not depend on the window."""
     import psycopg  # noqa: PLC0415
 
-    from socialwh.quality.suites import GATE_WINDOW, WINDOWED_MARTS  # noqa: PLC0415
+    from socialwh.quality.suites import (  # noqa: PLC0415
+        BY_ACCOUNT,
+        GATE_WINDOW,
+        GATE_WINDOW_ACCOUNTS,
+        WINDOWED_MARTS,
+    )
 
     days = days or reprocess_days()
     check_from: dict[str, date | None] = {}
+    global_from: dict[str, date | None] = {}
+    by_account: list[tuple[str, str, str, date]] = []
     with psycopg.connect(connection_string, autocommit=True) as conn:
         def exists(name: str) -> bool:
             return conn.execute("select to_regclass(%s) is not null", [name]).fetchone()[0]
 
         changes = exists("ops.mart_changes")
+        accounts_recorded = changes and conn.execute(
+            "select 1 from information_schema.columns where table_schema = 'ops' and table_name = 'mart_changes'"
+            " and column_name = 'account_id'").fetchone() is not None
         loaded_since = None
         if not full and exists("ops.publications"):
             loaded_since = conn.execute("select max(published_at) from ops.publications").fetchone()[0]
         for asset, (column, grain) in WINDOWED_MARTS.items():
             if full or not exists(f"marts.{asset}"):
-                check_from[asset] = None
+                check_from[asset] = global_from[asset] = None
                 continue
             start = f"max({column}) - {int(days)} + 1"
             if grain == "month":
                 start = f"date_trunc('month', {start})::date"
             first = conn.execute(f"select {start} from marts.{asset}").fetchone()[0]  # noqa: S608
-            if changes:
-                whole, rewritten = conn.execute(
-                    "select coalesce(bool_or(changed_from is null), false), min(changed_from)"
-                    " from ops.mart_changes where model = %s", [asset]).fetchone()
-                if whole:
-                    first = None
-                elif rewritten is not None and first is not None:
-                    first = min(first, rewritten)
+            records = conn.execute(
+                "select changed_from, " + ("platform, account_id" if accounts_recorded else "null, null")
+                + " from ops.mart_changes where model = %s", [asset]).fetchall() if changes else []
+            if any(r[0] is None for r in records):
+                first = None  # the whole table was rebuilt
+            elif records:
+                # exactly what dbt rewrote since the last publication: every account from a day,
+                # and accounts from their own day (older rows were checked when they were written)
+                everyone = [r[0] for r in records if r[1] is None or r[2] is None or asset not in BY_ACCOUNT]
+                mine: dict[tuple[str, str], date] = {}
+                for changed, platform, account in records:
+                    if not (platform is None or account is None or asset not in BY_ACCOUNT):
+                        mine[(platform, account)] = min(changed, mine.get((platform, account), changed))
+                g = min(everyone) if everyone else date.max
+                by_account += [(asset, p, a, d) for (p, a), d in sorted(mine.items()) if d < g]
+                global_from[asset] = g
+                first = min([g, *mine.values()])
             check_from[asset] = first
+            global_from.setdefault(asset, first)
         conn.execute("create schema if not exists ops")
         conn.execute(f"create table if not exists {GATE_WINDOW} (asset text primary key, check_from date,"
                      " loaded_since timestamptz, recorded_at timestamptz not null default now())")
+        conn.execute(f"alter table {GATE_WINDOW} add column if not exists global_from date")
+        conn.execute(f"create table if not exists {GATE_WINDOW_ACCOUNTS} (asset text not null, platform text"
+                     " not null, account_id text not null, check_from date not null,"
+                     " primary key (asset, platform, account_id))")
         with conn.transaction():
             conn.execute(f"delete from {GATE_WINDOW}")  # noqa: S608
+            conn.execute(f"delete from {GATE_WINDOW_ACCOUNTS}")  # noqa: S608
             with conn.cursor() as cur:
                 cur.executemany(
-                    f"insert into {GATE_WINDOW} (asset, check_from) values (%s, coalesce(%s, '-infinity'::date))",
-                    list(check_from.items()))
+                    f"insert into {GATE_WINDOW} (asset, check_from, global_from) values (%s,"  # noqa: S608
+                    " coalesce(%s::date, '-infinity'::date), coalesce(%s::date, '-infinity'::date))",
+                    [(a, check_from[a], _inf(global_from[a])) for a in check_from])
+                cur.executemany(f"insert into {GATE_WINDOW_ACCOUNTS} values (%s, %s, %s, %s)",  # noqa: S608
+                                by_account)
             conn.execute(f"insert into {GATE_WINDOW} (asset, loaded_since) values ('raw', %s)", [loaded_since])
     return GateWindow(check_from, loaded_since)
 

@@ -388,10 +388,48 @@ WINDOWED_MARTS = {
 }
 
 
+#: The windowed marts keyed by account: their window may name accounts rewritten from their own
+#: day (GATE_WINDOW_ACCOUNTS) besides the day from which every account's rows are read.
+BY_ACCOUNT = frozenset({"fct_ad_performance_daily", "fct_campaign_kpis_daily", "fct_campaign_kpis_monthly"})
+#: Per BY_ACCOUNT mart: (platform, account_id) -> the first day of that account's rows the night
+#: rewrote (ops.mart_changes), when earlier than the mart's global_from in GATE_WINDOW.
+GATE_WINDOW_ACCOUNTS = "ops.gate_window_accounts"
+
+
 def window_start(asset: str) -> str:
-    """SQL: the first day of `asset`'s rows the night's checks read (all of them without a record)."""
+    """SQL: the first day of `asset`'s rows the night's checks read, for every account (all of
+    them without a record): the earliest day of its window, a conservative single bound."""
     return (f"coalesce((select check_from from {GATE_WINDOW} where asset = '{asset}'),"
             " '-infinity'::date)")
+
+
+def global_start(asset: str) -> str:
+    """SQL: the day from which every account's rows of `asset` are read ('infinity': only the
+    accounts GATE_WINDOW_ACCOUNTS names)."""
+    return (f"coalesce((select coalesce(global_from, check_from) from {GATE_WINDOW} where asset = '{asset}'),"
+            " '-infinity'::date)")
+
+
+def account_start(asset: str, platform: str, account: str) -> str:
+    """SQL: the first day of one account's rows of `asset` the night's checks read (`platform`,
+    `account`: SQL expressions)."""
+    return (f"least({global_start(asset)}, coalesce((select w.check_from from {GATE_WINDOW_ACCOUNTS} as w"
+            f" where w.asset = '{asset}' and w.platform = {platform} and w.account_id = {account}),"
+            " 'infinity'::date))")
+
+
+def scoped_rows(asset: str, table: str, column: str) -> str:
+    """SQL: the rows of `table` in `asset`'s window (`column`: its date column): every account's
+    from the global day on, and each account GATE_WINDOW_ACCOUNTS names from its own day, through
+    the table's index on (platform, account_id, ...), so a night whose changes touch a few
+    accounts reads those accounts' rows, not every account's window."""
+    if asset not in BY_ACCOUNT:
+        return f"(select * from {table} where {column} >= {window_start(asset)})"
+    start = global_start(asset)
+    return (f"(select * from {table} where {column} >= {start}"
+            f" union all select t.* from {GATE_WINDOW_ACCOUNTS} as w join {table} as t"
+            f" on t.platform = w.platform and t.account_id = w.account_id and t.{column} >= w.check_from"
+            f" and t.{column} < {start} where w.asset = '{asset}')")
 
 
 def windowed(check: Check, asset: str, date_column: str = "date_day") -> Check:
@@ -401,7 +439,7 @@ def windowed(check: Check, asset: str, date_column: str = "date_day") -> Check:
     what must hold for the whole table is checked without a window (the monthly control totals
     against raw; grain: the marts' unique index on it)."""
     query = check.kwargs["unexpected_rows_query"]
-    scoped = f"(select * from {{batch}} where {date_column} >= {window_start(asset)})"
+    scoped = scoped_rows(asset, "{batch}", date_column)
     return Check(check.check, check.type, {**check.kwargs, "unexpected_rows_query":
                                                   query.replace("{batch}", scoped)},
                  check.description + f" (rows of the night's window of {date_column})", check.per_rule)
@@ -558,6 +596,7 @@ def _raw_in_window(platform: str, select: str) -> str:
     the days of the ad fact's night window, per account through the raw primary key."""
     table, _, account, day = RAW_SPEND[platform]
     start = window_start("fct_ad_performance_daily")
+    mine = account_start("fct_ad_performance_daily", f"'{platform}'", "a.account_id")
     # a full gate reads the table once; a night's window per account through the primary key
     return (f"select r.{account} as account_id, {select.removeprefix('select ')} from {table} as r"
             f" where {start} = '-infinity'::date group by 1, 2"
@@ -565,7 +604,7 @@ def _raw_in_window(platform: str, select: str) -> str:
             f" select a.account_id, x.* from (select distinct account_id from raw.control_totals"
             f" where target_table = '{table}' and {start} > '-infinity'::date) as a"
             f" cross join lateral ({select} from {table} as r"
-            f" where r.{account} = a.account_id and r.{day} >= {start} group by 1) as x")
+            f" where r.{account} = a.account_id and r.{day} >= {mine} group by 1) as x")
 
 
 def _days_match_raw(platform: str) -> Check:
@@ -578,8 +617,8 @@ def _days_match_raw(platform: str) -> Check:
         """
         with mart_days as (
             select distinct account_id, date_day
-            from {{batch}}
-            where platform = '{platform}' and date_day >= {start}
+            from {rows} as m
+            where platform = '{platform}'
         ),
 
         raw_days as (
@@ -597,7 +636,7 @@ def _days_match_raw(platform: str) -> Check:
         where mart_days.date_day is null or raw_days.date_day is null
         """,
         platform=platform,
-        start=window_start("fct_ad_performance_daily"),
+        rows=scoped_rows("fct_ad_performance_daily", "{batch}", "date_day"),
         raw=_raw_in_window(platform, f"select r.{day} as date_day"),
     )
 
@@ -678,8 +717,8 @@ def _spend_matches_raw(platform: str, tolerance: str) -> Check:
         """
         with mart_totals as (
             select account_id, sum(spend_local) as spend
-            from {{batch}}
-            where platform = '{platform}' and date_day >= {start}
+            from {rows} as m
+            where platform = '{platform}'
             group by account_id
         ),
 
@@ -701,7 +740,7 @@ def _spend_matches_raw(platform: str, tolerance: str) -> Check:
         where abs(coalesce(mart_totals.spend, 0) - coalesce(raw_totals.spend, 0)) > {tolerance}
         """,
         platform=platform,
-        start=window_start("fct_ad_performance_daily"),
+        rows=scoped_rows("fct_ad_performance_daily", "{batch}", "date_day"),
         raw=_raw_in_window(platform, f"select r.{day} as date_day, sum(r.{spend}) as spend"),
         tolerance=tolerance,
     )
@@ -1037,10 +1076,10 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
             "Per platform and account, spend_local, impressions, clicks and conversions equal "
             f"marts.fct_ad_performance_daily (money within {tol}), over the night's window.",
             ["platform", "account_id"],
-            _sums(f"(select * from {{batch}} where date_day >= {window_start('fct_campaign_kpis_daily')}) as d",
+            _sums(scoped_rows("fct_campaign_kpis_daily", "{batch}", "date_day") + " as d",
                   ["platform", "account_id"]),
-            _sums(f"(select * from marts.fct_ad_performance_daily where date_day >= "
-                  f"{window_start('fct_campaign_kpis_daily')}) as f", ["platform", "account_id"]),
+            _sums(scoped_rows("fct_campaign_kpis_daily", "marts.fct_ad_performance_daily", "date_day") + " as f",
+                  ["platform", "account_id"]),
             tol,
         ),
     )
@@ -1054,11 +1093,10 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
             "Per campaign and month, spend_local, impressions, clicks and conversions equal the "
             f"sum of marts.fct_campaign_kpis_daily (money within {tol}), over the night's months.",
             CAMPAIGN_MONTHLY_GRAIN,
-            _sums(f"(select * from {{batch}} where month_start >= {window_start('fct_campaign_kpis_monthly')})"
-                  " as m", CAMPAIGN_MONTHLY_GRAIN),
+            _sums(scoped_rows("fct_campaign_kpis_monthly", "{batch}", "month_start") + " as m",
+                  CAMPAIGN_MONTHLY_GRAIN),
             _sums(
-                f"(select * from marts.fct_campaign_kpis_daily where date_day >= "
-                f"{window_start('fct_campaign_kpis_monthly')}) as d",
+                scoped_rows("fct_campaign_kpis_monthly", "marts.fct_campaign_kpis_daily", "date_day") + " as d",
                 CAMPAIGN_MONTHLY_GRAIN,
                 ["platform", "account_id", "campaign_id", "date_trunc('month', date_day)::date"],
             ),
