@@ -24,15 +24,30 @@ fx_rates as (
 
 ),
 
+totals as (
+
+    {%- set facts = [] -%}
+    {%- for p in paid_platforms() -%}{%- for f in p.facts -%}{%- do facts.append("'" ~ f ~ "'") -%}{%- endfor -%}{%- endfor %}
+    select day
+    from {{ source('finance_billing', 'control_totals') }}
+    where target_table in ({{ facts | join(', ') }})
+
+),
+
 ad_days as (
 
-    -- one scan for both bounds: a CTE read twice is materialized whole (every column of all of
-    -- raw through the platforms' views); read once, it is inlined and only date_day is computed
+    -- the first and last ad day, from the control totals the loader keeps per raw fact table,
+    -- account and day (a few rows per account-day instead of every ad row of raw through the
+    -- platforms' views); raw rows written without the loader (no totals at all) are scanned
     select
-        min(date_day) as first_day,
-        max(date_day) as last_day
-
-    from {{ ref('int_ad_performance_unioned') }}
+        coalesce(
+            (select min(day) from totals),
+            (select min(date_day) from {{ ref('int_ad_performance_unioned') }})
+        ) as first_day,
+        coalesce(
+            (select max(day) from totals),
+            (select max(date_day) from {{ ref('int_ad_performance_unioned') }})
+        ) as last_day
 
 ),
 

@@ -19,8 +19,8 @@
     weekend/holiday -> last rate published before; a day after the newest rate -> the newest).
 #}
 {#-
-    A table, not a view: the account time zones come from all of raw's ad rows, which a view
-    would re-read for every query and every data test on it (issue #10).
+    A table, not a view: the account time zones come from the ad fact, which a view would re-read
+    for every query and every data test on it (issue #10).
 -#}
 {{ config(materialized='table') }}
 {%- set lookback = var('attribution_lookback_days', 30) | string | trim -%}
@@ -62,7 +62,8 @@ campaigns as (
 
 ad_performance as (
 
-    select * from {{ ref('int_ad_performance_unioned') }}
+    -- the paid fact (the same rows as the union over raw): read per attributed account below
+    select * from {{ ref('fct_ad_performance_daily') }}
 
 ),
 
@@ -158,19 +159,6 @@ campaign_names as (
 
 ),
 
-account_timezones as (
-
-    select
-        platform,
-        account_id,
-        max(account_timezone) as account_timezone
-
-    from ad_performance
-    where account_timezone is not null
-    group by platform, account_id
-
-),
-
 matched as (
 
     select
@@ -205,6 +193,25 @@ matched as (
         on
             utm_source_platforms.platform = by_name.platform
             and with_touch.touch_utm_campaign = by_name.campaign_name
+
+),
+
+account_timezones as (
+
+    -- only the accounts orders are attributed to, each read through the fact's index on
+    -- (platform, account_id, ...), not every ad row of the history
+    select
+        needed.platform,
+        needed.account_id,
+        (
+            select max(ad_performance.account_timezone)
+            from ad_performance
+            where
+                ad_performance.platform = needed.platform
+                and ad_performance.account_id = needed.account_id
+        ) as account_timezone
+
+    from (select distinct platform, account_id from matched where account_id is not null) as needed
 
 ),
 
