@@ -495,7 +495,8 @@ def bench_loader(url: str, loader_url: str, n_rows: int, slice_night: date) -> d
         db.ensure_raw_schema(conn)
         conn.commit()
         t0 = time.perf_counter()
-        rows = [meta.insight_row(r, account) for body in pages for r in json.loads(body)["data"]]
+        # the pages decoded as the nightly extraction decodes them (MetaAdsClient.iter_insights(typed=True))
+        rows = meta.insight_rows((r for body in pages for r in meta.decode_insights_page(body)["data"]), account)
         counts, _ = quarantine.load_account_tables(
             conn, PLATFORM, account_id, [TableLoad(table, rows, date_column="date_start")], since, until, until)
         conn.commit()

@@ -36,6 +36,23 @@ def is_plain_non_negative(text: str) -> bool:
     return text.isascii() and (text.isdigit() or _PLAIN_NUMBER.fullmatch(text) is not None)
 
 
+_WS = rb"[ \t\n\r]*"
+_VALUE = rb'"value"' + _WS + rb":" + _WS + rb'"[0-9]+(?:\.[0-9]+)?"'
+_TYPE = rb'"action_type"' + _WS + rb":" + _WS + rb'"[^"\\]*"'
+_ACTION = (rb"\{" + _WS + rb"(?:" + _VALUE + _WS + rb"," + _WS + _TYPE + rb"|" + _TYPE + _WS + rb"," + _WS
+           + _VALUE + rb")" + _WS + rb"\}")
+_PLAIN_ACTIONS = re.compile(rb"\[" + _WS + rb"(?:" + _ACTION + rb"(?:" + _WS + rb"," + _WS + _ACTION + rb")*"
+                            + _WS + rb")?\]")
+
+
+def is_plain_action_list(text: bytes | memoryview | Any) -> bool:
+    """True for the JSON text of a list of ``{"action_type": "..", "value": ".."}`` objects (in
+    either key order, no other keys, no escapes in the type) whose every value is a plain
+    decimal >= 0 (:func:`is_plain_non_negative`): Meta's action lists, judged without decoding
+    them (the loaders' fast path; anything else is decoded and judged in full)."""
+    return _PLAIN_ACTIONS.fullmatch(text) is not None
+
+
 def micros_to_amount(micros: int | Decimal) -> Decimal:
     """Micro-currency to currency units, exactly (scaleb shifts the exponent, no rounding)."""
     return Decimal(micros).scaleb(MICRO)
