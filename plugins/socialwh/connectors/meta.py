@@ -493,12 +493,13 @@ def _typed_insight_row(r: InsightRecord, account: Mapping[str, Any]) -> dict[str
     digits, a plain decimal spend, action lists of plain values): the same row, built without a
     parse per field. None when anything is unusual: the caller then maps :func:`record_of`."""
     acct = _digits(account.get("id") or account.get("account_id") or "")
+    values = _ASTUPLE(r)
     (account_id, account_currency, campaign_id, campaign_name, adset_id, adset_name, ad_id, ad_name,
-     day, _date_stop, spend, impressions, clicks, reach, actions, action_values) = _ASTUPLE(r)
+     day, _date_stop, spend, impressions, clicks, reach, actions, action_values) = values
     currency, tz = account.get("currency"), account.get("timezone_name")
     if not (ad_id and day and currency and tz and spend and impressions and clicks):
         return None
-    if (account_id is not UNSET and _digits(account_id) != acct) or \
+    if (account_id is not UNSET and account_id != acct and _digits(account_id) != acct) or \
             (account_currency is not UNSET and account_currency != currency):
         return None
     if not (is_plain_non_negative(spend) and impressions.isascii() and impressions.isdigit()
@@ -514,9 +515,9 @@ def _typed_insight_row(r: InsightRecord, account: Mapping[str, Any]) -> dict[str
         date_start = date.fromisoformat(day)
     except ValueError:
         return None
-    record = {k: v for k, v in zip(_TEXT_FIELDS, (account_id, account_currency, campaign_id, campaign_name,
-                                                  adset_id, adset_name, ad_id, ad_name, day, _date_stop,
-                                                  spend, impressions, clicks, reach)) if v is not UNSET}
+    texts = values[:-2]
+    record = dict(zip(_TEXT_FIELDS, texts)) if UNSET not in texts else \
+        {k: v for k, v in zip(_TEXT_FIELDS, texts) if v is not UNSET}
     lists = []
     for key, raw in (("actions", actions), ("action_values", action_values)):
         if not len(raw):

@@ -286,7 +286,9 @@ def _fast_check(rules: Sequence[Rule]) -> Callable[[Mapping[str, Any], RuleConte
                 return False
         for name in numbers:
             v = get(name)
-            if v is not None and not sure(v):
+            if v is None or (type(v) is int and v >= 0):
+                continue
+            if not sure(v):
                 return False
         for name in actions:
             v = get(name)
