@@ -19,9 +19,9 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import msgspec
 import pytest
 from socialwh.connectors.http import ApiError, AuthError, RetryPolicy
+from socialwh.connectors.numbers import PlainActionList
 from socialwh.connectors.meta import (
     INSIGHT_FIELDS,
     MetaAdsClient,
@@ -407,10 +407,10 @@ def test_recorded_responses_replay_through_the_connector(replay) -> None:
         "120210000000000211",
     ]
     assert sum((r["spend"] for r in extract.insights), Decimal(0)) == Decimal("117.62")
-    # a plain action list is kept as the JSON text Graph sent (msgspec.Raw), loaded into jsonb as is
+    # a plain action list is kept as the JSON text Graph sent (PlainActionList), loaded into jsonb as is
     action_values = extract.insights[2]["action_values"]
-    assert isinstance(action_values, msgspec.Raw)
-    assert json.loads(bytes(action_values))[1] == {"action_type": "purchase", "value": "187.6"}
+    assert isinstance(action_values, PlainActionList)
+    assert action_values.value()[1] == {"action_type": "purchase", "value": "187.6"}
     assert extract.insights[1]["actions"] == []  # Graph omits empty actions
     assert extract.insights[0]["account_timezone"] == "Europe/Berlin"
     assert [c["daily_budget"] for c in extract.campaigns] == [Decimal("15000"), None]

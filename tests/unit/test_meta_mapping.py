@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal
 
 import httpx
-import msgspec
 import pytest
 
 from socialwh.connectors.http import ApiError, AuthError, ThrottledError, TransientError
@@ -22,6 +21,7 @@ from socialwh.connectors.meta import (
     insight_rows,
     usage_wait_seconds,
 )
+from socialwh.connectors.numbers import PlainActionList
 from socialwh.warehouse import folding
 
 ACCOUNT = {
@@ -144,9 +144,9 @@ ODD_PAGES = [
 
 
 def _plain(row: dict) -> dict:
-    """A row with JSON texts (msgspec.Raw) decoded, as the dict decoding gives them."""
+    """A row with JSON texts (PlainActionList) decoded, as the dict decoding gives them."""
     def value(v):
-        return json.loads(bytes(v)) if isinstance(v, msgspec.Raw) else v
+        return v.value() if isinstance(v, PlainActionList) else v
     return {k: ({rk: value(rv) for rk, rv in v.items()} if k == "record" else value(v)) for k, v in row.items()}
 
 
@@ -256,3 +256,16 @@ def _raw_ddl() -> str:
     from socialwh.warehouse.db import raw_ddl_text
 
     return raw_ddl_text()
+
+
+def test_a_plain_action_list_is_checked_when_made_and_read_back_as_its_list() -> None:
+    text = b'[{"action_type": "purchase", "value": "2"}, {"value": "0.5", "action_type": "x"}]'
+    plain = PlainActionList.of(text)
+    assert plain is not None and plain.value() == json.loads(text) and bytes(plain) == text
+    assert plain == PlainActionList(text) and len({plain, PlainActionList(text)}) == 1
+    for odd in (b'[{"action_type": "a", "value": "-1"}]', b'[{"action_type": "a", "value": 2}]',
+                b'[{"action_type": "a", "value": "1", "1d_click": "1"}]', b'null', b'{"value": "1"}',
+                b'[{"action_type": "a", "value": "1e3"}]', b'[{"action_type": "a", "value": "1\\n"}]'):
+        assert PlainActionList.of(odd) is None
+        with pytest.raises(ValueError, match="plain values"):
+            PlainActionList(odd)

@@ -41,7 +41,7 @@ from socialwh.connectors.http import (
     json_or_none,
     parse_json_header,
 )
-from socialwh.connectors.numbers import FieldNumbers, is_plain_action_list, is_plain_non_negative
+from socialwh.connectors.numbers import FieldNumbers, PlainActionList, is_plain_non_negative
 from socialwh.connectors.paging import items_of, pages
 from socialwh.connectors.rest import RestClient, within
 from socialwh.connectors.rows import check_grain, first_per
@@ -522,11 +522,12 @@ def _typed_insight_row(r: InsightRecord, account: Mapping[str, Any]) -> dict[str
     for key, raw in (("actions", actions), ("action_values", action_values)):
         if not len(raw):
             lists.append([])  # Graph omits an empty list
-        elif is_plain_action_list(raw):
-            lists.append(raw)  # its JSON text, as it came: the jsonb column and the record's value
-            record[key] = raw
         else:
-            return None
+            plain = PlainActionList.of(raw)  # its JSON text, as it came: the jsonb column and the record's value
+            if plain is None:
+                return None
+            lists.append(plain)
+            record[key] = plain
     return {
         "account_id": acct,
         "date_start": date_start,
@@ -552,7 +553,7 @@ def insight_row(record: InsightRecord | Mapping[str, Any], account: Mapping[str,
     """``raw.meta_ad_insights`` row; currency and time zone come from the account settings.
 
     ``record``: a dict, or an :class:`InsightRecord` (:func:`decode_insights_page`), which gives
-    the same row (its action lists as their JSON text, ``msgspec.Raw``, when their values are
+    the same row (its action lists as their JSON text, :class:`PlainActionList`, when their values are
     plain) and the same errors."""
     if type(record) is InsightRecord:
         row = _typed_insight_row(record, account)

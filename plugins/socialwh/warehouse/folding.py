@@ -30,10 +30,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-try:
-    from msgspec import Raw as _RAW
-except ImportError:  # pragma: no cover
-    _RAW = None
+from socialwh.connectors.numbers import PlainActionList
 
 if TYPE_CHECKING:
     from socialwh.registry import Table
@@ -100,8 +97,8 @@ def _jsonb(original: Any, typed: Any) -> bool:
         t = type(original)
         if t is list or t is dict or isinstance(original, (list, dict)):
             return True
-        if t is _RAW:  # one JSON text (msgspec.Raw) for both: equal when it is a list or an object
-            return bytes(original).lstrip()[:1] in (b"[", b"{")
+        if t is PlainActionList:  # one JSON text of a list for both
+            return True
     return reproduces("jsonb", original, typed)
 
 

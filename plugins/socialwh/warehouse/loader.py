@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 from psycopg.adapt import PyFormat, Transformer
 
+from socialwh.connectors.numbers import PlainActionList
 from socialwh.warehouse import folding
 
 
@@ -43,8 +44,8 @@ class Batch:
 
 
 def _json_default(value: Any) -> Any:
-    if _RAW is not None and isinstance(value, _RAW):  # JSON text kept as it came (msgspec.Raw)
-        return json.loads(bytes(value))
+    if isinstance(value, PlainActionList):  # JSON text kept as it came
+        return value.value()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (date, datetime)):
@@ -60,10 +61,8 @@ try:  # msgspec (installed with Airflow) encodes JSON ~20x faster than the json 
     import msgspec
 
     _FAST_JSON = msgspec.json.Encoder(decimal_format="string").encode
-    _RAW: type | None = msgspec.Raw
 except ImportError:  # pragma: no cover - the json module alone gives the same jsonb
     _FAST_JSON = None
-    _RAW = None
 
 
 def _json_text(value: Any) -> str:
@@ -121,8 +120,8 @@ class _TextRows:
             return "\\N"
         if t is int or t is date or (t is Decimal and v.is_finite()):
             return str(v)
-        if t is _RAW:  # a JSON value's text as the API sent it (a connector checked it): jsonb as is
-            text = bytes(v).decode()
+        if t is PlainActionList:  # a list's JSON text as the API sent it (checked): jsonb as is
+            text = bytes(v.json).decode()
             return _SPECIAL.sub(_escape_sub, text) if _SPECIAL.search(text) else text
         if t is dict and not v:
             return "{}"

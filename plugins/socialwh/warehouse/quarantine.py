@@ -22,7 +22,6 @@ night's summary counts it.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import uuid
@@ -35,9 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialwh import registry
 from socialwh.bulk import gc_paused
-from msgspec import Raw
-
-from socialwh.connectors.numbers import is_plain_action_list, is_plain_non_negative
+from socialwh.connectors.numbers import PlainActionList, is_plain_non_negative
 from socialwh.quality.currencies import is_currency
 from socialwh.warehouse import control_totals, loader
 
@@ -150,8 +147,8 @@ def _action_values_non_negative(value: Any, row: Mapping[str, Any], ctx: RuleCon
     """Meta's actions / action_values: [{"action_type": .., "value": ".."}], every value >= 0."""
     if value is None:
         return True
-    if isinstance(value, Raw):  # the list's JSON text, as the API sent it
-        value = json.loads(bytes(value))
+    if isinstance(value, PlainActionList):  # the list's JSON text, as the API sent it
+        value = value.value()
     if not isinstance(value, list):
         return False
     return all(isinstance(a, Mapping) and _non_negative(a.get("value"), row, ctx)
@@ -295,7 +292,7 @@ def _fast_check(rules: Sequence[Rule]) -> Callable[[Mapping[str, Any], RuleConte
             if v is None:
                 continue
             if type(v) is not list:
-                if type(v) is Raw and is_plain_action_list(v):  # JSON text of plain values >= 0
+                if type(v) is PlainActionList:  # checked when made: every value a plain number >= 0
                     continue
                 return False
             for a in v:
@@ -354,8 +351,8 @@ def json_safe(value: Any) -> Any:
         return str(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    if isinstance(value, Raw):
-        return json_safe(json.loads(bytes(value)))
+    if isinstance(value, PlainActionList):
+        return json_safe(value.value())
     if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
