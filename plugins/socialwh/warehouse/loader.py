@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.adapt import PyFormat, Transformer
+from psycopg.copy import QueuedLibpqWriter
 
 from socialwh.connectors.numbers import PlainActionList
 from socialwh.warehouse import folding
@@ -151,7 +152,9 @@ def copy_rows(
     n = 0
     chunk: list[str] = []
     plain = _PLAIN_TYPES
-    with conn.cursor() as cur, cur.copy(stmt) as copy:
+    # the writes go through a queue to a thread of psycopg's (QueuedLibpqWriter): while the server
+    # takes a chunk in, this thread formats the next one instead of waiting on the socket
+    with conn.cursor() as cur, cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as copy:
         for row in rows:
             # a str without a character to escape (most values) goes as it is, an int or a date as
             # str() gives it, without a call
