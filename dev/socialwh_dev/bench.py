@@ -10,7 +10,8 @@ One process, side by side, against a warehouse of its own (an embedded PostgreSQ
    records and `raw.load_batches` rows): rows with exactly the shape the connector loads. The
    output says how many rows are synthetic.
 2. **loader**: rows/s from Meta insights JSON pages (the slice's own API records) through
-   `insight_row` + `quarantine.load_account_tables` into raw, against a plain `COPY` of the
+   `decode_insights_page` + `insight_rows` (the nightly extraction's decoding and mapping) +
+   `quarantine.load_account_tables` into raw, against a plain `COPY` of the
    same rows into a table of the same shape (the physical limit), and their ratio.
 3. **nights**: a full-refresh night and the next (incremental) night, per task: extract (every
    enabled account from the sandbox APIs), finance, dbt build, dbt test, gate, publish, with the

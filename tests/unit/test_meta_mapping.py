@@ -249,6 +249,11 @@ def test_error_codes_map_to_types() -> None:
     html = classify_meta(httpx.Response(502, text="<html>bad gateway</html>", request=request))
     assert isinstance(html, TransientError)
     assert classify_meta(httpx.Response(200, json={"data": []}, request=request)) is None
+    # a 200 page is parsed again only when "error" (or an escape that could spell it) is in it
+    escaped = b'{"\\u0065rror": {"message": "x", "code": 4}}'
+    assert isinstance(classify_meta(httpx.Response(200, content=escaped, request=request)), ThrottledError)
+    named = b'{"data": [{"ad_name": "\\"error\\" ad"}]}'
+    assert classify_meta(httpx.Response(200, content=named, request=request)) is None
 
 
 def _raw_ddl() -> str:
