@@ -488,15 +488,14 @@ def record_of(record: InsightRecord | Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _typed_insight_row(r: InsightRecord, account: Mapping[str, Any]) -> dict[str, Any] | None:
+def _typed_insight_row(r: InsightRecord, acct: str, currency: Any, tz: Any) -> dict[str, Any] | None:
     """:func:`insight_row` of an InsightRecord whose values are the plain ones (ids, an ISO day,
     digits, a plain decimal spend, action lists of plain values): the same row, built without a
-    parse per field. None when anything is unusual: the caller then maps :func:`record_of`."""
-    acct = _digits(account.get("id") or account.get("account_id") or "")
+    parse per field. None when anything is unusual: the caller then maps :func:`record_of`.
+    ``acct``, ``currency``, ``tz``: the account's digits, currency and time zone."""
     values = _ASTUPLE(r)
     (account_id, account_currency, campaign_id, campaign_name, adset_id, adset_name, ad_id, ad_name,
      day, _date_stop, spend, impressions, clicks, reach, actions, action_values) = values
-    currency, tz = account.get("currency"), account.get("timezone_name")
     if not (ad_id and day and currency and tz and spend and impressions and clicks):
         return None
     if (account_id is not UNSET and account_id != acct and _digits(account_id) != acct) or \
@@ -556,7 +555,8 @@ def insight_row(record: InsightRecord | Mapping[str, Any], account: Mapping[str,
     the same row (its action lists as their JSON text, :class:`PlainActionList`, when their values are
     plain) and the same errors."""
     if type(record) is InsightRecord:
-        row = _typed_insight_row(record, account)
+        row = _typed_insight_row(record, _digits(account.get("id") or account.get("account_id") or ""),
+                                 account.get("currency"), account.get("timezone_name"))
         if row is not None:
             return row
         record = record_of(record)
@@ -601,8 +601,11 @@ def insight_row(record: InsightRecord | Mapping[str, Any], account: Mapping[str,
 def insight_rows(records: Iterable[InsightRecord | Mapping[str, Any]], account: Mapping[str, Any]) -> list[dict[str, Any]]:
     """:func:`insight_row` of every record (the nightly extraction's and ``make bench``'s loop),
     with the garbage collector paused while the rows are built (loader.gc_paused)."""
+    acct = _digits(account.get("id") or account.get("account_id") or "")
+    currency, tz = account.get("currency"), account.get("timezone_name")
     with gc_paused():
-        return [insight_row(r, account) for r in records]
+        return [(type(r) is InsightRecord and _typed_insight_row(r, acct, currency, tz)) or insight_row(r, account)
+                for r in records]
 
 
 def campaign_row(record: Mapping[str, Any], account_id: str | int) -> dict[str, Any]:
