@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from socialwh.connectors.base import TableLoad
-from socialwh.connectors.meta import insight_row
+from socialwh.connectors.meta import InsightRecord, decode_insights_page, insight_row, insight_rows
 from socialwh.warehouse import db
 from socialwh.warehouse.quarantine import load_account_tables
 
@@ -151,8 +151,6 @@ def test_copy_text_stores_what_psycopg_write_row_stored(url):
 def test_typed_pages_load_exactly_the_rows_the_dict_pages_load(url):
     """The nightly decodes insights pages typed (meta.decode_insights_page): the same raw rows,
     folds and raw.api_record as the dict decoding, for plain pages and pages with odd values."""
-    from socialwh.connectors.meta import InsightRecord, decode_insights_page, insight_rows  # noqa: PLC0415
-
     extra = [api("7", ad_name="Caf\u00e9 \U0001f389", actions=[{"value": "3", "action_type": "like"}]),
              api("8", actions=[{"action_type": "x", "value": "1", "1d_click": "1"}])]  # an extra key: kept
     bodies = [json.dumps({"data": [r]}, indent=i % 2 or None).encode() for i, r in enumerate(RECORDS + extra)]
@@ -170,7 +168,7 @@ def test_typed_pages_load_exactly_the_rows_the_dict_pages_load(url):
         for records in (originals, decoded):
             conn.execute("delete from raw.meta_ad_insights")
             rows = insight_rows(records, ACCOUNT)
-            counts, _ = load_account_tables(
+            load_account_tables(
                 conn, "meta", ACCT, [TableLoad("raw.meta_ad_insights", rows, date_column="date_start")], DAY, DAY, DAY)
             conn.commit()
             stored.append(conn.execute(select, [ACCT]).fetchall())
