@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import pytest
 from socialwh.connectors.http import ApiError, AuthError, RetryPolicy
-from socialwh.connectors.numbers import PlainActionList
 from socialwh.connectors.meta import (
     INSIGHT_FIELDS,
     MetaAdsClient,
@@ -29,6 +28,7 @@ from socialwh.connectors.meta import (
     TooMuchDataError,
     extract_account,
 )
+from socialwh.connectors.numbers import PlainActionList
 from socialwh_dev.sandbox import meta as sandbox_meta
 from socialwh_dev.sandbox.server import FunctionApp
 
