@@ -10,7 +10,8 @@ One process, side by side, against a warehouse of its own (an embedded PostgreSQ
    records and `raw.load_batches` rows): rows with exactly the shape the connector loads. The
    output says how many rows are synthetic.
 2. **loader**: rows/s from Meta insights JSON pages (the slice's own API records) through
-   `insight_row` + `quarantine.load_account_tables` into raw, against a plain `COPY` of the
+   `decode_insights_page` + `insight_rows` (the nightly extraction's decoding and mapping) +
+   `quarantine.load_account_tables` into raw, against a plain `COPY` of the
    same rows into a table of the same shape (the physical limit), and their ratio.
 3. **nights**: a full-refresh night and the next (incremental) night, per task: extract (every
    enabled account from the sandbox APIs), finance, dbt build, dbt test, gate, publish, with the
@@ -495,7 +496,8 @@ def bench_loader(url: str, loader_url: str, n_rows: int, slice_night: date) -> d
         db.ensure_raw_schema(conn)
         conn.commit()
         t0 = time.perf_counter()
-        rows = [meta.insight_row(r, account) for body in pages for r in json.loads(body)["data"]]
+        # the pages decoded as the nightly extraction decodes them (MetaAdsClient.iter_insights(typed=True))
+        rows = meta.insight_rows((r for body in pages for r in meta.decode_insights_page(body)["data"]), account)
         counts, _ = quarantine.load_account_tables(
             conn, PLATFORM, account_id, [TableLoad(table, rows, date_column="date_start")], since, until, until)
         conn.commit()

@@ -28,6 +28,7 @@ from socialwh.connectors.meta import (
     TooMuchDataError,
     extract_account,
 )
+from socialwh.connectors.numbers import PlainActionList
 from socialwh_dev.sandbox import meta as sandbox_meta
 from socialwh_dev.sandbox.server import FunctionApp
 
@@ -406,7 +407,10 @@ def test_recorded_responses_replay_through_the_connector(replay) -> None:
         "120210000000000211",
     ]
     assert sum((r["spend"] for r in extract.insights), Decimal(0)) == Decimal("117.62")
-    assert extract.insights[2]["action_values"][1] == {"action_type": "purchase", "value": "187.6"}
+    # a plain action list is kept as the JSON text Graph sent (PlainActionList), loaded into jsonb as is
+    action_values = extract.insights[2]["action_values"]
+    assert isinstance(action_values, PlainActionList)
+    assert action_values.value()[1] == {"action_type": "purchase", "value": "187.6"}
     assert extract.insights[1]["actions"] == []  # Graph omits empty actions
     assert extract.insights[0]["account_timezone"] == "Europe/Berlin"
     assert [c["daily_budget"] for c in extract.campaigns] == [Decimal("15000"), None]

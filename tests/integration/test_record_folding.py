@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from socialwh.connectors.base import TableLoad
-from socialwh.connectors.meta import insight_row
+from socialwh.connectors.meta import InsightRecord, decode_insights_page, insight_row, insight_rows
 from socialwh.warehouse import db
 from socialwh.warehouse.quarantine import load_account_tables
 
@@ -146,3 +146,31 @@ def test_copy_text_stores_what_psycopg_write_row_stored(url):
                               " union all select * from copy_old except all select * from copy_new) d").fetchone()[0]
     assert len(new) == len(rows) and differ == 0
     assert [repr(r) for r in new] == [repr(r) for r in old]  # repr: Decimal('NaN') != itself
+
+
+def test_typed_pages_load_exactly_the_rows_the_dict_pages_load(url):
+    """The nightly decodes insights pages typed (meta.decode_insights_page): the same raw rows,
+    folds and raw.api_record as the dict decoding, for plain pages and pages with odd values."""
+    extra = [api("7", ad_name="Caf\u00e9 \U0001f389", actions=[{"value": "3", "action_type": "like"}]),
+             api("8", actions=[{"action_type": "x", "value": "1", "1d_click": "1"}])]  # an extra key: kept
+    bodies = [json.dumps({"data": [r]}, indent=i % 2 or None).encode() for i, r in enumerate(RECORDS + extra)]
+    bodies.append(json.dumps({"data": [api("9"), api("10", clicks=37)]}).encode())  # one odd record: dicts
+    originals = [r for body in bodies for r in json.loads(body)["data"]]
+    decoded = [r for body in bodies for r in decode_insights_page(body)["data"]]
+    # typed where every value is a string (5: odd strings; 8: an odd list, judged from its dict)
+    assert [type(r) is InsightRecord for r in decoded] == [
+        True, False, False, True, True, False, True, True, False, False]
+    select = ("select ad_id, date_start, campaign_id, campaign_name, adset_id, adset_name, account_currency,"
+              " account_timezone, spend, impressions, clicks, reach, actions, action_values, record, record_folded,"
+              " raw.api_record(t) from raw.meta_ad_insights t where account_id = %s order by ad_id")
+    with psycopg.connect(url) as conn:
+        stored = []
+        for records in (originals, decoded):
+            conn.execute("delete from raw.meta_ad_insights")
+            rows = insight_rows(records, ACCOUNT)
+            load_account_tables(
+                conn, "meta", ACCT, [TableLoad("raw.meta_ad_insights", rows, date_column="date_start")], DAY, DAY, DAY)
+            conn.commit()
+            stored.append(conn.execute(select, [ACCT]).fetchall())
+    assert stored[0] == stored[1] and len(stored[1]) == len(originals)
+    assert {r[0]: r[-1] for r in stored[1]} == {r["ad_id"]: r for r in originals}

@@ -16,9 +16,13 @@ from socialwh.connectors.meta import (
     account_row,
     campaign_row,
     classify_meta,
+    decode_insights_page,
     insight_row,
+    insight_rows,
     usage_wait_seconds,
 )
+from socialwh.connectors.numbers import PlainActionList
+from socialwh.warehouse import folding
 
 ACCOUNT = {
     "id": "act_1000000001",
@@ -114,12 +118,56 @@ def test_malformed_records_name_account_record_and_field(change: dict, field: st
     with pytest.raises(ValueError) as info:
         insight_row(record, ACCOUNT)
     message = str(info.value)
+    # the typed decoding of the same page (the nightly's) fails with the same message
+    (typed,) = decode_insights_page(json.dumps({"data": [record]}).encode())["data"]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        insight_row(typed, ACCOUNT)
     assert "act_1000000001" in message
     assert f"'{field}" in message
     if field != "ad_id":
         assert "120000001000070101" in message
     if field != "date_start":
         assert "2026-11-01" in message
+
+
+ODD_PAGES = [
+    {"data": [RECORD, {**RECORD, "ad_id": "2", "ad_name": "Caf\u00e9 \"\U0001f389\" \\ \t", "reach": ""}]},
+    {"data": [{k: v for k, v in RECORD.items() if k not in ("actions", "reach", "campaign_name")}]},
+    {"data": [{**RECORD, "actions": [{"value": "2", "action_type": "purchase"}], "action_values": []}]},
+    {"data": [{**RECORD, "spend": 14.35, "impressions": 185}]},              # JSON numbers
+    {"data": [{**RECORD, "reach": None, "campaign_name": None}]},            # nulls
+    {"data": [{**RECORD, "unknown": {"x": [1, 2.5]}}]},                      # a key not asked for
+    {"data": [{**RECORD, "actions": [{"action_type": "a", "value": 2}]}]},   # a number in a list
+    {"data": [{**RECORD, "account_id": "act_1000000001", "spend": "0014.350", "date_stop": "2026-11-02"}]},
+    {"data": [], "paging": {"cursors": {"before": "b", "after": "a"}}},
+]
+
+
+def _plain(row: dict) -> dict:
+    """A row with JSON texts (PlainActionList) decoded, as the dict decoding gives them."""
+    def value(v):
+        return v.value() if isinstance(v, PlainActionList) else v
+    return {k: ({rk: value(rv) for rk, rv in v.items()} if k == "record" else value(v)) for k, v in row.items()}
+
+
+@pytest.mark.parametrize("page", ODD_PAGES)
+@pytest.mark.parametrize("indent", [None, 2])
+def test_typed_page_decoding_gives_the_rows_of_the_dict_decoding(page: dict, indent: int | None) -> None:
+    body = json.dumps(page, indent=indent).encode()
+    expected = [insight_row(r, ACCOUNT) for r in json.loads(body)["data"]]
+    decoded = decode_insights_page(body)
+    rows = insight_rows(decoded["data"], ACCOUNT)
+    assert [_plain(r) for r in rows] == expected
+    assert decoded.get("paging") == page.get("paging")
+    folder = folding.folder("raw.meta_ad_insights")
+    assert [(_plain({"record": folder.fold(r)[0]})["record"], folder.fold(r)[1]) for r in rows] == [
+        folder.fold(r) for r in expected]
+
+
+def test_typed_decoding_of_what_is_not_json_fails_as_json_does() -> None:
+    with pytest.raises(ValueError):
+        decode_insights_page(b'{"data": [')
+    assert decode_insights_page(b'{"error": {"code": 4}}') == {"error": {"code": 4}}
 
 
 def test_account_row() -> None:
@@ -201,6 +249,11 @@ def test_error_codes_map_to_types() -> None:
     html = classify_meta(httpx.Response(502, text="<html>bad gateway</html>", request=request))
     assert isinstance(html, TransientError)
     assert classify_meta(httpx.Response(200, json={"data": []}, request=request)) is None
+    # a 200 page is parsed again only when "error" (or an escape that could spell it) is in it
+    escaped = b'{"\\u0065rror": {"message": "x", "code": 4}}'
+    assert isinstance(classify_meta(httpx.Response(200, content=escaped, request=request)), ThrottledError)
+    named = b'{"data": [{"ad_name": "\\"error\\" ad"}]}'
+    assert classify_meta(httpx.Response(200, content=named, request=request)) is None
 
 
 def _raw_ddl() -> str:
@@ -208,3 +261,16 @@ def _raw_ddl() -> str:
     from socialwh.warehouse.db import raw_ddl_text
 
     return raw_ddl_text()
+
+
+def test_a_plain_action_list_is_checked_when_made_and_read_back_as_its_list() -> None:
+    text = b'[{"action_type": "purchase", "value": "2"}, {"value": "0.5", "action_type": "x"}]'
+    plain = PlainActionList.of(text)
+    assert plain is not None and plain.value() == json.loads(text) and bytes(plain) == text
+    assert plain == PlainActionList(text) and len({plain, PlainActionList(text)}) == 1
+    for odd in (b'[{"action_type": "a", "value": "-1"}]', b'[{"action_type": "a", "value": 2}]',
+                b'[{"action_type": "a", "value": "1", "1d_click": "1"}]', b'null', b'{"value": "1"}',
+                b'[{"action_type": "a", "value": "1e3"}]', b'[{"action_type": "a", "value": "1\\n"}]'):
+        assert PlainActionList.of(odd) is None
+        with pytest.raises(ValueError, match="plain values"):
+            PlainActionList(odd)

@@ -488,14 +488,17 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Any:
-        """One logical call: retried as the policy allows, parsed JSON on success."""
+        """One logical call: retried as the policy allows, parsed JSON on success (``decode(body
+        bytes)`` when given, e.g. a typed msgspec decoder; it raises ValueError on a body that
+        is not JSON, as ``response.json()`` does)."""
         merged_headers = {**self._headers, **(headers or {})}
         attempt = 0
         while True:
             attempt += 1
             CALL_STATS.add(calls=1)
-            outcome = self._attempt(method, url, params, data, merged_headers)
+            outcome = self._attempt(method, url, params, data, merged_headers, decode)
             if isinstance(outcome, _Ok):
                 return outcome.value
             error = outcome
@@ -538,6 +541,7 @@ class HttpClient:
         params: Mapping[str, Any] | None,
         data: Mapping[str, Any] | None,
         headers: Mapping[str, str],
+        decode: Callable[[bytes], Any] | None = None,
     ) -> _Ok | ApiError:
         request_url = redact_url(httpx.URL(str(url), params=params) if params else url)
         try:
@@ -562,7 +566,7 @@ class HttpClient:
                     f"({len(response.content)} bytes, truncated?)", request_url)
             return error
         try:
-            return _Ok(response.json())
+            return _Ok(response.json() if decode is None else decode(response.content))
         except (ValueError, UnicodeDecodeError):
             return TransientError(
                 self.platform,

@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
+import msgspec
+from msgspec import UNSET, Raw, UnsetType
 
+from socialwh.bulk import gc_paused
 from socialwh.connectors.base import Output, extract_tables_of
 from socialwh.connectors.http import (
     ApiError,
@@ -37,7 +41,7 @@ from socialwh.connectors.http import (
     json_or_none,
     parse_json_header,
 )
-from socialwh.connectors.numbers import FieldNumbers, is_plain_non_negative
+from socialwh.connectors.numbers import FieldNumbers, PlainActionList, is_plain_non_negative
 from socialwh.connectors.paging import items_of, pages
 from socialwh.connectors.rest import RestClient, client_factory, option, within
 from socialwh.connectors.rows import check_grain, first_per
@@ -127,6 +131,9 @@ def usage_wait_seconds(response: httpx.Response) -> float | None:
 def classify_meta(response: httpx.Response) -> ApiError | None:
     """Map a Graph response to None (success) or a typed error, per Meta's error codes."""
     if response.is_success:
+        content = response.content
+        if b'"error"' not in content and b"\\u" not in content:
+            return None  # no "error" key in it (nor an escaped one): no need to parse the page twice
         body = json_or_none(response)
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
             return _graph_error(response, body["error"])  # Graph errors are rare on 200, but real
@@ -217,13 +224,15 @@ class MetaAdsClient(RestClient):
         url: str,
         params: Mapping[str, Any] | None,
         account_id: str,
+        decode: Any = None,
     ) -> Any:
-        """One Graph call; an auth failure is re-raised naming the account and the connection."""
+        """One Graph call; an auth failure is re-raised naming the account and the connection.
+        ``decode``: the body's decoder (default: JSON to dicts and lists)."""
         if method == "POST":
             # Graph takes POST parameters as a form body, like the official SDKs send them.
             return self._request(method, url, subject=account_id, data={**self.extra_params, **(params or {})})
         query = {**self.extra_params, **(params or {})} if params is not None else None
-        return self._request(method, url, subject=account_id, params=query)
+        return self._request(method, url, subject=account_id, params=query, decode=decode)
 
     def _next_url(self, link: str, account_id: str) -> str:
         """A ``paging.next`` link made safe to follow: same origin, token moved to the header."""
@@ -242,11 +251,11 @@ class MetaAdsClient(RestClient):
         params += [(k, v) for k, v in self.extra_params.items() if k not in present]
         return str(url.copy_with(params=params))
 
-    def _paged(self, url: str, params: Mapping[str, Any], account_id: str) -> Iterator[dict]:
+    def _paged(self, url: str, params: Mapping[str, Any], account_id: str, decode: Any = None) -> Iterator[Any]:
         """Yield ``data`` items page by page, following ``paging.next`` until it is absent."""
         def page(link: str) -> tuple[list, str | None]:
             page_url = self._next_url(link, account_id) if link else url
-            body = self._call("GET", page_url, None if link else params, account_id)
+            body = self._call("GET", page_url, None if link else params, account_id, decode)
             return (items_of(body, "data", platform=PLATFORM, what="response", url=page_url),
                     (body.get("paging") or {}).get("next"))
 
@@ -271,16 +280,21 @@ class MetaAdsClient(RestClient):
         yield from self._paged(self._url(f"act_{acct}/campaigns"), params, acct)
 
     def iter_insights(
-        self, account_id: str | int, since: date, until: date, *, use_async: bool = True
-    ) -> Iterator[dict]:
+        self, account_id: str | int, since: date, until: date, *, use_async: bool = True,
+        typed: bool = False,
+    ) -> Iterator[Any]:
         """Ad-level daily insights for ``since..until`` (inclusive, account time zone).
 
         Rows of a date range are yielded only once the whole range is fetched, so when Meta
         answers "too much data" part-way the range is split and re-fetched without duplicates.
+        ``typed``: pages are decoded by :func:`decode_insights_page` (records as
+        :class:`InsightRecord` where the page has the contract's shape, dicts otherwise), for
+        :func:`insight_row`; otherwise every record is a dict.
         """
         if since > until:
             raise ValueError(f"iter_insights: since {since} is after until {until}")
-        yield from self._insights_range(_digits(account_id), since, until, use_async)
+        decode = decode_insights_page if typed else None
+        yield from self._insights_range(_digits(account_id), since, until, use_async, decode)
 
     def _insights_params(self, since: date, until: date) -> dict[str, str]:
         return {
@@ -294,14 +308,14 @@ class MetaAdsClient(RestClient):
         }
 
     def _insights_range(
-        self, acct: str, since: date, until: date, use_async: bool
-    ) -> Iterator[dict]:
+        self, acct: str, since: date, until: date, use_async: bool, decode: Any = None
+    ) -> Iterator[Any]:
         try:
             if use_async:
-                rows = self._fetch_async(acct, since, until)
+                rows = self._fetch_async(acct, since, until, decode)
             else:
                 url, params = self._url(f"act_{acct}/insights"), self._insights_params(since, until)
-                rows = list(self._paged(url, params, acct))
+                rows = list(self._paged(url, params, acct, decode))
         except TooMuchDataError as exc:
             if since == until:
                 raise exc.with_message(
@@ -312,12 +326,12 @@ class MetaAdsClient(RestClient):
             log.info(
                 "meta act_%s: too much data for %s..%s, splitting at %s", acct, since, until, mid
             )
-            yield from self._insights_range(acct, since, mid, use_async)
-            yield from self._insights_range(acct, mid + timedelta(days=1), until, use_async)
+            yield from self._insights_range(acct, since, mid, use_async, decode)
+            yield from self._insights_range(acct, mid + timedelta(days=1), until, use_async, decode)
             return
         yield from rows
 
-    def _fetch_async(self, acct: str, since: date, until: date) -> list[dict]:
+    def _fetch_async(self, acct: str, since: date, until: date, decode: Any = None) -> list[Any]:
         started = self._call(
             "POST", self._url(f"act_{acct}/insights"), self._insights_params(since, until), acct
         )
@@ -328,7 +342,7 @@ class MetaAdsClient(RestClient):
             )
         self._wait_for_run(acct, str(run_id), since, until)
         params = {"limit": str(self.page_limit)}
-        return list(self._paged(self._url(f"{run_id}/insights"), params, acct))
+        return list(self._paged(self._url(f"{run_id}/insights"), params, acct, decode))
 
     def _wait_for_run(self, acct: str, run_id: str, since: date, until: date) -> None:
         # Poll quickly first (small reports finish in about a second), then back off to
@@ -415,8 +429,137 @@ INSIGHT_METRICS = {"spend": ("decimal", "spend"), "impressions": ("int", "impres
                    "clicks": ("int", "clicks"), "reach": ("optional_int", "reach")}
 
 
-def insight_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
-    """``raw.meta_ad_insights`` row; currency and time zone come from the account settings."""
+class InsightRecord(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """An insights record of the contract's usual shape, decoded by :func:`decode_insights_page`:
+    only INSIGHT_FIELDS, every value a string, ``actions``/``action_values`` kept as their JSON
+    text (``Raw``; empty when absent). Any other shape (a number sent as a JSON number, a null,
+    an unknown key) makes the page decode as plain dicts instead, so nothing the API sent is lost
+    or changed: the two decodings give :func:`insight_row` the same record."""
+
+    account_id: str | UnsetType = UNSET
+    account_currency: str | UnsetType = UNSET
+    campaign_id: str | UnsetType = UNSET
+    campaign_name: str | UnsetType = UNSET
+    adset_id: str | UnsetType = UNSET
+    adset_name: str | UnsetType = UNSET
+    ad_id: str | UnsetType = UNSET
+    ad_name: str | UnsetType = UNSET
+    date_start: str | UnsetType = UNSET
+    date_stop: str | UnsetType = UNSET
+    spend: str | UnsetType = UNSET
+    impressions: str | UnsetType = UNSET
+    clicks: str | UnsetType = UNSET
+    reach: str | UnsetType = UNSET
+    actions: Raw = Raw()
+    action_values: Raw = Raw()
+
+
+class _InsightsPage(msgspec.Struct):
+    data: list[InsightRecord]
+    paging: Any = None
+
+
+_INSIGHTS_PAGE = msgspec.json.Decoder(_InsightsPage)
+_TEXT_FIELDS = tuple(f for f in InsightRecord.__struct_fields__ if f not in ("actions", "action_values"))
+_ASTUPLE = msgspec.structs.astuple
+
+
+def decode_insights_page(body: bytes) -> Any:
+    """An insights page's JSON: ``{"data": [InsightRecord, ...], "paging": ...}`` when every
+    record has the contract's shape (msgspec, typed: no dict per record); otherwise the page as
+    ``json.loads`` gives it (what httpx's ``response.json()`` gives), so an odd page is judged by
+    the same code as before. Raises ValueError on a body that is not JSON."""
+    try:
+        page = _INSIGHTS_PAGE.decode(body)
+    except msgspec.DecodeError:  # odd values or keys, no data list, or not JSON (json says which)
+        return json.loads(body)
+    return {"data": page.data, "paging": page.paging}
+
+
+def record_of(record: InsightRecord | Mapping[str, Any]) -> dict[str, Any]:
+    """The record as the API sent it, as a dict (an InsightRecord's JSON texts decoded)."""
+    if type(record) is not InsightRecord:
+        return dict(record)
+    out = {k: v for k, v in zip(_TEXT_FIELDS, _ASTUPLE(record)) if v is not UNSET}
+    for key in ("actions", "action_values"):
+        raw = getattr(record, key)
+        if len(raw):
+            out[key] = json.loads(bytes(raw))
+    return out
+
+
+def _typed_insight_row(r: InsightRecord, acct: str, currency: Any, tz: Any) -> dict[str, Any] | None:
+    """:func:`insight_row` of an InsightRecord whose values are the plain ones (ids, an ISO day,
+    digits, a plain decimal spend, action lists of plain values): the same row, built without a
+    parse per field. None when anything is unusual: the caller then maps :func:`record_of`.
+    ``acct``, ``currency``, ``tz``: the account's digits, currency and time zone."""
+    values = _ASTUPLE(r)
+    (account_id, account_currency, campaign_id, campaign_name, adset_id, adset_name, ad_id, ad_name,
+     day, _date_stop, spend, impressions, clicks, reach, actions, action_values) = values
+    if not (ad_id and day and currency and tz and spend and impressions and clicks):
+        return None
+    if (account_id is not UNSET and account_id != acct and _digits(account_id) != acct) or \
+            (account_currency is not UNSET and account_currency != currency):
+        return None
+    if not (is_plain_non_negative(spend) and impressions.isascii() and impressions.isdigit()
+            and clicks.isascii() and clicks.isdigit()):
+        return None
+    if reach is UNSET or reach == "":
+        reach_value = None
+    elif reach.isascii() and reach.isdigit():
+        reach_value = int(reach)
+    else:
+        return None
+    try:
+        date_start = date.fromisoformat(day)
+    except ValueError:
+        return None
+    texts = values[:-2]
+    record = dict(zip(_TEXT_FIELDS, texts)) if UNSET not in texts else \
+        {k: v for k, v in zip(_TEXT_FIELDS, texts) if v is not UNSET}
+    lists = []
+    for key, raw in (("actions", actions), ("action_values", action_values)):
+        if not len(raw):
+            lists.append([])  # Graph omits an empty list
+        else:
+            plain = PlainActionList.of(raw)  # its JSON text, as it came: the jsonb column and the record's value
+            if plain is None:
+                return None
+            lists.append(plain)
+            record[key] = plain
+    return {
+        "account_id": acct,
+        "date_start": date_start,
+        "campaign_id": None if campaign_id is UNSET else campaign_id,
+        "campaign_name": None if campaign_name is UNSET else campaign_name,
+        "adset_id": None if adset_id is UNSET else adset_id,
+        "adset_name": None if adset_name is UNSET else adset_name,
+        "ad_id": ad_id,
+        "ad_name": None if ad_name is UNSET else ad_name,
+        "account_currency": currency,
+        "account_timezone": tz,
+        "spend": Decimal(spend),
+        "impressions": int(impressions),
+        "clicks": int(clicks),
+        "reach": reach_value,
+        "actions": lists[0],
+        "action_values": lists[1],
+        "record": record,
+    }
+
+
+def insight_row(record: InsightRecord | Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw.meta_ad_insights`` row; currency and time zone come from the account settings.
+
+    ``record``: a dict, or an :class:`InsightRecord` (:func:`decode_insights_page`), which gives
+    the same row (its action lists as their JSON text, :class:`PlainActionList`, when their values are
+    plain) and the same errors."""
+    if type(record) is InsightRecord:
+        row = _typed_insight_row(record, _digits(account.get("id") or account.get("account_id") or ""),
+                                 account.get("currency"), account.get("timezone_name"))
+        if row is not None:
+            return row
+        record = record_of(record)
     acct = _digits(account.get("id") or account.get("account_id") or "")
     ad_id, day = record.get("ad_id"), record.get("date_start")
     what = f"insights record ad_id={ad_id!r} date_start={day!r}"
@@ -453,6 +596,16 @@ def insight_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[s
         "action_values": _action_list(record.get("action_values"), acct, what, "action_values"),
         "record": dict(record),
     }
+
+
+def insight_rows(records: Iterable[InsightRecord | Mapping[str, Any]], account: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """:func:`insight_row` of every record (the nightly extraction's and ``make bench``'s loop),
+    with the garbage collector paused while the rows are built (loader.gc_paused)."""
+    acct = _digits(account.get("id") or account.get("account_id") or "")
+    currency, tz = account.get("currency"), account.get("timezone_name")
+    with gc_paused():
+        return [(type(r) is InsightRecord and _typed_insight_row(r, acct, currency, tz)) or insight_row(r, account)
+                for r in records]
 
 
 def campaign_row(record: Mapping[str, Any], account_id: str | int) -> dict[str, Any]:
@@ -500,8 +653,7 @@ def extract_account(
     """
     acct = _digits(account_id)
     account = client.get_account(acct)
-    records = client.iter_insights(acct, since, until, use_async=use_async)
-    insights = [insight_row(r, account) for r in records]
+    insights = insight_rows(client.iter_insights(acct, since, until, use_async=use_async, typed=True), account)
     check_grain(insights, ("date_start", "ad_id"), f"Meta act_{acct}: insights for {since}..{until}")
     campaigns = first_per((campaign_row(r, acct) for r in client.iter_campaigns(acct)), "campaign_id")
     log.info(

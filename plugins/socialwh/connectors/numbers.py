@@ -19,6 +19,7 @@ with :meth:`FieldNumbers.columns`::
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Mapping
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,63 @@ def is_plain_non_negative(text: str) -> bool:
     """True for an ASCII decimal like "12" or "12.34": a finite number >= 0 that needs no Decimal
     to judge (the loaders' fast paths; anything else goes to the full parse and its errors)."""
     return text.isascii() and (text.isdigit() or _PLAIN_NUMBER.fullmatch(text) is not None)
+
+
+# possessive quantifiers (*+, ++, ?+): nothing to backtrack into, a third faster
+_WS = rb"[ \t\n\r]*+"
+_VALUE = rb'"value"' + _WS + rb":" + _WS + rb'"[0-9]++(?:\.[0-9]++)?+"'
+_TYPE = rb'"action_type"' + _WS + rb":" + _WS + rb'"[^"\\]*+"'
+_ACTION = (rb"\{" + _WS + rb"(?:" + _VALUE + _WS + rb"," + _WS + _TYPE + rb"|" + _TYPE + _WS + rb"," + _WS
+           + _VALUE + rb")" + _WS + rb"\}")
+_PLAIN_ACTIONS = re.compile(rb"\[" + _WS + rb"(?:" + _ACTION + rb"(?:" + _WS + rb"," + _WS + _ACTION + rb")*+"
+                            + _WS + rb")?+\]")
+
+
+def is_plain_action_list(text: bytes | memoryview | Any) -> bool:
+    """True for the JSON text of a list of ``{"action_type": "..", "value": ".."}`` objects (in
+    either key order, no other keys, no escapes in the type) whose every value is a plain
+    decimal >= 0 (:func:`is_plain_non_negative`): Meta's action lists, judged without decoding
+    them (the loaders' fast path; anything else is decoded and judged in full)."""
+    return _PLAIN_ACTIONS.fullmatch(text) is not None
+
+
+class PlainActionList:
+    """The JSON text of an action list that :func:`is_plain_action_list` accepted when it was made
+    (:meth:`of`): its type is the proof, so the loaders' rules need not read it again. Loaded into
+    a jsonb column as it is; :meth:`value` is the list."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, text: bytes | memoryview | Any) -> None:
+        if not is_plain_action_list(text):
+            raise ValueError(f"not a list of {{action_type, value}} with plain values >= 0: {bytes(text)[:200]!r}")
+        self.json = text
+
+    @classmethod
+    def of(cls, text: bytes | memoryview | Any) -> PlainActionList | None:
+        """The checked list, or None when `text` is not a plain action list."""
+        if not is_plain_action_list(text):
+            return None
+        made = object.__new__(cls)
+        made.json = text
+        return made
+
+    def __bytes__(self) -> bytes:
+        return bytes(self.json)
+
+    def value(self) -> list:
+        return json.loads(bytes(self.json))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PlainActionList):
+            return bytes(self.json) == bytes(other.json)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(bytes(self.json))
+
+    def __repr__(self) -> str:
+        return f"PlainActionList({bytes(self.json)[:80]!r})"
 
 
 def micros_to_amount(micros: int | Decimal) -> Decimal:

@@ -103,11 +103,13 @@ class RestClient(ApiClient):
 
     def _request(self, method: str, url: str | httpx.URL, *, subject: str,
                  params: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None, context: Mapping[str, Any] | None = None) -> Any:
+                 headers: Mapping[str, str] | None = None, context: Mapping[str, Any] | None = None,
+                 decode: Callable[[bytes], Any] | None = None) -> Any:
         """One logical call (retried by the HttpClient); a failure of a kind in ``REWORD`` is
         raised again with its template's message, naming ``subject`` and the connection."""
         try:
-            return self._http.request_json(method, url, params=params, data=data, headers=headers)
+            return self._http.request_json(method, url, params=params, data=data, headers=headers,
+                                           decode=decode)
         except ApiError as exc:
             for kind, template in self.REWORD:
                 if isinstance(exc, kind) if isinstance(kind, type) else kind(exc):

@@ -30,6 +30,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from socialwh.connectors.numbers import PlainActionList
+
 if TYPE_CHECKING:
     from socialwh.registry import Table
 
@@ -90,14 +92,23 @@ def _integer(original: Any, typed: Any) -> bool:
     return type(original) is str and type(typed) is int and original == str(typed)
 
 
+def _jsonb(original: Any, typed: Any) -> bool:
+    if original is typed:
+        t = type(original)
+        if t is list or t is dict or isinstance(original, (list, dict)):
+            return True
+        if t is PlainActionList:  # one JSON text of a list for both
+            return True
+    return reproduces("jsonb", original, typed)
+
+
 def _checker(sql_type: str) -> Any:
     """`reproduces` for one column type (the common ones inlined: one call per key and row)."""
     fast = {"text": _text, "date": _date, "bigint": _integer, "integer": _integer}.get(sql_type)
     if fast is not None:
         return fast
     if sql_type == "jsonb":
-        return lambda original, typed: (original is typed and isinstance(original, (list, dict))) or \
-            reproduces("jsonb", original, typed)
+        return _jsonb
     return lambda original, typed: reproduces(sql_type, original, typed)
 
 

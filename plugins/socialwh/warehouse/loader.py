@@ -15,12 +15,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.adapt import PyFormat, Transformer
+from psycopg.copy import QueuedLibpqWriter
 
+from socialwh.connectors.numbers import PlainActionList
 from socialwh.warehouse import folding
 
 
@@ -42,6 +45,8 @@ class Batch:
 
 
 def _json_default(value: Any) -> Any:
+    if isinstance(value, PlainActionList):  # JSON text kept as it came
+        return value.value()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (date, datetime)):
@@ -83,6 +88,9 @@ def _table(name: str) -> sql.Composable:
     return sql.Identifier(*name.split("."))
 
 
+#: types whose str() is their COPY text (nothing to escape): int (not bool), date (not datetime)
+_PLAIN_TYPES = frozenset({int, date})
+
 # COPY text format: what psycopg's write_row escapes (psycopg._copy_base._dump_re), as str
 _SPECIAL = re.compile("[\b\t\n\v\f\r\\\\]")
 _ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",
@@ -113,6 +121,11 @@ class _TextRows:
             return "\\N"
         if t is int or t is date or (t is Decimal and v.is_finite()):
             return str(v)
+        if t is PlainActionList:  # a list's JSON text as the API sent it (checked): jsonb as is
+            text = bytes(v.json).decode()
+            return _SPECIAL.sub(_escape_sub, text) if _SPECIAL.search(text) else text
+        if t is dict and not v:
+            return "{}"
         if t is dict or t is list or isinstance(v, (dict, list)):
             text = _json_text(v)
             return _SPECIAL.sub(_escape_sub, text) if _SPECIAL.search(text) else text
@@ -138,10 +151,16 @@ def copy_rows(
     special = _SPECIAL.search
     n = 0
     chunk: list[str] = []
-    with conn.cursor() as cur, cur.copy(stmt) as copy:
+    plain = _PLAIN_TYPES
+    # the writes go through a queue to a thread of psycopg's (QueuedLibpqWriter): while the server
+    # takes a chunk in, this thread formats the next one instead of waiting on the socket
+    with conn.cursor() as cur, cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as copy:
         for row in rows:
-            # a str without a character to escape (most values) goes as it is, without a call
-            chunk.append("\t".join([v if type(v) is str and not special(v) else field(v) for v in row]) + tail)
+            # a str without a character to escape (most values) goes as it is, an int or a date as
+            # str() gives it, without a call
+            chunk.append("\t".join([
+                (field(v) if special(v) else v) if type(v) is str else str(v) if type(v) in plain else field(v)
+                for v in row]) + tail)
             n += 1
             if len(chunk) >= _TextRows.CHUNK_ROWS:
                 copy.write("".join(chunk))
@@ -191,9 +210,10 @@ def replace_rows(
     if records:  # an empty window is a valid answer: the delete above still replaces it
         if folder:
             at, fold = columns.index("record"), folder.fold
+            get = itemgetter(*columns)
 
             def values(r: dict[str, Any]) -> list[Any]:
-                row = [r[c] for c in columns]
+                row = list(get(r)) if len(columns) > 1 else [r[columns[0]]]
                 row[at], mask = fold(r)
                 row.append(mask)
                 return row

@@ -33,7 +33,8 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from socialwh import registry
-from socialwh.connectors.numbers import is_plain_non_negative
+from socialwh.bulk import gc_paused
+from socialwh.connectors.numbers import PlainActionList, is_plain_non_negative
 from socialwh.quality.currencies import is_currency
 from socialwh.warehouse import control_totals, loader
 
@@ -146,6 +147,8 @@ def _action_values_non_negative(value: Any, row: Mapping[str, Any], ctx: RuleCon
     """Meta's actions / action_values: [{"action_type": .., "value": ".."}], every value >= 0."""
     if value is None:
         return True
+    if isinstance(value, PlainActionList):  # the list's JSON text, as the API sent it
+        value = value.value()
     if not isinstance(value, list):
         return False
     return all(isinstance(a, Mapping) and _non_negative(a.get("value"), row, ctx)
@@ -280,13 +283,17 @@ def _fast_check(rules: Sequence[Rule]) -> Callable[[Mapping[str, Any], RuleConte
                 return False
         for name in numbers:
             v = get(name)
-            if v is not None and not sure(v):
+            if v is None or (type(v) is int and v >= 0):
+                continue
+            if not sure(v):
                 return False
         for name in actions:
             v = get(name)
             if v is None:
                 continue
             if type(v) is not list:
+                if type(v) is PlainActionList:  # checked when made: every value a plain number >= 0
+                    continue
                 return False
             for a in v:
                 x = a.get("value") if type(a) is dict else None
@@ -344,6 +351,8 @@ def json_safe(value: Any) -> Any:
         return str(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if isinstance(value, PlainActionList):
+        return json_safe(value.value())
     if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -440,7 +449,7 @@ def load_account_tables(
     counts: dict[str, int] = {}
     quarantined: dict[str, int] = {}
     held: dict[str, list[Quarantined]] = {}
-    with conn.transaction():
+    with gc_paused(), conn.transaction():
         for load in loads:
             lo, hi = load.window or (since, until)
             good, bad = split(load.table, load.rows, since=lo, until=hi)
