@@ -409,7 +409,9 @@
 {% macro _raw_window() -%}
     {#-
         `__raw_window__` in a data test's `where` (a model with account_id and date_day straight
-        from raw: ephemeral staging models, the unions over them): the night's window of the raw
+        from raw: ephemeral staging models, the unions over them): the raw rows the loads changed
+        since the last publication (raw.day_changes: each account from its first changed day);
+        before a first publication, or after a bulk write, the night's window of the raw
         fact tables as constants, from the control totals the loader keeps (raw.control_totals,
         one row per table, account and day): date_day from the oldest of every windowed raw
         table's newest day minus var('reprocess_days') + 1, for the accounts raw holds. Postgres
@@ -419,6 +421,26 @@
     {%- if not execute -%}{{ return("true") }}{%- endif -%}
     {%- if not run_query("select to_regclass('raw.control_totals') is not null").columns[0].values()[0] -%}
         {{ return("true") }}
+    {%- endif -%}
+    {#- what the loads changed since the last publication (raw.day_changes): each account's rows
+        from its first changed day; the whole window below when there is no publication yet or
+        a bulk write changed everything -#}
+    {%- set since = none -%}
+    {%- if run_query("select to_regclass('ops.publications') is not null and to_regclass('raw.day_changes') is not null"
+                     ).columns[0].values()[0] -%}
+        {%- set since = run_query("select max(published_at)::text from ops.publications").columns[0].values()[0] -%}
+    {%- endif -%}
+    {%- if since is not none and not run_query(
+            "select exists (select from raw.day_changes where changed_at > '" ~ since ~ "'::timestamptz"
+            ~ " and platform = '*' and day is null)").columns[0].values()[0] -%}
+        {%- set changed = run_query(
+            "select account_id, min(day)::text from raw.day_changes where changed_at > '" ~ since ~ "'::timestamptz"
+            ~ " and platform <> '*' and day is not null group by 1 order by 1") -%}
+        {%- set parts = [] -%}
+        {%- for row in changed.rows -%}
+            {%- do parts.append("(account_id = " ~ _quote_text(row[0]) ~ " and date_day >= '" ~ row[1] ~ "'::date)") -%}
+        {%- endfor -%}
+        {{ return("(" ~ (parts | join(" or ") if parts else "false") ~ ")") }}
     {%- endif -%}
     {%- set row = run_query(
         "select (select (min(newest) - " ~ reprocess_days() ~ " + 1)::text from (select max(day) as newest"
@@ -430,12 +452,61 @@
 {%- endmacro %}
 
 
+{% macro _window_bound(relation, column) -%}
+    {#- The first day of the tested table's reprocess window (its newest <column> minus
+        var('reprocess_days') + 1), as a constant when the table exists. -#}
+    {%- set bound = '(select max(' ~ column ~ ') - ' ~ reprocess_days() ~ ' + 1 from ' ~ relation ~ ')' -%}
+    {%- if execute and relation.database is defined and relation.database
+           and load_relation(relation) is not none -%}  {#- not an ephemeral CTE #}
+        {#- a constant: Postgres pushes it through a union view into the raw scans -#}
+        {%- set value = run_query('select ' ~ bound ~ '::text').columns[0].values()[0] -%}
+        {%- set bound = "'" ~ value ~ "'::date" if value is not none else "'-infinity'::date" -%}
+    {%- endif -%}
+    {{ return(bound) }}
+{%- endmacro %}
+
+
+{% macro _rewritten_rows(relation, column) -%}
+    {#- The rows of an incremental mart dbt rewrote since the last publication, as ops.mart_changes
+        records them (every account from a day, and accounts from their own day), as constants;
+        the reprocess window when nothing is recorded by account; every row after a rebuild. -#}
+    {%- set window = "(" ~ column ~ " >= " ~ _window_bound(relation, column) ~ ")" -%}
+    {%- if not execute or not (relation.database is defined and relation.database) -%}{{ return(window) }}{%- endif -%}
+    {%- if not run_query("select exists (select from information_schema.columns where table_schema = 'ops'"
+                         ~ " and table_name = 'mart_changes' and column_name = 'account_id')").columns[0].values()[0] -%}
+        {{ return(window) }}
+    {%- endif -%}
+    {%- set records = run_query("select changed_from::text, platform, account_id from ops.mart_changes where model = "
+                                ~ _quote_text(relation.identifier) ~ " order by 1, 2, 3") -%}
+    {%- if records.rows | length == 0 -%}{{ return(window) }}{%- endif -%}
+    {%- set ns = namespace(everyone=none, groups={}) -%}
+    {%- for r in records.rows -%}
+        {%- if r[0] is none -%}{{ return('true') }}{%- endif -%}
+        {%- if r[1] is none or r[2] is none -%}
+            {%- if ns.everyone is none or r[0] < ns.everyone -%}{%- set ns.everyone = r[0] -%}{%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set parts = [] -%}
+    {%- if ns.everyone is not none -%}{%- do parts.append(column ~ " >= '" ~ ns.everyone ~ "'::date") -%}{%- endif -%}
+    {%- for r in records.rows if r[1] is not none and r[2] is not none and (ns.everyone is none or r[0] < ns.everyone) -%}
+        {%- do parts.append("(platform = " ~ _quote_text(r[1]) ~ " and account_id = " ~ _quote_text(r[2])
+                            ~ " and " ~ column ~ " >= '" ~ r[0] ~ "'::date)") -%}
+    {%- endfor -%}
+    {{ return("(" ~ (parts | join(" or ") if parts else "false") ~ ")") }}
+{%- endmacro %}
+
+
 {% macro get_where_subquery(relation) -%}
     {#-
-        The `where` config of a data test, with one addition: `__window_start_of_<column>__`
-        stands for the first day of the night's reprocess window of the tested table (its newest
-        <column> minus var('reprocess_days') + 1), so a test that only needs the rows a night
-        rewrote is scoped to them:  where: "date_day >= __window_start_of_date_day__".
+        The `where` config of a data test, with these additions:
+        `__window_start_of_<column>__` stands for the first day of the night's reprocess window
+        of the tested table (its newest <column> minus var('reprocess_days') + 1):
+        where: "date_day >= __window_start_of_date_day__";
+        `__rewritten_rows_of_<column>__` for the rows of an incremental mart dbt rewrote since
+        the last publication (ops.mart_changes: the changed accounts from their day; the window
+        when nothing is recorded by account), so a test that only needs the rows a night
+        rewrote reads them, not every account's window; `__raw_window__` (_raw_window) likewise
+        for models straight from raw.
         var('data_tests_window') false (e.g. after a --full-refresh or a backfill:
         `dbt test --vars '{data_tests_window: false}'`) tests the whole table instead. The
         whole-table invariants stay exact elsewhere (unique indexes, monthly control totals).
@@ -444,8 +515,10 @@
     {%- if where -%}
         {%- set whole = var('data_tests_window', true) | string | lower in ('false', 'no', '0') -%}
         {%- set pattern = '__window_start_of_([A-Za-z_][A-Za-z0-9_]*)__' -%}
+        {%- set rewritten = '__rewritten_rows_of_([A-Za-z_][A-Za-z0-9_]*)__' -%}
         {%- if whole -%}
             {%- set where = modules.re.sub(pattern, "'-infinity'::date", where) -%}
+            {%- set where = modules.re.sub(rewritten, "true", where) -%}
             {%- set where = where | replace('__raw_window__', 'true') -%}
         {%- else -%}
             {%- if '__raw_window__' in where -%}
@@ -453,14 +526,10 @@
             {%- endif -%}
             {%- set ns = namespace(where=where) -%}  {#- a loop's own sets do not outlive it -#}
             {%- for column in modules.re.findall(pattern, where) | unique -%}
-                {%- set bound = '(select max(' ~ column ~ ') - ' ~ reprocess_days() ~ ' + 1 from ' ~ relation ~ ')' -%}
-                {%- if execute and relation.database is defined and relation.database
-                       and load_relation(relation) is not none -%}  {#- not an ephemeral CTE #}
-                    {#- a constant: Postgres pushes it through a union view into the raw scans -#}
-                    {%- set value = run_query('select ' ~ bound ~ '::text').columns[0].values()[0] -%}
-                    {%- set bound = "'" ~ value ~ "'::date" if value is not none else "'-infinity'::date" -%}
-                {%- endif -%}
-                {%- set ns.where = ns.where | replace('__window_start_of_' ~ column ~ '__', bound) -%}
+                {%- set ns.where = ns.where | replace('__window_start_of_' ~ column ~ '__', _window_bound(relation, column)) -%}
+            {%- endfor -%}
+            {%- for column in modules.re.findall(rewritten, where) | unique -%}
+                {%- set ns.where = ns.where | replace('__rewritten_rows_of_' ~ column ~ '__', _rewritten_rows(relation, column)) -%}
             {%- endfor -%}
             {%- set where = ns.where -%}
         {%- endif -%}
