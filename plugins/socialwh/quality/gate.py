@@ -334,7 +334,8 @@ def _inf(day: date | None) -> str | None:
     return "infinity" if day == date.max else (day.isoformat() if day else None)
 
 
-def record_window(connection_string: str, *, full: bool = False, days: int | None = None) -> GateWindow:
+def record_window(connection_string: str, *, full: bool = False, days: int | None = None,
+                  parameters: dict[str, str] | None = None) -> GateWindow:
     """Decide and record the night's window of the row-level checks (suites.GATE_WINDOW).
 
     An incremental mart is checked over exactly what dbt rewrote since the last publication
@@ -415,6 +416,10 @@ def record_window(connection_string: str, *, full: bool = False, days: int | Non
                 cur.executemany(f"insert into {GATE_WINDOW_ACCOUNTS} values (%s, %s, %s, %s)",  # noqa: S608
                                 by_account)
             conn.execute(f"insert into {GATE_WINDOW} (asset, loaded_since) values ('raw', %s)", [loaded_since])
+            # the run's date parameters, for the SQL checks that compare with them
+            with conn.cursor() as cur:
+                cur.executemany(f"insert into {GATE_WINDOW} (asset, check_from) values (%s, %s)",  # noqa: S608
+                                [(f"parameter:{k}", v) for k, v in (parameters or {}).items()])
     return GateWindow(check_from, loaded_since)
 
 
@@ -480,7 +485,7 @@ def run_gate(
     datasource = context.data_sources.get(DATASOURCE)
     try:
         _preflight(datasource, connection_string)
-        window = record_window(_libpq_url(connection_string), full=full)
+        window = record_window(_libpq_url(connection_string), full=full, parameters=parameters)
         result = _run_checkpoint(checkpoint, definitions, parameters)
     finally:
         datasource.get_execution_engine().close()

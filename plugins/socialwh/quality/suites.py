@@ -361,6 +361,32 @@ def fresh(column: str, parameter: str) -> Check:
     )
 
 
+def parameter_value(parameter: str) -> str:
+    """SQL: the value of one of the run's suite parameters (min_fresh_date, ...), which
+    gate.record_window writes to GATE_WINDOW (asset 'parameter:<name>') before GX runs."""
+    return f"(select check_from from {GATE_WINDOW} where asset = 'parameter:{parameter}')"
+
+
+def fresh_from_totals(table: RawTable) -> Check:
+    """fresh:<date> of a windowed raw table from the newest day of its control totals (kept by
+    the loader): the same verdict as the newest row's day, without reading the table."""
+    return unexpected_rows(
+        f"fresh:{table.date}",
+        f"The newest {table.date} is on or after the run's {table.fresh_parameter} (the newest day of "
+        "the table's control totals, raw.control_totals).",
+        """
+        select newest, {fresh} as fresh_from
+        from (
+            select max(day) as newest from raw.control_totals
+            where target_table = 'raw.{name}' and exists (select from {{batch}})
+        ) as t
+        where newest is null or newest < {fresh}
+        """,
+        fresh=parameter_value(table.fresh_parameter),
+        name=table.name,
+    )
+
+
 def unexpected_rows(check: str, description: str, template: str, **params: str) -> Check:
     """A SQL check: the query returns the offending rows; any row fails it.
 
@@ -672,7 +698,8 @@ def raw_suites(settings: Settings) -> list[Suite]:
             # empty where no rival is configured (or the app lacks the feature).
             continue
         if table.date:
-            warning: list[Check] = [fresh(table.date, table.fresh_parameter)]
+            warning: list[Check] = [fresh_from_totals(table) if table.windowed
+                                    else fresh(table.date, table.fresh_parameter)]
             if table.windowed:
                 warning.append(_volume_anomaly(table, settings.volume_low, settings.volume_high))
             suites.append(Suite("raw", table.name, "warning", tuple(warning)))
