@@ -491,8 +491,10 @@ def raw_window(table: RawTable) -> str:
                 group by b.scope
             ) as w
             cross join lateral (
+                -- offset 0: never flattened into a join the planner may hash over all of raw
                 select * from {name} as r
                 where r.account_id = w.scope and r.{day} between w.window_start and w.window_end
+                offset 0
             ) as t
         )""")
 
