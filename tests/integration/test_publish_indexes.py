@@ -55,6 +55,15 @@ def test_publish_creates_the_dashboard_indexes_in_bi(conn):
     assert set(result.indexes_created) >= wanted
 
 
+def test_a_publication_through_a_plain_connection_is_vacuumed_too(module_database, conn):
+    """The nightly task publishes through a connection that is not in autocommit mode: the
+    publication commits at the end of its transaction block and the VACUUM runs after it."""
+    publish(conn, logical_date=date(2026, 11, 21))
+    with psycopg.connect(module_database) as plain:
+        result = publish(plain, logical_date=date(2026, 11, 22))
+    assert "fct_campaign_kpis_daily" in result.vacuumed
+
+
 def test_published_rows_lie_in_date_order(conn):
     """The mart's rows come in hash order (here: days cycling every 500 rows); bi gets them in the
     order of its first dashboard index's day column, so a date range reads few pages."""

@@ -319,14 +319,16 @@ def publish(
     `stale_sources` ([{source, last_good_night, failing_since, error}]): sources whose extract
     failed tonight; their rows are those of their last good night. publication_info names them
     (stale_sources) and says since when (stale_since: source -> {last_good_night, failing_since})."""
-    tables = _mart_tables(conn, source_schema)
-    if not tables:
-        raise RuntimeError(f"nothing to publish: schema {source_schema!r} has no tables (did dbt run?)")
-    if INFO_TABLE in tables:
-        raise RuntimeError(f"{source_schema}.{INFO_TABLE}: the name is reserved for the publication record")
     result = PublishResult(published_at=datetime.now(timezone.utc), logical_date=logical_date)
     src, tgt = sql.Identifier(source_schema), sql.Identifier(target_schema)
+    # everything inside one transaction block: on a connection without an open transaction it
+    # commits at the block's end, and the VACUUM below can run after it
     with conn.transaction():
+        tables = _mart_tables(conn, source_schema)
+        if not tables:
+            raise RuntimeError(f"nothing to publish: schema {source_schema!r} has no tables (did dbt run?)")
+        if INFO_TABLE in tables:
+            raise RuntimeError(f"{source_schema}.{INFO_TABLE}: the name is reserved for the publication record")
         # One publisher at a time; a second waits rather than interleaving.
         conn.execute("select pg_advisory_xact_lock(hashtext('socialwh.publish'))")
         conn.execute(sql.SQL("create schema if not exists {}").format(tgt))
