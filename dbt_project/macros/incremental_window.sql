@@ -102,9 +102,7 @@
             {%- elif row[0] == '*' -%}
                 {%- if plan.all_from is none or row[2] < plan.all_from -%}{%- do plan.update({'all_from': row[2]}) -%}{%- endif -%}
             {%- else -%}
-                {%- set key = row[0] ~ '|' ~ row[2] -%}
-                {%- if key not in ns.groups -%}{%- do ns.groups.update({key: [row[0], row[2], []]}) -%}{%- endif -%}
-                {%- do ns.groups[key][2].append(row[1]) -%}
+                {%- do _add_range(ns.groups, row[0], row[2], row[1]) -%}
             {%- endif -%}
         {%- endfor -%}
         {%- if not ns.everything -%}
@@ -124,9 +122,7 @@
                 ~ " and r.account_id = a.account_id) group by 1, 2"
             ) if facts else none -%}
             {%- for row in (missing.rows if missing is not none else []) -%}
-                {%- set key = row[0] ~ '|' ~ row[2] -%}
-                {%- if key not in ns.groups -%}{%- do ns.groups.update({key: [row[0], row[2], []]}) -%}{%- endif -%}
-                {%- if row[1] not in ns.groups[key][2] -%}{%- do ns.groups[key][2].append(row[1]) -%}{%- endif -%}
+                {%- do _add_range(ns.groups, row[0], row[2], row[1]) -%}
             {%- endfor -%}
             {%- do plan.update({'mode': 'changes'}) -%}
             {%- for key in ns.groups | sort -%}
@@ -155,6 +151,14 @@
         {%- do plan.held.append([row[0], row[1]]) -%}
     {%- endfor -%}
     {{ return(plan) }}
+{%- endmacro %}
+
+
+{% macro _add_range(groups, platform, from, account) -%}
+    {#- window_plan's ranges: the accounts of one platform rebuilt from the same day, grouped. -#}
+    {%- set key = platform ~ '|' ~ from -%}
+    {%- if key not in groups -%}{%- do groups.update({key: [platform, from, []]}) -%}{%- endif -%}
+    {%- if account not in groups[key][2] -%}{%- do groups[key][2].append(account) -%}{%- endif -%}
 {%- endmacro %}
 
 
