@@ -6,7 +6,15 @@ from datetime import date
 
 import pytest
 
-from socialwh.dashboards.spec import SpecError, check_sql, load_dashboard, load_spec, render_sql
+from socialwh.dashboards.spec import (
+    SNIPPET_DIR,
+    SpecError,
+    check_sql,
+    expand_snippets,
+    load_dashboard,
+    load_spec,
+    render_sql,
+)
 
 
 def test_the_seven_dashboards_load_with_their_audience_and_filters():
@@ -52,3 +60,29 @@ def test_spec_errors_name_file_and_field(tmp_path):
     path.write_text("title: T\naudience: A\nfilters: [when]\ncards: []\n")
     with pytest.raises(SpecError, match="broken.yml: filters: 'when'"):
         load_dashboard(path)
+
+
+def test_a_snippet_line_becomes_the_snippet_indented_like_it(tmp_path):
+    (tmp_path / "days.sql").write_text("select d\nfrom bi.t\n\nwhere true\n    [[ and d >= {{date_from}} ]]\n")
+    sql = "select count(*)\nfrom (\n    {{ snippet: days }}\n) as x\n"
+    assert expand_snippets(sql, "cards/x.sql", tmp_path) == (
+        "select count(*)\nfrom (\n    select d\n    from bi.t\n\n    where true\n"
+        "        [[ and d >= {{date_from}} ]]\n) as x\n")
+
+
+@pytest.mark.parametrize("sql, files, message", [
+    ("select 1\nfrom ({{snippet: nope}}) x", {}, r"cards/x.sql:2: a \{\{snippet: name\}\} stands on a line of its own"),
+    ("select 1 from (\n  {{snippet: nope}}\n) x", {"days": "select 1"}, r"cards/x.sql:2: snippet 'nope': .*nope.sql does not exist \(known: \['days'\]\)"),
+    ("select 1 from (\n{{snippet: outer}}\n) x", {"outer": "{{snippet: days}}"}, "cannot name another snippet"),
+])
+def test_snippet_errors_name_the_card_file_and_line(tmp_path, sql, files, message):
+    for name, body in files.items():
+        (tmp_path / f"{name}.sql").write_text(body)
+    with pytest.raises(SpecError, match=message):
+        expand_snippets(sql, "cards/x.sql", tmp_path)
+
+
+def test_every_snippet_is_used_by_a_card():
+    used = "".join(card.sql_path.read_text() for d in load_spec() for card in d.cards if card.sql_path)
+    for path in SNIPPET_DIR.glob("*.sql"):
+        assert f"{{{{snippet: {path.stem}}}}}" in used, f"{path} is used by no card"

@@ -12,6 +12,18 @@ native-query syntax, so Metabase runs it as is and Python translates it:
 `{{name}}` is a filter value; `[[ ... ]]` is an optional clause, dropped when a filter inside it
 is unset. `render_sql()` turns that into psycopg named parameters (`%(name)s`). SQL may read
 `bi.*` only (the app connects as `bi_reader`, which can read nothing else anyway).
+
+A block several cards share (the paid KPI days read from the platform rollup or the campaign
+days, depending on the filters) is written once, as `dashboards/sql/snippets/<name>.sql`, and a
+card's SQL names it on a line of its own, in Metabase's snippet syntax:
+
+    from (
+        {{snippet: paid_kpi_days}}
+    ) as kpis
+
+The spec loader puts the snippet's lines there (indented like the placeholder) before anything
+else reads the SQL, so both renderers and the checks see the whole query, and Metabase receives
+it expanded: no snippet objects to provision.
 """
 
 from __future__ import annotations
@@ -43,6 +55,8 @@ GRID_WIDTH = 24  # Metabase's dashboard grid; the app maps it onto Streamlit col
 _VAR = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
 _SCHEMA_REF = re.compile(r"\b(?:from|join)\s+([a-z_][\w]*)\.", re.I)
+_SNIPPET = re.compile(r"^(?P<indent>[ \t]*)\{\{\s*snippet:\s*(?P<name>[\w-]+)\s*\}\}[ \t]*$")
+SNIPPET_DIR = SPEC_DIR / "sql" / "snippets"
 
 
 class SpecError(ValueError):
@@ -123,6 +137,30 @@ def check_sql(sql: str, where: str) -> None:
         raise SpecError(f"{where}: unbalanced [[ ]]")
 
 
+def expand_snippets(sql: str, where: str, snippet_dir: Path = SNIPPET_DIR) -> str:
+    """``sql`` with every ``{{snippet: name}}`` line replaced by ``snippet_dir/<name>.sql``, each
+    of its lines indented like the placeholder. A snippet does not name other snippets."""
+    out = []
+    for number, line in enumerate(sql.splitlines(keepends=True), 1):
+        found = _SNIPPET.match(line.rstrip("\n"))
+        if not found:
+            if "{{" in line and "snippet" in line and re.search(r"\{\{\s*snippet\s*:", line):
+                raise SpecError(f"{where}:{number}: a {{{{snippet: name}}}} stands on a line of its own")
+            out.append(line)
+            continue
+        path = snippet_dir / f"{found['name']}.sql"
+        if not path.is_file():
+            known = sorted(p.stem for p in snippet_dir.glob("*.sql"))
+            raise SpecError(f"{where}:{number}: snippet {found['name']!r}: {path} does not exist (known: {known})")
+        body = path.read_text()
+        if re.search(r"\{\{\s*snippet\s*:", body):
+            raise SpecError(f"{path}: a snippet cannot name another snippet")
+        indent = found["indent"]
+        out.extend(indent + part if part.strip() else part for part in body.rstrip("\n").splitlines(keepends=True))
+        out.append("\n" if line.endswith("\n") else "")
+    return "".join(out)
+
+
 def _card(raw: dict, index: int, dashboard: str, path: Path, default_currency: str) -> Card:
     where = f"cards[{index}]."
     if not isinstance(raw, dict):
@@ -148,7 +186,7 @@ def _card(raw: dict, index: int, dashboard: str, path: Path, default_currency: s
             sql_path = (path.parent / raw["sql"]).resolve()
         if not sql_path.is_file():
             raise SpecError(f"{path}: {where}sql: {sql_path} does not exist")
-        sql = sql_path.read_text()
+        sql = expand_snippets(sql_path.read_text(), f"{sql_path}")
         check_sql(sql, f"{sql_path}")
     y = raw.get("y") or ()
     y = (y,) if isinstance(y, str) else tuple(y)
