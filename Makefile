@@ -40,8 +40,11 @@ dashboards: install
 screenshots: install
 	@$(BIN)/socialwh dashboards --screenshots
 
+# The suite's modules run on TEST_WORKERS processes side by side (pytest-xdist, whole modules per
+# worker: a module's fixtures are built once); each worker starts its own embedded PostgreSQL.
+TEST_WORKERS ?= 2
 test: install
-	@$(BIN)/python -m pytest -q
+	@$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 airflow: install
 	@$(BIN)/socialwh airflow -- standalone

@@ -52,6 +52,7 @@ from socialwh.pipeline.airflow_support import (
     watch_after_producer,
 )
 from socialwh.pipeline.nightly import list_accounts
+from socialwh.paths import DBT_TARGET_DIR
 from socialwh.pipeline.pools import pool_name
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -148,7 +149,7 @@ def social_nightly():
     transform = DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(
-            dbt_project_path=DBT_PROJECT, manifest_path=DBT_PROJECT / "target" / "manifest.json"
+            dbt_project_path=DBT_PROJECT, manifest_path=DBT_TARGET_DIR / "manifest.json"
         ),
         profile_config=ProfileConfig(
             profile_name="social_warehouse",

@@ -17,7 +17,7 @@ import shutil
 import webbrowser
 from pathlib import Path
 
-from socialwh.paths import DBT_PROJECT_DIR, GX_DIR
+from socialwh.paths import DBT_TARGET_DIR, GX_DIR
 from socialwh.quality.suites import CONNECTION_ENV, DATA_DOCS_DIR
 
 DOCS_ROOT = GX_DIR / "uncommitted" / "data_docs"
@@ -42,7 +42,7 @@ def build_dbt_docs(warehouse_url: str, target_dir: Path | None = None) -> Path:
     """`dbt docs generate --static` against the warehouse, copied beside the GX site."""
     from socialwh.transform import run_dbt  # noqa: PLC0415
 
-    target = target_dir or DBT_PROJECT_DIR / "target"
+    target = target_dir or DBT_TARGET_DIR
     run_dbt(["docs", "generate", "--static", "--target-path", str(target)], url=warehouse_url)
     DBT_INDEX.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(target / "static_index.html", DBT_INDEX)

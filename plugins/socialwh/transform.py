@@ -90,9 +90,14 @@ def run_dbt(
     return result
 
 
+def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """target/manifest.json of the project (``DBT_TARGET_PATH`` when set, as dbt reads it)."""
+    return project_dir / os.environ.get("DBT_TARGET_PATH", "target") / "manifest.json"
+
+
 def manifest_is_current(project_dir: Path = DBT_PROJECT_DIR) -> bool:
     """True when target/manifest.json is newer than every file of the dbt project."""
-    manifest = project_dir / "target" / "manifest.json"
+    manifest = manifest_path(project_dir)
     if not manifest.exists():
         return False
     built = manifest.stat().st_mtime
@@ -109,7 +114,7 @@ def parse_manifest(url: str | None = None, project_dir: Path = DBT_PROJECT_DIR, 
     """
     if not (if_stale and manifest_is_current(project_dir)):
         run_dbt(["parse"], url=url or _PARSE_ONLY_URL, project_dir=project_dir)
-    return project_dir / "target" / "manifest.json"
+    return manifest_path(project_dir)
 
 
 @contextmanager
