@@ -29,7 +29,7 @@
             where action ->> 'action_type' in ({{ types }}))
         else (
             select sum(split_part(action, '=', 2)::numeric)
-            from unnest(string_to_array({{ column }}, ',')) as action
+            from string_to_table({{ column }}, ',') as action
             where split_part(action, '=', 1) in ({{ types }}))
     end, 0)
     {%- endif -%}
