@@ -263,6 +263,7 @@ def test_a_warehouse_with_jsonb_action_lists_is_converted_once_in_place(url):
         conn.execute("create schema if not exists staging")
         conn.execute("create view staging.stg_old as select ad_id, actions from raw.meta_ad_insights")
         conn.execute("create view staging.stg_old_2 as select * from staging.stg_old")
+        conn.execute("create view staging.stg_other as select ad_id, spend from raw.meta_ad_insights")
         control_totals.resync(conn, [table])
         control_totals.refingerprint(conn, table)
         conn.commit()
@@ -275,6 +276,8 @@ def test_a_warehouse_with_jsonb_action_lists_is_converted_once_in_place(url):
         assert conn.execute("select pg_typeof(actions)::text, pg_typeof(action_values)::text"
                             " from raw.meta_ad_insights limit 1").fetchone() == ("text", "text")
         assert conn.execute("select to_regclass('staging.stg_old')").fetchone()[0] is None  # dbt makes it again
+        assert conn.execute("select to_regclass('staging.stg_old_2')").fetchone()[0] is None
+        assert conn.execute("select to_regclass('staging.stg_other')").fetchone()[0] is not None  # reads no list
         after = conn.execute(read).fetchall()
         assert [(a, ad, json.loads(x) if x.startswith("[") else x, rec, f, api_rec)
                 for a, ad, x, _, rec, f, api_rec in after if a == "2"] == \

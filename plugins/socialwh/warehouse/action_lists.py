@@ -181,8 +181,9 @@ def upgrade(conn: psycopg.Connection) -> list[str]:
         views = [r[0] for r in conn.execute(
             "select distinct v.oid::regclass::text from pg_depend d"
             " join pg_rewrite w on w.oid = d.objid join pg_class v on v.oid = w.ev_class"
-            " where d.classid = 'pg_rewrite'::regclass and d.refobjid = %s::regclass and v.oid <> d.refobjid",
-            [f"raw.{name}"])]
+            " join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid"
+            " where d.classid = 'pg_rewrite'::regclass and d.refobjid = %s::regclass and v.oid <> d.refobjid"
+            " and a.attname = any(%s)", [f"raw.{name}", cols])]
         for view in views:
             log.warning("raw.%s: dropping view %s (and what depends on it) to convert %s to the compact"
                         " action-list text; dbt creates it again", name, view, ", ".join(cols))
