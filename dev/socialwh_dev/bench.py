@@ -175,6 +175,12 @@ def format_table(result: dict[str, Any]) -> str:
                        ("bytes_per_ad_day_row", f"bytes per ad-day row in raw.{PLATFORM}_ad_insights")):
         if key in result:
             row(label, result[key])
+    by_column = result.get("ad_day_row_bytes_by_column") or {}
+    if by_column:
+        row("  row data (pg_column_size(t.*))",
+            f"{_fmt(by_column.get('row'))}, header and padding {_fmt(by_column.get('header_and_padding'))}")
+        top = sorted(((v, k) for k, v in by_column.items() if k not in ("row", "header_and_padding")), reverse=True)
+        row("  bytes by column (sample)", ", ".join(f"{k} {_fmt(v)}" for v, k in top))
     width = max(len(label) for label, _ in lines)
     return "\n".join(f"{label.ljust(width)}  {value}".rstrip() for label, value in lines)
 
@@ -581,9 +587,36 @@ def size_report(url: str) -> dict[str, Any]:
         db_bytes = conn.execute("select pg_database_size(current_database())").fetchone()[0]
         ins = f"raw.{PLATFORM}_ad_insights"
         ins_bytes = conn.execute("select pg_total_relation_size(%s::regclass)", [ins]).fetchone()[0]
+        columns = column_sizes(conn, ins, by_table.get(ins, 0))
     return {"rows": sum(by_table.values()), "rows_by_table": by_table, "warehouse_mb": round(db_bytes / 2**20, 1),
             "raw_ad_insights_mb": round(ins_bytes / 2**20, 1),
-            "bytes_per_ad_day_row": round(ins_bytes / max(1, by_table.get(ins, 0)), 1)}
+            "bytes_per_ad_day_row": round(ins_bytes / max(1, by_table.get(ins, 0)), 1),
+            "ad_day_row_bytes_by_column": columns}
+
+
+def column_sizes(conn: Any, table: str, rows: int, sample_rows: int = 200_000) -> dict[str, float]:
+    """Average bytes per row of each column of `table` (pg_column_size, 0 for a null), of the
+    whole row's data (``row``: pg_column_size(t.*), with its alignment padding and row header) and
+    ``header_and_padding`` (row minus the columns: the tuple header, null bitmap and alignment),
+    over a block sample of about `sample_rows` rows."""
+    from psycopg import sql  # noqa: PLC0415
+
+    if not rows:
+        return {}
+    names = [r[0] for r in conn.execute(
+        "select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 and not attisdropped"
+        " order by attnum", [table])]
+    percent = min(100.0, max(0.5, 100.0 * sample_rows / rows))
+    query = sql.SQL("select avg(pg_column_size(t.*)), {} from {} as t tablesample system ({})").format(
+        sql.SQL(", ").join(sql.SQL("avg(coalesce(pg_column_size({}), 0))").format(sql.Identifier(n)) for n in names),
+        sql.Identifier(*table.split(".")), sql.Literal(percent))
+    found = conn.execute(query).fetchone()
+    if found[0] is None:
+        return {}
+    out = {n: round(float(v), 1) for n, v in zip(names, found[1:])}
+    out["row"] = round(float(found[0]), 1)
+    out["header_and_padding"] = round(out["row"] - sum(float(v) for v in found[1:]), 1)
+    return out
 
 
 # --- the whole run ------------------------------------------------------------------------------

@@ -38,6 +38,9 @@ def test_the_json_has_the_promised_keys_with_positive_numbers(result):
     assert result["copy_vs_loader_ratio"] > 0
     assert result["loader_rows"] == 3000
     assert result["warehouse_mb"] > 0 and result["bytes_per_ad_day_row"] > 0
+    by_column = result["ad_day_row_bytes_by_column"]  # the row's bytes per column, and its padding
+    assert by_column["actions"] > 0 and by_column["row"] >= by_column["header_and_padding"] >= 24
+    assert by_column["row"] < result["bytes_per_ad_day_row"]
 
 
 def test_rows_are_the_ad_day_rows_in_raw(result, module_database):

@@ -174,3 +174,122 @@ def test_typed_pages_load_exactly_the_rows_the_dict_pages_load(url):
             stored.append(conn.execute(select, [ACCT]).fetchall())
     assert stored[0] == stored[1] and len(stored[1]) == len(originals)
     assert {r[0]: r[-1] for r in stored[1]} == {r["ad_id"]: r for r in originals}
+
+
+# --- compact action lists (warehouse.action_lists): the two lists stored as short text ------------
+
+ODD_LISTS = [
+    ACTIONS,                                                            # the usual: compact
+    [],                                                                 # empty: ''
+    [{"value": "3", "action_type": "like"}, {"action_type": "like", "value": "3"}],  # value first, repeated
+    [{"action_type": "offsite conversion.fb pixel", "value": "0.50"}, {"action_type": "", "value": "007"}],
+    [{"action_type": "Caf\u00e9 \U0001f389", "value": "1"}],               # non-ASCII
+    [{"action_type": "a,b", "value": "1"}],                             # separators in a type: JSON
+    [{"action_type": "a=b", "value": "1"}],
+    [{"action_type": "[x", "value": "1"}, {"action_type": "y", "value": "2"}],
+    [{"action_type": '{"x', "value": "1"}],
+    [{"action_type": "purchase", "value": "2", "1d_click": "1", "7d_view": "1"}],  # attribution windows
+    [{"action_type": "purchase", "value": 2}, {"action_type": "x", "value": "1e3"}],  # not plain values
+    [{"action_type": "purchase", "value": "2.5 "}],
+]
+
+
+def test_action_lists_are_compact_and_give_back_exactly_what_the_api_sent(url):
+    from socialwh.warehouse.action_lists import text_of
+    from socialwh.warehouse.loader import _json_text
+
+    records = [api(f"L{i}", actions=lst, action_values=lst[:1]) for i, lst in enumerate(ODD_LISTS)]
+    records.append(api("Lnone", actions=..., action_values=...))      # Graph omits empty lists
+    bodies = [json.dumps({"data": [r]}, separators=(",", ":") if i % 2 else None).encode()
+              for i, r in enumerate(records)]
+    with psycopg.connect(url) as conn:
+        conn.execute("delete from raw.meta_ad_insights")
+        rows = insight_rows([r for body in bodies for r in decode_insights_page(body)["data"]], ACCOUNT)
+        load_account_tables(conn, "meta", ACCT, [TableLoad("raw.meta_ad_insights", rows, date_column="date_start")],
+                            DAY, DAY, DAY)
+        conn.commit()
+        got = {r[0]: r[1:] for r in conn.execute(
+            "select ad_id, actions, action_values, raw.api_record(t), record ? 'actions',"
+            " raw.action_list_json(actions), raw.action_list_text(raw.action_list_json(actions))"
+            " from raw.meta_ad_insights t where account_id = %s", [ACCT])}
+        for original in records:
+            actions, values, record, kept, as_json, again = got[original["ad_id"]]
+            assert record == original, original["ad_id"]
+            assert not kept  # the typed column holds every list, however odd
+            assert as_json == original.get("actions", [])
+            # a compact list: the loader writes what the SQL encoding (the upgrade's) gives, so the
+            # fingerprints agree; a list kept as JSON text is the same jsonb (its text may differ)
+            expected = text_of(original.get("actions", []), _json_text)
+            assert (json.loads(actions) == json.loads(expected)) if expected.startswith("[") else actions == expected
+            sql_text = conn.execute("select raw.action_list_text(%s::jsonb)",
+                                    [json.dumps(original.get("action_values", []))]).fetchone()[0]
+            if actions.startswith("["):
+                assert json.loads(again) == json.loads(actions)
+            else:
+                assert actions == again and values == sql_text
+    compact = {k: v[0] for k, v in got.items()}
+    assert compact["L0"] == "link_click=22,purchase=2" and compact["L1"] == "" and compact["Lnone"] == ""
+    assert compact["L2"] == "like=3,like=3" and compact["L3"] == "offsite conversion.fb pixel=0.50,=007"
+    assert compact["L4"] == "Caf\u00e9 \U0001f389=1"
+    assert all(compact[f"L{i}"].startswith("[") for i in range(5, len(ODD_LISTS)))
+
+
+def test_a_warehouse_with_jsonb_action_lists_is_converted_once_in_place(url):
+    """The layout before the compact form (jsonb columns, dbt views reading them, control totals
+    fingerprinted over jsonb): ensure_raw_schema converts the columns in one transaction, keeps
+    every record and total, records no change, and a reload of the same rows changes nothing."""
+    from socialwh.warehouse import control_totals
+
+    records = [api(f"U{i}", actions=lst) for i, lst in enumerate(ODD_LISTS[:5])]  # the compact ones
+    odd = ODD_LISTS[5:]  # kept as JSON text: loaded by SQL for another account
+    table = "raw.meta_ad_insights"
+    read = ("select account_id, ad_id, actions, action_values, record, record_folded, raw.api_record(t)"
+            " from raw.meta_ad_insights t order by 1, 2")
+    with psycopg.connect(url) as conn:
+        conn.execute("delete from raw.meta_ad_insights")
+        load(conn, records)
+        # back to the old layout (bits 13, 14 = 24576: the two lists folded): jsonb lists, an api_record over them, views reading them
+        conn.execute("alter table raw.meta_ad_insights"
+                     " alter column actions type jsonb using raw.action_list_json(actions),"
+                     " alter column action_values type jsonb using raw.action_list_json(action_values)")
+        conn.execute("create or replace function raw.api_record(r raw.meta_ad_insights) returns jsonb language sql"
+                     " as $$ select r.record || jsonb_build_object('actions', r.actions) $$")
+        for i, lst in enumerate(odd):
+            conn.execute(
+                "insert into raw.meta_ad_insights (account_id, date_start, ad_id, account_currency, account_timezone,"
+                " spend, impressions, clicks, actions, action_values, record, record_folded, batch_id, extracted_at,"
+                " as_of_date) values ('2', %s, %s, 'EUR', 'Europe/Berlin', 1, 1, 1, %s, %s, '{}', 24576,"
+                " gen_random_uuid(), now(), %s)", [DAY, f"O{i}", json.dumps(lst), json.dumps(lst), DAY])
+        conn.execute("create schema if not exists staging")
+        conn.execute("create view staging.stg_old as select ad_id, actions from raw.meta_ad_insights")
+        conn.execute("create view staging.stg_old_2 as select * from staging.stg_old")
+        conn.execute("create view staging.stg_other as select ad_id, spend from raw.meta_ad_insights")
+        control_totals.resync(conn, [table])
+        control_totals.refingerprint(conn, table)
+        conn.commit()
+        old = conn.execute("select account_id, ad_id, actions, action_values, record, record_folded"
+                           " from raw.meta_ad_insights order by 1, 2").fetchall()
+        totals = control_totals.stored(conn, table)
+        changes = conn.execute("select count(*) from raw.day_changes").fetchone()[0]
+
+        db.ensure_raw_schema(conn)  # what every task runs
+        assert conn.execute("select pg_typeof(actions)::text, pg_typeof(action_values)::text"
+                            " from raw.meta_ad_insights limit 1").fetchone() == ("text", "text")
+        assert conn.execute("select to_regclass('staging.stg_old')").fetchone()[0] is None  # dbt makes it again
+        assert conn.execute("select to_regclass('staging.stg_old_2')").fetchone()[0] is None
+        assert conn.execute("select to_regclass('staging.stg_other')").fetchone()[0] is not None  # reads no list
+        after = conn.execute(read).fetchall()
+        assert [(a, ad, json.loads(x) if x.startswith("[") else x, rec, f, api_rec)
+                for a, ad, x, _, rec, f, api_rec in after if a == "2"] == \
+            [("2", f"O{i}", lst, {}, 24576, {"actions": lst, "action_values": lst}) for i, lst in enumerate(odd)]
+        assert [r[6] for r in after if r[0] == ACCT] == records
+        assert [r[2] for r in after if r[0] == ACCT] == ["link_click=22,purchase=2", "", "like=3,like=3",
+                                                          "offsite conversion.fb pixel=0.50,=007", "Caf\u00e9 \U0001f389=1"]
+        assert [(a, ad, x, y, rec, f) for a, ad, x, y, rec, f, _ in after] != old  # converted...
+        assert control_totals.stored(conn, table) == control_totals.recompute(conn, table)
+        assert [r[:7] for r in control_totals.stored(conn, table)] == [r[:7] for r in totals]  # ...same totals
+        assert conn.execute("select count(*) from raw.day_changes").fetchone()[0] == changes  # nothing changed
+        db.ensure_raw_schema(conn)  # once: nothing left to convert
+        load(conn, records)         # the same rows again through the loader: no day changed
+        assert conn.execute("select count(*) from raw.day_changes").fetchone()[0] == changes
+        assert conn.execute(read).fetchall()[:len(records)] == after[:len(records)]

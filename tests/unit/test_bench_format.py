@@ -22,6 +22,7 @@ def _result() -> dict:
         "bi_queries": {"top_campaigns_30d": {"p50_ms": 8.6, "p95_ms": 16.7, "runs": 20, "rows": 10}},
         "bi_query_p95_ms": 16.7, "peak_rss_mb": 963.0, "warehouse_mb": 322.2, "raw_ad_insights_mb": 171.7,
         "bytes_per_ad_day_row": 1843.2,
+        "ad_day_row_bytes_by_column": {"actions": 140.2, "record": 5.0, "row": 560.5, "header_and_padding": 27.5},
     }
 
 
@@ -56,7 +57,7 @@ def test_the_table_shows_every_section_with_thousands_separators():
     lines = table.splitlines()
     for needle in ("ad-day rows in raw (rows)", "1,234,567", "of which synthetic", "COPY / loader", "2.86",
                    "incremental / full", "top_campaigns_30d", "8.60  |  16.70", "peak RSS", "963.00",
-                   "bytes per ad-day row", "slowest dbt_build nodes, full", "fct_ad_performance_daily 40.1s, int_ad"):
+                   "bytes per ad-day row", "header and padding 27.50", "actions 140.20, record 5.00", "slowest dbt_build nodes, full", "fct_ad_performance_daily 40.1s, int_ad"):
         assert needle in table, needle
     for task in bench.NIGHT_TASKS:
         assert any(line.strip().startswith(task) for line in lines), task

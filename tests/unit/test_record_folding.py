@@ -74,3 +74,30 @@ def test_declarations_that_cannot_fold_exactly_are_refused():
                        grain=("a",), folds=(("a", "a"),))
     with pytest.raises(registry.RegistryError, match="record_folded"):
         registry.validate(registry.Platform("demo", "paid", "Demo", "demo", "demo", (t,)))
+
+
+@pytest.mark.parametrize(("text", "compact"), [
+    (b'[{"action_type":"link_click","value":"25"},{"action_type":"purchase","value":"1.50"}]',
+     "link_click=25,purchase=1.50"),                                   # Graph's spelling
+    (b'[{"action_type": "link_click", "value": "25"}, {"action_type": "purchase", "value": "1"}]',
+     "link_click=25,purchase=1"),                                      # json.dumps' spelling
+    (b'[ {"value" : "3", "action_type":"like"} ]', "like=3"),          # any other: decoded
+    (b"[]", ""),
+    (b'[{"action_type":"a,b","value":"1"}]', None),                   # separators in a type: JSON
+    (b'[{"action_type":"a=b","value":"1"}]', None),
+    (b'[{"action_type":"x[","value":"1"}]', None),
+    (b'[{"action_type":"{","value":"1"},{"action_type":"y","value":"2"}]', None),
+])
+def test_action_lists_are_stored_compact_or_as_their_json_text(text, compact):
+    import json
+
+    from socialwh.connectors.numbers import PlainActionList
+    from socialwh.warehouse import action_lists
+
+    plain = PlainActionList.of(text)
+    assert plain is not None
+    stored = action_lists.text_of(plain, json.dumps)
+    assert stored == (compact if compact is not None else text.decode())
+    assert action_lists.text_of(json.loads(text), json.dumps) == (compact if compact is not None
+                                                                  else json.dumps(json.loads(text)))
+    assert action_lists.text_of(None, json.dumps) is None

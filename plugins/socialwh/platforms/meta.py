@@ -58,8 +58,11 @@ PLATFORM = Platform(
                 col('impressions', 'bigint', required=True, role='count'),
                 col('clicks', 'bigint', required=True, role='count'),
                 col('reach', 'bigint', role='count'),
-                col('actions', 'jsonb', '[{"action_type":..,"value":".."}] as returned', role='actions'),
-                col('action_values', 'jsonb', role='actions'),
+                # compact text (socialwh.warehouse.action_lists): link_click=25,purchase=1 for the
+                # API's [{"action_type": "link_click", "value": "25"}, ...]; raw.action_list_json(c) gives it back
+                col('actions', 'text', 'the action list: type=value,... in its order, or its JSON text when it has'
+                    ' other keys or values (raw.action_list_json(actions) gives the jsonb back)', role='actions'),
+                col('action_values', 'text', 'the action values list, as actions', role='actions'),
                 *record_columns(folded=True),
             ),
         ),

@@ -241,6 +241,21 @@ def rebuild(conn: psycopg.Connection, tables: list[str] | None = None) -> None:
         note_all_changed(conn, table)
 
 
+def refingerprint(conn: psycopg.Connection, table: str) -> None:
+    """Recompute the stored fingerprints of `table` after its rows' representation changed but not
+    their content (e.g. warehouse.action_lists.upgrade): records no change, so no mart rebuilds."""
+    spec = specs().get(table)
+    if spec is None or conn.execute("select to_regclass(%s)", [TABLE]).fetchone()[0] is None:
+        return
+    conn.execute(sql.SQL(
+        "update {totals} as c set fingerprint = n.fingerprint"
+        " from (select {account} as account_id, {day} as day, {fingerprint} as fingerprint from {table}"
+        " group by 1, 2) as n where c.target_table = %s and c.account_id = n.account_id and c.day = n.day").format(
+            totals=sql.Identifier(*TABLE.split(".")), account=sql.Identifier(spec.account),
+            day=sql.Identifier(spec.date), fingerprint=_fingerprint(spec.content),
+            table=sql.Identifier(*table.split("."))), [table])
+
+
 def ensure(conn: psycopg.Connection) -> None:
     """Create the table when missing; a warehouse that already had raw rows gets its totals
     computed once (in the caller's transaction)."""

@@ -8,7 +8,7 @@ from importlib import resources
 import psycopg
 
 from socialwh import registry
-from socialwh.warehouse import control_totals, embedded
+from socialwh.warehouse import action_lists, control_totals, embedded
 
 
 class WarehouseNotConfigured(RuntimeError):
@@ -65,6 +65,9 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
             "select table_name, column_name from information_schema.columns where table_schema = 'raw'"
         ):
             existing.setdefault(table, set()).add(column)
-        for statement in [*registry.migration(existing), *registry.functions()]:
+        for statement in registry.migration(existing):
+            conn.execute(statement)
+        action_lists.upgrade(conn)  # jsonb action lists of an older warehouse -> compact text, once
+        for statement in registry.functions():
             conn.execute(statement)
         control_totals.ensure(conn)

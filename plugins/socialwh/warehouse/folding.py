@@ -31,12 +31,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from socialwh.connectors.numbers import PlainActionList
+from socialwh.warehouse import action_lists
 
 if TYPE_CHECKING:
     from socialwh.registry import Table
 
 FOLDED_COLUMN = "record_folded"
 MAX_FOLDS = 31                       # bits of the integer record_folded
+_ACTIONS = "action list"  # a compact action-list column's kind (text role actions)
 FOLDABLE_TYPES = frozenset({"text", "date", "numeric", "bigint", "integer", "jsonb"})
 
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
@@ -107,7 +109,7 @@ def _checker(sql_type: str) -> Any:
     fast = {"text": _text, "date": _date, "bigint": _integer, "integer": _integer}.get(sql_type)
     if fast is not None:
         return fast
-    if sql_type == "jsonb":
+    if sql_type in ("jsonb", _ACTIONS):
         return _jsonb
     return lambda original, typed: reproduces(sql_type, original, typed)
 
@@ -117,7 +119,8 @@ class Folder:
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        plan = [(key, column, table.column(column).type, 1 << i) for i, (key, column) in enumerate(table.folds)]
+        # a compact action-list column (warehouse.action_lists) reproduces the list it was given
+        plan = [(key, column, _kind(table, column), 1 << i) for i, (key, column) in enumerate(table.folds)]
         # the common types checked inline (one loop each, no call per key); the rest via _checker
         self._text = [(k, c, b) for k, c, t, b in plan if t == "text"]
         self._whole = [(k, c, b) for k, c, t, b in plan if t in ("bigint", "integer")]
@@ -175,8 +178,16 @@ def folder(table_name: str) -> Folder | None:
     return Folder(found[1])
 
 
+def _kind(table: Table, column: str) -> str:
+    """The column's SQL type, or _ACTIONS for a compact action-list column."""
+    c = table.column(column)
+    return _ACTIONS if action_lists.is_compact(c) else c.type
+
+
 def _render(column: str, sql_type: str) -> str:
     ref = f"r.{column}"
+    if sql_type == _ACTIONS:
+        return f"raw.action_list_json({ref})"
     if sql_type == "jsonb":
         return ref
     if sql_type == "text":
@@ -189,10 +200,12 @@ def _render(column: str, sql_type: str) -> str:
 def function_sql(table: Table) -> str:
     """CREATE OR REPLACE FUNCTION raw.api_record(raw.<table>): the API's record of a row."""
     parts = [f"case when r.{FOLDED_COLUMN} & {1 << i} <> 0 then jsonb_build_object('{key}', "
-             f"{_render(column, table.column(column).type)}) else '{{}}'::jsonb end"
+             f"{_render(column, _kind(table, column))}) else '{{}}'::jsonb end"
              for i, (key, column) in enumerate(table.folds)]
     body = " ||\n        ".join(["r.record", *parts])
-    return (f"create or replace function raw.api_record(r raw.{table.name}) returns jsonb\n"
+    helpers = action_lists.FUNCTIONS_SQL.strip() + "\n" if any(
+        _kind(table, column) == _ACTIONS for _, column in table.folds) else ""
+    return (helpers + f"create or replace function raw.api_record(r raw.{table.name}) returns jsonb\n"
             "language sql stable parallel safe as $$\n"
             f"    select case when r.{FOLDED_COLUMN} is null then r.record else\n        {body}\n    end\n$$;\n"
             f"comment on function raw.api_record(raw.{table.name}) is 'the record as the API returned it"

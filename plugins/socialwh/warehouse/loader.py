@@ -24,7 +24,7 @@ from psycopg.adapt import PyFormat, Transformer
 from psycopg.copy import QueuedLibpqWriter
 
 from socialwh.connectors.numbers import PlainActionList
-from socialwh.warehouse import folding
+from socialwh.warehouse import action_lists, folding
 
 
 @dataclass(frozen=True)
@@ -208,6 +208,8 @@ def replace_rows(
     )
     n = 0
     if records:  # an empty window is a valid answer: the delete above still replaces it
+        # compact action-list columns (warehouse.action_lists) get their text form
+        compact, text_of = action_lists.encoders(table, columns), action_lists.text_of
         if folder:
             at, fold = columns.index("record"), folder.fold
             get = itemgetter(*columns)
@@ -216,6 +218,14 @@ def replace_rows(
                 row = list(get(r)) if len(columns) > 1 else [r[columns[0]]]
                 row[at], mask = fold(r)
                 row.append(mask)
+                for i in compact:
+                    row[i] = text_of(row[i], _json_text)
+                return row
+        elif compact:
+            def values(r: dict[str, Any]) -> list[Any]:
+                row = [r[c] for c in columns]
+                for i in compact:
+                    row[i] = text_of(row[i], _json_text)
                 return row
         else:
             def values(r: dict[str, Any]) -> list[Any]:
