@@ -8,6 +8,14 @@ call, and how its errors are told to the on-call in ``REWORD`` (:meth:`RestClien
 A plain REST connector's ``make_client`` is a declaration too: :func:`client_factory` builds the
 client from the Airflow connection (host, password) and the platform's options, each an
 :class:`Option` (option key, how it is read, its default).
+
+A plain REST client is a declaration as well: its class names the platform (``PLATFORM``,
+``LABEL``), its URL root (``ROOT``: ``"{base_url}/{api_version}/{path}"``), its headers, its
+classifier and retry policy, its settings with their defaults (``SETTINGS``: the keywords of the
+constructor, the first ones also positional) and the ranges the API allows for them (``LIMITS``,
+each a :class:`Limit`), and its list endpoints' paging style (``PAGING``, a
+:mod:`socialwh.connectors.paging` style); the shared :meth:`RestClient.__init__` and
+:meth:`RestClient._paged` do the rest, and ``_setup`` holds what is the platform's own.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import httpx
 
 from socialwh.connectors.base import ConnectionInfo
 from socialwh.connectors.http import ApiClient, ApiError, Classifier, HttpClient, RetryPolicy
+from socialwh.connectors.paging import pages
 
 
 def within(label: str, name: str, value: int, low: int, high: int | None = None) -> int:
@@ -28,6 +37,16 @@ def within(label: str, name: str, value: int, low: int, high: int | None = None)
         bound = f"within {low}..{high}" if high is not None else f">= {low}"
         raise ValueError(f"{label} {name} must be {bound}, got {value}")
     return value
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A client setting the API bounds: ``low <= value (<= high)``, told as option ``name``."""
+
+    setting: str
+    low: int
+    high: int | None = None
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +95,18 @@ def client_factory(cls: Callable[..., Any], *declared: Option,
 class RestClient(ApiClient):
     """Base of the token-authenticated REST clients (see the module docstring)."""
 
+    PLATFORM: ClassVar[str] = ""
+    LABEL: ClassVar[str] = ""
+    DEFAULT_CONN_ID: ClassVar[str] = ""
+    ROOT: ClassVar[str] = "{base_url}/{path}"
+    HEADERS: ClassVar[Mapping[str, str]] = {"Authorization": "Bearer {token}"}
+    TOKEN_HELP: ClassVar[str] = ""
+    TIMEOUT: ClassVar[float] = 120.0
+    SETTINGS: ClassVar[Mapping[str, Any]] = {}
+    LIMITS: ClassVar[tuple[Limit, ...]] = ()
+    PAGING: ClassVar[Any] = None
+    classify: ClassVar[Classifier]
+
     base_url: str
     conn_id: str
     extra_params: dict[str, str]
@@ -85,6 +116,57 @@ class RestClient(ApiClient):
     #: the call passes as ``context`` (the path, the parameters sent, ...).
     #: A kind is an error class or a test of the error (X: a 403 whose code says "unknown account").
     REWORD: ClassVar[tuple[tuple[type[ApiError] | Callable[[ApiError], bool], str], ...]] = ()
+
+    def __init__(self, base_url: str, access_token: str, *args: Any, retry: RetryPolicy | None = None,
+                 timeout: float | None = None, client: httpx.Client | None = None,
+                 extra_params: Mapping[str, str] | None = None, conn_id: str | None = None,
+                 **settings: Any) -> None:
+        """The declared client: ``SETTINGS`` from ``args`` (in their order) and keywords, the
+        token checked and the HttpClient set up (:meth:`_connect`), ``LIMITS`` checked, then the
+        platform's own ``_setup``."""
+        names = list(self.SETTINGS)
+        if len(args) > len(names) or set(settings) - set(names):
+            raise TypeError(f"{type(self).__name__}: unexpected settings {args or ''} "
+                            f"{sorted(set(settings) - set(names))}")
+        settings.update(zip(names, args, strict=False))
+        for name, default in self.SETTINGS.items():
+            setattr(self, name, settings.get(name, default))
+        self._connect(self.PLATFORM, self.LABEL, base_url, access_token,
+                      conn_id=conn_id or self.DEFAULT_CONN_ID, classify=type(self).classify,
+                      retry=retry or self.default_retry(), timeout=timeout or self.TIMEOUT,
+                      headers={k: v.format(token=access_token, **vars(self)) for k, v in self.HEADERS.items()},
+                      client=client, extra_params=extra_params, token_help=self.TOKEN_HELP)
+        for limit in self.LIMITS:
+            setattr(self, limit.setting, within(self.LABEL, limit.name or limit.setting,
+                                                getattr(self, limit.setting), limit.low, limit.high))
+        self._setup()
+
+    def _setup(self) -> None:
+        """What a client checks or derives beyond its declared settings (none by default)."""
+
+    @staticmethod
+    def default_retry() -> RetryPolicy:
+        return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=120.0)
+
+    def _url(self, path: str) -> str:
+        """The URL of an API ``path`` below the declared ``ROOT``."""
+        return self.ROOT.format(path=path.lstrip("/"), **vars(self))
+
+    def _paged(self, path: str, params: Mapping[str, Any], subject: str, *, what: str = "",
+               size: int | None = None) -> Any:
+        """Every item of a list endpoint, page by page in the declared ``PAGING`` style; each
+        page is one ``self._get(url or path, query, subject)``."""
+        style, url = self.PAGING, self._url(path)
+        what = what or f"{path} for {style.subject} {subject}"
+
+        def fetch(key: Any) -> tuple[list, Any]:
+            target, query = style.request(self, path, params, key, self.page_size if size is None else size)
+            return style.read(self._get(target, query, subject), key, platform=self.PLATFORM, what=what, url=url)
+
+        return pages(fetch, style.first, platform=self.PLATFORM, what=what, url=url)
+
+    def _get(self, path: str, params: Mapping[str, Any] | None, subject: str) -> Any:
+        return self._request("GET", self._url(path), subject=subject, params={**self.extra_params, **(params or {})})
 
     def _connect(self, platform: str, label: str, base_url: str, access_token: str, *, conn_id: str,
                  classify: Classifier, retry: RetryPolicy, timeout: float | httpx.Timeout,
