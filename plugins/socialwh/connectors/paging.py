@@ -80,9 +80,10 @@ def items_of(body: Any, key: str, *, platform: str, what: str, url: str = "") ->
 
 # -- paging styles: how a list endpoint names its next page (RestClient.PAGING) ------------------
 #
-# A style says how a page is asked for (``request(client, path, params, key, size)`` -> the path
-# or URL and the query of that page) and read (``read(body, key, ...)`` -> its items and the next
-# key); :meth:`socialwh.connectors.rest.RestClient._paged` runs them through :func:`pages`.
+# A style says how a page is asked for (``request(path, params, key, size)`` -> the path or URL
+# and the query of that page) and read (``items(body, key, ...)`` and ``next(body, key)``, the
+# next page's key); :meth:`socialwh.connectors.rest.RestClient._paged` runs them through
+# :func:`pages`. ``subject`` is what the platform calls an account, in errors.
 
 
 def _at(body: Any, path: str) -> Any:
@@ -93,55 +94,53 @@ def _at(body: Any, path: str) -> Any:
 
 class Cursor:
     """An opaque cursor: the page names the next one at ``cursor`` (a dotted path), the next
-    request sends it as ``param`` (Pinterest ``bookmark``, X ``next_cursor`` -> ``cursor``);
-    ``size`` is the page-size parameter, ``subject`` what the account is called in errors."""
+    request sends it as ``param`` (Pinterest ``bookmark``, X ``next_cursor`` -> ``cursor``, Google
+    Ads ``nextPageToken`` -> ``pageToken``); ``size`` is the page-size parameter (when sent)."""
 
     first = ""
 
     def __init__(self, items: str, cursor: str, param: str, size: str, subject: str) -> None:
-        self.items, self.cursor, self.param, self.size, self.subject = items, cursor, param, size, subject
+        self.items_key, self.cursor, self.param, self.size, self.subject = items, cursor, param, size, subject
 
-    def request(self, client: Any, path: str, params: Mapping[str, Any], key: str, size: int) -> tuple[str, dict]:
-        return path, {**params, self.size: str(size), **({self.param: key} if key else {})}
+    def request(self, path: str, params: Mapping[str, Any], key: str, size: int) -> tuple[str, dict]:
+        return path, {**params, **({self.size: str(size)} if size else {}), **({self.param: key} if key else {})}
 
-    def read(self, body: Any, key: Any, *, platform: str, what: str, url: str) -> tuple[list, Any]:
-        return items_of(body, self.items, platform=platform, what=what, url=url), _at(body, self.cursor)
+    def items(self, body: Any, key: Any, *, platform: str, what: str, url: str) -> list:
+        return items_of(body, self.items_key, platform=platform, what=what, url=url)
+
+    def next(self, body: Any, key: Any) -> Any:
+        return _at(body, self.cursor)
 
 
-class PageNumber:
-    """Numbered pages from 1 until ``total`` (a dotted path: TikTok ``page_info.total_page``) is
-    reached or a page is empty; ``page`` and ``size`` are the parameters."""
+class PageNumber(Cursor):
+    """Numbered pages from 1 (``param``) until ``cursor`` (a dotted path to the page count:
+    TikTok ``page_info.total_page``) is reached or a page is empty."""
 
-    first = 1
+    first = 1  # type: ignore[assignment]
 
-    def __init__(self, items: str, total: str, page: str, size: str, subject: str) -> None:
-        self.items, self.total, self.page, self.size, self.subject = items, total, page, size, subject
+    def request(self, path: str, params: Mapping[str, Any], key: Any, size: int) -> tuple[str, dict]:
+        return path, {**params, self.param: str(key), self.size: str(size)}
 
-    def request(self, client: Any, path: str, params: Mapping[str, Any], key: int, size: int) -> tuple[str, dict]:
-        return path, {**params, self.page: str(key), self.size: str(size)}
-
-    def read(self, body: Any, key: int, *, platform: str, what: str, url: str) -> tuple[list, int | None]:
-        items, total = _at(body, self.items), _at(body, self.total)
+    def items(self, body: Any, key: Any, *, platform: str, what: str, url: str) -> list:
+        items, total = _at(body, self.items_key), _at(body, self.cursor)
         if not isinstance(items, list) or not isinstance(total, int):
-            raise TransientError(platform, 200, "shape", f"{what}: page {key} has no {self.items} or {self.total}", url)
-        return items, (key + 1 if key < total and items else None)
+            raise TransientError(platform, 200, "shape", f"{what}: page {key} has no {self.items_key} "
+                                 f"or {self.cursor}", url)
+        return items
+
+    def next(self, body: Any, key: Any) -> Any:
+        return key + 1 if key < _at(body, self.cursor) and _at(body, self.items_key) else None
 
 
-class NextLink:
-    """A whole next URL at ``link`` (Snapchat ``paging.next_link``), followed as given; the list
-    is under the path's last segment (``adaccounts/1/campaigns`` -> ``campaigns``). The first
-    page sends ``size`` (when named) with the parameters."""
+class NextLink(Cursor):
+    """A whole next URL at ``cursor`` (Snapchat ``paging.next_link``), followed as given; the
+    list is under the path's last segment (``adaccounts/1/campaigns`` -> ``campaigns``)."""
 
-    first = ""
+    def __init__(self, cursor: str, size: str, subject: str) -> None:
+        super().__init__("", cursor, "", size, subject)
 
-    def __init__(self, link: str, size: str, subject: str) -> None:
-        self.link, self.size, self.subject = link, size, subject
+    def request(self, path: str, params: Mapping[str, Any], key: str, size: int) -> tuple[str, Any]:
+        return (key, None) if key else (path, {**params, **({self.size: str(size)} if size else {})})
 
-    def request(self, client: Any, path: str, params: Mapping[str, Any], key: str, size: int) -> tuple[str, Any]:
-        if key:
-            return key, None
-        return path, {**params, **({self.size: str(size)} if self.size else {})}
-
-    def read(self, body: Any, key: Any, *, platform: str, what: str, url: str) -> tuple[list, Any]:
-        name = url.rstrip("/").rsplit("/", 1)[-1]
-        return items_of(body, name, platform=platform, what=what, url=url), _at(body, self.link)
+    def items(self, body: Any, key: Any, *, platform: str, what: str, url: str) -> list:
+        return items_of(body, url.rstrip("/").rsplit("/", 1)[-1], platform=platform, what=what, url=url)

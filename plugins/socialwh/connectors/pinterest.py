@@ -167,9 +167,6 @@ def classify_pinterest(response: httpx.Response) -> ApiError | None:
                         retry_after=wait)
 
 
-windows = slices  # since..until in slices of at most max_days (connectors/windows.py)
-
-
 class PinterestAdsClient(RestClient):
     """An API v5 client for one access token: ad account, entity lists, ad analytics.
 
@@ -236,7 +233,7 @@ class PinterestAdsClient(RestClient):
         """Daily rows for ``ad_ids`` over ``since..until``: sliced to the API's limits."""
         rows: list[dict] = []
         path = f"ad_accounts/{account_id}/ads/analytics"
-        for start, end in windows(since, until, self.max_days):
+        for start, end in slices(since, until, self.max_days):
             for ids in chunks(sorted(ad_ids), MAX_IDS_PER_REQUEST):
                 body = self._get(path, {
                     "start_date": start.isoformat(), "end_date": end.isoformat(), "granularity": "DAY",

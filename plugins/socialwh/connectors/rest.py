@@ -76,17 +76,22 @@ def _password(conn: ConnectionInfo) -> str:
 
 
 def client_factory(cls: Callable[..., Any], *declared: Option,
-                   credentials: Callable[[ConnectionInfo], Any] = _password) -> Callable[..., Any]:
+                   credentials: Callable[[ConnectionInfo], Any] = _password,
+                   then: Callable[[Any, Mapping[str, Any]], None] | None = None) -> Callable[..., Any]:
     """The nightly job's ``make_client(conn, options, extra_params)``: ``cls(host, credentials,
     **options, extra_params=...)``; the credentials are the connection's password (an access
     token, which the client refuses when empty, naming the connection) unless ``credentials``
-    reads them otherwise (X's OAuth 1.0a keys)."""
+    reads them otherwise (X's OAuth 1.0a keys); ``then(client, options)`` sets up the rest (the
+    organic connectors' comment options, socialwh.connectors.comments.configure)."""
 
     def make_client(conn: ConnectionInfo, options: Mapping[str, Any],
                     extra_params: Mapping[str, str] | None) -> Any:
         kwargs = {o.arg: o.value(options, conn) for o in declared}
-        return cls(conn.base_url, credentials(conn), **kwargs,
-                   extra_params=dict(extra_params) if extra_params else None)
+        client = cls(conn.base_url, credentials(conn), **kwargs,
+                     extra_params=dict(extra_params) if extra_params else None)
+        if then is not None:
+            then(client, options)
+        return client
 
     make_client.__doc__ = f"The nightly job's entry point: a {getattr(cls, '__name__', 'client')} from the Airflow connection."
     return make_client
@@ -153,15 +158,18 @@ class RestClient(ApiClient):
         return self.ROOT.format(path=path.lstrip("/"), **vars(self))
 
     def _paged(self, path: str, params: Mapping[str, Any], subject: str, *, what: str = "",
-               size: int | None = None) -> Any:
+               size: int | None = None, items: Callable[[Any], Any] | None = None) -> Any:
         """Every item of a list endpoint, page by page in the declared ``PAGING`` style; each
-        page is one ``self._get(url or path, query, subject)``."""
+        page is one ``self._get(path or URL, query, subject)``; ``size`` (default the client's
+        ``page_size``, 0: none sent) and ``items(body)`` (an endpoint's own envelope) override."""
         style, url = self.PAGING, self._url(path)
         what = what or f"{path} for {style.subject} {subject}"
+        size = getattr(self, "page_size", 0) if size is None else size
 
-        def fetch(key: Any) -> tuple[list, Any]:
-            target, query = style.request(self, path, params, key, self.page_size if size is None else size)
-            return style.read(self._get(target, query, subject), key, platform=self.PLATFORM, what=what, url=url)
+        def fetch(key: Any) -> tuple[Any, Any]:
+            body = self._get(*style.request(path, params, key, size), subject)
+            got = items(body) if items else style.items(body, key, platform=self.PLATFORM, what=what, url=url)
+            return got, style.next(body, key)
 
         return pages(fetch, style.first, platform=self.PLATFORM, what=what, url=url)
 

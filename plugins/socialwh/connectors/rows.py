@@ -176,9 +176,11 @@ class StatsMapping(RowMapping):
                        for column, f, read in self._readers]
 
     def __call__(self, record: Mapping[str, Any], account: Mapping[str, Any], what: str,  # type: ignore[override]
-                 lookup: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+                 lookup: Mapping[str, Mapping[str, Any]] | None = None, **more: Any) -> dict[str, Any]:
+        """The row of ``record``; ``lookup`` holds the joined entities by id (``{"ads": {id: ad}}``),
+        ``more`` further named sources (TikTok's ``dims``)."""
         acct = str(account["account_id"])
-        sources: dict[str, Any] = {"row": record, "account": account}
+        sources: dict[str, Any] = {"row": record, "account": account, **more}
         for j in self.joins:
             source, _, path = j.key.rpartition(":")
             ident = at(sources[source or "row"], path)
