@@ -49,6 +49,13 @@ def comments_enabled(options: Mapping[str, Any]) -> bool:
     return bool(options.get("comments", True))
 
 
+def configure(client: Any, options: Mapping[str, Any]) -> None:
+    """A client built by a connector's ``make_client`` extracts comments (platform option
+    ``comments``, default true) over the last ``comment_restatement_days``."""
+    client.comments = comments_enabled(options)
+    client.comment_restatement_days = restatement_days(options)
+
+
 def comment_window(since: date, until: date, days: int) -> tuple[date, date]:
     """The UTC creation days a night replaces: the last ``days`` days before the night and the
     night itself, clipped to the night's extraction window [since, until]."""

@@ -29,7 +29,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from socialwh.connectors import comments as community
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import TableLoad
+from socialwh.connectors.rest import client_factory, option
 from socialwh.connectors.graph_organic import (
     DEFAULT_API_VERSION,
     DEFAULT_TIMEZONE,
@@ -279,21 +280,11 @@ def extract_comments(
 # -- the connector interface ------------------------------------------------------------------
 
 
-def make_client(
-    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
-) -> FacebookPagesClient:
-    client = FacebookPagesClient(
-        conn.base_url,
-        conn.password or "",
-        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
-        timezone=str(options.get("timezone", DEFAULT_TIMEZONE)),
-        post_lookback_days=int(options.get("post_lookback_days", 90)),
-        conn_id=str(options.get("conn_id", PLATFORM)),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
-    client.comments = community.comments_enabled(options)
-    client.comment_restatement_days = community.restatement_days(options)
-    return client
+make_client = client_factory(
+    FacebookPagesClient,
+    option("api_version", str, DEFAULT_API_VERSION), option("timezone", str, DEFAULT_TIMEZONE),
+    option("post_lookback_days", int, 90), option("conn_id", str, PLATFORM), then=community.configure,
+)
 
 
 def extract_tables(

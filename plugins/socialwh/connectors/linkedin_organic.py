@@ -73,7 +73,7 @@ from urllib.parse import quote
 import httpx
 
 from socialwh.connectors import comments as community
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import TableLoad
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
@@ -91,7 +91,7 @@ from socialwh.connectors.linkedin import (
 )
 from socialwh.connectors.linkedin import default_retry_policy as _ads_retry_policy
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import within
+from socialwh.connectors.rest import Option, client_factory, option, within
 
 log = logging.getLogger(__name__)
 
@@ -622,21 +622,14 @@ def extract_comments(
     return community.comments_load(PLATFORM, rows, window)
 
 
-def make_client(
-    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
-) -> LinkedInOrganicClient:
-    """The nightly job's entry point: a client from the Airflow connection ``linkedin_organic``."""
-    version = (conn.extra or {}).get("linkedin_version") or options.get("api_version")
-    client = LinkedInOrganicClient(
-        conn.base_url,
-        conn.password or "",
-        str(version or DEFAULT_LINKEDIN_VERSION),
-        post_lookback_days=int(options.get("post_lookback_days") or DEFAULT_POST_LOOKBACK_DAYS),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
-    client.comments = community.comments_enabled(options)
-    client.comment_restatement_days = community.restatement_days(options)
-    return client
+#: The nightly job's entry point: a client from the Airflow connection ``linkedin_organic``; the
+#: LinkedIn-Version is the connection's extra.linkedin_version, else the platform's api_version.
+make_client = client_factory(
+    LinkedInOrganicClient,
+    Option("linkedin_version", read=lambda options, conn: str(
+        (conn.extra or {}).get("linkedin_version") or options.get("api_version") or DEFAULT_LINKEDIN_VERSION)),
+    option("post_lookback_days", int, DEFAULT_POST_LOOKBACK_DAYS), then=community.configure,
+)
 
 
 def extract_tables(

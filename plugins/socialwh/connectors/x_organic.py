@@ -67,7 +67,7 @@ from typing import Any
 import httpx
 
 from socialwh.connectors import comments as community
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import TableLoad
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
@@ -79,7 +79,7 @@ from socialwh.connectors.http import (
     retry_after_seconds,
 )
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import RestClient, within
+from socialwh.connectors.rest import RestClient, client_factory, option, within
 
 log = logging.getLogger(__name__)
 
@@ -579,23 +579,13 @@ def extract_account(
     return XOrganicExtract(account=account_row(user, acct, until), posts=list(posts.values()))
 
 
-def make_client(
-    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
-) -> XOrganicClient:
-    """The nightly job's entry point: a client from the Airflow connection ``x_organic``."""
-    client = XOrganicClient(
-        conn.base_url,
-        conn.password or "",
-        post_lookback_days=int(options.get("post_lookback_days") or DEFAULT_POST_LOOKBACK_DAYS),
-        max_rate_limit_wait=float(
-            options.get("max_rate_limit_wait") or DEFAULT_MAX_RATE_LIMIT_WAIT
-        ),
-        extra_params=dict(extra_params) if extra_params else None,
-        conn_id=str(options.get("conn_id") or DEFAULT_CONN_ID),
-    )
-    client.comments = community.comments_enabled(options)
-    client.comment_restatement_days = community.restatement_days(options)
-    return client
+#: The nightly job's entry point: a client from the Airflow connection ``x_organic``.
+make_client = client_factory(
+    XOrganicClient,
+    option("post_lookback_days", int, DEFAULT_POST_LOOKBACK_DAYS),
+    option("max_rate_limit_wait", float, DEFAULT_MAX_RATE_LIMIT_WAIT), option("conn_id", str, DEFAULT_CONN_ID),
+    then=community.configure,
+)
 
 
 def extract_tables(
