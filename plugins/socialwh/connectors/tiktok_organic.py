@@ -71,6 +71,7 @@ from socialwh.connectors.http import (
     classify_status,
     json_or_none,
 )
+from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
 from socialwh.connectors.rest import Limit, client_factory, option
 from socialwh.connectors.tiktok import TikTokClient, _envelope_code, throttle_wait_seconds
@@ -158,27 +159,9 @@ def classify_tiktok_organic(response: httpx.Response) -> ApiError | None:
 # -- parsing -----------------------------------------------------------------------------------
 
 
-def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
-    return ValueError(f"TikTok account {acct}: {what}: field '{field_name}' {problem}")
-
-
-def parse_count(value: Any, acct: str, what: str, field_name: str) -> int | None:
-    """A count: a JSON number or a digit string; None when absent or ``"-"``."""
-    if value in (None, "", "-"):
-        return None
-    if isinstance(value, bool):
-        raise _fail(acct, what, field_name, f"is not a count: {value!r}")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise _fail(acct, what, field_name, f"is not a whole number: {value!r}")
-    if number < 0:
-        raise _fail(acct, what, field_name, f"is negative: {value!r}")
-    return number
+_NUMBERS = FieldNumbers("TikTok account {}", absent=(None, "", "-"))
+_fail = _NUMBERS.fail
+parse_count = _NUMBERS.count  # a count; None when absent or "-"
 
 
 def parse_create_time(value: Any, acct: str, what: str) -> datetime:

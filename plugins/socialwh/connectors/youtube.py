@@ -66,6 +66,7 @@ from socialwh.connectors.http import (
     TransientError,
     json_or_none,
 )
+from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
 from socialwh.connectors.rest import RestClient, within
 
@@ -157,27 +158,9 @@ def classify_youtube(response: httpx.Response) -> ApiError | None:
 # -- parsing helpers ---------------------------------------------------------------------------
 
 
-def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
-    return ValueError(f"YouTube channel {acct}: {what}: field '{field_name}' {problem}")
-
-
-def parse_count(value: Any, acct: str, what: str, field_name: str) -> int | None:
-    """A count as YouTube sends it: a digit string (Data API) or a JSON number (Analytics)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise _fail(acct, what, field_name, f"is not a count: {value!r}")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise _fail(acct, what, field_name, f"is not a whole number: {value!r}")
-    if number < 0:
-        raise _fail(acct, what, field_name, f"is negative: {value!r}")
-    return number
+_NUMBERS = FieldNumbers("YouTube channel {}", absent=(None,))
+_fail = _NUMBERS.fail
+parse_count = _NUMBERS.count  # a digit string (Data API) or a JSON number (Analytics)
 
 
 _DURATION = re.compile(
