@@ -54,7 +54,6 @@ from socialwh.connectors.base import AccountExtract, Output, extract_tables_of
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
-    Classifier,
     ErrorTable,
     RetryPolicy,
     ThrottledError,
@@ -65,7 +64,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import Option, RestClient, client_factory, option, within
+from socialwh.connectors.rest import Limit, Option, RestClient, client_factory, option
 from socialwh.connectors.rows import Field, RowMapping, check_grain, number, raw
 from socialwh.connectors.windows import date_slices
 
@@ -186,22 +185,26 @@ class LinkedInRestClient(RestClient):
     """What the ads and the organic LinkedIn clients share: the versioned Rest.li headers, and
     URLs whose query is sent exactly as built (``List(..)`` values are encoded by the caller)."""
 
+    LABEL, SETTINGS = "LinkedIn", {"linkedin_version": DEFAULT_LINKEDIN_VERSION}
+    HEADERS = {"Authorization": "Bearer {token}", "LinkedIn-Version": "{linkedin_version}",
+               "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION}
     linkedin_version: str
 
-    def _connect_linkedin(self, platform: str, base_url: str, access_token: str, linkedin_version: str,
-                          *, conn_id: str, classify: Classifier, retry: RetryPolicy, timeout: float,
-                          client: httpx.Client | None, extra_params: Mapping[str, str] | None) -> None:
-        version = str(linkedin_version).strip()
+    def _check(self) -> None:
+        version = str(self.linkedin_version).strip()
         if not (len(version) == 6 and version.isdigit() and 1 <= int(version[4:]) <= 12):
             raise ValueError(
                 f"LinkedIn-Version must be YYYYMM (e.g. {DEFAULT_LINKEDIN_VERSION}), got "
-                f"{linkedin_version!r}: fix extra.linkedin_version of the connection {conn_id}"
+                f"{self.linkedin_version!r}: fix extra.linkedin_version of the connection {self.conn_id}"
             )
         self.linkedin_version = version
-        self._connect(platform, "LinkedIn", base_url, access_token, conn_id=conn_id, classify=classify,
-                      retry=retry, timeout=timeout, client=client, extra_params=extra_params,
-                      headers={"Authorization": f"Bearer {access_token}", "LinkedIn-Version": version,
-                               "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION})
+
+    def _get(self, url: httpx.URL, subject: str, headers: Mapping[str, str] | None = None) -> dict:
+        """One call; auth and version failures are re-raised naming the account and connection."""
+        body = self._request("GET", url, subject=subject, headers=headers)
+        if not isinstance(body, dict):
+            raise TransientError(self.PLATFORM, 200, "shape", "response is not a JSON object", str(url))
+        return body
 
     def _url(self, path: str, query: Sequence[tuple[str, str]]) -> httpx.URL:
         """A URL whose query is sent exactly as built: values here are already encoded."""
@@ -228,42 +231,18 @@ class LinkedInAdsClient(LinkedInRestClient):
                         "of the connection {conn_id} to a supported YYYYMM (LinkedIn said: {said})")),
     )
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        linkedin_version: str = DEFAULT_LINKEDIN_VERSION,
-        *,
-        days_per_request: int = DEFAULT_DAYS_PER_REQUEST,
-        max_fields_per_request: int = MAX_FIELDS_PER_REQUEST,
-        element_cap: int = ELEMENT_CAP,
-        campaign_page_size: int = CAMPAIGN_PAGE_SIZE,
-        creative_page_size: int = CREATIVE_PAGE_SIZE,
-        retry: RetryPolicy | None = None,
-        timeout: float = 120.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = "linkedin_ads",
-    ) -> None:
-        self._connect_linkedin(PLATFORM, base_url, access_token, linkedin_version, conn_id=conn_id,
-                               classify=classify_linkedin, retry=retry or default_retry_policy(),
-                               timeout=timeout, client=client, extra_params=extra_params)
-        self.days_per_request = within("LinkedIn", "days_per_request", days_per_request, 1)
-        self.slices = field_slices(METRIC_FIELDS, max_fields_per_request)
-        self.element_cap = within("LinkedIn", "element_cap", element_cap, 1)
-        self.campaign_page_size = campaign_page_size
-        self.creative_page_size = creative_page_size
+    PLATFORM, DEFAULT_CONN_ID = PLATFORM, "linkedin_ads"
+    SETTINGS = {"linkedin_version": DEFAULT_LINKEDIN_VERSION, "days_per_request": DEFAULT_DAYS_PER_REQUEST,
+                "max_fields_per_request": MAX_FIELDS_PER_REQUEST, "element_cap": ELEMENT_CAP,
+                "campaign_page_size": CAMPAIGN_PAGE_SIZE, "creative_page_size": CREATIVE_PAGE_SIZE}
+    LIMITS = (Limit("days_per_request", 1), Limit("element_cap", 1))
+    classify = staticmethod(classify_linkedin)
+    default_retry = staticmethod(default_retry_policy)
+
+    def _setup(self) -> None:
+        self.slices = field_slices(METRIC_FIELDS, self.max_fields_per_request)
 
     # -- requests ----------------------------------------------------------------------------
-
-    def _get(
-        self, url: httpx.URL, account_id: str, headers: Mapping[str, str] | None = None
-    ) -> dict:
-        """One call; auth and version failures are re-raised naming the account and connection."""
-        body = self._request("GET", url, subject=account_id, headers=headers)
-        if not isinstance(body, dict):
-            raise TransientError(PLATFORM, 200, "shape", "response is not a JSON object", str(url))
-        return body
 
     def _paged(
         self,

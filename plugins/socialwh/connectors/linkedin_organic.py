@@ -91,7 +91,7 @@ from socialwh.connectors.linkedin import (
 )
 from socialwh.connectors.linkedin import default_retry_policy as _ads_retry_policy
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import Option, client_factory, option, within
+from socialwh.connectors.rest import Limit, Option, client_factory, option
 
 log = logging.getLogger(__name__)
 
@@ -180,37 +180,14 @@ class LinkedInOrganicClient(LinkedInRestClient):
                           "(LinkedIn said: {said})")),
     )
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        linkedin_version: str = DEFAULT_LINKEDIN_VERSION,
-        *,
-        post_lookback_days: int = DEFAULT_POST_LOOKBACK_DAYS,
-        posts_page_size: int = POSTS_PAGE_SIZE,
-        stats_batch: int = STATS_BATCH,
-        retry: RetryPolicy | None = None,
-        timeout: float = 120.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = DEFAULT_CONN_ID,
-        max_pages: int = 500,
-    ) -> None:
-        self._connect_linkedin(PLATFORM, base_url, access_token, linkedin_version, conn_id=conn_id,
-                               classify=classify_linkedin_organic, retry=retry or default_retry_policy(),
-                               timeout=timeout, client=client, extra_params=extra_params)
-        self.posts_page_size = within("LinkedIn", "posts_page_size", posts_page_size, 1, POSTS_PAGE_SIZE)
-        self.stats_batch = within("LinkedIn", "stats_batch", stats_batch, 1)
-        self.post_lookback_days = within("LinkedIn", "post_lookback_days", post_lookback_days, 1)
-        self.max_pages = max_pages
+    PLATFORM, DEFAULT_CONN_ID = PLATFORM, DEFAULT_CONN_ID
+    SETTINGS = {"linkedin_version": DEFAULT_LINKEDIN_VERSION, "post_lookback_days": DEFAULT_POST_LOOKBACK_DAYS,
+                "posts_page_size": POSTS_PAGE_SIZE, "stats_batch": STATS_BATCH, "max_pages": 500}
+    LIMITS = (Limit("posts_page_size", 1, POSTS_PAGE_SIZE), Limit("stats_batch", 1), Limit("post_lookback_days", 1))
+    classify = staticmethod(classify_linkedin_organic)
+    default_retry = staticmethod(default_retry_policy)
 
     # -- requests ----------------------------------------------------------------------------
-
-    def _get(self, url: httpx.URL, org: str, headers: Mapping[str, str] | None = None) -> dict:
-        body = self._request("GET", url, subject=org, headers=headers)
-        if not isinstance(body, dict):
-            raise TransientError(PLATFORM, 200, "shape", "response is not a JSON object", str(url))
-        return body
 
     @staticmethod
     def _elements(body: Mapping[str, Any], url: httpx.URL) -> list[dict]:

@@ -127,8 +127,9 @@ class RestClient(ApiClient):
                  extra_params: Mapping[str, str] | None = None, conn_id: str | None = None,
                  **settings: Any) -> None:
         """The declared client: ``SETTINGS`` from ``args`` (in their order) and keywords, the
-        token checked and the HttpClient set up (:meth:`_connect`), ``LIMITS`` checked, then the
-        platform's own ``_setup``."""
+        platform's own ``_check`` of them, the token checked and the HttpClient set up
+        (:meth:`_connect`, with the declared ``HEADERS``), ``LIMITS`` checked, then the platform's own
+        ``_setup``."""
         names = list(self.SETTINGS)
         if len(args) > len(names) or set(settings) - set(names):
             raise TypeError(f"{type(self).__name__}: unexpected settings {args or ''} "
@@ -136,6 +137,8 @@ class RestClient(ApiClient):
         settings.update(zip(names, args, strict=False))
         for name, default in self.SETTINGS.items():
             setattr(self, name, settings.get(name, default))
+        self.conn_id = conn_id or self.DEFAULT_CONN_ID
+        self._check()
         self._connect(self.PLATFORM, self.LABEL, base_url, access_token,
                       conn_id=conn_id or self.DEFAULT_CONN_ID, classify=type(self).classify,
                       retry=retry or self.default_retry(), timeout=timeout or self.TIMEOUT,
@@ -145,6 +148,9 @@ class RestClient(ApiClient):
             setattr(self, limit.setting, within(self.LABEL, limit.name or limit.setting,
                                                 getattr(self, limit.setting), limit.low, limit.high))
         self._setup()
+
+    def _check(self) -> None:
+        """What a client checks of its settings before it connects (none by default)."""
 
     def _setup(self) -> None:
         """What a client checks or derives beyond its declared settings (none by default)."""
