@@ -115,11 +115,6 @@ class VersionError(ApiError):
     """LinkedIn refused the LinkedIn-Version header (missing, malformed or sunset)."""
 
 
-def default_retry_policy() -> RetryPolicy:
-    """Long enough to wait out the 5-minute data-volume window, bounded for a nightly task."""
-    return RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=600.0)
-
-
 #: LinkedIn's classification: a 429 is a throttle unless its message says a DAY limit was hit
 #: (reset at midnight UTC: not retried); credentials, then a refused LinkedIn-Version (426 or its
 #: codes on another status), then server errors.
@@ -186,6 +181,8 @@ class LinkedInRestClient(RestClient):
     URLs whose query is sent exactly as built (``List(..)`` values are encoded by the caller)."""
 
     LABEL, SETTINGS = "LinkedIn", {"linkedin_version": DEFAULT_LINKEDIN_VERSION}
+    #: Long enough to wait out the 5-minute data-volume window, bounded for a nightly task.
+    RETRY = RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=600.0)
     HEADERS = {"Authorization": "Bearer {token}", "LinkedIn-Version": "{linkedin_version}",
                "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION}
     linkedin_version: str
@@ -237,7 +234,6 @@ class LinkedInAdsClient(LinkedInRestClient):
                 "campaign_page_size": CAMPAIGN_PAGE_SIZE, "creative_page_size": CREATIVE_PAGE_SIZE}
     LIMITS = (Limit("days_per_request", 1), Limit("element_cap", 1))
     classify = staticmethod(classify_linkedin)
-    default_retry = staticmethod(default_retry_policy)
 
     def _setup(self) -> None:
         self.slices = field_slices(METRIC_FIELDS, self.max_fields_per_request)

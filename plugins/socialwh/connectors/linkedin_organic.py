@@ -77,7 +77,6 @@ from socialwh.connectors.base import TableLoad
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
-    RetryPolicy,
     ThrottledError,
     TransientError,
 )
@@ -89,7 +88,6 @@ from socialwh.connectors.linkedin import (
     classify_linkedin,
     restli_list,
 )
-from socialwh.connectors.linkedin import default_retry_policy as _ads_retry_policy
 from socialwh.connectors.paging import pages
 from socialwh.connectors.rest import Limit, Option, client_factory, option
 
@@ -118,10 +116,6 @@ __all__ = [
     "extract_tables",
     "make_client",
 ]
-
-
-def default_retry_policy() -> RetryPolicy:
-    return _ads_retry_policy()
 
 
 def classify_linkedin_organic(response: httpx.Response) -> ApiError | None:
@@ -185,7 +179,6 @@ class LinkedInOrganicClient(LinkedInRestClient):
                 "posts_page_size": POSTS_PAGE_SIZE, "stats_batch": STATS_BATCH, "max_pages": 500}
     LIMITS = (Limit("posts_page_size", 1, POSTS_PAGE_SIZE), Limit("stats_batch", 1), Limit("post_lookback_days", 1))
     classify = staticmethod(classify_linkedin_organic)
-    default_retry = staticmethod(default_retry_policy)
 
     # -- requests ----------------------------------------------------------------------------
 

@@ -98,11 +98,6 @@ class MetaAsyncJobError(ApiError):
     """An async report run failed, was skipped, or did not finish in time."""
 
 
-def default_retry_policy() -> RetryPolicy:
-    """Patient enough for Meta's throttling windows, bounded so a task does not hang for hours."""
-    return RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=300.0)
-
-
 def usage_wait_seconds(response: httpx.Response) -> float | None:
     """How long Meta says we are locked out, from its usage headers, in seconds.
 
@@ -192,7 +187,8 @@ class MetaAdsClient(RestClient):
     SETTINGS = {"api_version": DEFAULT_API_VERSION, "page_limit": 500, "poll_interval": 5.0, "poll_timeout": 1800.0}
     LIMITS = (Limit("page_limit", 1),)
     classify = staticmethod(classify_meta)
-    default_retry = staticmethod(default_retry_policy)
+    #: Patient enough for Meta's throttling windows, bounded so a task does not hang for hours.
+    RETRY = RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=300.0)
 
     def _setup(self) -> None:
         self._origin = httpx.URL(self.base_url).copy_with(path="/", query=None)

@@ -68,7 +68,6 @@ from socialwh.connectors.http import (
     ApiError,
     AuthError,
     ErrorTable,
-    RetryPolicy,
     TransientError,
     json_or_none,
     retry_after_seconds,
@@ -130,10 +129,6 @@ class NotFoundError(ApiError):
     """Pinterest does not know the ad account (HTTP 404)."""
 
 
-def default_retry_policy() -> RetryPolicy:
-    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=120.0)
-
-
 def throttle_wait(response: httpx.Response, now: float | None = None) -> float | None:
     """Seconds to wait after a 429: ``Retry-After``, else ``x-ratelimit-reset``.
 
@@ -182,7 +177,6 @@ class PinterestAdsClient(RestClient):
     LIMITS = (Limit("page_size", 1, MAX_PAGE_SIZE), Limit("max_days", 1, MAX_DAYS_PER_REQUEST, "max_days_per_request"))
     PAGING = Cursor(items="items", cursor="bookmark", param="bookmark", size="page_size", subject="ad account")
     classify = staticmethod(classify_pinterest)
-    default_retry = staticmethod(default_retry_policy)
     REWORD = (
         (AuthError, ("Pinterest rejected the access token for ad account {subject} (HTTP {status}): check "
                     "the credentials of the Airflow connection {conn_id}, the token's scope ads:read and "

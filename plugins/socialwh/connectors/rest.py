@@ -110,6 +110,7 @@ class RestClient(ApiClient):
     SETTINGS: ClassVar[Mapping[str, Any]] = {}
     LIMITS: ClassVar[tuple[Limit, ...]] = ()
     PAGING: ClassVar[Any] = None
+    RETRY: ClassVar[RetryPolicy] = RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=120.0)
     classify: ClassVar[Classifier]
 
     base_url: str
@@ -141,7 +142,7 @@ class RestClient(ApiClient):
         self._check()
         self._connect(self.PLATFORM, self.LABEL, base_url, access_token,
                       conn_id=conn_id or self.DEFAULT_CONN_ID, classify=type(self).classify,
-                      retry=retry or self.default_retry(), timeout=timeout or self.TIMEOUT,
+                      retry=retry or self.RETRY, timeout=timeout or self.TIMEOUT,
                       headers={k: v.format(token=access_token, **vars(self)) for k, v in self.HEADERS.items()},
                       client=client, extra_params=extra_params, token_help=self.TOKEN_HELP)
         for limit in self.LIMITS:
@@ -154,10 +155,6 @@ class RestClient(ApiClient):
 
     def _setup(self) -> None:
         """What a client checks or derives beyond its declared settings (none by default)."""
-
-    @staticmethod
-    def default_retry() -> RetryPolicy:
-        return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=120.0)
 
     def _url(self, path: str) -> str:
         """The URL of an API ``path`` below the declared ``ROOT``."""

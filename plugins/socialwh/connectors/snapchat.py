@@ -55,7 +55,6 @@ from socialwh.connectors.http import (
     ApiError,
     AuthError,
     ErrorTable,
-    RetryPolicy,
     TransientError,
     json_or_none,
 )
@@ -136,10 +135,6 @@ def classify_snapchat(response: httpx.Response) -> ApiError | None:
     return ERRORS.error(response, code, message, details=details)
 
 
-def default_retry_policy() -> RetryPolicy:
-    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=120.0)
-
-
 def zone_of(name: str, account_id: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -185,7 +180,6 @@ class SnapchatAdsClient(RestClient):
               Limit("max_days", 1, MAX_DAYS_PER_REQUEST, "max_days_per_request"))
     PAGING = NextLink(cursor="paging.next_link", size="limit", subject="ad account")
     classify = staticmethod(classify_snapchat)
-    default_retry = staticmethod(default_retry_policy)
     REWORD = (
         (AuthError, ("Snapchat rejected the access token for ad account {subject} (HTTP {status} {code}): "
                     "check the Airflow connection {conn_id} and that the app's user can read this ad "

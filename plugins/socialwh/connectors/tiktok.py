@@ -149,11 +149,6 @@ class InvalidParameterError(ApiError):
     """TikTok rejected a request parameter: our request or configuration is wrong."""
 
 
-def default_retry_policy() -> RetryPolicy:
-    """Bounded retries: a QPM suspension (5 minutes) is waited out a few times, not for hours."""
-    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=300.0)
-
-
 def throttle_wait_seconds(code: int, message: str, now: datetime | None = None) -> float | None:
     """The wait TikTok's documented recovery implies for a throttling message, in seconds.
 
@@ -224,7 +219,8 @@ class TikTokClient(RestClient):
     parameter is named with the value sent. ``SUBJECT`` is what the account is called."""
 
     ROOT, HEADERS, SUBJECT = "{base_url}/open_api/{api_version}/{path}", {"Access-Token": "{token}"}, "advertiser"
-    default_retry = staticmethod(default_retry_policy)
+    #: Bounded retries: a QPM suspension (5 minutes) is waited out a few times, not for hours.
+    RETRY = RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=300.0)
 
     def _get(self, path: str, params: Mapping[str, str], account_id: str) -> dict[str, Any]:
         """One GET; returns the envelope's ``data`` object, errors reworded for the on-call."""

@@ -65,7 +65,6 @@ from socialwh.connectors.http import (
     ApiError,
     AuthError,
     ErrorTable,
-    RetryPolicy,
     ThrottledError,
     TransientError,
     classify_status,
@@ -129,10 +128,6 @@ TRANSIENT_CODES = frozenset({50000, 50002, 60001})
 
 class InvalidParameterError(ApiError):
     """TikTok rejected a request parameter: our request or configuration is wrong."""
-
-
-def default_retry_policy() -> RetryPolicy:
-    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=300.0)
 
 
 #: The organic envelope's codes, as the ads API's (connectors/tiktok.py) but for the auth codes.
@@ -274,7 +269,6 @@ class TikTokOrganicClient(TikTokClient):
                 "max_count": MAX_COUNT}
     LIMITS = (Limit("max_count", 1, MAX_COUNT), Limit("post_lookback_days", 1))
     classify = staticmethod(classify_tiktok_organic)
-    default_retry = staticmethod(default_retry_policy)
 
     def get_account(self, account_id: str, since: date, until: date) -> dict[str, Any]:
         """``/business/get/``: current account fields and the daily ``metrics`` (UTC days)."""
