@@ -371,19 +371,11 @@ def extract_tables(
         "instagram %s: %d days for %s..%s, %d media snapshots (%d skipped as pre-business)",
         user_id, len(daily), since, until, len(snapshots), skipped,
     )
-    loads = [
-        # the follower count is "as of now": earlier nights keep theirs (see TableLoad.keep_existing)
-        TableLoad(f"raw.{PLATFORM}_account_daily", daily, date_column="date_day", keep_existing=("followers",)),
-        TableLoad(
-            f"raw.{PLATFORM}_post_snapshots", snapshots, date_column="snapshot_date",
-            window=(until, until),
-        ),
-    ]
-    if client.comments:
-        window = community.comment_window(since, until, client.comment_restatement_days)
-        loads.append(extract_comments(client, user_id, user.get("username"), snapshots, window))
-        log.info("instagram %s: %d comments created %s..%s", user_id, len(loads[-1].rows), *window)
-    return loads
+    # the follower count is "as of now": earlier nights keep theirs (see TableLoad.keep_existing)
+    return community.night_loads(
+        PLATFORM, client, user_id, daily, snapshots, since, until,
+        lambda window: extract_comments(client, user_id, user.get("username"), snapshots, window),
+        keep_existing=("followers",))
 
 
 #: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client

@@ -609,20 +609,7 @@ def extract_tables(
     extract = extract_account(client, account_id, since, until)
     # A window older than 12 months is clamped: replace only the days actually re-extracted.
     window = (clamp_since(since, until), until)
-    loads = [
-        TableLoad(
-            f"raw.{PLATFORM}_account_daily", extract.days, date_column="date_day", window=window
-        ),
-        TableLoad(
-            f"raw.{PLATFORM}_post_snapshots",
-            extract.posts,
-            date_column="snapshot_date",
-            window=(until, until),
-        ),
-    ]
-    if client.comments:
-        comment_window = community.comment_window(window[0], until, client.comment_restatement_days)
-        loads.append(extract_comments(client, account_id, extract.posts, comment_window))
-        log.info("linkedin_organic %s: %d comments created %s..%s", organization_digits(account_id),
-                 len(loads[-1].rows), *comment_window)
-    return loads
+    return community.night_loads(
+        PLATFORM, client, organization_digits(account_id), extract.days, extract.posts, since, until,
+        lambda window: extract_comments(client, account_id, extract.posts, window),
+        daily_window=window, comments_from=window[0])

@@ -430,16 +430,8 @@ def extract_tables(
     posts = extract_posts(client, account, until)
     log.info("tiktok_organic %s: %d day rows for %s..%s, %d post snapshots", acct, len(daily),
              since, until, len(posts))
-    loads = [
-        TableLoad("raw.tiktok_organic_account_daily", daily, date_column="date_day"),
-        TableLoad("raw.tiktok_organic_post_snapshots", posts, date_column="snapshot_date",
-                  window=(until, until)),
-    ]
-    if client.comments:
-        window = community.comment_window(since, until, client.comment_restatement_days)
-        loads.append(extract_comments(client, acct, posts, window))
-        log.info("tiktok_organic %s: %d comments created %s..%s", acct, len(loads[-1].rows), *window)
-    return loads
+    return community.night_loads(PLATFORM, client, acct, daily, posts, since, until,
+                                 lambda window: extract_comments(client, acct, posts, window))
 
 
 __all__: Sequence[str] = (

@@ -593,27 +593,9 @@ def extract_tables(
 ) -> list[TableLoad]:
     """The night ``until``: the account's day row (that day only) and the post snapshots."""
     extract = extract_account(client, account_id, since, until)
-    loads = [
-        TableLoad(
-            f"raw.{PLATFORM}_account_daily",
-            [extract.account],
-            date_column="date_day",
-            window=(until, until),
-        ),
-        TableLoad(
-            f"raw.{PLATFORM}_post_snapshots",
-            extract.posts,
-            date_column="snapshot_date",
-            window=(until, until),
-        ),
-    ]
-    if client.comments:
-        window = community.comment_window(since, until, client.comment_restatement_days)
-        replies = extract_replies(client, account_id, extract.posts, window)
-        if replies is not None:
-            loads.append(replies)
-            log.info("x_organic %s: %d replies created %s..%s", account_id, len(replies.rows), *replies.window)
-    return loads
+    return community.night_loads(PLATFORM, client, account_id, [extract.account], extract.posts, since, until,
+                                 lambda window: extract_replies(client, account_id, extract.posts, window),
+                                 daily_window=(until, until))
 
 
 #: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client

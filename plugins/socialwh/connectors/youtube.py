@@ -641,17 +641,8 @@ def extract_tables(
     posts = extract_posts(client, channel, until)
     log.info("youtube %s: %d day rows for %s..%s, %d video snapshots", account_id, len(daily),
              since, until, len(posts))
-    loads = [
-        TableLoad("raw.youtube_account_daily", daily, date_column="date_day"),
-        TableLoad(
-            "raw.youtube_post_snapshots", posts, date_column="snapshot_date", window=(until, until)
-        ),
-    ]
-    if client.comments:
-        window = community.comment_window(since, until, client.comment_restatement_days)
-        loads.append(extract_comments(client, channel["account_id"], posts, window))
-        log.info("youtube %s: %d comments created %s..%s", account_id, len(loads[-1].rows), *window)
-    return loads
+    return community.night_loads(PLATFORM, client, account_id, daily, posts, since, until,
+                                 lambda window: extract_comments(client, channel["account_id"], posts, window))
 
 
 #: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client
