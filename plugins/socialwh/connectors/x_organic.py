@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -79,7 +79,7 @@ from socialwh.connectors.http import (
     retry_after_seconds,
 )
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import RestClient, client_factory, option, within
+from socialwh.connectors.rest import Limit, RestClient, client_factory, option
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +103,6 @@ TITLE_LENGTH = 500
 
 class RateLimitWaitTooLongError(ApiError):
     """X's rate limit resets later than this task is willing to wait: rerun after the reset."""
-
-
-def default_retry_policy() -> RetryPolicy:
-    return RetryPolicy(
-        max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=DEFAULT_MAX_RATE_LIMIT_WAIT
-    )
 
 
 # -- error classification --------------------------------------------------------------------
@@ -238,31 +232,15 @@ class XOrganicClient(RestClient):
                           "15-minute window (X said: {said})")),
     )
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        *,
-        post_lookback_days: int = DEFAULT_POST_LOOKBACK_DAYS,
-        page_size: int = MAX_RESULTS,
-        retry: RetryPolicy | None = None,
-        max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
-        timeout: float = 60.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = DEFAULT_CONN_ID,
-        clock: Callable[[], float] = time.time,
-        max_pages: int = 200,
-    ) -> None:
-        self._connect(PLATFORM, "X", base_url, access_token, conn_id=conn_id,
-                      classify=lambda r: classify_x_organic(r, self._clock(), max_rate_limit_wait),
-                      retry=retry or default_retry_policy(), timeout=timeout,
-                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
-                      extra_params=extra_params, token_help=" to an OAuth 2.0 user-context access token")
-        self.page_size = within("X", "page_size", page_size, MIN_RESULTS, MAX_RESULTS)
-        self.post_lookback_days = within("X", "post_lookback_days", post_lookback_days, 1)
-        self.max_pages = max_pages
-        self._clock = clock
+    PLATFORM, LABEL, DEFAULT_CONN_ID, TIMEOUT = PLATFORM, "X", DEFAULT_CONN_ID, 60.0
+    TOKEN_HELP = " to an OAuth 2.0 user-context access token"
+    SETTINGS = {"post_lookback_days": DEFAULT_POST_LOOKBACK_DAYS, "page_size": MAX_RESULTS,
+                "max_rate_limit_wait": DEFAULT_MAX_RATE_LIMIT_WAIT, "clock": time.time, "max_pages": 200}
+    LIMITS = (Limit("page_size", MIN_RESULTS, MAX_RESULTS), Limit("post_lookback_days", 1))
+    RETRY = RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=DEFAULT_MAX_RATE_LIMIT_WAIT)
+
+    def classify(self, response: httpx.Response) -> ApiError | None:
+        return classify_x_organic(response, self.clock(), self.max_rate_limit_wait)
 
     def _get(self, path: str, params: Mapping[str, str], user_id: str) -> dict:
         url = f"{self.base_url}/2/{path.lstrip('/')}"
@@ -291,7 +269,7 @@ class XOrganicClient(RestClient):
     def iter_posts(self, user_id: str, until: date) -> Iterator[tuple[dict, dict[str, dict]]]:
         """(tweet, media by key) for every post of the lookback window, newest first."""
         uid = user_digits(user_id)
-        now = datetime.fromtimestamp(self._clock(), tz=UTC)
+        now = datetime.fromtimestamp(self.clock(), tz=UTC)
         for rng in post_ranges(until, self.post_lookback_days):
             fields = TWEET_FIELDS if rng.non_public else PUBLIC_TWEET_FIELDS
             params = {
@@ -333,7 +311,7 @@ class XOrganicClient(RestClient):
         as_of = self.extra_params.get("sandbox_as_of")
         if as_of:
             return day_start(date.fromisoformat(as_of) + timedelta(days=1))
-        return datetime.fromtimestamp(self._clock(), tz=UTC)
+        return datetime.fromtimestamp(self.clock(), tz=UTC)
 
     def conversation(self, user_id: str, post_id: str, start: datetime, end: datetime
                      ) -> Iterator[tuple[dict, dict[str, dict]]]:
