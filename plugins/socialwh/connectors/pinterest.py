@@ -318,15 +318,7 @@ CAMPAIGN = RowMapping(_num, {
 
 def campaign_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.pinterest_campaigns`` row; spend caps are micro-currency of the account."""
-    acct = account["account_id"]
-    campaign_id = record.get("id")
-    what = f"campaign record id={campaign_id!r}"
-    if campaign_id in (None, ""):
-        raise _fail(acct, what, "id", "is missing")
-    owner = record.get("ad_account_id")
-    if owner not in (None, "") and str(owner) != acct:
-        raise _fail(acct, what, "ad_account_id", f"is {owner!r}, not the account asked for")
-    row = {"account_id": acct, "campaign_id": str(campaign_id), **CAMPAIGN(record, acct, what)}
+    row = CAMPAIGN.object_row(record, account["account_id"], "campaign", "id", "campaign_id", owner="ad_account_id")
     capped = row["daily_spend_cap"] is not None or row["lifetime_spend_cap"] is not None
     row.update(budget_currency=account["currency"] if capped else None, record=dict(record))
     return row

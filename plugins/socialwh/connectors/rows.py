@@ -122,6 +122,19 @@ class RowMapping:
         return {column: read(at(record, f.path, f.default), account, what, f.path)
                 for column, f, read in self._readers}
 
+    def object_row(self, record: Mapping[str, Any], account: str, kind: str, key: str, column: str, *,
+                   owner: str | None = None, subject: str = "account") -> dict[str, Any]:
+        """The raw row of an object record (a campaign): ``account_id``, its id (field ``key``) as
+        ``column``, then the declared columns. A record without an id, or whose ``owner`` field
+        names another account, is an error naming the record (``"<kind> record <key>=..."``)."""
+        ident, theirs = record.get(key), record.get(owner) if owner else None
+        what = f"{kind} record {key}={ident!r}"
+        if ident in self.absent:
+            raise self.numbers.fail(account, what, key, "is missing")
+        if theirs not in self.absent and str(theirs) != account:
+            raise self.numbers.fail(account, what, str(owner), f"is {theirs!r}, not the {subject} asked for")
+        return {"account_id": account, column: str(ident), **self(record, account, what)}
+
 
 def text_of(value: Any, absent: tuple[Any, ...] = (None, "")) -> str | None:
     """A text value as a string; None when it is one of ``absent``."""

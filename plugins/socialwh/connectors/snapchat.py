@@ -375,15 +375,8 @@ CAMPAIGN = RowMapping(_num, {
 
 def campaign_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.snapchat_campaigns`` row; budgets from micro-currency to account-currency units."""
-    acct = str(account["account_id"])
-    campaign_id = record.get("id")
-    what = f"campaign record id={campaign_id!r}"
-    if not campaign_id:
-        raise _fail(acct, what, "id", "is missing")
-    owner = record.get("ad_account_id")
-    if owner and str(owner) != acct:
-        raise _fail(acct, what, "ad_account_id", f"is {owner!r}, not the ad account asked for")
-    row = {"account_id": acct, "campaign_id": str(campaign_id), **CAMPAIGN(record, acct, what)}
+    row = CAMPAIGN.object_row(record, str(account["account_id"]), "campaign", "id", "campaign_id",
+                              owner="ad_account_id", subject="ad account")
     period = "daily" if row["daily_budget"] else "lifetime" if row["lifetime_spend_cap"] else None
     row.update(budget_period=period, budget_currency=account["currency"] if period else None,
                record=dict(record))

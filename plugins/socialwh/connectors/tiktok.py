@@ -390,15 +390,8 @@ CAMPAIGN = RowMapping(_NUMBERS, {
 
 def campaign_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.tiktok_campaigns`` row; budgets are in the advertiser's currency (major units)."""
-    acct = str(advertiser.get("account_id") or "")
-    campaign_id = record.get("campaign_id")
-    what = f"campaign record campaign_id={campaign_id!r}"
-    if campaign_id in _ABSENT:
-        raise _fail(acct, what, "campaign_id", "is missing")
-    record_account = record.get("advertiser_id")
-    if record_account not in _ABSENT and str(record_account) != acct:
-        raise _fail(acct, what, "advertiser_id", f"is {record_account!r}, not the one asked for")
-    row = {"account_id": acct, "campaign_id": str(campaign_id), **CAMPAIGN(record, acct, what)}
+    row = CAMPAIGN.object_row(record, str(advertiser.get("account_id") or ""), "campaign", "campaign_id",
+                              "campaign_id", owner="advertiser_id", subject="advertiser")
     period = BUDGET_PERIODS.get(row["budget_mode"] or "")
     # An unlimited campaign reports budget 0: no budget, not a budget of zero.
     row.update(budget=row["budget"] if period else None, budget_period=period,
