@@ -88,9 +88,7 @@ class FacebookPagesClient(GraphOrganicClient):
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
 
-    def __init__(self, base_url: str, access_token: str, **kwargs: Any) -> None:
-        kwargs.setdefault("conn_id", PLATFORM)
-        super().__init__(PLATFORM, LABEL, base_url, access_token, **kwargs)
+    PLATFORM, LABEL, DEFAULT_CONN_ID = PLATFORM, LABEL, PLATFORM
 
     def get_page(self, page_id: str) -> dict:
         return self.get_object(page_id, {"fields": "id,name"}, page_id)

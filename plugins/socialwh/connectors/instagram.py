@@ -74,9 +74,7 @@ class InstagramClient(GraphOrganicClient):
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
 
-    def __init__(self, base_url: str, access_token: str, **kwargs: Any) -> None:
-        kwargs.setdefault("conn_id", PLATFORM)
-        super().__init__(PLATFORM, LABEL, base_url, access_token, **kwargs)
+    PLATFORM, LABEL, DEFAULT_CONN_ID = PLATFORM, LABEL, PLATFORM
 
     def _bounds(self, first: date, last: date) -> dict[str, str]:
         zone = ZoneInfo(self.timezone)

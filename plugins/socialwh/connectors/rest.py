@@ -190,6 +190,7 @@ class RestClient(ApiClient):
                              f"{conn_id}{token_help}")
         self.base_url = base_url.rstrip("/")
         self.conn_id = conn_id
+        self._token = access_token
         self.extra_params = dict(extra_params or {})
         self._http = HttpClient(platform, classify=classify, retry=retry, timeout=timeout,
                                 headers=headers, secrets=[access_token, *secrets], client=client)
