@@ -65,7 +65,7 @@ from socialwh.connectors.http import (
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
 from socialwh.connectors.rest import Limit, Option, RestClient, client_factory, option
-from socialwh.connectors.rows import Field, RowMapping, check_grain, number, raw
+from socialwh.connectors.rows import Field, RowMapping, check_stats, first_per, number, raw
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -562,21 +562,16 @@ def extract_account(
     """
     acct = account_digits(account_id)
     account = account_info(client.get_account(acct), acct)
-    group_names: dict[str, str | None] = {}
-    for group in client.iter_campaign_groups(acct):
-        what = f"campaign group record id={group.get('id')!r}"
-        group_id = _urn_id(group.get("id"), CAMPAIGN_GROUP_URN, acct, what, "id")
-        group_names[group_id] = group.get("name")
-    campaigns: dict[str, dict[str, Any]] = {}
-    for record in client.iter_campaigns(acct):
-        row = campaign_row(record, acct, group_names)
-        campaigns.setdefault(row["campaign_id"], row)
+    group_names = {_urn_id(g.get("id"), CAMPAIGN_GROUP_URN, acct, f"campaign group record id={g.get('id')!r}", "id"):
+                   g.get("name") for g in client.iter_campaign_groups(acct)}
+    campaigns = {row["campaign_id"]: row for row in first_per(
+        (campaign_row(record, acct, group_names) for record in client.iter_campaigns(acct)), "campaign_id")}
     creatives = {
         c.creative_id: c for c in (creative_entry(r, acct) for r in client.iter_creatives(acct))
     }
     dims = Dimensions(creatives=creatives, campaigns=campaigns, group_names=group_names)
     stats = [stats_row(r, account, dims) for r in client.iter_ad_stats(acct, since, until)]
-    check_grain(stats, ("date_day", "creative_id"), f"LinkedIn ad account {acct}: stats for {since}..{until}")
+    check_stats(stats, ("date_day", "creative_id"), since, until, f"LinkedIn ad account {acct}: stats")
     unknown = sorted({r["creative_id"] for r in stats if r["campaign_id"] is None})
     if unknown:
         log.warning(

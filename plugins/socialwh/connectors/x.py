@@ -82,7 +82,7 @@ from socialwh.connectors.http import (
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import Cursor
 from socialwh.connectors.rest import RestClient, client_factory, option
-from socialwh.connectors.rows import Field, RowMapping, check_grain, raw
+from socialwh.connectors.rows import Field, RowMapping, check_stats, raw
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -939,7 +939,7 @@ def extract_account(client: XAdsClient, account_id: str, since: date, until: dat
                 part, account, ads,
                 conversion_metrics=client.conversion_metrics, placement=client.placement,
             )
-    check_grain(stats, ("date_day", "promoted_tweet_id"), f"X ads account {acct}: stats for {since}..{until}")
+    check_stats(stats, ("date_day", "promoted_tweet_id"), since, until, f"X ads account {acct}: stats")
     items_by_campaign: dict[str, list[Mapping[str, Any]]] = {}
     for li in line_items:
         items_by_campaign.setdefault(str(li.get("campaign_id")), []).append(li)
