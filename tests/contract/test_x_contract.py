@@ -206,7 +206,7 @@ def test_sync_stats_equal_async_stats(sandbox: RunningSandbox) -> None:
 
 def test_cursor_paging_follows_next_cursor_to_the_end(sandbox: RunningSandbox) -> None:
     probe = connect(sandbox.root, page_size=3)
-    tweets = list(probe.client.iter_promoted_tweets(US))
+    tweets = list(probe.client.iter_entities(US, "promoted_tweets"))
     world, spec = sandbox_spec(US)
     expected = [
         pt.id
@@ -256,7 +256,7 @@ def test_raw_paging_and_parameter_contract(sandbox: RunningSandbox) -> None:
 
 def test_non_midnight_windows_are_refused_not_retried(sandbox: RunningSandbox) -> None:
     probe = connect(sandbox.root)
-    pt = next(iter(probe.client.iter_promoted_tweets(US)))["id"]
+    pt = next(iter(probe.client.iter_entities(US, "promoted_tweets")))["id"]
     probe.requests.clear()
     with pytest.raises(ApiError) as info:
         # UTC midnights are not New York midnights: X would bucket the days wrongly.

@@ -20,9 +20,21 @@ from socialwh.connectors.http import (
     classify_status,
 )
 from socialwh.connectors.numbers import FieldNumbers, micros_to_amount
-from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import RestClient, within
-from socialwh.connectors.rows import Field, RowMapping, check_grain, first_per, number, raw, text
+from socialwh.connectors.paging import Cursor, NextLink, PageNumber, pages
+from socialwh.connectors.rest import Limit, RestClient, within
+from socialwh.connectors.rows import (
+    Field,
+    Join,
+    RowMapping,
+    StatsMapping,
+    by_id,
+    check_grain,
+    check_stats,
+    first_per,
+    number,
+    raw,
+    text,
+)
 
 
 def test_numbers_are_exact_and_errors_name_account_record_and_field():
@@ -192,3 +204,73 @@ def test_make_client_is_declared_from_the_connection_and_the_options(module, opt
     if module != "x":  # X signs with OAuth 1.0a keys: its own check
         with pytest.raises(ValueError, match="(no access token|access token is empty)"):
             connector.make_client(ConnectionInfo("http://api.test"), options, None)
+
+
+def test_a_stats_mapping_joins_parents_by_id_and_reads_the_account():
+    num = FieldNumbers("Demo account {}", absent=(None,))
+    stats = StatsMapping(num, {
+        "account_id": raw("account:account_id"), "currency": raw("account:currency"),
+        "ad_id": text("AD"), "ad_name": text("ad:name"), "group_id": text("ad:group"),
+        "group_name": text("group:name"), "spend": number("micros", "SPEND", 0),
+    }, joins=(Join("ad", "ads", "AD"), Join("group", "groups", "ad:group")))
+    account = {"account_id": "7", "currency": "EUR"}
+    lookup = {"ads": {"1": {"name": "A1", "group": 5}}, "groups": {"5": {"name": "G5"}}}
+    assert stats({"AD": 1, "SPEND": "2500000"}, account, "row AD=1", lookup) == {
+        "account_id": "7", "currency": "EUR", "ad_id": "1", "ad_name": "A1", "group_id": "5",
+        "group_name": "G5", "spend": Decimal("2.5")}
+    # an ad the lists do not know keeps its id only; a left-out metric is its default
+    assert stats({"AD": 2}, account, "row AD=2", lookup)["ad_name"] is None
+    assert stats({"AD": 2}, account, "row AD=2", lookup)["spend"] == Decimal(0)
+    with pytest.raises(ValueError, match=r"^Demo account 7: row AD=1: field 'SPEND' is negative"):
+        stats({"AD": 1, "SPEND": -1}, account, "row AD=1", lookup)
+
+
+def test_stats_of_a_window_are_checked_once_for_days_and_grain():
+    rows = [{"date_day": date(2026, 11, 2), "ad_id": "1"}]
+    check_stats(rows, ("date_day", "ad_id"), date(2026, 11, 1), date(2026, 11, 3), "Demo account 7: stats")
+    with pytest.raises(ValueError, match=r"^Demo account 7: stats: the row date_day=2026-11-04 ad_id=1 is "
+                                         r"outside the requested 2026-11-01\.\.2026-11-03; zone\?$"):
+        check_stats([{"date_day": date(2026, 11, 4), "ad_id": "1"}], ("date_day", "ad_id"),
+                    date(2026, 11, 1), date(2026, 11, 3), "Demo account 7: stats", "; zone?")
+    with pytest.raises(ValueError, match="hold date_day=2026-11-02 ad_id=1 twice"):
+        check_stats(rows * 2, ("date_day", "ad_id"), date(2026, 11, 1), date(2026, 11, 3), "Demo account 7: stats")
+    fail = FieldNumbers("Demo account {}").fail
+    assert by_id([{"id": 1, "n": 1}, {"id": "1", "n": 2}], fail, "7", "ad") == {"1": {"id": 1, "n": 1}}
+    with pytest.raises(ValueError, match=r"^Demo account 7: ad record: field 'id' is missing"):
+        by_id([{"name": "x"}], fail, "7", "ad")
+
+
+def test_a_declared_client_pages_in_its_style_and_checks_its_limits():
+    seen: list[httpx.Request] = []
+    pages_by_cursor = {None: {"items": [1, 2], "next": {"c": "b"}}, "b": {"items": [3], "next": {"c": None}}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=pages_by_cursor[request.url.params.get("cursor")])
+
+    class Demo(RestClient):
+        PLATFORM, LABEL, DEFAULT_CONN_ID, ROOT = "demo", "Demo", "demo_conn", "{base_url}/{api_version}/{path}"
+        SETTINGS = {"api_version": "v1", "page_size": 50}
+        LIMITS = (Limit("page_size", 1, 100),)
+        PAGING = Cursor(items="items", cursor="next.c", param="cursor", size="limit", subject="account")
+        classify = staticmethod(lambda r: classify_status("demo", r))
+
+    client = Demo("https://demo.test/", "t", "v2", client=httpx.Client(transport=httpx.MockTransport(handler)),
+                  extra_params={"as_of": "2026-11-20"})
+    assert (client.api_version, client.page_size, client.conn_id) == ("v2", 50, "demo_conn")
+    assert list(client._paged("accounts/7/ads", {"q": "x"}, "7")) == [1, 2, 3]
+    assert [dict(r.url.params) for r in seen] == [{"as_of": "2026-11-20", "q": "x", "limit": "50"},
+                                                  {"as_of": "2026-11-20", "q": "x", "limit": "50", "cursor": "b"}]
+    assert str(seen[0].url).startswith("https://demo.test/v2/accounts/7/ads?")
+    with pytest.raises(ValueError, match=r"^Demo page_size must be within 1\.\.100, got 500$"):
+        Demo("https://demo.test", "t", page_size=500)
+    with pytest.raises(TypeError, match="unexpected settings"):
+        Demo("https://demo.test", "t", pagesize=5)
+    number_style = PageNumber(items="list", cursor="page_info.total_page", param="page", size="page_size",
+                              subject="advertiser")
+    assert number_style.request("p", {}, 2, 10) == ("p", {"page": "2", "page_size": "10"})
+    assert number_style.next({"list": [1], "page_info": {"total_page": 2}}, 2) is None
+    assert number_style.next({"list": [1], "page_info": {"total_page": 3}}, 2) == 3
+    link = NextLink(cursor="paging.next_link", size="limit", subject="ad account")
+    assert link.request("a/1/ads", {}, "https://x/next", 50) == ("https://x/next", None)
+    assert link.items({"ads": [1]}, "", platform="demo", what="ads", url="https://x/v1/a/1/ads") == [1]

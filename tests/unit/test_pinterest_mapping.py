@@ -18,15 +18,15 @@ from socialwh.connectors.pinterest import (
     PinterestAdsClient,
     account_settings,
     campaign_row,
-    chunks,
     classify_pinterest,
     extract_tables,
     make_client,
     micro_to_major,
     stats_row,
     throttle_wait,
-    windows,
 )
+from socialwh.connectors.windows import chunks
+from socialwh.connectors.windows import slices as windows
 
 ACCT = "549755885175"
 ACCOUNT = {"account_id": ACCT, "account_name": "Acme Pins US", "currency": "USD",

@@ -17,7 +17,6 @@ from socialwh.connectors.tiktok import (
     InvalidParameterError,
     QueryTooLargeError,
     TikTokAdsClient,
-    _windows,
     advertiser_settings,
     campaign_row,
     classify_tiktok,
@@ -25,6 +24,7 @@ from socialwh.connectors.tiktok import (
     stats_row,
     throttle_wait_seconds,
 )
+from socialwh.connectors.windows import slices as _windows
 
 ACCT = "7000000000000000001"
 ADVERTISER = {

@@ -20,12 +20,15 @@ connectors (Facebook Pages, Instagram, YouTube) share.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from socialwh import sentiment
 from socialwh.connectors.base import TableLoad
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RESTATEMENT_DAYS = 3
 
@@ -47,6 +50,13 @@ def restatement_days(options: Mapping[str, Any]) -> int:
 
 def comments_enabled(options: Mapping[str, Any]) -> bool:
     return bool(options.get("comments", True))
+
+
+def configure(client: Any, options: Mapping[str, Any]) -> None:
+    """A client built by a connector's ``make_client`` extracts comments (platform option
+    ``comments``, default true) over the last ``comment_restatement_days``."""
+    client.comments = comments_enabled(options)
+    client.comment_restatement_days = restatement_days(options)
 
 
 def comment_window(since: date, until: date, days: int) -> tuple[date, date]:
@@ -134,3 +144,24 @@ def comments_load(platform: str, rows: list[dict[str, Any]], window: tuple[date,
         seen[row["comment_id"]] = row
     return TableLoad(f"raw.{platform}_comments", list(seen.values()), date_column="created_date",
                      window=window)
+
+
+def night_loads(platform: str, client: Any, account: str, daily: list[dict[str, Any]],
+                posts: list[dict[str, Any]], since: date, until: date,
+                comments: Callable[[tuple[date, date]], TableLoad | None], *,
+                daily_window: tuple[date, date] | None = None, keep_existing: tuple[str, ...] = (),
+                comments_from: date | None = None) -> list[TableLoad]:
+    """An organic account's night: its day rows (replaced by day, or in ``daily_window``;
+    ``keep_existing`` as :class:`TableLoad` says), the night's post snapshots (replacing
+    ``(until, until)`` only) and, when the client extracts comments, ``comments(window)``: the
+    comments created in the restatement window from ``comments_from`` (default ``since``): a
+    TableLoad, or None for none to replace."""
+    loads = [TableLoad(f"raw.{platform}_account_daily", daily, date_column="date_day", window=daily_window,
+                       keep_existing=keep_existing),
+             TableLoad(f"raw.{platform}_post_snapshots", posts, date_column="snapshot_date", window=(until, until))]
+    if client.comments:
+        load = comments(comment_window(comments_from or since, until, client.comment_restatement_days))
+        if load is not None:
+            loads.append(load)
+            log.info("%s %s: %d comments created %s..%s", platform, account, len(load.rows), *(load.window or ()))
+    return loads

@@ -82,7 +82,7 @@ from socialwh.connectors.http import (
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import items_of, pages
 from socialwh.connectors.rest import Option, RestClient, client_factory, option
-from socialwh.connectors.rows import Field, RowMapping, at, check_grain, first_per, raw
+from socialwh.connectors.rows import Field, RowMapping, StatsMapping, at, check_stats, first_per, raw
 
 log = logging.getLogger(__name__)
 
@@ -525,14 +525,26 @@ def customer_settings(record: Mapping[str, Any], customer_id: str | int) -> dict
     }
 
 
-#: raw.google_ads_ad_stats column <- GoogleAdsRow field (GAQL's lowerCamelCase JSON paths).
-AD_STATS = RowMapping(_NUMBERS, {
+def _date(value: Any, cid: str, what: str, dotted: str) -> date:
+    if not value:
+        raise _fail(cid, what, dotted, "is missing")
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise _fail(cid, what, dotted, f"is not a YYYY-MM-DD date: {value!r}") from None
+
+
+#: raw.google_ads_ad_stats column <- GoogleAdsRow field (GAQL's lowerCamelCase JSON paths) or the
+#: customer's settings; cost in micros and as an amount of the customer currency.
+AD_STATS = StatsMapping(_NUMBERS, {
+    "account_id": raw("account:account_id"), "account_name": raw("account:account_name"),
+    "date_day": Field("segments.date", _date),
     "campaign_id": Field("campaign.id", _id), "campaign_name": raw("campaign.name"),
     "ad_group_id": Field("adGroup.id", _id), "ad_group_name": raw("adGroup.name"),
     "ad_id": Field("adGroupAd.ad.id", _id), "ad_name": raw("adGroupAd.ad.name"),
     "cost_micros": Field("metrics.costMicros", _int64),
-})
-AD_METRICS = RowMapping(_NUMBERS, {
+    "currency_code": raw("account:currency_code"), "account_timezone": raw("account:time_zone"),
+    "spend": Field("metrics.costMicros", lambda *a: micros_to_amount(_int64(*a))),
     "impressions": Field("metrics.impressions", _int64), "clicks": Field("metrics.clicks", _int64),
     "conversions": Field("metrics.conversions", _double),
     "conversions_value": Field("metrics.conversionsValue", _double),
@@ -542,24 +554,14 @@ AD_METRICS = RowMapping(_NUMBERS, {
 def ad_stats_row(record: Mapping[str, Any], customer: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.google_ads_ad_stats`` row; currency and time zone come from the customer."""
     cid = customer_digits(customer.get("account_id") or "")
-    ad_id, group_id = _path(record, "adGroupAd.ad.id"), _path(record, "adGroup.id")
-    day = _path(record, "segments.date")
-    what = f"ad_group_ad row ad_group.id={group_id!r} ad.id={ad_id!r} date={day!r}"
+    what = (f"ad_group_ad row ad_group.id={_path(record, 'adGroup.id')!r} ad.id={_path(record, 'adGroupAd.ad.id')!r} "
+            f"date={_path(record, 'segments.date')!r}")
     if not customer.get("currency_code") or not customer.get("time_zone"):
         raise _fail(cid, "customer settings", "currency_code/time_zone", "is missing")
-    if not day:
-        raise _fail(cid, what, "segments.date", "is missing")
-    try:
-        date_day = date.fromisoformat(str(day))
-    except ValueError:
-        raise _fail(cid, what, "segments.date", f"is not a YYYY-MM-DD date: {day!r}") from None
+    _date(_path(record, "segments.date"), cid, what, "segments.date")
     for resource in ("campaign", "adGroup", "adGroupAd"):
         _check_owner(record, resource, cid, what)
-    row = {"account_id": cid, "account_name": customer.get("account_name"), "date_day": date_day,
-           **AD_STATS(record, cid, what),
-           "currency_code": customer["currency_code"], "account_timezone": customer["time_zone"]}
-    row.update(spend=micros_to_amount(row["cost_micros"]), **AD_METRICS(record, cid, what), record=dict(record))
-    return row
+    return {**AD_STATS(record, {**customer, "account_id": cid}, what), "record": dict(record)}
 
 
 #: raw.google_ads_campaigns column <- GoogleAdsRow field; budgets from micros, in the customer currency.
@@ -597,7 +599,7 @@ def extract_account(
     cid = customer_digits(account_id)
     customer = customer_settings(client.get_customer(cid), cid)
     stats = [ad_stats_row(r, customer) for r in client.ad_stats(cid, since, until)]
-    check_grain(stats, ("date_day", "ad_group_id", "ad_id"), f"Google Ads customer {cid}: stats for {since}..{until}")
+    check_stats(stats, ("date_day", "ad_group_id", "ad_id"), since, until, f"Google Ads customer {cid}: stats")
     campaigns = first_per((campaign_row(r, customer) for r in client.iter_campaigns(cid)), "campaign_id")
     log.info(
         "google_ads customer %s: %d ad stats rows for %s..%s, %d campaigns",

@@ -26,10 +26,8 @@ import httpx
 
 from socialwh.connectors import windows
 from socialwh.connectors.http import (
-    ApiClient,
     ApiError,
     AuthError,
-    HttpClient,
     RetryPolicy,
     ThrottledError,
     TransientError,
@@ -38,6 +36,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.meta import AUTH_CODES, THROTTLE_CODES, usage_wait_seconds
 from socialwh.connectors.paging import items_of, pages
+from socialwh.connectors.rest import RestClient
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +54,6 @@ class GraphError(ApiError):
     def subcode(self) -> int | None:
         value = self.details.get("error_subcode")
         return value if isinstance(value, int) else None
-
-
-def default_retry_policy() -> RetryPolicy:
-    return RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=300.0)
 
 
 def classify_graph(platform: str):
@@ -98,62 +93,31 @@ def graph_error(platform: str, response: httpx.Response, error: Mapping[str, Any
     return GraphError(platform, status, code, message, url, details=details)
 
 
-class GraphOrganicClient(ApiClient):
-    """A Graph client for one organic platform (``platform`` and ``label`` name it in errors).
+class GraphOrganicClient(RestClient):
+    """A Graph client for one organic platform (its ``PLATFORM`` and ``LABEL`` name it in errors).
 
     ``base_url`` is ``https://graph.facebook.com`` or the sandbox's ``http://host:port/<prefix>``;
-    ``extra_params`` (the sandbox's ``sandbox_as_of``) go on every request.
+    ``extra_params`` (the sandbox's ``sandbox_as_of``) go on every request; the token is sent as
+    Graph's ``access_token`` parameter.
     """
 
-    def __init__(
-        self,
-        platform: str,
-        label: str,
-        base_url: str,
-        access_token: str,
-        *,
-        api_version: str = DEFAULT_API_VERSION,
-        timezone: str = DEFAULT_TIMEZONE,
-        post_lookback_days: int = 90,
-        conn_id: str | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float = 60.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        page_limit: int = 100,
-    ) -> None:
-        self.platform = platform
-        self.label = label
-        self.conn_id = conn_id or platform
-        if not access_token:
-            raise ValueError(
-                f"{label} access token is empty: set the password of the Airflow connection "
-                f"{self.conn_id}"
-            )
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{label}: option timezone={timezone!r} is not an IANA zone") from None
-        self.base_url = base_url.rstrip("/")
-        self.api_version = api_version
-        self.timezone = timezone
-        self.post_lookback_days = int(post_lookback_days)
-        self.page_limit = page_limit
-        self.extra_params = dict(extra_params or {})
-        self._token = access_token
-        self._origin = httpx.URL(self.base_url).copy_with(path="/", query=None)
-        self._http = HttpClient(
-            platform,
-            classify=classify_graph(platform),
-            retry=retry or default_retry_policy(),
-            timeout=timeout,
-            secrets=[access_token],
-            client=client,
-        )
+    ROOT, HEADERS, TIMEOUT = "{base_url}/{api_version}/{path}", {}, 60.0
+    SETTINGS = {"api_version": DEFAULT_API_VERSION, "timezone": DEFAULT_TIMEZONE, "post_lookback_days": 90,
+                "page_limit": 100}
+    RETRY = RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=300.0)
+    REWORD = ((AuthError, "{client.LABEL} rejected the access token for account {subject}: check the Airflow "
+                          "connection {conn_id} (Graph said: {said})"),)
 
-    @property
-    def retry(self) -> RetryPolicy:
-        return self._http.retry
+    def _check(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{self.LABEL}: option timezone={self.timezone!r} is not an IANA zone") from None
+        self.post_lookback_days = int(self.post_lookback_days)
+        self.classify = classify_graph(self.PLATFORM)  # type: ignore[method-assign]
+
+    def _setup(self) -> None:
+        self._origin = httpx.URL(self.base_url).copy_with(path="/", query=None)
 
     def today(self) -> date:
         """The current day in the account zone (the sandbox's as-of date when one is set)."""
@@ -162,43 +126,34 @@ class GraphOrganicClient(ApiClient):
             return date.fromisoformat(as_of)
         return datetime.now(ZoneInfo(self.timezone)).date()
 
-    def url(self, path: str) -> str:
-        return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
-
     def get(self, path_or_url: str, params: Mapping[str, Any] | None, account_id: str) -> Any:
         """One GET; the token and extra params are added; auth failures name the account."""
-        url = path_or_url if "://" in path_or_url else self.url(path_or_url)
-        query = {**self.extra_params, **(params or {}), "access_token": self._token}
-        try:
-            return self._http.request_json("GET", url, params=query)
-        except AuthError as exc:
-            raise exc.with_message(
-                f"{self.label} rejected the access token for account {account_id}: check the "
-                f"Airflow connection {self.conn_id} (Graph said: {exc.message})"
-            ) from None
+        url = path_or_url if "://" in path_or_url else self._url(path_or_url)
+        return self._request("GET", url, subject=account_id,
+                             params={**self.extra_params, **(params or {}), "access_token": self._token})
 
     def get_object(self, path: str, params: Mapping[str, Any], account_id: str) -> dict:
         body = self.get(path, params, account_id)
         if not isinstance(body, dict):
-            raise TransientError(self.platform, 200, "shape", f"{path}: not a JSON object", "")
+            raise TransientError(self.PLATFORM, 200, "shape", f"{path}: not a JSON object", "")
         return body
 
     def paged(self, path: str, params: Mapping[str, Any], account_id: str) -> Iterator[dict]:
         """``data`` items page by page, following ``paging.next`` until it is absent."""
         def page(link: str) -> tuple[list, str | None]:
-            url, query = self._next(link, account_id) if link else (self.url(path), dict(params))
+            url, query = self._next(link, account_id) if link else (self._url(path), dict(params))
             body = self.get(url, query, account_id)
-            return (items_of(body, "data", platform=self.platform, what="response"),
+            return (items_of(body, "data", platform=self.PLATFORM, what="response"),
                     (body.get("paging") or {}).get("next"))
 
-        yield from pages(page, "", platform=self.platform, what=f"{path} of account {account_id}")
+        yield from pages(page, "", platform=self.PLATFORM, what=f"{path} of account {account_id}")
 
     def _next(self, link: str, account_id: str) -> tuple[str, dict[str, str]]:
         """A ``paging.next`` link split into URL and params, refusing other hosts."""
         next_url = httpx.URL(link)
         if next_url.copy_with(path="/", query=None) != self._origin:
             raise ApiError(
-                self.platform,
+                self.PLATFORM,
                 None,
                 "paging",
                 f"paging.next for account {account_id} points to another host "

@@ -33,7 +33,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from socialwh.connectors import comments as community
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import TableLoad
+from socialwh.connectors.rest import client_factory, option
 from socialwh.connectors.graph_organic import (
     DEFAULT_API_VERSION,
     DEFAULT_TIMEZONE,
@@ -73,9 +74,7 @@ class InstagramClient(GraphOrganicClient):
     comments = False
     comment_restatement_days = community.DEFAULT_RESTATEMENT_DAYS
 
-    def __init__(self, base_url: str, access_token: str, **kwargs: Any) -> None:
-        kwargs.setdefault("conn_id", PLATFORM)
-        super().__init__(PLATFORM, LABEL, base_url, access_token, **kwargs)
+    PLATFORM, LABEL, DEFAULT_CONN_ID = PLATFORM, LABEL, PLATFORM
 
     def _bounds(self, first: date, last: date) -> dict[str, str]:
         zone = ZoneInfo(self.timezone)
@@ -326,21 +325,11 @@ def extract_comments(client: InstagramClient, user_id: str, username: str | None
     return community.comments_load(PLATFORM, rows, window)
 
 
-def make_client(
-    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
-) -> InstagramClient:
-    client = InstagramClient(
-        conn.base_url,
-        conn.password or "",
-        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
-        timezone=str(options.get("timezone", DEFAULT_TIMEZONE)),
-        post_lookback_days=int(options.get("post_lookback_days", 90)),
-        conn_id=str(options.get("conn_id", PLATFORM)),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
-    client.comments = community.comments_enabled(options)
-    client.comment_restatement_days = community.restatement_days(options)
-    return client
+make_client = client_factory(
+    InstagramClient,
+    option("api_version", str, DEFAULT_API_VERSION), option("timezone", str, DEFAULT_TIMEZONE),
+    option("post_lookback_days", int, 90), option("conn_id", str, PLATFORM), then=community.configure,
+)
 
 
 def extract_tables(
@@ -380,19 +369,11 @@ def extract_tables(
         "instagram %s: %d days for %s..%s, %d media snapshots (%d skipped as pre-business)",
         user_id, len(daily), since, until, len(snapshots), skipped,
     )
-    loads = [
-        # the follower count is "as of now": earlier nights keep theirs (see TableLoad.keep_existing)
-        TableLoad(f"raw.{PLATFORM}_account_daily", daily, date_column="date_day", keep_existing=("followers",)),
-        TableLoad(
-            f"raw.{PLATFORM}_post_snapshots", snapshots, date_column="snapshot_date",
-            window=(until, until),
-        ),
-    ]
-    if client.comments:
-        window = community.comment_window(since, until, client.comment_restatement_days)
-        loads.append(extract_comments(client, user_id, user.get("username"), snapshots, window))
-        log.info("instagram %s: %d comments created %s..%s", user_id, len(loads[-1].rows), *window)
-    return loads
+    # the follower count is "as of now": earlier nights keep theirs (see TableLoad.keep_existing)
+    return community.night_loads(
+        PLATFORM, client, user_id, daily, snapshots, since, until,
+        lambda window: extract_comments(client, user_id, user.get("username"), snapshots, window),
+        keep_existing=("followers",))
 
 
 #: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client

@@ -54,7 +54,6 @@ from socialwh.connectors.base import AccountExtract, Output, extract_tables_of
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
-    Classifier,
     ErrorTable,
     RetryPolicy,
     ThrottledError,
@@ -65,8 +64,8 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import Option, RestClient, client_factory, option, within
-from socialwh.connectors.rows import Field, RowMapping, check_grain, number, raw
+from socialwh.connectors.rest import Limit, Option, RestClient, client_factory, option
+from socialwh.connectors.rows import Field, RowMapping, check_stats, first_per, number, raw
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -114,11 +113,6 @@ class DailyLimitError(ApiError):
 
 class VersionError(ApiError):
     """LinkedIn refused the LinkedIn-Version header (missing, malformed or sunset)."""
-
-
-def default_retry_policy() -> RetryPolicy:
-    """Long enough to wait out the 5-minute data-volume window, bounded for a nightly task."""
-    return RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=600.0)
 
 
 #: LinkedIn's classification: a 429 is a throttle unless its message says a DAY limit was hit
@@ -186,22 +180,28 @@ class LinkedInRestClient(RestClient):
     """What the ads and the organic LinkedIn clients share: the versioned Rest.li headers, and
     URLs whose query is sent exactly as built (``List(..)`` values are encoded by the caller)."""
 
+    LABEL, SETTINGS = "LinkedIn", {"linkedin_version": DEFAULT_LINKEDIN_VERSION}
+    #: Long enough to wait out the 5-minute data-volume window, bounded for a nightly task.
+    RETRY = RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=600.0)
+    HEADERS = {"Authorization": "Bearer {token}", "LinkedIn-Version": "{linkedin_version}",
+               "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION}
     linkedin_version: str
 
-    def _connect_linkedin(self, platform: str, base_url: str, access_token: str, linkedin_version: str,
-                          *, conn_id: str, classify: Classifier, retry: RetryPolicy, timeout: float,
-                          client: httpx.Client | None, extra_params: Mapping[str, str] | None) -> None:
-        version = str(linkedin_version).strip()
+    def _check(self) -> None:
+        version = str(self.linkedin_version).strip()
         if not (len(version) == 6 and version.isdigit() and 1 <= int(version[4:]) <= 12):
             raise ValueError(
                 f"LinkedIn-Version must be YYYYMM (e.g. {DEFAULT_LINKEDIN_VERSION}), got "
-                f"{linkedin_version!r}: fix extra.linkedin_version of the connection {conn_id}"
+                f"{self.linkedin_version!r}: fix extra.linkedin_version of the connection {self.conn_id}"
             )
         self.linkedin_version = version
-        self._connect(platform, "LinkedIn", base_url, access_token, conn_id=conn_id, classify=classify,
-                      retry=retry, timeout=timeout, client=client, extra_params=extra_params,
-                      headers={"Authorization": f"Bearer {access_token}", "LinkedIn-Version": version,
-                               "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION})
+
+    def _get(self, url: httpx.URL, subject: str, headers: Mapping[str, str] | None = None) -> dict:
+        """One call; auth and version failures are re-raised naming the account and connection."""
+        body = self._request("GET", url, subject=subject, headers=headers)
+        if not isinstance(body, dict):
+            raise TransientError(self.PLATFORM, 200, "shape", "response is not a JSON object", str(url))
+        return body
 
     def _url(self, path: str, query: Sequence[tuple[str, str]]) -> httpx.URL:
         """A URL whose query is sent exactly as built: values here are already encoded."""
@@ -228,42 +228,17 @@ class LinkedInAdsClient(LinkedInRestClient):
                         "of the connection {conn_id} to a supported YYYYMM (LinkedIn said: {said})")),
     )
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        linkedin_version: str = DEFAULT_LINKEDIN_VERSION,
-        *,
-        days_per_request: int = DEFAULT_DAYS_PER_REQUEST,
-        max_fields_per_request: int = MAX_FIELDS_PER_REQUEST,
-        element_cap: int = ELEMENT_CAP,
-        campaign_page_size: int = CAMPAIGN_PAGE_SIZE,
-        creative_page_size: int = CREATIVE_PAGE_SIZE,
-        retry: RetryPolicy | None = None,
-        timeout: float = 120.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = "linkedin_ads",
-    ) -> None:
-        self._connect_linkedin(PLATFORM, base_url, access_token, linkedin_version, conn_id=conn_id,
-                               classify=classify_linkedin, retry=retry or default_retry_policy(),
-                               timeout=timeout, client=client, extra_params=extra_params)
-        self.days_per_request = within("LinkedIn", "days_per_request", days_per_request, 1)
-        self.slices = field_slices(METRIC_FIELDS, max_fields_per_request)
-        self.element_cap = within("LinkedIn", "element_cap", element_cap, 1)
-        self.campaign_page_size = campaign_page_size
-        self.creative_page_size = creative_page_size
+    PLATFORM, DEFAULT_CONN_ID = PLATFORM, "linkedin_ads"
+    SETTINGS = {"linkedin_version": DEFAULT_LINKEDIN_VERSION, "days_per_request": DEFAULT_DAYS_PER_REQUEST,
+                "max_fields_per_request": MAX_FIELDS_PER_REQUEST, "element_cap": ELEMENT_CAP,
+                "campaign_page_size": CAMPAIGN_PAGE_SIZE, "creative_page_size": CREATIVE_PAGE_SIZE}
+    LIMITS = (Limit("days_per_request", 1), Limit("element_cap", 1))
+    classify = staticmethod(classify_linkedin)
+
+    def _setup(self) -> None:
+        self.slices = field_slices(METRIC_FIELDS, self.max_fields_per_request)
 
     # -- requests ----------------------------------------------------------------------------
-
-    def _get(
-        self, url: httpx.URL, account_id: str, headers: Mapping[str, str] | None = None
-    ) -> dict:
-        """One call; auth and version failures are re-raised naming the account and connection."""
-        body = self._request("GET", url, subject=account_id, headers=headers)
-        if not isinstance(body, dict):
-            raise TransientError(PLATFORM, 200, "shape", "response is not a JSON object", str(url))
-        return body
 
     def _paged(
         self,
@@ -587,21 +562,16 @@ def extract_account(
     """
     acct = account_digits(account_id)
     account = account_info(client.get_account(acct), acct)
-    group_names: dict[str, str | None] = {}
-    for group in client.iter_campaign_groups(acct):
-        what = f"campaign group record id={group.get('id')!r}"
-        group_id = _urn_id(group.get("id"), CAMPAIGN_GROUP_URN, acct, what, "id")
-        group_names[group_id] = group.get("name")
-    campaigns: dict[str, dict[str, Any]] = {}
-    for record in client.iter_campaigns(acct):
-        row = campaign_row(record, acct, group_names)
-        campaigns.setdefault(row["campaign_id"], row)
+    group_names = {_urn_id(g.get("id"), CAMPAIGN_GROUP_URN, acct, f"campaign group record id={g.get('id')!r}", "id"):
+                   g.get("name") for g in client.iter_campaign_groups(acct)}
+    campaigns = {row["campaign_id"]: row for row in first_per(
+        (campaign_row(record, acct, group_names) for record in client.iter_campaigns(acct)), "campaign_id")}
     creatives = {
         c.creative_id: c for c in (creative_entry(r, acct) for r in client.iter_creatives(acct))
     }
     dims = Dimensions(creatives=creatives, campaigns=campaigns, group_names=group_names)
     stats = [stats_row(r, account, dims) for r in client.iter_ad_stats(acct, since, until)]
-    check_grain(stats, ("date_day", "creative_id"), f"LinkedIn ad account {acct}: stats for {since}..{until}")
+    check_stats(stats, ("date_day", "creative_id"), since, until, f"LinkedIn ad account {acct}: stats")
     unknown = sorted({r["creative_id"] for r in stats if r["campaign_id"] is None})
     if unknown:
         log.warning(

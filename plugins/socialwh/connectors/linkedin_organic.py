@@ -73,11 +73,10 @@ from urllib.parse import quote
 import httpx
 
 from socialwh.connectors import comments as community
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import TableLoad
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
-    RetryPolicy,
     ThrottledError,
     TransientError,
 )
@@ -89,9 +88,8 @@ from socialwh.connectors.linkedin import (
     classify_linkedin,
     restli_list,
 )
-from socialwh.connectors.linkedin import default_retry_policy as _ads_retry_policy
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import within
+from socialwh.connectors.rest import Limit, Option, client_factory, option
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +116,6 @@ __all__ = [
     "extract_tables",
     "make_client",
 ]
-
-
-def default_retry_policy() -> RetryPolicy:
-    return _ads_retry_policy()
 
 
 def classify_linkedin_organic(response: httpx.Response) -> ApiError | None:
@@ -180,37 +174,13 @@ class LinkedInOrganicClient(LinkedInRestClient):
                           "(LinkedIn said: {said})")),
     )
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        linkedin_version: str = DEFAULT_LINKEDIN_VERSION,
-        *,
-        post_lookback_days: int = DEFAULT_POST_LOOKBACK_DAYS,
-        posts_page_size: int = POSTS_PAGE_SIZE,
-        stats_batch: int = STATS_BATCH,
-        retry: RetryPolicy | None = None,
-        timeout: float = 120.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = DEFAULT_CONN_ID,
-        max_pages: int = 500,
-    ) -> None:
-        self._connect_linkedin(PLATFORM, base_url, access_token, linkedin_version, conn_id=conn_id,
-                               classify=classify_linkedin_organic, retry=retry or default_retry_policy(),
-                               timeout=timeout, client=client, extra_params=extra_params)
-        self.posts_page_size = within("LinkedIn", "posts_page_size", posts_page_size, 1, POSTS_PAGE_SIZE)
-        self.stats_batch = within("LinkedIn", "stats_batch", stats_batch, 1)
-        self.post_lookback_days = within("LinkedIn", "post_lookback_days", post_lookback_days, 1)
-        self.max_pages = max_pages
+    PLATFORM, DEFAULT_CONN_ID = PLATFORM, DEFAULT_CONN_ID
+    SETTINGS = {"linkedin_version": DEFAULT_LINKEDIN_VERSION, "post_lookback_days": DEFAULT_POST_LOOKBACK_DAYS,
+                "posts_page_size": POSTS_PAGE_SIZE, "stats_batch": STATS_BATCH, "max_pages": 500}
+    LIMITS = (Limit("posts_page_size", 1, POSTS_PAGE_SIZE), Limit("stats_batch", 1), Limit("post_lookback_days", 1))
+    classify = staticmethod(classify_linkedin_organic)
 
     # -- requests ----------------------------------------------------------------------------
-
-    def _get(self, url: httpx.URL, org: str, headers: Mapping[str, str] | None = None) -> dict:
-        body = self._request("GET", url, subject=org, headers=headers)
-        if not isinstance(body, dict):
-            raise TransientError(PLATFORM, 200, "shape", "response is not a JSON object", str(url))
-        return body
 
     @staticmethod
     def _elements(body: Mapping[str, Any], url: httpx.URL) -> list[dict]:
@@ -622,21 +592,14 @@ def extract_comments(
     return community.comments_load(PLATFORM, rows, window)
 
 
-def make_client(
-    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
-) -> LinkedInOrganicClient:
-    """The nightly job's entry point: a client from the Airflow connection ``linkedin_organic``."""
-    version = (conn.extra or {}).get("linkedin_version") or options.get("api_version")
-    client = LinkedInOrganicClient(
-        conn.base_url,
-        conn.password or "",
-        str(version or DEFAULT_LINKEDIN_VERSION),
-        post_lookback_days=int(options.get("post_lookback_days") or DEFAULT_POST_LOOKBACK_DAYS),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
-    client.comments = community.comments_enabled(options)
-    client.comment_restatement_days = community.restatement_days(options)
-    return client
+#: The nightly job's entry point: a client from the Airflow connection ``linkedin_organic``; the
+#: LinkedIn-Version is the connection's extra.linkedin_version, else the platform's api_version.
+make_client = client_factory(
+    LinkedInOrganicClient,
+    Option("linkedin_version", read=lambda options, conn: str(
+        (conn.extra or {}).get("linkedin_version") or options.get("api_version") or DEFAULT_LINKEDIN_VERSION)),
+    option("post_lookback_days", int, DEFAULT_POST_LOOKBACK_DAYS), then=community.configure,
+)
 
 
 def extract_tables(
@@ -646,20 +609,7 @@ def extract_tables(
     extract = extract_account(client, account_id, since, until)
     # A window older than 12 months is clamped: replace only the days actually re-extracted.
     window = (clamp_since(since, until), until)
-    loads = [
-        TableLoad(
-            f"raw.{PLATFORM}_account_daily", extract.days, date_column="date_day", window=window
-        ),
-        TableLoad(
-            f"raw.{PLATFORM}_post_snapshots",
-            extract.posts,
-            date_column="snapshot_date",
-            window=(until, until),
-        ),
-    ]
-    if client.comments:
-        comment_window = community.comment_window(window[0], until, client.comment_restatement_days)
-        loads.append(extract_comments(client, account_id, extract.posts, comment_window))
-        log.info("linkedin_organic %s: %d comments created %s..%s", organization_digits(account_id),
-                 len(loads[-1].rows), *comment_window)
-    return loads
+    return community.night_loads(
+        PLATFORM, client, organization_digits(account_id), extract.days, extract.posts, since, until,
+        lambda window: extract_comments(client, account_id, extract.posts, window),
+        daily_window=window, comments_from=window[0])

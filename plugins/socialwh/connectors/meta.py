@@ -43,7 +43,7 @@ from socialwh.connectors.http import (
 )
 from socialwh.connectors.numbers import FieldNumbers, PlainActionList, is_plain_non_negative
 from socialwh.connectors.paging import items_of, pages
-from socialwh.connectors.rest import RestClient, client_factory, option, within
+from socialwh.connectors.rest import Limit, RestClient, client_factory, option
 from socialwh.connectors.rows import check_grain, first_per
 
 log = logging.getLogger(__name__)
@@ -96,11 +96,6 @@ class TooMuchDataError(ApiError):
 
 class MetaAsyncJobError(ApiError):
     """An async report run failed, was skipped, or did not finish in time."""
-
-
-def default_retry_policy() -> RetryPolicy:
-    """Patient enough for Meta's throttling windows, bounded so a task does not hang for hours."""
-    return RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=300.0)
 
 
 def usage_wait_seconds(response: httpx.Response) -> float | None:
@@ -188,35 +183,17 @@ class MetaAdsClient(RestClient):
     REWORD = ((AuthError, ("Meta rejected the access token for act_{subject}: check the Airflow connection "
                            "{conn_id} (Meta said: {said})")),)
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        api_version: str = DEFAULT_API_VERSION,
-        *,
-        page_limit: int = 500,
-        retry: RetryPolicy | None = None,
-        poll_interval: float = 5.0,
-        poll_timeout: float = 1800.0,
-        timeout: float = 120.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = "meta_ads",
-    ) -> None:
-        self._connect(PLATFORM, "Meta", base_url, access_token, conn_id=conn_id, classify=classify_meta,
-                      retry=retry or default_retry_policy(), timeout=timeout,
-                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
-                      extra_params=extra_params)
-        self.api_version = api_version
-        self.page_limit = within("Meta", "page_limit", page_limit, 1)
-        self.poll_interval = poll_interval
-        self.poll_timeout = poll_timeout
+    PLATFORM, LABEL, DEFAULT_CONN_ID, ROOT = PLATFORM, "Meta", "meta_ads", "{base_url}/{api_version}/{path}"
+    SETTINGS = {"api_version": DEFAULT_API_VERSION, "page_limit": 500, "poll_interval": 5.0, "poll_timeout": 1800.0}
+    LIMITS = (Limit("page_limit", 1),)
+    classify = staticmethod(classify_meta)
+    #: Patient enough for Meta's throttling windows, bounded so a task does not hang for hours.
+    RETRY = RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=300.0)
+
+    def _setup(self) -> None:
         self._origin = httpx.URL(self.base_url).copy_with(path="/", query=None)
 
     # -- requests ----------------------------------------------------------------------------
-
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
 
     def _call(
         self,

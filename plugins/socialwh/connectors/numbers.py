@@ -158,6 +158,23 @@ class FieldNumbers:
             raise self.fail(account, what, field_name, f"is negative: {value!r}")
         return int(number)
 
+    def count(self, value: Any, account: str, what: str, field_name: str) -> int | None:
+        """An optional non-negative count as the organic APIs send it: a JSON integer, an
+        integral JSON float or digits in a string; None when absent."""
+        if self._is_absent(value):
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            number = int(value.strip())
+        else:
+            raise self.fail(account, what, field_name, f"is not a whole number: {value!r}")
+        if number < 0:
+            raise self.fail(account, what, field_name, f"is negative: {value!r}")
+        return number
+
     def micros(self, value: Any, account: str, what: str, field_name: str) -> Decimal:
         """Micro-currency (a whole number, maybe sent as ``1234.0``) in major units, exactly."""
         return micros_to_amount(self.whole(value, account, what, field_name))
@@ -166,7 +183,7 @@ class FieldNumbers:
         return None if self._is_absent(value) else self.micros(value, account, what, field_name)
 
     #: The parsers a declared mapping may name (:meth:`columns`).
-    PARSERS = frozenset({"decimal", "optional_decimal", "int", "optional_int", "whole", "micros",
+    PARSERS = frozenset({"count", "decimal", "optional_decimal", "int", "optional_int", "whole", "micros",
                          "optional_micros"})
 
     def columns(self, spec: Mapping[str, tuple[str, str]], source: Mapping[str, Any], account: str,

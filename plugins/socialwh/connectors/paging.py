@@ -76,3 +76,71 @@ def items_of(body: Any, key: str, *, platform: str, what: str, url: str = "") ->
     if not isinstance(items, list):
         raise TransientError(platform, 200, "shape", f"{what} has no '{key}' list", url)
     return items
+
+
+# -- paging styles: how a list endpoint names its next page (RestClient.PAGING) ------------------
+#
+# A style says how a page is asked for (``request(path, params, key, size)`` -> the path or URL
+# and the query of that page) and read (``items(body, key, ...)`` and ``next(body, key)``, the
+# next page's key); :meth:`socialwh.connectors.rest.RestClient._paged` runs them through
+# :func:`pages`. ``subject`` is what the platform calls an account, in errors.
+
+
+def _at(body: Any, path: str) -> Any:
+    for step in path.split("."):
+        body = body.get(step) if isinstance(body, Mapping) else None
+    return body
+
+
+class Cursor:
+    """An opaque cursor: the page names the next one at ``cursor`` (a dotted path), the next
+    request sends it as ``param`` (Pinterest ``bookmark``, X ``next_cursor`` -> ``cursor``, Google
+    Ads ``nextPageToken`` -> ``pageToken``); ``size`` is the page-size parameter (when sent)."""
+
+    first = ""
+
+    def __init__(self, items: str, cursor: str, param: str, size: str, subject: str) -> None:
+        self.items_key, self.cursor, self.param, self.size, self.subject = items, cursor, param, size, subject
+
+    def request(self, path: str, params: Mapping[str, Any], key: str, size: int) -> tuple[str, dict]:
+        return path, {**params, **({self.size: str(size)} if size else {}), **({self.param: key} if key else {})}
+
+    def items(self, body: Any, key: Any, *, platform: str, what: str, url: str) -> list:
+        return items_of(body, self.items_key, platform=platform, what=what, url=url)
+
+    def next(self, body: Any, key: Any) -> Any:
+        return _at(body, self.cursor)
+
+
+class PageNumber(Cursor):
+    """Numbered pages from 1 (``param``) until ``cursor`` (a dotted path to the page count:
+    TikTok ``page_info.total_page``) is reached or a page is empty."""
+
+    first = 1  # type: ignore[assignment]
+
+    def request(self, path: str, params: Mapping[str, Any], key: Any, size: int) -> tuple[str, dict]:
+        return path, {**params, self.param: str(key), self.size: str(size)}
+
+    def items(self, body: Any, key: Any, *, platform: str, what: str, url: str) -> list:
+        items, total = _at(body, self.items_key), _at(body, self.cursor)
+        if not isinstance(items, list) or not isinstance(total, int):
+            raise TransientError(platform, 200, "shape", f"{what}: page {key} has no {self.items_key} "
+                                 f"or {self.cursor}", url)
+        return items
+
+    def next(self, body: Any, key: Any) -> Any:
+        return key + 1 if key < _at(body, self.cursor) and _at(body, self.items_key) else None
+
+
+class NextLink(Cursor):
+    """A whole next URL at ``cursor`` (Snapchat ``paging.next_link``), followed as given; the
+    list is under the path's last segment (``adaccounts/1/campaigns`` -> ``campaigns``)."""
+
+    def __init__(self, cursor: str, size: str, subject: str) -> None:
+        super().__init__("", cursor, "", size, subject)
+
+    def request(self, path: str, params: Mapping[str, Any], key: str, size: int) -> tuple[str, Any]:
+        return (key, None) if key else (path, {**params, **({self.size: str(size)} if size else {})})
+
+    def items(self, body: Any, key: Any, *, platform: str, what: str, url: str) -> list:
+        return items_of(body, url.rstrip("/").rsplit("/", 1)[-1], platform=platform, what=what, url=url)

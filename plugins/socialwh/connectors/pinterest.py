@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -68,16 +68,26 @@ from socialwh.connectors.http import (
     ApiError,
     AuthError,
     ErrorTable,
-    RetryPolicy,
     TransientError,
     json_or_none,
     retry_after_seconds,
 )
 from socialwh.connectors.numbers import FieldNumbers
-from socialwh.connectors.paging import items_of, pages
-from socialwh.connectors.rest import RestClient, client_factory, option, within
-from socialwh.connectors.rows import Field, RowMapping, check_grain, number, text
-from socialwh.connectors.windows import date_slices
+from socialwh.connectors.paging import Cursor
+from socialwh.connectors.rest import Limit, RestClient, client_factory, option
+from socialwh.connectors.rows import (
+    Field,
+    Join,
+    RowMapping,
+    StatsMapping,
+    by_id,
+    check_stats,
+    number,
+    raw,
+    text,
+    text_of,
+)
+from socialwh.connectors.windows import chunks, slices
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +129,6 @@ class NotFoundError(ApiError):
     """Pinterest does not know the ad account (HTTP 404)."""
 
 
-def default_retry_policy() -> RetryPolicy:
-    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=120.0)
-
-
 def throttle_wait(response: httpx.Response, now: float | None = None) -> float | None:
     """Seconds to wait after a 429: ``Retry-After``, else ``x-ratelimit-reset``.
 
@@ -132,17 +138,11 @@ def throttle_wait(response: httpx.Response, now: float | None = None) -> float |
     wait = retry_after_seconds(response, now)
     if wait is not None:
         return wait
-    reset = response.headers.get("x-ratelimit-reset")
-    if not reset:
-        return None
     try:
-        value = float(reset)
+        value = float(response.headers.get("x-ratelimit-reset") or "")
     except ValueError:
         return None
-    if value > 1e9:
-        now = time.time() if now is None else now
-        return max(0.0, value - now)
-    return max(0.0, value)
+    return max(0.0, value - (time.time() if now is None else now) if value > 1e9 else value)
 
 
 #: Pinterest's numeric codes overlap between statuses (code 2 is a 401 and a 404): by status.
@@ -162,18 +162,6 @@ def classify_pinterest(response: httpx.Response) -> ApiError | None:
                         retry_after=wait)
 
 
-def windows(since: date, until: date, max_days: int) -> list[tuple[date, date]]:
-    """``since..until`` cut into consecutive inclusive slices of at most ``max_days`` days."""
-    if since > until:
-        raise ValueError(f"window: since {since} is after until {until}")
-    return date_slices(since, until, max_days)
-
-
-def chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(ids), size):
-        yield list(ids[i : i + size])
-
-
 class PinterestAdsClient(RestClient):
     """An API v5 client for one access token: ad account, entity lists, ad analytics.
 
@@ -181,6 +169,14 @@ class PinterestAdsClient(RestClient):
     tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``.
     """
 
+    PLATFORM, LABEL, DEFAULT_CONN_ID, ROOT = PLATFORM, "Pinterest", DEFAULT_CONN_ID, "{base_url}/{api_version}/{path}"
+    HEADERS = {"Accept": "application/json", "Authorization": "Bearer {token}"}
+    TOKEN_HELP = " (or extra.client_id, client_secret and refresh_token, which renew it)"
+    SETTINGS = {"api_version": DEFAULT_API_VERSION, "page_size": MAX_PAGE_SIZE, "max_days": MAX_DAYS_PER_REQUEST,
+                "click_window_days": 30, "view_window_days": 1, "account_timezones": None}
+    LIMITS = (Limit("page_size", 1, MAX_PAGE_SIZE), Limit("max_days", 1, MAX_DAYS_PER_REQUEST, "max_days_per_request"))
+    PAGING = Cursor(items="items", cursor="bookmark", param="bookmark", size="page_size", subject="ad account")
+    classify = staticmethod(classify_pinterest)
     REWORD = (
         (AuthError, ("Pinterest rejected the access token for ad account {subject} (HTTP {status}): check "
                     "the credentials of the Airflow connection {conn_id}, the token's scope ads:read and "
@@ -190,70 +186,25 @@ class PinterestAdsClient(RestClient):
         (InvalidParameterError, "Pinterest rejected {path} for ad account {subject} ({sent}): {said}"),
     )
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        api_version: str = DEFAULT_API_VERSION,
-        *,
-        page_size: int = MAX_PAGE_SIZE,
-        max_days: int = MAX_DAYS_PER_REQUEST,
-        click_window_days: int = 30,
-        view_window_days: int = 1,
-        account_timezones: Mapping[str, str] | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float = 120.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = DEFAULT_CONN_ID,
-    ) -> None:
-        self._connect(PLATFORM, "Pinterest", base_url, access_token, conn_id=conn_id,
-                      classify=classify_pinterest, retry=retry or default_retry_policy(), timeout=timeout,
-                      headers={"Accept": "application/json", "Authorization": f"Bearer {access_token}"},
-                      client=client, extra_params=extra_params,
-                      token_help=" (or extra.client_id, client_secret and refresh_token, which renew it)")
-        self.page_size = within("Pinterest", "page_size", page_size, 1, MAX_PAGE_SIZE)
-        self.max_days = within("Pinterest", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
-        for name, value in (("click_window_days", click_window_days),
-                            ("view_window_days", view_window_days)):
-            if value not in ATTRIBUTION_WINDOWS:
+    def _setup(self) -> None:
+        for name in ("click_window_days", "view_window_days"):
+            if getattr(self, name) not in ATTRIBUTION_WINDOWS:
                 raise ValueError(f"Pinterest {name} must be one of {sorted(ATTRIBUTION_WINDOWS)}, "
-                                 f"got {value}")
-        self.timezones = {str(k): str(v) for k, v in (account_timezones or {}).items()}
+                                 f"got {getattr(self, name)}")
+        self.timezones = {str(k): str(v) for k, v in (self.account_timezones or {}).items()}
         for acct, zone in self.timezones.items():
             try:
                 ZoneInfo(zone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(f"platforms.pinterest.account_timezones[{acct!r}]: "
                                  f"{zone!r} is not an IANA time zone") from None
-        self.api_version = api_version
-        self.click_window_days = click_window_days
-        self.view_window_days = view_window_days
 
-    # -- requests ----------------------------------------------------------------------------
-
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
-
-    def _get(self, path: str, params: Mapping[str, str], account_id: str) -> Any:
+    def _get(self, path: str, params: Mapping[str, str] | None, account_id: str) -> Any:
         """One GET; errors reworded for the on-call (``REWORD``; ad ids are not repeated)."""
+        params = params or {}
         sent = ", ".join(f"{k}={v}" for k, v in params.items() if k != "ad_ids")
         return self._request("GET", self._url(path), subject=account_id,
                              params={**self.extra_params, **params}, context={"path": path, "sent": sent})
-
-    def _paged(self, path: str, params: Mapping[str, str], account_id: str) -> Iterator[dict]:
-        """Every item of a bookmark-paged list, following ``bookmark`` until it is null."""
-        what = f"{path} for ad account {account_id}"
-
-        def page(bookmark: str) -> tuple[list, str | None]:
-            query = {**params, "page_size": str(self.page_size)}
-            if bookmark:
-                query["bookmark"] = bookmark
-            body = self._get(path, query, account_id)
-            items = items_of(body, "items", platform=PLATFORM, what=what, url=self._url(path))
-            return items, body.get("bookmark")
-
-        yield from pages(page, "", platform=PLATFORM, what=what, url=self._url(path))
 
     # -- endpoints ---------------------------------------------------------------------------
 
@@ -265,30 +216,25 @@ class PinterestAdsClient(RestClient):
                                  "object", self._url(f"ad_accounts/{account_id}"))
         return body
 
-    def list_entities(self, account_id: str, kind: str) -> Iterator[dict]:
+    def list_entities(self, account_id: str, kind: str) -> Any:
         """``GET /ad_accounts/{id}/{kind}`` (campaigns, ad_groups, ads), ACTIVE, PAUSED and
         ARCHIVED: the API's default (ACTIVE,PAUSED) would drop archived ads and their spend."""
         params = {"entity_statuses": ",".join(ENTITY_STATUSES), "order": "ASCENDING"}
-        yield from self._paged(f"ad_accounts/{account_id}/{kind}", params, account_id)
+        return self._paged(f"ad_accounts/{account_id}/{kind}", params, account_id)
 
     def ad_analytics(self, account_id: str, ad_ids: Sequence[str], since: date,
                      until: date) -> list[dict]:
         """Daily rows for ``ad_ids`` over ``since..until``: sliced to the API's limits."""
         rows: list[dict] = []
         path = f"ad_accounts/{account_id}/ads/analytics"
-        for start, end in windows(since, until, self.max_days):
+        for start, end in slices(since, until, self.max_days):
             for ids in chunks(sorted(ad_ids), MAX_IDS_PER_REQUEST):
-                params = {
-                    "start_date": start.isoformat(),
-                    "end_date": end.isoformat(),
-                    "granularity": "DAY",
-                    "columns": ",".join(COLUMNS),
-                    "ad_ids": ",".join(ids),
+                body = self._get(path, {
+                    "start_date": start.isoformat(), "end_date": end.isoformat(), "granularity": "DAY",
+                    "columns": ",".join(COLUMNS), "ad_ids": ",".join(ids),
                     "click_window_days": str(self.click_window_days),
-                    "view_window_days": str(self.view_window_days),
-                    "conversion_report_time": "TIME_OF_AD_ACTION",
-                }
-                body = self._get(path, params, account_id)
+                    "view_window_days": str(self.view_window_days), "conversion_report_time": "TIME_OF_AD_ACTION",
+                }, account_id)
                 if not isinstance(body, list):
                     raise TransientError(PLATFORM, 200, "shape", f"{path} for {start}..{end} "
                                          "did not answer a JSON array", self._url(path))
@@ -304,16 +250,18 @@ _fail, _number, _optional_micro = _num.fail, _num.decimal, _num.optional_micros
 micro_to_major = _num.micros  # the tests prove it exact
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
 def _timestamp(value: Any, acct: str, what: str, field_name: str) -> datetime | None:
     """Pinterest sends Unix seconds (start_time, end_time); null when unset."""
     if value is None:
         return None
-    seconds = _number(value, acct, what, field_name)
-    return datetime.fromtimestamp(int(seconds), UTC)
+    return datetime.fromtimestamp(int(_number(value, acct, what, field_name)), UTC)
+
+
+def _day(value: Any, acct: str, what: str, field_name: str) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise _fail(acct, what, field_name, f"is not a YYYY-MM-DD day: {value!r}") from None
 
 
 def account_settings(record: Mapping[str, Any], account_id: str, timezone: str) -> dict[str, Any]:
@@ -325,16 +273,24 @@ def account_settings(record: Mapping[str, Any], account_id: str, timezone: str) 
     currency = record.get("currency")
     if not isinstance(currency, str) or len(currency.strip()) != 3:
         raise _fail(acct, what, "currency", f"is not an ISO 4217 code: {currency!r}")
-    return {"account_id": acct, "account_name": _text(record.get("name")),
+    return {"account_id": acct, "account_name": text_of(record.get("name")),
             "currency": currency.strip().upper(), "timezone": timezone}
 
 
-#: raw.pinterest_ad_stats column <- (parser, analytics column); money in micro-currency.
-STATS_METRICS = {
-    "spend": ("micros", "SPEND_IN_MICRO_DOLLAR"), "impressions": ("whole", "IMPRESSION_1"),
-    "clicks": ("whole", "CLICKTHROUGH_1"), "conversions": ("decimal", "TOTAL_CONVERSIONS"),
-    "conversion_value": ("micros", "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"),
-}
+#: raw.pinterest_ad_stats column <- analytics row, the account, or the ad (and its group and
+#: campaign) the row names by AD_ID; money in micro-currency, columns left out are 0.
+STATS = StatsMapping(_num, {
+    "account_id": raw("account:account_id"), "account_name": raw("account:account_name"),
+    "date_day": Field("DATE", _day),
+    "campaign_id": text("ad:campaign_id"), "campaign_name": text("campaign:name"),
+    "ad_group_id": text("ad:ad_group_id"), "ad_group_name": text("ad_group:name"),
+    "ad_id": text("AD_ID"), "ad_name": text("ad:name"), "ad_status": text("ad:status"), "pin_id": text("ad:pin_id"),
+    "currency": raw("account:currency"), "account_timezone": raw("account:timezone"),
+    "spend": number("micros", "SPEND_IN_MICRO_DOLLAR", 0), "impressions": number("whole", "IMPRESSION_1", 0),
+    "clicks": number("whole", "CLICKTHROUGH_1", 0), "conversions": number("decimal", "TOTAL_CONVERSIONS", 0),
+    "conversion_value": number("micros", "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR", 0),
+}, joins=(Join("ad", "ads", "AD_ID"), Join("ad_group", "ad_groups", "ad:ad_group_id"),
+          Join("campaign", "campaigns", "ad:campaign_id")))
 
 
 def stats_row(record: Mapping[str, Any], account: Mapping[str, Any],
@@ -344,36 +300,11 @@ def stats_row(record: Mapping[str, Any], account: Mapping[str, Any],
     acct = account["account_id"]
     if not isinstance(record, Mapping):
         raise _fail(acct, "analytics row", "(row)", f"is not an object: {record!r:.80}")
-    ad_id, raw_day = record.get("AD_ID"), record.get("DATE")
-    what = f"analytics row AD_ID={ad_id!r} DATE={raw_day!r}"
-    if ad_id in (None, ""):
+    what = f"analytics row AD_ID={record.get('AD_ID')!r} DATE={record.get('DATE')!r}"
+    if record.get("AD_ID") in (None, ""):
         raise _fail(acct, what, "AD_ID", "is missing")
-    try:
-        day = date.fromisoformat(str(raw_day))
-    except ValueError:
-        raise _fail(acct, what, "DATE", f"is not a YYYY-MM-DD day: {raw_day!r}") from None
-    ad = ads.get(str(ad_id)) or {}
-    group = ad_groups.get(str(ad.get("ad_group_id"))) or {}
-    campaign = campaigns.get(str(ad.get("campaign_id"))) or {}
-
-    return {
-        "account_id": acct,
-        "account_name": account.get("account_name"),
-        "date_day": day,
-        "campaign_id": _text(ad.get("campaign_id")),
-        "campaign_name": _text(campaign.get("name")),
-        "ad_group_id": _text(ad.get("ad_group_id")),
-        "ad_group_name": _text(group.get("name")),
-        "ad_id": str(ad_id),
-        "ad_name": _text(ad.get("name")),
-        "ad_status": _text(ad.get("status")),
-        "pin_id": _text(ad.get("pin_id")),
-        "currency": account["currency"],
-        "account_timezone": account["timezone"],
-        # columns without a value may be missing from the row: none of it
-        **_num.columns(STATS_METRICS, record, acct, what, default=0),
-        "record": dict(record),
-    }
+    row = STATS(record, account, what, {"ads": ads, "ad_groups": ad_groups, "campaigns": campaigns})
+    return {**row, "record": dict(record)}
 
 
 #: raw.pinterest_campaigns column <- campaign field; spend caps are micro-currency of the account.
@@ -387,45 +318,22 @@ CAMPAIGN = RowMapping(_num, {
 
 def campaign_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.pinterest_campaigns`` row; spend caps are micro-currency of the account."""
-    acct = account["account_id"]
-    campaign_id = record.get("id")
-    what = f"campaign record id={campaign_id!r}"
-    if campaign_id in (None, ""):
-        raise _fail(acct, what, "id", "is missing")
-    owner = record.get("ad_account_id")
-    if owner not in (None, "") and str(owner) != acct:
-        raise _fail(acct, what, "ad_account_id", f"is {owner!r}, not the account asked for")
-    row = {"account_id": acct, "campaign_id": str(campaign_id), **CAMPAIGN(record, acct, what)}
+    row = CAMPAIGN.object_row(record, account["account_id"], "campaign", "id", "campaign_id", owner="ad_account_id")
     capped = row["daily_spend_cap"] is not None or row["lifetime_spend_cap"] is not None
     row.update(budget_currency=account["currency"] if capped else None, record=dict(record))
     return row
-
-
-def _by_id(items: Sequence[Mapping[str, Any]], acct: str, kind: str) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for item in items:
-        if not isinstance(item, Mapping) or item.get("id") in (None, ""):
-            raise _fail(acct, f"{kind} record", "id", f"is missing: {item!r:.80}")
-        out.setdefault(str(item["id"]), dict(item))
-    return out
 
 
 def extract_account(client: PinterestAdsClient, account_id: str, since: date,
                     until: date) -> AccountExtract:
     """Account settings, every campaign, and ad-level daily stats for ``since..until``."""
     acct = str(account_id).strip()
-    zone = client.timezones.get(acct, "UTC")
-    account = account_settings(client.get_ad_account(acct), acct, zone)
-    campaigns = _by_id(list(client.list_entities(acct, "campaigns")), acct, "campaign")
-    ad_groups = _by_id(list(client.list_entities(acct, "ad_groups")), acct, "ad group")
-    ads = _by_id(list(client.list_entities(acct, "ads")), acct, "ad")
+    account = account_settings(client.get_ad_account(acct), acct, client.timezones.get(acct, "UTC"))
+    campaigns, ad_groups, ads = (by_id(client.list_entities(acct, kind), _fail, acct, name) for kind, name in (
+        ("campaigns", "campaign"), ("ad_groups", "ad group"), ("ads", "ad")))
     stats = [stats_row(r, account, ads, ad_groups, campaigns)
              for r in client.ad_analytics(acct, list(ads), since, until)]
-    for row in stats:
-        if not since <= row["date_day"] <= until:
-            raise ValueError(f"Pinterest ad account {acct}: analytics row AD_ID={row['ad_id']} has "
-                             f"DATE {row['date_day']} outside the requested {since}..{until}")
-    check_grain(stats, ("date_day", "ad_id"), f"Pinterest ad account {acct}: analytics for {since}..{until}")
+    check_stats(stats, ("date_day", "ad_id"), since, until, f"Pinterest ad account {acct}: analytics")
     log.info("pinterest %s: %d ads, %d stats rows for %s..%s, %d campaigns", acct, len(ads),
              len(stats), since, until, len(campaigns))
     return AccountExtract(account, stats, [campaign_row(c, account) for c in campaigns.values()])

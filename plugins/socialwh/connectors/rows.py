@@ -121,3 +121,82 @@ class RowMapping:
     def __call__(self, record: Mapping[str, Any], account: str, what: str) -> dict[str, Any]:
         return {column: read(at(record, f.path, f.default), account, what, f.path)
                 for column, f, read in self._readers}
+
+    def object_row(self, record: Mapping[str, Any], account: str, kind: str, key: str, column: str, *,
+                   owner: str | None = None, subject: str = "account") -> dict[str, Any]:
+        """The raw row of an object record (a campaign): ``account_id``, its id (field ``key``) as
+        ``column``, then the declared columns. A record without an id, or whose ``owner`` field
+        names another account, is an error naming the record (``"<kind> record <key>=..."``)."""
+        ident, theirs = record.get(key), record.get(owner) if owner else None
+        what = f"{kind} record {key}={ident!r}"
+        if ident in self.absent:
+            raise self.numbers.fail(account, what, key, "is missing")
+        if theirs not in self.absent and str(theirs) != account:
+            raise self.numbers.fail(account, what, str(owner), f"is {theirs!r}, not the {subject} asked for")
+        return {"account_id": account, column: str(ident), **self(record, account, what)}
+
+
+def text_of(value: Any, absent: tuple[Any, ...] = (None, "")) -> str | None:
+    """A text value as a string; None when it is one of ``absent``."""
+    return None if value in absent else str(value)
+
+
+def by_id(items: Iterable[Any], fail: Callable[..., Exception], account: str, kind: str,
+          key: str = "id") -> dict[str, dict]:
+    """Entities by their ``key`` (the first kept: a list paged while it shifted may repeat one);
+    an item without one is ``fail(account, "<kind> record", key, ...)`` (FieldNumbers.fail)."""
+    out: dict[str, dict] = {}
+    for item in items:
+        if not isinstance(item, Mapping) or item.get(key) in (None, ""):
+            raise fail(account, f"{kind} record", key, f"is missing: {item!r:.80}")
+        out.setdefault(str(item[key]), dict(item))
+    return out
+
+
+def check_stats(rows: Sequence[Mapping[str, Any]], grain: Sequence[str], since: Any, until: Any,
+                where: str, hint: str = "") -> None:
+    """Stats rows of a window: each day (``grain[0]``) inside ``since..until`` and each grain
+    once (:func:`check_grain`); a ValueError names ``where`` (platform, account, report), the
+    row's grain and the window."""
+    for row in rows:
+        if not since <= row[grain[0]] <= until:
+            shown = " ".join(f"{c}={row[c]}" for c in grain)
+            raise ValueError(f"{where}: the row {shown} is outside the requested {since}..{until}{hint}")
+    check_grain(rows, grain, f"{where} for {since}..{until}")
+
+
+@dataclass(frozen=True)
+class Join:
+    """An entity a stats row names by id only: ``entities[at(key)]`` (``key`` a field path as in
+    :class:`StatsMapping`), bound as ``name`` for the fields that follow (``{}`` when unknown)."""
+
+    name: str
+    entities: str
+    key: str
+
+
+class StatsMapping(RowMapping):
+    """Raw columns of a stats record: a :class:`RowMapping` whose field paths may read another
+    source than the record, ``"<source>:<path>"``: ``account:currency`` (the account's settings,
+    which every row carries) or an entity a :class:`Join` looked up by id (``ad:name``). Errors
+    name the path inside its source."""
+
+    def __init__(self, numbers: FieldNumbers, fields: Mapping[str, Field], *, joins: Sequence[Join] = (),
+                 absent: tuple[Any, ...] = (None, "")) -> None:
+        super().__init__(numbers, fields, absent=absent)
+        self.joins = tuple(joins)
+        self._where = [(column, *(f.path.split(":", 1) if ":" in f.path else ("row", f.path)), f, read)
+                       for column, f, read in self._readers]
+
+    def __call__(self, record: Mapping[str, Any], account: Mapping[str, Any], what: str,  # type: ignore[override]
+                 lookup: Mapping[str, Mapping[str, Any]] | None = None, **more: Any) -> dict[str, Any]:
+        """The row of ``record``; ``lookup`` holds the joined entities by id (``{"ads": {id: ad}}``),
+        ``more`` further named sources (TikTok's ``dims``)."""
+        acct = str(account["account_id"])
+        sources: dict[str, Any] = {"row": record, "account": account, **more}
+        for j in self.joins:
+            source, _, path = j.key.rpartition(":")
+            ident = at(sources[source or "row"], path)
+            sources[j.name] = (lookup or {}).get(j.entities, {}).get(str(ident)) or {} if ident not in self.absent else {}
+        return {column: read(at(sources[source], path, f.default), acct, what, path)
+                for column, source, path, f, read in self._where}

@@ -40,11 +40,11 @@ What the real contract does, and what this module does about it:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -55,18 +55,27 @@ from socialwh.connectors.http import (
     ApiError,
     AuthError,
     ErrorTable,
-    RetryPolicy,
     TransientError,
     json_or_none,
 )
 from socialwh.connectors.numbers import FieldNumbers
-from socialwh.connectors.paging import items_of, pages
-from socialwh.connectors.rest import Option, RestClient, client_factory, option, within
-from socialwh.connectors.rows import Field, RowMapping, check_grain, number, text
-from socialwh.connectors.windows import date_slices
+from socialwh.connectors.paging import NextLink
+from socialwh.connectors.rest import Limit, Option, RestClient, client_factory, option, within
+from socialwh.connectors.rows import (
+    Field,
+    Join,
+    RowMapping,
+    StatsMapping,
+    by_id,
+    check_stats,
+    number,
+    raw,
+    text,
+    text_of,
+)
+from socialwh.connectors.windows import slices
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 PLATFORM = "snapchat"
 DEFAULT_API_VERSION = "v1"
@@ -126,10 +135,6 @@ def classify_snapchat(response: httpx.Response) -> ApiError | None:
     return ERRORS.error(response, code, message, details=details)
 
 
-def default_retry_policy() -> RetryPolicy:
-    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=120.0)
-
-
 def zone_of(name: str, account_id: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -151,12 +156,8 @@ def stats_windows(since: date, until: date, zone: ZoneInfo,
     ``end_time`` is the exclusive next local midnight; each boundary carries its own offset, so
     a slice across a DST change starts at -07:00 and ends at -08:00 (Los Angeles, November).
     """
-    if since > until:
-        raise ValueError(f"stats window: since {since} is after until {until}")
-    if not 1 <= max_days <= MAX_DAYS_PER_REQUEST:
-        raise ValueError(f"max_days must be within 1..{MAX_DAYS_PER_REQUEST}, got {max_days}")
     return [(start, end, local_midnight(start, zone), local_midnight(end + timedelta(days=1), zone))
-            for start, end in date_slices(since, until, max_days)]
+            for start, end in slices(since, until, within("Snapchat", "max_days", max_days, 1, MAX_DAYS_PER_REQUEST))]
 
 
 def _success(value: Any) -> bool:
@@ -171,6 +172,14 @@ class SnapchatAdsClient(RestClient):
     (socialwh.connectors.oauth.run_with_credentials).
     """
 
+    PLATFORM, LABEL, DEFAULT_CONN_ID, ROOT = PLATFORM, "Snapchat", DEFAULT_CONN_ID, "{base_url}/{api_version}/{path}"
+    TOKEN_HELP = TOKEN_HELP
+    SETTINGS = {"api_version": DEFAULT_API_VERSION, "page_size": MAX_PAGE_SIZE, "max_days": MAX_DAYS_PER_REQUEST,
+                "attribution": None}
+    LIMITS = (Limit("page_size", MIN_PAGE_SIZE, MAX_PAGE_SIZE),
+              Limit("max_days", 1, MAX_DAYS_PER_REQUEST, "max_days_per_request"))
+    PAGING = NextLink(cursor="paging.next_link", size="limit", subject="ad account")
+    classify = staticmethod(classify_snapchat)
     REWORD = (
         (AuthError, ("Snapchat rejected the access token for ad account {subject} (HTTP {status} {code}): "
                     "check the Airflow connection {conn_id} and that the app's user can read this ad "
@@ -178,39 +187,21 @@ class SnapchatAdsClient(RestClient):
         (InvalidRequestError, "Snapchat rejected the request for ad account {subject} (sent {sent}): {said}"),
     )
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        *,
-        api_version: str = DEFAULT_API_VERSION,
-        page_size: int = MAX_PAGE_SIZE,
-        max_days: int = MAX_DAYS_PER_REQUEST,
-        attribution: Mapping[str, str] | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float = 120.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = DEFAULT_CONN_ID,
-    ) -> None:
-        self._connect(PLATFORM, "Snapchat", base_url, access_token, conn_id=conn_id,
-                      classify=classify_snapchat, retry=retry or default_retry_policy(), timeout=timeout,
-                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
-                      extra_params=extra_params, token_help=TOKEN_HELP)
-        self.page_size = within("Snapchat", "page_size", page_size, MIN_PAGE_SIZE, MAX_PAGE_SIZE)
-        self.max_days = within("Snapchat", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
-        self.api_version = api_version
-        self.attribution = {k: v for k, v in (attribution or {}).items() if v}
+    def _setup(self) -> None:
+        self.attribution = {k: v for k, v in (self.attribution or {}).items() if v}
 
-    # -- requests ----------------------------------------------------------------------------
-
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
-
-    def _get(self, url: str, params: Mapping[str, str] | None, account_id: str) -> dict:
-        """One GET returning a SUCCESS envelope; errors reworded for the on-call (``REWORD``)."""
-        sent = ", ".join(f"{k}={v}" for k, v in (params or {}).items() if k not in self.extra_params)
-        body = self._request("GET", url, subject=account_id, params=params,
+    def _get(self, target: str, params: Mapping[str, str] | None, account_id: str) -> dict:
+        """One GET of a path (with our extra parameters) or of a ``next_link`` as Snapchat linked
+        it (with them added when it lost them), returning a SUCCESS envelope; errors reworded for
+        the on-call (``REWORD``)."""
+        if "://" in target:
+            link = httpx.URL(target)
+            missing = {k: v for k, v in self.extra_params.items() if k not in link.params}
+            url, query = (str(link.copy_merge_params(missing)) if missing else target), None
+        else:
+            url, query = self._url(target), {**self.extra_params, **(params or {})}
+        sent = ", ".join(f"{k}={v}" for k, v in (query or {}).items() if k not in self.extra_params)
+        body = self._request("GET", url, subject=account_id, params=query,
                              context={"sent": sent or "no parameters"})
         if not isinstance(body, dict) or not _success(body.get("request_status")):
             status = body.get("request_status") if isinstance(body, dict) else None
@@ -218,49 +209,12 @@ class SnapchatAdsClient(RestClient):
                                  f"answer without request_status SUCCESS (got {status!r})", url)
         return body
 
-    def _paged(self, path: str, params: Mapping[str, str], key: str, singular: str,
-               account_id: str) -> Iterator[dict]:
-        """Items of a list endpoint, following ``paging.next_link`` until it is absent."""
-        what = f"{path} for ad account {account_id}"
-        for item in self._linked(self._url(path), params, account_id, what,
-                                 lambda body, url: items_of(body, key, platform=PLATFORM,
-                                                            what=what, url=url)):
-            if not isinstance(item, dict) or not _success(item.get("sub_request_status")):
-                raise ApiError(PLATFORM, 200, "sub_request",
-                               f"{what}: an item failed: {item!r:.200}", self._url(path))
-            obj = item.get(singular)
-            if not isinstance(obj, dict):
-                raise TransientError(PLATFORM, 200, "shape",
-                                     f"{path}: item without '{singular}'", self._url(path))
-            yield obj
-
-    def _linked(self, url: str, params: Mapping[str, str], account_id: str, what: str,
-                items: Callable[[dict, str], Iterable[T]]) -> Iterator[T]:
-        """``items(body, url)`` of every page, following ``paging.next_link`` until it is absent."""
-
-        def page(link: str) -> tuple[Iterable[T], str | None]:
-            if link:
-                page_url, query = self._next(link)
-            else:
-                page_url, query = url, {**self.extra_params, **params}
-            body = self._get(page_url, query, account_id)
-            return items(body, page_url), (body.get("paging") or {}).get("next_link")
-
-        return pages(page, "", platform=PLATFORM, what=what, url=url)
-
-    def _next(self, next_link: str) -> tuple[str, dict[str, str] | None]:
-        """The next page as Snapchat linked it, plus our extra parameters when it lost them."""
-        link = httpx.URL(next_link)
-        missing = {k: v for k, v in self.extra_params.items() if k not in link.params}
-        return (str(link.copy_merge_params(missing)) if missing else next_link), None
-
     # -- endpoints ---------------------------------------------------------------------------
 
     def get_ad_account(self, account_id: str) -> dict:
         """``GET /adaccounts/{id}``: name, currency and IANA time zone."""
         acct = str(account_id).strip()
-        body = self._get(self._url(f"adaccounts/{acct}"), self.extra_params or None, acct)
-        for item in body.get("adaccounts") or []:
+        for item in self._get(f"adaccounts/{acct}", None, acct).get("adaccounts") or []:
             obj = item.get("adaccount") if isinstance(item, dict) else None
             if isinstance(obj, dict) and str(obj.get("id")) == acct:
                 return obj
@@ -268,32 +222,30 @@ class SnapchatAdsClient(RestClient):
                        f"/adaccounts/{acct} did not return the ad account", self._url("adaccounts"))
 
     def iter_entities(self, account_id: str, kind: str) -> Iterator[dict]:
-        """Every campaign, ad squad or ad of the account (``kind``: campaigns|adsquads|ads)."""
-        singular = {"campaigns": "campaign", "adsquads": "adsquad", "ads": "ad"}[kind]
-        acct = str(account_id).strip()
-        yield from self._paged(f"adaccounts/{acct}/{kind}", {"limit": str(self.page_size)},
-                               kind, singular, acct)
+        """Every campaign, ad squad or ad of the account (``kind``: campaigns|adsquads|ads), each
+        unwrapped from its ``{"sub_request_status", "<kind, singular>": {...}}`` item."""
+        acct, singular = str(account_id).strip(), kind[:-1]
+        path = f"adaccounts/{acct}/{kind}"
+        for item in self._paged(path, {}, acct):
+            if not isinstance(item, dict) or not _success(item.get("sub_request_status")):
+                raise ApiError(PLATFORM, 200, "sub_request", f"{path} for ad account {acct}: an item "
+                               f"failed: {item!r:.200}", self._url(path))
+            if not isinstance(item.get(singular), dict):
+                raise TransientError(PLATFORM, 200, "shape", f"{path}: item without '{singular}'", self._url(path))
+            yield item[singular]
 
     def stats_params(self, start_time: str, end_time: str) -> dict[str, str]:
-        return {
-            "granularity": "DAY",
-            "breakdown": "ad",
-            "fields": ",".join(STATS_FIELDS),
-            "start_time": start_time,
-            "end_time": end_time,
-            "omit_empty": "false",
-            **self.attribution,
-        }
+        return {"granularity": "DAY", "breakdown": "ad", "fields": ",".join(STATS_FIELDS),
+                "start_time": start_time, "end_time": end_time, "omit_empty": "false", **self.attribution}
 
     def iter_ad_stats(self, account_id: str, zone: ZoneInfo, since: date,
                       until: date) -> Iterator[tuple[str, dict]]:
         """(ad id, timeseries entry) for every ad and local day of since..until."""
         acct = str(account_id).strip()
         for first, last, start_time, end_time in stats_windows(since, until, zone, self.max_days):
-            yield from self._linked(
-                self._url(f"adaccounts/{acct}/stats"), self.stats_params(start_time, end_time),
-                acct, f"stats of ad account {acct} for {first}..{last}",
-                lambda body, url, first=first, last=last: _breakdown_entries(body, acct, first, last))
+            yield from self._paged(f"adaccounts/{acct}/stats", self.stats_params(start_time, end_time), acct,
+                                   what=f"stats of ad account {acct} for {first}..{last}", size=0,
+                                   items=lambda body, first=first, last=last: _breakdown_entries(body, acct, first, last))
 
 
 def _breakdown_entries(body: Mapping[str, Any], acct: str, first: date,
@@ -322,10 +274,6 @@ def _breakdown_entries(body: Mapping[str, Any], acct: str, first: date,
 
 _num = FieldNumbers("Snapchat ad account {}", absent=(None,))
 _fail, _optional_micro = _num.fail, _num.optional_micros
-
-
-def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
 
 
 def _instant(value: Any, acct: str, what: str, field_name: str) -> datetime | None:
@@ -365,7 +313,7 @@ def account_settings(record: Mapping[str, Any], account_id: str) -> dict[str, An
     zone_of(timezone, acct)
     return {
         "account_id": acct,
-        "account_name": _text(record.get("name")),
+        "account_name": text_of(record.get("name")),
         "currency": str(record["currency"]).strip().upper(),
         "timezone": timezone,
     }
@@ -373,33 +321,27 @@ def account_settings(record: Mapping[str, Any], account_id: str) -> dict[str, An
 
 @dataclass(frozen=True)
 class Lookup:
-    """Names and parents of the account's entities, for the id-only stats."""
+    """The account's entities by id, for the id-only stats (their names and parents)."""
 
     campaigns: dict[str, dict] = field(default_factory=dict)
     adsquads: dict[str, dict] = field(default_factory=dict)
     ads: dict[str, dict] = field(default_factory=dict)
 
-    def parents(self, ad_id: str) -> dict[str, str | None]:
-        ad = self.ads.get(ad_id) or {}
-        squad_id = _text(ad.get("ad_squad_id"))
-        squad = self.adsquads.get(squad_id or "") or {}
-        campaign_id = _text(squad.get("campaign_id"))
-        campaign = self.campaigns.get(campaign_id or "") or {}
-        return {
-            "campaign_id": campaign_id,
-            "campaign_name": _text(campaign.get("name")),
-            "adsquad_id": squad_id,
-            "adsquad_name": _text(squad.get("name")),
-            "ad_name": _text(ad.get("name")),
-        }
 
-
-#: raw.snapchat_ad_stats column <- (parser, stats field); money in micro-currency.
-STATS_METRICS = {
-    "spend": ("micros", "spend"), "impressions": ("whole", "impressions"), "swipes": ("whole", "swipes"),
-    "conversion_purchases": ("optional_decimal", "conversion_purchases"),
-    "conversion_purchases_value": ("optional_micros", "conversion_purchases_value"),
-}
+#: raw.snapchat_ad_stats column <- the entry's stats, the account, or the ad (and its squad and
+#: campaign) the entry is a breakdown of; money in micro-currency.
+STATS = StatsMapping(_num, {
+    "account_id": raw("account:account_id"), "account_name": raw("account:account_name"),
+    "campaign_id": text("adsquad:campaign_id"), "campaign_name": text("campaign:name"),
+    "adsquad_id": text("ad:ad_squad_id"), "adsquad_name": text("adsquad:name"),
+    "ad_id": raw("entry:ad_id"), "ad_name": text("ad:name"),
+    "currency": raw("account:currency"), "account_timezone": raw("account:timezone"),
+    "spend": number("micros", "spend"), "impressions": number("whole", "impressions"),
+    "swipes": number("whole", "swipes"), "conversion_purchases": number("optional_decimal", "conversion_purchases"),
+    "conversion_purchases_value": number("optional_micros", "conversion_purchases_value"),
+}, joins=(Join("ad", "ads", "entry:ad_id"), Join("adsquad", "adsquads", "ad:ad_squad_id"),
+          Join("campaign", "campaigns", "adsquad:campaign_id")))
+METRICS = ("spend", "impressions", "swipes", "conversion_purchases", "conversion_purchases_value")
 
 
 def stats_row(ad_id: str, entry: Mapping[str, Any], account: Mapping[str, Any],
@@ -415,20 +357,11 @@ def stats_row(ad_id: str, entry: Mapping[str, Any], account: Mapping[str, Any],
     if not isinstance(stats, Mapping):
         raise _fail(acct, what, "stats", f"is not an object: {stats!r:.80}")
     day = local_day(entry.get("start_time"), zone, acct, what)
-    metrics = _num.columns(STATS_METRICS, stats, acct, what)
-    if not any(metrics.values()):
+    record = {"ad_id": ad_id, **dict(entry)}
+    row = STATS(stats, account, what, vars(lookup), entry=record)
+    if not any(row[c] for c in METRICS):
         return None
-    return {
-        "account_id": acct,
-        "account_name": account.get("account_name"),
-        "date_day": day,
-        **lookup.parents(ad_id),
-        "ad_id": ad_id,
-        "currency": account["currency"],
-        "account_timezone": account["timezone"],
-        **metrics,
-        "record": {"ad_id": ad_id, **dict(entry)},
-    }
+    return {**row, "date_day": day, "record": record}
 
 
 #: raw.snapchat_campaigns column <- campaign field; budgets from micro-currency to account-currency units.
@@ -442,15 +375,8 @@ CAMPAIGN = RowMapping(_num, {
 
 def campaign_row(record: Mapping[str, Any], account: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.snapchat_campaigns`` row; budgets from micro-currency to account-currency units."""
-    acct = str(account["account_id"])
-    campaign_id = record.get("id")
-    what = f"campaign record id={campaign_id!r}"
-    if not campaign_id:
-        raise _fail(acct, what, "id", "is missing")
-    owner = record.get("ad_account_id")
-    if owner and str(owner) != acct:
-        raise _fail(acct, what, "ad_account_id", f"is {owner!r}, not the ad account asked for")
-    row = {"account_id": acct, "campaign_id": str(campaign_id), **CAMPAIGN(record, acct, what)}
+    row = CAMPAIGN.object_row(record, str(account["account_id"]), "campaign", "id", "campaign_id",
+                              owner="ad_account_id", subject="ad account")
     period = "daily" if row["daily_budget"] else "lifetime" if row["lifetime_spend_cap"] else None
     row.update(budget_period=period, budget_currency=account["currency"] if period else None,
                record=dict(record))
@@ -463,28 +389,16 @@ def extract_account(client: SnapchatAdsClient, account_id: str, since: date,
     acct = str(account_id).strip()
     account = account_settings(client.get_ad_account(acct), acct)
     zone = zone_of(account["timezone"], acct)
-    lookup = Lookup(
-        campaigns={str(c["id"]): c for c in client.iter_entities(acct, "campaigns")},
-        adsquads={str(s["id"]): s for s in client.iter_entities(acct, "adsquads")},
-        ads={str(a["id"]): a for a in client.iter_entities(acct, "ads")},
-    )
-    stats: list[dict[str, Any]] = []
-    unknown: set[str] = set()
-    for ad_id, entry in client.iter_ad_stats(acct, zone, since, until):
-        row = stats_row(ad_id, entry, account, lookup)
-        if row is None:
-            continue
-        if not since <= row["date_day"] <= until:
-            raise ValueError(
-                f"Snapchat ad account {acct}: stats of ad {ad_id} for {row['date_day']} are "
-                f"outside the requested {since}..{until}; check the account's time zone")
-        if ad_id not in lookup.ads:
-            unknown.add(ad_id)
-        stats.append(row)
-    check_grain(stats, ("date_day", "ad_id"), f"Snapchat ad account {acct}: stats for {since}..{until}")
+    lookup = Lookup(**{kind: by_id(client.iter_entities(acct, kind), _fail, acct, kind[:-1])
+                       for kind in ("campaigns", "adsquads", "ads")})
+    stats = [row for ad_id, entry in client.iter_ad_stats(acct, zone, since, until)
+             if (row := stats_row(ad_id, entry, account, lookup)) is not None]
+    check_stats(stats, ("date_day", "ad_id"), since, until, f"Snapchat ad account {acct}: stats",
+                "; check the account's time zone")
+    unknown = sorted({row["ad_id"] for row in stats} - set(lookup.ads))
     if unknown:
         log.warning("snapchat %s: %d ads with stats are not in /ads (deleted?): loaded without "
-                    "names or campaign: %s", acct, len(unknown), sorted(unknown)[:5])
+                    "names or campaign: %s", acct, len(unknown), unknown[:5])
     campaigns = [campaign_row(c, account) for c in lookup.campaigns.values()]
     log.info("snapchat %s: %d stats rows for %s..%s, %d campaigns", acct, len(stats), since,
              until, len(campaigns))

@@ -57,9 +57,19 @@ from socialwh.connectors.http import (
     json_or_none,
 )
 from socialwh.connectors.numbers import FieldNumbers
-from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import RestClient, client_factory, option, within
-from socialwh.connectors.rows import RowMapping, check_grain, first_per, number, text
+from socialwh.connectors.paging import PageNumber
+from socialwh.connectors.rest import Limit, RestClient, client_factory, option
+from socialwh.connectors.rows import (
+    Field,
+    RowMapping,
+    StatsMapping,
+    check_stats,
+    first_per,
+    number,
+    raw,
+    text,
+    text_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +149,6 @@ class InvalidParameterError(ApiError):
     """TikTok rejected a request parameter: our request or configuration is wrong."""
 
 
-def default_retry_policy() -> RetryPolicy:
-    """Bounded retries: a QPM suspension (5 minutes) is waited out a few times, not for hours."""
-    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=300.0)
-
-
 def throttle_wait_seconds(code: int, message: str, now: datetime | None = None) -> float | None:
     """The wait TikTok's documented recovery implies for a throttling message, in seconds.
 
@@ -208,10 +213,34 @@ def _parameter_named(message: str, params: Mapping[str, Any]) -> str | None:
     return None
 
 
-_windows = windows.date_slices  # one slicing rule for every connector (connectors/windows.py)
+class TikTokClient(RestClient):
+    """What the TikTok clients (ads and organic) share: the ``Access-Token`` header, URLs below
+    ``/open_api/{api_version}/``, and envelopes whose ``data`` object is the answer; a rejected
+    parameter is named with the value sent. ``SUBJECT`` is what the account is called."""
+
+    ROOT, HEADERS, SUBJECT = "{base_url}/open_api/{api_version}/{path}", {"Access-Token": "{token}"}, "advertiser"
+    #: Bounded retries: a QPM suspension (5 minutes) is waited out a few times, not for hours.
+    RETRY = RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=300.0)
+
+    def _get(self, path: str, params: Mapping[str, str], account_id: str) -> dict[str, Any]:
+        """One GET; returns the envelope's ``data`` object, errors reworded for the on-call."""
+        url = self._url(path)
+        try:
+            body = self._request("GET", url, subject=account_id, params={**self.extra_params, **params})
+        except ApiError as exc:
+            if exc.code not in PARAMETER_CODES:
+                raise
+            name = _parameter_named(exc.message, params)
+            what = f"parameter '{name}'" if name else "a parameter"
+            sent = f" (sent {name}={params[name]!r})" if name else ""
+            raise exc.with_message(f"TikTok rejected {what} of {path} for {self.SUBJECT} {account_id}{sent}: "
+                                   f"{exc.message}") from None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            raise TransientError(self.PLATFORM, 200, "shape", f"{path} answered without a 'data' object", url)
+        return body["data"]
 
 
-class TikTokAdsClient(RestClient):
+class TikTokAdsClient(TikTokClient):
     """A Marketing API client for one token: advertiser settings, campaigns, ad-level reports.
 
     ``base_url`` is ``https://business-api.tiktok.com`` or the sandbox's
@@ -219,114 +248,40 @@ class TikTokAdsClient(RestClient):
     leaves them empty, the demo and tests pass ``{"sandbox_as_of": "YYYY-MM-DD"}``.
     """
 
+    PLATFORM, LABEL, DEFAULT_CONN_ID = PLATFORM, "TikTok", DEFAULT_CONN_ID
+    SETTINGS = {"api_version": DEFAULT_API_VERSION, "page_size": MAX_PAGE_SIZE, "max_days": MAX_DAYS_PER_REQUEST}
+    LIMITS = (Limit("page_size", 1, MAX_PAGE_SIZE), Limit("max_days", 1, MAX_DAYS_PER_REQUEST, "max_days_per_request"))
+    PAGING = PageNumber(items="list", cursor="page_info.total_page", param="page", size="page_size", subject="advertiser")
+    classify = staticmethod(classify_tiktok)
     REWORD = ((AuthError, ("TikTok rejected the access token for advertiser {subject}: check the password "
                            "of the Airflow connection {conn_id} and that the advertiser authorised the app "
                            "(TikTok said: {said})")),)
-
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        api_version: str = DEFAULT_API_VERSION,
-        *,
-        page_size: int = MAX_PAGE_SIZE,
-        max_days: int = MAX_DAYS_PER_REQUEST,
-        retry: RetryPolicy | None = None,
-        timeout: float = 120.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = DEFAULT_CONN_ID,
-    ) -> None:
-        self._connect(PLATFORM, "TikTok", base_url, access_token, conn_id=conn_id, classify=classify_tiktok,
-                      retry=retry or default_retry_policy(), timeout=timeout,
-                      headers={"Access-Token": access_token}, client=client, extra_params=extra_params)
-        self.api_version = api_version
-        self.page_size = within("TikTok", "page_size", page_size, 1, MAX_PAGE_SIZE)
-        self.max_days = within("TikTok", "max_days_per_request", max_days, 1, MAX_DAYS_PER_REQUEST)
-
-    # -- requests ----------------------------------------------------------------------------
-
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}/open_api/{self.api_version}/{path.lstrip('/')}"
-
-    def _get(self, path: str, params: Mapping[str, str], account_id: str) -> dict[str, Any]:
-        """One GET; returns the envelope's ``data`` object, errors reworded for the on-call."""
-        url = self._url(path)
-        try:
-            body = self._request("GET", url, subject=account_id, params={**self.extra_params, **params})
-        except InvalidParameterError as exc:
-            name = _parameter_named(exc.message, params)
-            what = f"parameter '{name}'" if name else "a parameter"
-            sent = f" (sent {name}={params[name]!r})" if name else ""
-            raise exc.with_message(
-                f"TikTok rejected {what} of {path} for advertiser {account_id}{sent}: "
-                f"{exc.message}"
-            ) from None
-        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-            raise TransientError(
-                PLATFORM, 200, "shape", f"{path} answered without a 'data' object", url
-            )
-        return body["data"]
-
-    def _paged(self, path: str, params: Mapping[str, str], account_id: str) -> Iterator[dict]:
-        """Yield ``data.list`` items page by page until ``page_info.total_page`` is reached."""
-        def fetch(page: int) -> tuple[list, int | None]:
-            query = {**params, "page": str(page), "page_size": str(self.page_size)}
-            data = self._get(path, query, account_id)
-            items = data.get("list")
-            total_pages = (data.get("page_info") or {}).get("total_page")
-            if not isinstance(items, list) or not isinstance(total_pages, int):
-                raise TransientError(
-                    PLATFORM,
-                    200,
-                    "shape",
-                    f"{path} page {page} for advertiser {account_id} has no list or "
-                    "page_info.total_page",
-                    self._url(path),
-                )
-            return items, (page + 1 if page < total_pages and items else None)
-
-        yield from pages(fetch, 1, platform=PLATFORM, what=f"{path} for advertiser {account_id}")
 
     # -- endpoints ---------------------------------------------------------------------------
 
     def get_advertiser(self, account_id: str | int) -> dict:
         """``GET /advertiser/info/``: the advertiser's name, currency and time zone."""
         acct = str(account_id).strip()
-        params = {
-            "advertiser_ids": json.dumps([acct]),
-            "fields": json.dumps(list(ADVERTISER_FIELDS)),
-        }
-        data = self._get("advertiser/info/", params, acct)
-        for item in data.get("list") or []:
+        params = {"advertiser_ids": json.dumps([acct]), "fields": json.dumps(list(ADVERTISER_FIELDS))}
+        for item in self._get("advertiser/info/", params, acct).get("list") or []:
             if isinstance(item, dict) and str(item.get("advertiser_id")) == acct:
                 return item
-        raise ApiError(
-            PLATFORM,
-            200,
-            "missing",
-            f"/advertiser/info/ did not return advertiser {acct}; check that it authorised the "
-            f"app behind the token of the Airflow connection {self.conn_id}",
-            self._url("advertiser/info/"),
-        )
+        raise ApiError(PLATFORM, 200, "missing", f"/advertiser/info/ did not return advertiser {acct}; check that "
+                       f"it authorised the app behind the token of the Airflow connection {self.conn_id}",
+                       self._url("advertiser/info/"))
 
     def iter_campaigns(self, account_id: str | int) -> Iterator[dict]:
         """``GET /campaign/get/``, every page: names, statuses, objectives and budgets."""
         acct = str(account_id).strip()
-        params = {"advertiser_id": acct, "fields": json.dumps(list(CAMPAIGN_FIELDS))}
-        yield from self._paged("campaign/get/", params, acct)
+        return self._paged("campaign/get/", {"advertiser_id": acct, "fields": json.dumps(list(CAMPAIGN_FIELDS))}, acct)
 
     def report_params(self, account_id: str, since: date, until: date) -> dict[str, str]:
         """The synchronous ad-level daily report's query (without paging)."""
         return {
-            "advertiser_id": account_id,
-            "service_type": "AUCTION",
-            "report_type": "BASIC",
-            "data_level": "AUCTION_AD",
-            "dimensions": json.dumps(list(REPORT_DIMENSIONS), separators=(",", ":")),
+            "advertiser_id": account_id, "service_type": "AUCTION", "report_type": "BASIC",
+            "data_level": "AUCTION_AD", "dimensions": json.dumps(list(REPORT_DIMENSIONS), separators=(",", ":")),
             "metrics": json.dumps(list(REPORT_METRICS), separators=(",", ":")),
-            "start_date": since.isoformat(),
-            "end_date": until.isoformat(),
+            "start_date": since.isoformat(), "end_date": until.isoformat(),
         }
 
     def iter_ad_stats(self, account_id: str | int, since: date, until: date) -> Iterator[dict]:
@@ -335,10 +290,8 @@ class TikTokAdsClient(RestClient):
         The window is cut into slices the API accepts; rows of a slice are yielded only once the
         whole slice is fetched, so a slice halved on "too large" is never yielded twice.
         """
-        if since > until:
-            raise ValueError(f"iter_ad_stats: since {since} is after until {until}")
         acct = str(account_id).strip()
-        for start, end in _windows(since, until, self.max_days):
+        for start, end in windows.slices(since, until, self.max_days):
             yield from self._report_range(acct, start, end)
 
     def _report_range(self, acct: str, since: date, until: date) -> Iterator[dict]:
@@ -369,21 +322,15 @@ _fail, _decimal, _optional_decimal, _int = (
     _NUMBERS.fail, _NUMBERS.decimal, _NUMBERS.optional_decimal, _NUMBERS.int)
 
 
-def _text(value: Any) -> str | None:
-    return None if value in _ABSENT else str(value)
-
-
-def _day(value: Any, acct: str, what: str) -> date:
+def _day(value: Any, acct: str, what: str, field_name: str = "stat_time_day") -> date:
     """``stat_time_day`` is ``YYYY-MM-DD 00:00:00``; a plain date is accepted too."""
-    text = str(value or "").strip()
-    day_part, _, time_part = text.partition(" ")
+    day_part, _, time_part = str(value or "").strip().partition(" ")
     try:
         day = date.fromisoformat(day_part)
     except ValueError:
-        problem = f"is not a 'YYYY-MM-DD 00:00:00' day: {value!r}"
-        raise _fail(acct, what, "stat_time_day", problem) from None
+        raise _fail(acct, what, field_name, f"is not a 'YYYY-MM-DD 00:00:00' day: {value!r}") from None
     if time_part not in ("", "00:00:00"):
-        raise _fail(acct, what, "stat_time_day", f"is not midnight (hourly data?): {value!r}")
+        raise _fail(acct, what, field_name, f"is not midnight (hourly data?): {value!r}")
     return day
 
 
@@ -392,64 +339,45 @@ def advertiser_settings(record: Mapping[str, Any], account_id: str | int) -> dic
     acct = str(account_id).strip()
     what = "advertiser/info record"
     if str(record.get("advertiser_id")) != acct:
-        problem = f"is {record.get('advertiser_id')!r}, not the advertiser asked for"
-        raise _fail(acct, what, "advertiser_id", problem)
+        raise _fail(acct, what, "advertiser_id", f"is {record.get('advertiser_id')!r}, not the advertiser asked for")
     for name in ("currency", "timezone"):
         if not record.get(name):
             raise _fail(acct, what, name, f"is missing (ask for fields={list(ADVERTISER_FIELDS)})")
-    return {
-        "account_id": acct,
-        "account_name": _text(record.get("name")),
-        "currency": str(record["currency"]).strip().upper(),
-        "timezone": str(record["timezone"]),
-    }
+    return {"account_id": acct, "account_name": text_of(record.get("name"), _ABSENT),
+            "currency": str(record["currency"]).strip().upper(), "timezone": str(record["timezone"])}
 
 
-#: raw.tiktok_ad_stats column <- (parser, report metric).
-STATS_METRICS = {
-    "spend": ("decimal", "spend"), "impressions": ("int", "impressions"), "clicks": ("int", "clicks"),
-    "reach": ("optional_int", "reach"), "conversions": ("optional_decimal", "conversion"),
-    "purchases": ("optional_decimal", "complete_payment"),
-    "conversion_value": ("optional_decimal", "total_complete_payment_rate"),
-}
-
-
-#: raw.tiktok_ad_stats parent columns <- attribute metrics (at AUCTION_AD level they are metrics).
-STATS_PARENTS = RowMapping(_NUMBERS, {
+#: raw.tiktok_ad_stats column <- report metric (at AUCTION_AD level the parents' ids and names
+#: are metrics), dimension (``dims:``) or the advertiser's settings (``account:``).
+STATS = StatsMapping(_NUMBERS, {
+    "account_id": raw("account:account_id"), "account_name": raw("account:account_name"),
+    "date_day": Field("dims:stat_time_day", _day),
     "campaign_id": text("campaign_id"), "campaign_name": text("campaign_name"),
     "adgroup_id": text("adgroup_id"), "adgroup_name": text("adgroup_name"),
+    "ad_id": text("dims:ad_id"), "ad_name": text("ad_name"),
+    "currency": raw("account:currency"), "account_timezone": raw("account:timezone"),
+    "spend": number("decimal", "spend"), "impressions": number("int", "impressions"), "clicks": number("int", "clicks"),
+    "reach": number("optional_int", "reach"), "conversions": number("optional_decimal", "conversion"),
+    "purchases": number("optional_decimal", "complete_payment"),
+    "conversion_value": number("optional_decimal", "total_complete_payment_rate"),
 }, absent=_ABSENT)
 
 
 def stats_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.tiktok_ad_stats`` row; name, currency and time zone come from the advertiser."""
     acct = str(advertiser.get("account_id") or "")
-    dimensions = record.get("dimensions")
-    metrics = record.get("metrics")
+    dimensions, metrics = record.get("dimensions"), record.get("metrics")
     if not isinstance(dimensions, dict):
         raise _fail(acct, "report row", "dimensions", f"is not an object: {dimensions!r:.80}")
-    ad_id, raw_day = dimensions.get("ad_id"), dimensions.get("stat_time_day")
-    what = f"report row ad_id={ad_id!r} stat_time_day={raw_day!r}"
-    if ad_id in _ABSENT:
-        raise _fail(acct, what, "ad_id", "is missing")
-    if raw_day in _ABSENT:
-        raise _fail(acct, what, "stat_time_day", "is missing")
+    what = f"report row ad_id={dimensions.get('ad_id')!r} stat_time_day={dimensions.get('stat_time_day')!r}"
+    for name in ("ad_id", "stat_time_day"):
+        if dimensions.get(name) in _ABSENT:
+            raise _fail(acct, what, name, "is missing")
     if not isinstance(metrics, dict):
         raise _fail(acct, what, "metrics", f"is not an object: {metrics!r:.80}")
     if not advertiser.get("currency") or not advertiser.get("timezone"):
         raise _fail(acct, "advertiser settings", "currency/timezone", "is missing")
-    return {
-        "account_id": acct,
-        "account_name": advertiser.get("account_name"),
-        "date_day": _day(raw_day, acct, what),
-        **STATS_PARENTS(metrics, acct, what),
-        "ad_id": str(ad_id),
-        "ad_name": _text(metrics.get("ad_name")),
-        "currency": advertiser["currency"],
-        "account_timezone": advertiser["timezone"],
-        **_NUMBERS.columns(STATS_METRICS, metrics, acct, what),
-        "record": dict(record),
-    }
+    return {**STATS(metrics, {**advertiser, "account_id": acct}, what, dims=dimensions), "record": dict(record)}
 
 
 #: raw.tiktok_campaigns column <- campaign field; budgets in the advertiser's currency (major units).
@@ -462,15 +390,8 @@ CAMPAIGN = RowMapping(_NUMBERS, {
 
 def campaign_row(record: Mapping[str, Any], advertiser: Mapping[str, Any]) -> dict[str, Any]:
     """``raw.tiktok_campaigns`` row; budgets are in the advertiser's currency (major units)."""
-    acct = str(advertiser.get("account_id") or "")
-    campaign_id = record.get("campaign_id")
-    what = f"campaign record campaign_id={campaign_id!r}"
-    if campaign_id in _ABSENT:
-        raise _fail(acct, what, "campaign_id", "is missing")
-    record_account = record.get("advertiser_id")
-    if record_account not in _ABSENT and str(record_account) != acct:
-        raise _fail(acct, what, "advertiser_id", f"is {record_account!r}, not the one asked for")
-    row = {"account_id": acct, "campaign_id": str(campaign_id), **CAMPAIGN(record, acct, what)}
+    row = CAMPAIGN.object_row(record, str(advertiser.get("account_id") or ""), "campaign", "campaign_id",
+                              "campaign_id", owner="advertiser_id", subject="advertiser")
     period = BUDGET_PERIODS.get(row["budget_mode"] or "")
     # An unlimited campaign reports budget 0: no budget, not a budget of zero.
     row.update(budget=row["budget"] if period else None, budget_period=period,
@@ -489,7 +410,7 @@ def extract_account(
     acct = str(account_id).strip()
     advertiser = advertiser_settings(client.get_advertiser(acct), acct)
     stats = [stats_row(r, advertiser) for r in client.iter_ad_stats(acct, since, until)]
-    check_grain(stats, ("date_day", "ad_id"), f"TikTok advertiser {acct}: the report for {since}..{until}")
+    check_stats(stats, ("date_day", "ad_id"), since, until, f"TikTok advertiser {acct}: the report")
     campaigns = first_per((campaign_row(r, advertiser) for r in client.iter_campaigns(acct)), "campaign_id")
     log.info(
         "tiktok %s: %d stats rows for %s..%s, %d campaigns",

@@ -60,20 +60,20 @@ from typing import Any
 import httpx
 
 from socialwh.connectors import comments as community
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import TableLoad
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
     ErrorTable,
-    RetryPolicy,
     ThrottledError,
     TransientError,
     classify_status,
     json_or_none,
 )
+from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import RestClient, within
-from socialwh.connectors.tiktok import _envelope_code, _parameter_named, throttle_wait_seconds
+from socialwh.connectors.rest import Limit, client_factory, option
+from socialwh.connectors.tiktok import TikTokClient, _envelope_code, throttle_wait_seconds
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +130,6 @@ class InvalidParameterError(ApiError):
     """TikTok rejected a request parameter: our request or configuration is wrong."""
 
 
-def default_retry_policy() -> RetryPolicy:
-    return RetryPolicy(max_attempts=6, base_delay=1.0, max_backoff=60.0, max_wait=300.0)
-
-
 #: The organic envelope's codes, as the ads API's (connectors/tiktok.py) but for the auth codes.
 ERRORS = ErrorTable(PLATFORM, codes={
     **dict.fromkeys(THROTTLE_CODES, ThrottledError), **dict.fromkeys(AUTH_CODES, AuthError),
@@ -158,27 +154,9 @@ def classify_tiktok_organic(response: httpx.Response) -> ApiError | None:
 # -- parsing -----------------------------------------------------------------------------------
 
 
-def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
-    return ValueError(f"TikTok account {acct}: {what}: field '{field_name}' {problem}")
-
-
-def parse_count(value: Any, acct: str, what: str, field_name: str) -> int | None:
-    """A count: a JSON number or a digit string; None when absent or ``"-"``."""
-    if value in (None, "", "-"):
-        return None
-    if isinstance(value, bool):
-        raise _fail(acct, what, field_name, f"is not a count: {value!r}")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise _fail(acct, what, field_name, f"is not a whole number: {value!r}")
-    if number < 0:
-        raise _fail(acct, what, field_name, f"is negative: {value!r}")
-    return number
+_NUMBERS = FieldNumbers("TikTok account {}", absent=(None, "", "-"))
+_fail = _NUMBERS.fail
+parse_count = _NUMBERS.count  # a count; None when absent or "-"
 
 
 def parse_create_time(value: Any, acct: str, what: str) -> datetime:
@@ -273,7 +251,7 @@ def snapshot_row(
 # -- client ------------------------------------------------------------------------------------
 
 
-class TikTokOrganicClient(RestClient):
+class TikTokOrganicClient(TikTokClient):
     """The "TikTok Accounts" endpoints for one account holder's token."""
 
     # Comments and replies (socialwh.connectors.comments): make_client turns them on (platform
@@ -286,44 +264,11 @@ class TikTokOrganicClient(RestClient):
                            "password of the Airflow connection {conn_id} and check that the account holder "
                            "granted the app its scopes (TikTok said: {said})")),)
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        api_version: str = DEFAULT_API_VERSION,
-        *,
-        post_lookback_days: int = DEFAULT_POST_LOOKBACK_DAYS,
-        max_count: int = MAX_COUNT,
-        retry: RetryPolicy | None = None,
-        timeout: float = 60.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = DEFAULT_CONN_ID,
-    ) -> None:
-        self._connect(PLATFORM, "TikTok organic", base_url, access_token, conn_id=conn_id,
-                      classify=classify_tiktok_organic, retry=retry or default_retry_policy(), timeout=timeout,
-                      headers={"Access-Token": access_token}, client=client, extra_params=extra_params)
-        self.api_version = api_version
-        self.max_count = within("TikTok", "max_count", max_count, 1, MAX_COUNT)
-        self.post_lookback_days = within("TikTok", "post_lookback_days", post_lookback_days, 1)
-
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}/open_api/{self.api_version}/{path.lstrip('/')}"
-
-    def _get(self, path: str, params: Mapping[str, str], account_id: str) -> dict[str, Any]:
-        url = self._url(path)
-        try:
-            body = self._request("GET", url, subject=account_id, params={**self.extra_params, **params})
-        except InvalidParameterError as exc:
-            name = _parameter_named(exc.message, params)
-            sent = f" (sent {name}={params[name]!r})" if name else ""
-            what = f"parameter '{name}'" if name else "a parameter"
-            raise exc.with_message(
-                f"TikTok rejected {what} of {path} for account {account_id}{sent}: {exc.message}"
-            ) from None
-        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-            raise TransientError(PLATFORM, 200, "shape", f"{path} answered without 'data'", url)
-        return body["data"]
+    PLATFORM, LABEL, DEFAULT_CONN_ID, SUBJECT, TIMEOUT = PLATFORM, "TikTok organic", DEFAULT_CONN_ID, "account", 60.0
+    SETTINGS = {"api_version": DEFAULT_API_VERSION, "post_lookback_days": DEFAULT_POST_LOOKBACK_DAYS,
+                "max_count": MAX_COUNT}
+    LIMITS = (Limit("max_count", 1, MAX_COUNT), Limit("post_lookback_days", 1))
+    classify = staticmethod(classify_tiktok_organic)
 
     def get_account(self, account_id: str, since: date, until: date) -> dict[str, Any]:
         """``/business/get/``: current account fields and the daily ``metrics`` (UTC days)."""
@@ -463,21 +408,13 @@ def extract_comments(
     return community.comments_load(PLATFORM, rows, window)
 
 
-def make_client(
-    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
-) -> TikTokOrganicClient:
-    """The nightly job's entry point: a client from the Airflow connection ``tiktok_organic``."""
-    client = TikTokOrganicClient(
-        conn.base_url,
-        conn.password or "",
-        api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
-        post_lookback_days=int(options.get("post_lookback_days", DEFAULT_POST_LOOKBACK_DAYS)),
-        max_count=int(options.get("max_count", MAX_COUNT)),
-        extra_params=dict(extra_params) if extra_params else None,
-    )
-    client.comments = community.comments_enabled(options)
-    client.comment_restatement_days = community.restatement_days(options)
-    return client
+#: The nightly job's entry point: a client from the Airflow connection ``tiktok_organic``.
+make_client = client_factory(
+    TikTokOrganicClient,
+    option("api_version", str, DEFAULT_API_VERSION),
+    option("post_lookback_days", int, DEFAULT_POST_LOOKBACK_DAYS), option("max_count", int, MAX_COUNT),
+    then=community.configure,
+)
 
 
 def extract_tables(
@@ -493,16 +430,8 @@ def extract_tables(
     posts = extract_posts(client, account, until)
     log.info("tiktok_organic %s: %d day rows for %s..%s, %d post snapshots", acct, len(daily),
              since, until, len(posts))
-    loads = [
-        TableLoad("raw.tiktok_organic_account_daily", daily, date_column="date_day"),
-        TableLoad("raw.tiktok_organic_post_snapshots", posts, date_column="snapshot_date",
-                  window=(until, until)),
-    ]
-    if client.comments:
-        window = community.comment_window(since, until, client.comment_restatement_days)
-        loads.append(extract_comments(client, acct, posts, window))
-        log.info("tiktok_organic %s: %d comments created %s..%s", acct, len(loads[-1].rows), *window)
-    return loads
+    return community.night_loads(PLATFORM, client, acct, daily, posts, since, until,
+                                 lambda window: extract_comments(client, acct, posts, window))
 
 
 __all__: Sequence[str] = (

@@ -80,9 +80,9 @@ from socialwh.connectors.http import (
     retry_after_seconds,
 )
 from socialwh.connectors.numbers import FieldNumbers
-from socialwh.connectors.paging import pages
+from socialwh.connectors.paging import Cursor
 from socialwh.connectors.rest import RestClient, client_factory, option
-from socialwh.connectors.rows import Field, RowMapping, check_grain, raw
+from socialwh.connectors.rows import Field, RowMapping, check_stats, raw
 from socialwh.connectors.windows import date_slices
 
 log = logging.getLogger(__name__)
@@ -375,6 +375,8 @@ class XAdsClient(RestClient):
     never wait. ``clock`` feeds the OAuth timestamp and the rate-limit reset arithmetic.
     """
 
+    PLATFORM, ROOT = PLATFORM, "{base_url}/{api_version}/{path}"
+    PAGING = Cursor(items="data", cursor="next_cursor", param="cursor", size="count", subject="account")
     REWORD = (
         (AuthError, ("X rejected the OAuth 1.0a credentials for ads account {subject}: check "
                      "consumer_key/consumer_secret/token/token_secret of the Airflow connection "
@@ -443,9 +445,6 @@ class XAdsClient(RestClient):
 
     # -- requests ----------------------------------------------------------------------------
 
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
-
     def _call(
         self, method: str, url: str, params: Mapping[str, Any] | None, account_id: str
     ) -> Any:
@@ -460,19 +459,6 @@ class XAdsClient(RestClient):
             raise TransientError(PLATFORM, 200, "shape", f"response has no 'data' {what}", url)
         return body["data"]
 
-    def _paged(
-        self, path: str, account_id: str, params: Mapping[str, str] | None = None
-    ) -> Iterator[dict]:
-        """Yield ``data`` items page by page, following ``next_cursor`` until it is null."""
-        url = self._url(path)
-        query: dict[str, str] = {**(params or {}), "count": str(self.page_size)}
-
-        def page(cursor: str) -> tuple[list, str | None]:
-            body = self._call("GET", url, {**query, "cursor": cursor} if cursor else query, account_id)
-            return self._data(body, url), body.get("next_cursor")
-
-        yield from pages(page, "", platform=PLATFORM, what=f"{path} for account {account_id}", url=url)
-
     # -- endpoints ---------------------------------------------------------------------------
 
     def get_account(self, account_id: str) -> dict:
@@ -480,24 +466,11 @@ class XAdsClient(RestClient):
         url = self._url(f"accounts/{account_id}")
         return self._data(self._call("GET", url, None, account_id), url, dict)
 
-    def iter_funding_instruments(self, account_id: str) -> Iterator[dict]:
-        """Funding instruments (deleted ones too): where X keeps the account's currency."""
-        path = f"accounts/{account_id}/funding_instruments"
-        yield from self._paged(path, account_id, {"with_deleted": "true"})
-
-    def iter_campaigns(self, account_id: str) -> Iterator[dict]:
-        path = f"accounts/{account_id}/campaigns"
-        yield from self._paged(path, account_id, {"with_deleted": "true"})
-
-    def iter_line_items(self, account_id: str) -> Iterator[dict]:
-        """Line items (X's ad groups): names, objectives, campaign and end time."""
-        path = f"accounts/{account_id}/line_items"
-        yield from self._paged(path, account_id, {"with_deleted": "true"})
-
-    def iter_promoted_tweets(self, account_id: str) -> Iterator[dict]:
-        """Promoted tweets (the ads): the entities stats are asked for."""
-        path = f"accounts/{account_id}/promoted_tweets"
-        yield from self._paged(path, account_id, {"with_deleted": "true"})
+    def iter_entities(self, account_id: str, kind: str) -> Iterator[dict]:
+        """Every object of a list (deleted ones too): ``funding_instruments`` (where X keeps the
+        account's currency), ``campaigns``, ``line_items`` (X's ad groups: names, objectives,
+        campaign and end time) or ``promoted_tweets`` (the ads, which stats are asked for)."""
+        return self._paged(f"accounts/{account_id}/{kind}", {"with_deleted": "true"}, account_id)
 
     def stats_params(
         self, entity_ids: Sequence[str], since: date, until: date, timezone: str
@@ -573,7 +546,7 @@ class XAdsClient(RestClient):
         path = f"stats/jobs/accounts/{account_id}"
         while True:
             found: dict[str, dict] = {}
-            for job in self._paged(path, account_id, {"job_ids": ",".join(jobs)}):
+            for job in self._paged(path, {"job_ids": ",".join(jobs)}, account_id):
                 if isinstance(job, dict):
                     found[str(job.get("id_str") or job.get("id"))] = job
             pending = []
@@ -638,21 +611,7 @@ _NUMBERS = FieldNumbers("X ads account {}")
 _fail = _NUMBERS.fail
 
 
-def _whole(value: Any, account_id: str, what: str, field_name: str) -> int | None:
-    """A non-negative whole number as X sends it (JSON int, sometimes a digit string)."""
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        number = int(value.strip())
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    else:
-        raise _fail(account_id, what, field_name, f"is not a whole number: {value!r}")
-    if number < 0:
-        raise _fail(account_id, what, field_name, f"is negative: {value!r}")
-    return number
+_whole = FieldNumbers("X ads account {}", absent=(None,)).count  # X sends JSON ints, sometimes digit strings
 
 
 def micros_to_decimal(micros: int) -> Decimal:
@@ -967,10 +926,10 @@ def extract_account(client: XAdsClient, account_id: str, since: date, until: dat
     anyway, and here the message can say which account and window produced them.
     """
     acct = str(account_id).strip()
-    account = account_info(client.get_account(acct), client.iter_funding_instruments(acct), acct)
-    campaigns = _unique(client.iter_campaigns(acct))
-    line_items = _unique(client.iter_line_items(acct))
-    promoted = _unique(client.iter_promoted_tweets(acct))
+    account = account_info(client.get_account(acct), client.iter_entities(acct, "funding_instruments"), acct)
+    campaigns = _unique(client.iter_entities(acct, "campaigns"))
+    line_items = _unique(client.iter_entities(acct, "line_items"))
+    promoted = _unique(client.iter_entities(acct, "promoted_tweets"))
     ads = ad_lookup(campaigns, line_items, promoted)
     entity_ids = ads_in_window(promoted, line_items, since, until, account["timezone"])
     stats: list[dict[str, Any]] = []
@@ -980,7 +939,7 @@ def extract_account(client: XAdsClient, account_id: str, since: date, until: dat
                 part, account, ads,
                 conversion_metrics=client.conversion_metrics, placement=client.placement,
             )
-    check_grain(stats, ("date_day", "promoted_tweet_id"), f"X ads account {acct}: stats for {since}..{until}")
+    check_stats(stats, ("date_day", "promoted_tweet_id"), since, until, f"X ads account {acct}: stats")
     items_by_campaign: dict[str, list[Mapping[str, Any]]] = {}
     for li in line_items:
         items_by_campaign.setdefault(str(li.get("campaign_id")), []).append(li)

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -67,7 +67,7 @@ from typing import Any
 import httpx
 
 from socialwh.connectors import comments as community
-from socialwh.connectors.base import ConnectionInfo, TableLoad
+from socialwh.connectors.base import TableLoad
 from socialwh.connectors.http import (
     ApiError,
     AuthError,
@@ -79,7 +79,7 @@ from socialwh.connectors.http import (
     retry_after_seconds,
 )
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import RestClient, within
+from socialwh.connectors.rest import Limit, RestClient, client_factory, option
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +103,6 @@ TITLE_LENGTH = 500
 
 class RateLimitWaitTooLongError(ApiError):
     """X's rate limit resets later than this task is willing to wait: rerun after the reset."""
-
-
-def default_retry_policy() -> RetryPolicy:
-    return RetryPolicy(
-        max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=DEFAULT_MAX_RATE_LIMIT_WAIT
-    )
 
 
 # -- error classification --------------------------------------------------------------------
@@ -238,31 +232,15 @@ class XOrganicClient(RestClient):
                           "15-minute window (X said: {said})")),
     )
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        *,
-        post_lookback_days: int = DEFAULT_POST_LOOKBACK_DAYS,
-        page_size: int = MAX_RESULTS,
-        retry: RetryPolicy | None = None,
-        max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
-        timeout: float = 60.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = DEFAULT_CONN_ID,
-        clock: Callable[[], float] = time.time,
-        max_pages: int = 200,
-    ) -> None:
-        self._connect(PLATFORM, "X", base_url, access_token, conn_id=conn_id,
-                      classify=lambda r: classify_x_organic(r, self._clock(), max_rate_limit_wait),
-                      retry=retry or default_retry_policy(), timeout=timeout,
-                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
-                      extra_params=extra_params, token_help=" to an OAuth 2.0 user-context access token")
-        self.page_size = within("X", "page_size", page_size, MIN_RESULTS, MAX_RESULTS)
-        self.post_lookback_days = within("X", "post_lookback_days", post_lookback_days, 1)
-        self.max_pages = max_pages
-        self._clock = clock
+    PLATFORM, LABEL, DEFAULT_CONN_ID, TIMEOUT = PLATFORM, "X", DEFAULT_CONN_ID, 60.0
+    TOKEN_HELP = " to an OAuth 2.0 user-context access token"
+    SETTINGS = {"post_lookback_days": DEFAULT_POST_LOOKBACK_DAYS, "page_size": MAX_RESULTS,
+                "max_rate_limit_wait": DEFAULT_MAX_RATE_LIMIT_WAIT, "clock": time.time, "max_pages": 200}
+    LIMITS = (Limit("page_size", MIN_RESULTS, MAX_RESULTS), Limit("post_lookback_days", 1))
+    RETRY = RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=DEFAULT_MAX_RATE_LIMIT_WAIT)
+
+    def classify(self, response: httpx.Response) -> ApiError | None:
+        return classify_x_organic(response, self.clock(), self.max_rate_limit_wait)
 
     def _get(self, path: str, params: Mapping[str, str], user_id: str) -> dict:
         url = f"{self.base_url}/2/{path.lstrip('/')}"
@@ -291,7 +269,7 @@ class XOrganicClient(RestClient):
     def iter_posts(self, user_id: str, until: date) -> Iterator[tuple[dict, dict[str, dict]]]:
         """(tweet, media by key) for every post of the lookback window, newest first."""
         uid = user_digits(user_id)
-        now = datetime.fromtimestamp(self._clock(), tz=UTC)
+        now = datetime.fromtimestamp(self.clock(), tz=UTC)
         for rng in post_ranges(until, self.post_lookback_days):
             fields = TWEET_FIELDS if rng.non_public else PUBLIC_TWEET_FIELDS
             params = {
@@ -333,7 +311,7 @@ class XOrganicClient(RestClient):
         as_of = self.extra_params.get("sandbox_as_of")
         if as_of:
             return day_start(date.fromisoformat(as_of) + timedelta(days=1))
-        return datetime.fromtimestamp(self._clock(), tz=UTC)
+        return datetime.fromtimestamp(self.clock(), tz=UTC)
 
     def conversation(self, user_id: str, post_id: str, start: datetime, end: datetime
                      ) -> Iterator[tuple[dict, dict[str, dict]]]:
@@ -579,23 +557,13 @@ def extract_account(
     return XOrganicExtract(account=account_row(user, acct, until), posts=list(posts.values()))
 
 
-def make_client(
-    conn: ConnectionInfo, options: Mapping[str, Any], extra_params: Mapping[str, str] | None
-) -> XOrganicClient:
-    """The nightly job's entry point: a client from the Airflow connection ``x_organic``."""
-    client = XOrganicClient(
-        conn.base_url,
-        conn.password or "",
-        post_lookback_days=int(options.get("post_lookback_days") or DEFAULT_POST_LOOKBACK_DAYS),
-        max_rate_limit_wait=float(
-            options.get("max_rate_limit_wait") or DEFAULT_MAX_RATE_LIMIT_WAIT
-        ),
-        extra_params=dict(extra_params) if extra_params else None,
-        conn_id=str(options.get("conn_id") or DEFAULT_CONN_ID),
-    )
-    client.comments = community.comments_enabled(options)
-    client.comment_restatement_days = community.restatement_days(options)
-    return client
+#: The nightly job's entry point: a client from the Airflow connection ``x_organic``.
+make_client = client_factory(
+    XOrganicClient,
+    option("post_lookback_days", int, DEFAULT_POST_LOOKBACK_DAYS),
+    option("max_rate_limit_wait", float, DEFAULT_MAX_RATE_LIMIT_WAIT), option("conn_id", str, DEFAULT_CONN_ID),
+    then=community.configure,
+)
 
 
 def extract_tables(
@@ -603,27 +571,9 @@ def extract_tables(
 ) -> list[TableLoad]:
     """The night ``until``: the account's day row (that day only) and the post snapshots."""
     extract = extract_account(client, account_id, since, until)
-    loads = [
-        TableLoad(
-            f"raw.{PLATFORM}_account_daily",
-            [extract.account],
-            date_column="date_day",
-            window=(until, until),
-        ),
-        TableLoad(
-            f"raw.{PLATFORM}_post_snapshots",
-            extract.posts,
-            date_column="snapshot_date",
-            window=(until, until),
-        ),
-    ]
-    if client.comments:
-        window = community.comment_window(since, until, client.comment_restatement_days)
-        replies = extract_replies(client, account_id, extract.posts, window)
-        if replies is not None:
-            loads.append(replies)
-            log.info("x_organic %s: %d replies created %s..%s", account_id, len(replies.rows), *replies.window)
-    return loads
+    return community.night_loads(PLATFORM, client, account_id, [extract.account], extract.posts, since, until,
+                                 lambda window: extract_replies(client, account_id, extract.posts, window),
+                                 daily_window=(until, until))
 
 
 #: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client

@@ -66,8 +66,10 @@ from socialwh.connectors.http import (
     TransientError,
     json_or_none,
 )
+from socialwh.connectors.numbers import FieldNumbers
 from socialwh.connectors.paging import pages
-from socialwh.connectors.rest import RestClient, within
+from socialwh.connectors.rest import Limit, RestClient
+from socialwh.connectors.windows import chunks
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +116,6 @@ class InvalidRequestError(ApiError):
     """YouTube rejected a parameter (400 badRequest / invalidValue): our request is wrong."""
 
 
-def default_retry_policy() -> RetryPolicy:
-    return RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=300.0)
-
-
 # -- error classification --------------------------------------------------------------------
 
 
@@ -157,27 +155,9 @@ def classify_youtube(response: httpx.Response) -> ApiError | None:
 # -- parsing helpers ---------------------------------------------------------------------------
 
 
-def _fail(acct: str, what: str, field_name: str, problem: str) -> ValueError:
-    return ValueError(f"YouTube channel {acct}: {what}: field '{field_name}' {problem}")
-
-
-def parse_count(value: Any, acct: str, what: str, field_name: str) -> int | None:
-    """A count as YouTube sends it: a digit string (Data API) or a JSON number (Analytics)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise _fail(acct, what, field_name, f"is not a count: {value!r}")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise _fail(acct, what, field_name, f"is not a whole number: {value!r}")
-    if number < 0:
-        raise _fail(acct, what, field_name, f"is negative: {value!r}")
-    return number
+_NUMBERS = FieldNumbers("YouTube channel {}", absent=(None,))
+_fail = _NUMBERS.fail
+parse_count = _NUMBERS.count  # a digit string (Data API) or a JSON number (Analytics)
 
 
 _DURATION = re.compile(
@@ -373,11 +353,6 @@ def snapshot_row(
 # -- client ------------------------------------------------------------------------------------
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
-
-
 class YouTubeClient(RestClient):
     """Analytics + Data API client for one channel owner's OAuth token."""
 
@@ -394,28 +369,15 @@ class YouTubeClient(RestClient):
                      "(YouTube said: {said})")),
     )
 
-    def __init__(
-        self,
-        analytics_url: str,
-        access_token: str,
-        data_api_url: str = DEFAULT_DATA_API_URL,
-        *,
-        post_lookback_days: int = DEFAULT_POST_LOOKBACK_DAYS,
-        video_shares: bool = True,
-        retry: RetryPolicy | None = None,
-        timeout: float = 60.0,
-        client: httpx.Client | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        conn_id: str = DEFAULT_CONN_ID,
-    ) -> None:
-        self._connect(PLATFORM, "YouTube OAuth", analytics_url, access_token, conn_id=conn_id,
-                      classify=classify_youtube, retry=retry or default_retry_policy(), timeout=timeout,
-                      headers={"Authorization": f"Bearer {access_token}"}, client=client,
-                      extra_params=extra_params)
-        self.analytics_url = self.base_url
-        self.data_api_url = data_api_url.rstrip("/")
-        self.post_lookback_days = within("YouTube", "post_lookback_days", post_lookback_days, 1)
-        self.video_shares = video_shares
+    PLATFORM, LABEL, DEFAULT_CONN_ID, TIMEOUT = PLATFORM, "YouTube OAuth", DEFAULT_CONN_ID, 60.0
+    SETTINGS = {"data_api_url": DEFAULT_DATA_API_URL, "post_lookback_days": DEFAULT_POST_LOOKBACK_DAYS,
+                "video_shares": True}
+    LIMITS = (Limit("post_lookback_days", 1),)
+    RETRY = RetryPolicy(max_attempts=6, base_delay=2.0, max_backoff=60.0, max_wait=300.0)
+    classify = staticmethod(classify_youtube)
+
+    def _setup(self) -> None:
+        self.analytics_url, self.data_api_url = self.base_url, self.data_api_url.rstrip("/")
 
     def _get(self, url: str, params: Mapping[str, str], what: str) -> dict[str, Any]:
         body = self._request("GET", url, subject=what, params={**self.extra_params, **params})
@@ -445,7 +407,7 @@ class YouTubeClient(RestClient):
     def get_videos(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         """``videos?part=snippet,statistics,contentDetails&id=..`` in batches of 50."""
         out: list[dict[str, Any]] = []
-        for batch in _chunks(list(ids), MAX_IDS_PER_CALL):
+        for batch in chunks(list(ids), MAX_IDS_PER_CALL):
             body = self._get(
                 f"{self.data_api_url}/videos",
                 {"part": VIDEO_PARTS, "id": ",".join(batch), "maxResults": str(len(batch))},
@@ -484,7 +446,7 @@ class YouTubeClient(RestClient):
     def video_report(self, ids: Sequence[str], since: date, until: date) -> dict[str, dict]:
         """Per-video totals over [since, until] (``dimensions=video``, ``filters=video==..``)."""
         out: dict[str, dict] = {}
-        for batch in _chunks(list(ids), MAX_IDS_PER_CALL):
+        for batch in chunks(list(ids), MAX_IDS_PER_CALL):
             rows = self.report(
                 {
                     "startDate": since.isoformat(),
@@ -642,8 +604,7 @@ def make_client(
         video_shares=bool(options.get("video_shares", True)),
         extra_params=dict(extra_params) if extra_params else None,
     )
-    client.comments = community.comments_enabled(options)
-    client.comment_restatement_days = community.restatement_days(options)
+    community.configure(client, options)
     return client
 
 
@@ -658,17 +619,8 @@ def extract_tables(
     posts = extract_posts(client, channel, until)
     log.info("youtube %s: %d day rows for %s..%s, %d video snapshots", account_id, len(daily),
              since, until, len(posts))
-    loads = [
-        TableLoad("raw.youtube_account_daily", daily, date_column="date_day"),
-        TableLoad(
-            "raw.youtube_post_snapshots", posts, date_column="snapshot_date", window=(until, until)
-        ),
-    ]
-    if client.comments:
-        window = community.comment_window(since, until, client.comment_restatement_days)
-        loads.append(extract_comments(client, channel["account_id"], posts, window))
-        log.info("youtube %s: %d comments created %s..%s", account_id, len(loads[-1].rows), *window)
-    return loads
+    return community.night_loads(PLATFORM, client, account_id, daily, posts, since, until,
+                                 lambda window: extract_comments(client, channel["account_id"], posts, window))
 
 
 #: Competitor benchmarks (issue #14): the rivals' public metrics, read with this account's client
