@@ -219,21 +219,34 @@ def rows_present() -> Check:
     )
 
 
-def grain_rows(columns: list[str]) -> Check:
-    """One row per grain as a SQL check (windowed on incremental marts; their unique index on
-    the grain holds it for the whole table)."""
+def grain_rows(columns: list[str], table: str | None = None) -> Check:
+    """One row per grain as a SQL check (windowed on incremental marts).
+
+    With `table` (the mart): when it has a valid, unique, non-partial index on the grain's
+    columns (or on some of them), Postgres guarantees one row per non-null key on every write, so
+    only rows with a null key column can still repeat a key: the check reads those (a cheap
+    filter, no sort or hash of every key; at 10M rows ~50 s -> a few seconds). Without such an
+    index it groups every row, as before."""
     keys = ", ".join(columns)
-    return unexpected_rows(
-        "grain_unique",
-        f"One row per ({keys}).",
-        """
-        select {keys}, count(*) as row_count
-        from {{batch}}
-        group by {keys}
-        having count(*) > 1
-        """,
-        keys=keys,
-    )
+    where = ""
+    if table is not None:
+        names = ", ".join(f"'{c}'" for c in columns)
+        where = (
+            "\nwhere not exists (\n"
+            "    select 1\n"
+            "    from pg_index as i\n"
+            f"    where i.indrelid = to_regclass('{table}') and i.indisunique and i.indisvalid\n"
+            "        and i.indpred is null and i.indexprs is null\n"
+            "        and array(\n"
+            "            select a.attname::text from pg_attribute as a\n"
+            "            where a.attrelid = i.indrelid and a.attnum = any(i.indkey::int2[])\n"
+            f"        ) <@ array[{names}]::text[]\n"
+            ")\n"
+            "    or " + " or ".join(f"{c} is null" for c in columns)
+        )
+    query = f"select {keys}, count(*) as row_count\nfrom {{batch}}{where}\ngroup by {keys}\nhaving count(*) > 1"
+    return Check("grain_unique", "unexpected_rows_expectation", {"unexpected_rows_query": query},
+                 f"One row per ({keys}).")
 
 
 def name_convention(pattern: str, keys: list[str]) -> Check:
@@ -322,13 +335,17 @@ def column_rules(rules: list[tuple[str, str]], key: list[str] | tuple[str, ...],
         for i, (rule, condition) in enumerate(rules)
     )
     values = ",\n        ".join(f"('{rule}', found.n{i}, found.v{i}, found.k{i})" for i, (rule, _) in enumerate(rules))
+    # The aggregates run over the rows that break at least one rule (none, normally): each row's
+    # conditions are evaluated once, in one OR, instead of three filtered aggregates per rule per
+    # row (at 10M mart rows: ~3.5x faster; same counts and examples).
+    broken = "\n    or ".join(f"({condition})" for _, condition in rules)
     return Check(
         check,
         "unexpected_rows_expectation",
         {
             "unexpected_rows_query": (
                 f"select checked.rule, checked.rows, checked.example_value, checked.example_key\n"
-                f"from (\nselect\n    {found}\nfrom {{batch}} as t\n) as found\n"
+                f"from (\nselect\n    {found}\nfrom {{batch}} as t\nwhere {broken}\n) as found\n"
                 f"cross join lateral (\n    values\n        {values}\n"
                 f") as checked (rule, rows, example_value, example_key)\n"
                 f"where checked.rows > 0"
@@ -449,10 +466,16 @@ def scoped_rows(asset: str, table: str, column: str) -> str:
     from the global day on, and each account GATE_WINDOW_ACCOUNTS names from its own day, through
     the table's index on (platform, account_id, ...), so a night whose changes touch a few
     accounts reads those accounts' rows, not every account's window."""
+    start = window_start(asset) if asset not in BY_ACCOUNT else global_start(asset)
+    # A whole-table window (a full refresh, `gate --full`) is read by a sequential scan: the
+    # branches are gated on the recorded day (one-time filters, decided when the query starts),
+    # so the planner cannot pick the date index for an unknown bound that turns out to be
+    # '-infinity' (at 10M rows: an index scan over every row, 2-3x slower than a scan).
+    rows = (f"(select * from {table} where {start} = '-infinity'::date"
+            f" union all select * from {table} where {start} > '-infinity'::date and {column} >= {start}")
     if asset not in BY_ACCOUNT:
-        return f"(select * from {table} where {column} >= {window_start(asset)})"
-    start = global_start(asset)
-    return (f"(select * from {table} where {column} >= {start}"
+        return rows + ")"
+    return (f"{rows}"
             f" union all select t.* from {GATE_WINDOW_ACCOUNTS} as w join {table} as t"
             f" on t.platform = w.platform and t.account_id = w.account_id and t.{column} >= w.check_from"
             f" and t.{column} < {start} where w.asset = '{asset}')")
@@ -996,7 +1019,7 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         "blocking",
         (
             rows_present(),
-            windowed(grain_rows(AD_GRAIN), "fct_ad_performance_daily"),
+            windowed(grain_rows(AD_GRAIN, "marts.fct_ad_performance_daily"), "fct_ad_performance_daily"),
             windowed(column_rules(
                 [
                     *not_null([
@@ -1077,7 +1100,7 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
                           totals: Check) -> Suite:
         checks: list[Check] = [
             rows_present(),
-            windowed(grain_rows(grain), asset, period),
+            windowed(grain_rows(grain, f"marts.{asset}"), asset, period),
             windowed(column_rules(
                 [
                     *not_null([*grain, "currency_code", "reporting_currency", *COUNTS, *MONEY_KPI]),
@@ -1157,7 +1180,7 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         "blocking",
         (
             rows_present(),
-            windowed(grain_rows(PLATFORM_DAILY_GRAIN), platform_daily),
+            windowed(grain_rows(PLATFORM_DAILY_GRAIN, f"marts.{platform_daily}"), platform_daily),
             windowed(column_rules(
                 [
                     *not_null([*PLATFORM_DAILY_GRAIN, *PLATFORM_DAILY_MEASURES]),
