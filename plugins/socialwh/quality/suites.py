@@ -28,6 +28,11 @@ runs: `socialwh.quality.gate.record_window`). Whole-table invariants stay exact 
 grain is the primary key Postgres enforces; the raw-to-mart totals of every month compare the
 control totals the loader keeps (`raw.control_totals`) with `fct_campaign_kpis_monthly`.
 
+A whole-table window (a full refresh, `socialwh gate --full`) costs one sequential read per check,
+not more: the scoped reads are gated on the recorded day (`scoped_rows`), raw-to-mart checks take
+raw's per-day spend and days from the control totals, a mart's unique index on the grain stands in
+for grouping every key (`grain_rows`), and column rules aggregate only the rows breaking one.
+
 This module imports no Great Expectations at import time (it is imported while DAGs parse);
 only `verify()` loads GX, to prove the written files deserialize.
 """
@@ -335,8 +340,9 @@ def column_rules(rules: list[tuple[str, str]], key: list[str] | tuple[str, ...],
     keys = ", ".join(f"t.{k}" for k in key)
     found = ",\n    ".join(
         f"count(*) filter (where {condition}) as n{i},\n"
-        f"    min({rule.partition(':')[2]}::text) filter (where {condition}) as v{i},\n"
-        f"    min(concat_ws('/', {keys})) filter (where {condition}) as k{i}"
+        + (f"    min({rule.partition(':')[2]}::text) filter (where {condition}) as v{i},\n"
+           if rule.partition(':')[2] else f"    null::text as v{i},\n")  # a rule over several columns
+        + f"    min(concat_ws('/', {keys})) filter (where {condition}) as k{i}"
         for i, (rule, condition) in enumerate(rules)
     )
     values = ",\n        ".join(f"('{rule}', found.n{i}, found.v{i}, found.k{i})" for i, (rule, _) in enumerate(rules))
@@ -356,7 +362,8 @@ def column_rules(rules: list[tuple[str, str]], key: list[str] | tuple[str, ...],
                 f"where checked.rows > 0"
             )
         },
-        "; ".join(f"{kind}: {', '.join(columns)}" for kind, columns in groups.items()) + ".",
+        "; ".join(f"{kind}: {', '.join(columns)}" if any(columns) else kind
+                  for kind, columns in groups.items()) + ".",
         per_rule=True,
     )
 
@@ -371,6 +378,12 @@ RULE_DESCRIPTIONS = {
     "currency_code": "{column} is an active ISO 4217 currency code.",
     "name_present": "{column} is filled (BI shows ids otherwise).",
     "ratio_range": "{column} is within its range (ctr between 0 and 1, conversion_rate >= 0).",
+    # row rules over several columns (no {column}): the ad fact's warnings
+    "spend_without_impressions": "Rows with spend but zero impressions.",
+    "clicks_within_impressions": "Rows with more clicks than impressions.",
+    "reach_within_impressions": "Rows whose reach exceeds impressions.",
+    "reporting_amounts_use_fx_rate": "spend_reporting and conversion_value_reporting equal the local "
+                                     "amount times fx_rate_to_reporting (to the cent).",
 }
 
 
@@ -1056,53 +1069,21 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
         "fct_ad_performance_daily",
         "warning",
         (
-            windowed(unexpected_rows(
-                "spend_without_impressions",
-                "Rows with spend but zero impressions.",
-                """
-                select {keys}, spend_local, impressions
-                from {{batch}}
-                where spend_local > 0 and impressions = 0
-                """,
-                keys=ad_keys,
-            ), "fct_ad_performance_daily"),
-            windowed(unexpected_rows(
-                "clicks_within_impressions",
-                "Rows with more clicks than impressions.",
-                """
-                select {keys}, clicks, impressions
-                from {{batch}}
-                where clicks > impressions
-                """,
-                keys=ad_keys,
-            ), "fct_ad_performance_daily"),
-            windowed(unexpected_rows(
-                "reach_within_impressions",
-                "Rows whose reach exceeds impressions.",
-                """
-                select {keys}, reach, impressions
-                from {{batch}}
-                where reach > impressions
-                """,
-                keys=ad_keys,
-            ), "fct_ad_performance_daily"),
-            windowed(unexpected_rows(
-                "reporting_amounts_use_fx_rate",
-                "spend_reporting and conversion_value_reporting equal the local amount times "
-                "fx_rate_to_reporting (to the cent).",
-                """
-                select {keys}, spend_local, fx_rate_to_reporting, spend_reporting
-                from {{batch}}
-                where abs(spend_reporting - spend_local * fx_rate_to_reporting) > 0.01
-                    or abs(conversion_value_reporting
-                           - conversion_value_local * fx_rate_to_reporting) > 0.01
-                """,
-                keys=ad_keys,
-            ), "fct_ad_performance_daily"),
+            # the row rules in one pass of the window (each was a scan of its own, twice over: GX
+            # counts the offending rows, then fetches them); each broken rule is its own failed check
+            windowed(column_rules(
+                [
+                    ("spend_without_impressions", "spend_local > 0 and impressions = 0"),
+                    ("clicks_within_impressions", "clicks > impressions"),
+                    ("reach_within_impressions", "reach > impressions"),
+                    ("reporting_amounts_use_fx_rate",
+                     "abs(spend_reporting - spend_local * fx_rate_to_reporting) > 0.01"
+                     " or abs(conversion_value_reporting - conversion_value_local * fx_rate_to_reporting) > 0.01"),
+                    *not_null(["account_name", "campaign_name", "ad_name"], "name_present"),
+                ],
+                AD_GRAIN, check="row_rules"), "fct_ad_performance_daily"),
             windowed(name_convention(s.campaign_name_pattern, ["platform", "account_id", "campaign_id"]),
                      "fct_ad_performance_daily"),
-            windowed(column_rules(not_null(["account_name", "campaign_name", "ad_name"], "name_present"),
-                                  AD_GRAIN, check="name_present"), "fct_ad_performance_daily"),
         ),
     )
 
