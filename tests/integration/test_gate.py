@@ -774,3 +774,50 @@ def test_no_secret_leaks_and_committed_files_stay_unchanged(conn, gate, warehous
     out = capsys.readouterr()
     for text in [result.summary(), str(result.to_dict()), out.out, out.err, caplog.text, *stored]:
         assert password not in text
+
+
+def test_a_whole_table_window_reads_every_row_with_the_same_verdicts(conn, warehouse):
+    """issue #10 (the full-refresh night's gate): a whole-table window ('-infinity', a full
+    refresh or `gate --full`) is read by gated sequential scans, and the raw side of the
+    raw-to-mart checks from the control totals; a window that starts before every row (the
+    windowed reads: the date index, raw per account) must give every check the same rows. With
+    the mart's unique index on the grain, grain_unique reads only rows with a null key. SQL only,
+    no GX run."""
+    from socialwh.quality import suites  # noqa: PLC0415
+    from socialwh.quality.gate import record_window  # noqa: PLC0415
+
+    # defects: a duplicated grain row, a negative spend (raw agrees), a mart day raw lacks
+    conn.execute(
+        "insert into marts.fct_ad_performance_daily select * from marts.fct_ad_performance_daily"
+        " where ad_id = 'a111' and date_day = %s", (FRESH,))
+    conn.execute("update marts.fct_ad_performance_daily set spend_local = -5 where ad_id = 'a112' and date_day = %s",
+                 (DAYS[0],))
+    conn.execute("update raw.meta_ad_insights set spend = -5 where ad_id = 'a112' and date_start = %s", (DAYS[0],))
+    conn.execute("delete from raw.meta_ad_insights where account_id = '1000000002' and date_start = %s", (DAYS[1],))
+    control_totals.rebuild(conn)
+    checked = [(s, c) for s in suites.build_suites() if s.asset in suites.WINDOWED_MARTS
+               for c in s.checks if c.type == "unexpected_rows_expectation"]
+
+    def offending() -> dict[str, list]:
+        return {f"{s.name}:{c.check}": sorted(map(str, conn.execute(
+            c.kwargs["unexpected_rows_query"].replace("{batch}", f"{s.source}.{s.asset}")).fetchall()))
+            for s, c in checked}
+
+    record_window(warehouse, full=True)
+    whole = offending()
+    conn.execute(f"update {suites.GATE_WINDOW} set check_from = '2000-01-01', global_from = '2000-01-01'"
+                 " where asset not like 'parameter:%%' and asset <> 'raw'")
+    assert offending() == whole
+    assert whole[f"{AD}:grain_unique"] and whole[f"{AD}:spend_matches_raw:meta"]
+    assert whole[f"{AD}:days_match_raw:meta"] and whole[f"{AD}:column_rules"]
+    # a unique index on the grain holds it for every non-null key: only null keys are read
+    conn.execute("delete from marts.fct_ad_performance_daily where ad_id = 'a111' and date_day = %s", (FRESH,))
+    conn.execute("create unique index on marts.fct_ad_performance_daily (platform, account_id, ad_id, date_day)")
+    grain = next(c for s, c in checked if s.name == AD and c.check == "grain_unique")
+    query = grain.kwargs["unexpected_rows_query"].replace("{batch}", "marts.fct_ad_performance_daily")
+    assert conn.execute(query).fetchall() == []
+    conn.execute("update marts.fct_ad_performance_daily set ad_id = null where ad_id = 'a112' and date_day = %s",
+                 (DAYS[0],))
+    conn.execute("update marts.fct_ad_performance_daily set ad_id = null where ad_id = 'a111' and date_day = %s",
+                 (DAYS[0],))
+    assert [r[2] for r in conn.execute(query).fetchall()] == [None]
