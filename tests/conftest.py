@@ -9,29 +9,31 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Before anything imports socialwh.paths: the suite's embedded server lives apart from the demo's.
+# SOCIALWH_TEST_DIR: the suite's folder (.local/test, or the SOCIALWH_LOCAL_DIR it was started
+# with). Under pytest-xdist the workers inherit the environment the controller set up here, so
+# the base is passed on under its own name and each worker derives its folder from it.
+_BASE = Path(os.environ.setdefault("SOCIALWH_TEST_DIR", os.environ.get("SOCIALWH_LOCAL_DIR")
+                                   or str(ROOT / ".local" / "test")))
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1 ... under `pytest -n N` (make test)
 if _WORKER:
     # Side by side, each worker process has everything a night writes to for itself: its own
-    # embedded PostgreSQL (a test restarts it mid-load), Airflow home, dbt target/ and logs/
+    # embedded PostgreSQL (the e2e restarts it mid-load), Airflow home, dbt target/ and logs/
     # (dbt writes manifest.json there; Cosmos reads it) and GX context (results, Data Docs).
-    _local = ROOT / ".local" / "test" / _WORKER
-    os.environ.setdefault("SOCIALWH_LOCAL_DIR", str(_local))
-    os.environ.setdefault("DBT_TARGET_PATH", str(_local / "dbt-target"))
-    os.environ.setdefault("DBT_LOG_PATH", str(_local / "dbt-logs"))
-    if "SOCIALWH_GX_DIR" not in os.environ:
-        import shutil
-
-        shutil.rmtree(_local / "expectations", ignore_errors=True)
-        shutil.copytree(ROOT / "expectations", _local / "expectations",
-                        ignore=shutil.ignore_patterns("uncommitted"))
-        os.environ["SOCIALWH_GX_DIR"] = str(_local / "expectations")
+    _local = _BASE / _WORKER
+    os.environ["SOCIALWH_LOCAL_DIR"] = str(_local)
+    os.environ["DBT_TARGET_PATH"] = str(_local / "dbt-target")
+    os.environ["DBT_LOG_PATH"] = str(_local / "dbt-logs")
+    shutil.rmtree(_local / "expectations", ignore_errors=True)
+    shutil.copytree(ROOT / "expectations", _local / "expectations", ignore=shutil.ignore_patterns("uncommitted"))
+    os.environ["SOCIALWH_GX_DIR"] = str(_local / "expectations")
 else:
-    os.environ.setdefault("SOCIALWH_LOCAL_DIR", str(ROOT / ".local" / "test"))
+    os.environ["SOCIALWH_LOCAL_DIR"] = str(_BASE)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 sys.path.insert(0, str(ROOT / "plugins"))
