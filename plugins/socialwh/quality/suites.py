@@ -1033,7 +1033,6 @@ def build_suites(settings: Settings | None = None) -> list[Suite]:
     """The suites; `settings` default to config/warehouse.yml's."""
     s = settings or settings_from_config()
     tol = s.spend_tolerance
-    ad_keys = ", ".join(AD_GRAIN)
 
     ad_blocking = Suite(
         "marts",

@@ -24,7 +24,6 @@ what it gives, so a reload of unchanged rows changes no control-total fingerprin
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import TYPE_CHECKING, Any
