@@ -141,7 +141,7 @@ class RestClient(ApiClient):
         self.conn_id = conn_id or self.DEFAULT_CONN_ID
         self._check()
         self._connect(self.PLATFORM, self.LABEL, base_url, access_token,
-                      conn_id=conn_id or self.DEFAULT_CONN_ID, classify=self.classify,
+                      conn_id=self.conn_id, classify=self.classify,
                       retry=retry or self.RETRY, timeout=timeout or self.TIMEOUT,
                       headers={k: v.format(token=access_token, **vars(self)) for k, v in self.HEADERS.items()},
                       client=client, extra_params=extra_params, token_help=self.TOKEN_HELP)

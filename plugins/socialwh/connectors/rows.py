@@ -111,7 +111,7 @@ class RowMapping:
         if callable(f.parse):
             return f.parse
         if f.parse == "text":
-            return lambda value, *_: None if value in self.absent else str(value)
+            return lambda value, *_: text_of(value, self.absent)
         if f.parse == "raw":
             return lambda value, *_: value
         if f.parse not in FieldNumbers.PARSERS:

@@ -56,6 +56,7 @@ _VAR = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
 _SCHEMA_REF = re.compile(r"\b(?:from|join)\s+([a-z_][\w]*)\.", re.I)
 _SNIPPET = re.compile(r"^(?P<indent>[ \t]*)\{\{\s*snippet:\s*(?P<name>[\w-]+)\s*\}\}[ \t]*$")
+_NAMES_SNIPPET = re.compile(r"\{\{\s*snippet\s*:")
 SNIPPET_DIR = SPEC_DIR / "sql" / "snippets"
 
 
@@ -144,7 +145,7 @@ def expand_snippets(sql: str, where: str, snippet_dir: Path = SNIPPET_DIR) -> st
     for number, line in enumerate(sql.splitlines(keepends=True), 1):
         found = _SNIPPET.match(line.rstrip("\n"))
         if not found:
-            if "{{" in line and "snippet" in line and re.search(r"\{\{\s*snippet\s*:", line):
+            if _NAMES_SNIPPET.search(line):
                 raise SpecError(f"{where}:{number}: a {{{{snippet: name}}}} stands on a line of its own")
             out.append(line)
             continue
@@ -153,7 +154,7 @@ def expand_snippets(sql: str, where: str, snippet_dir: Path = SNIPPET_DIR) -> st
             known = sorted(p.stem for p in snippet_dir.glob("*.sql"))
             raise SpecError(f"{where}:{number}: snippet {found['name']!r}: {path} does not exist (known: {known})")
         body = path.read_text()
-        if re.search(r"\{\{\s*snippet\s*:", body):
+        if _NAMES_SNIPPET.search(body):
             raise SpecError(f"{path}: a snippet cannot name another snippet")
         indent = found["indent"]
         out.extend(indent + part if part.strip() else part for part in body.rstrip("\n").splitlines(keepends=True))
